@@ -1,0 +1,94 @@
+"""minigrad: a small, inspectable reverse-mode autodiff framework on numpy.
+
+>>> import minigrad as mg
+>>> x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True, name="x")
+>>> (x * x).sum().backward()
+>>> x.grad.data
+array([2., 4., 6.], dtype=float32)
+"""
+
+from __future__ import annotations
+
+from . import core_ops as _core_ops
+from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, name_scope, no_grad
+from .core_ops import (
+    abs,
+    clip,
+    concatenate,
+    exp,
+    expand,
+    flatten,
+    log,
+    matmul,
+    maximum,
+    mean,
+    minimum,
+    pad,
+    reshape,
+    sqrt,
+    stack,
+    sum,
+    transpose,
+    where,
+)
+from .creation import (
+    arange,
+    full,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)
+from .op import Context, Op
+from .tensor import Tensor, as_tensor, tensor
+
+max = _core_ops.max
+min = _core_ops.min
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Context",
+    "Op",
+    "Tensor",
+    "abs",
+    "arange",
+    "as_tensor",
+    "clip",
+    "concatenate",
+    "detect_anomaly",
+    "enable_grad",
+    "exp",
+    "expand",
+    "flatten",
+    "full",
+    "grad",
+    "is_grad_enabled",
+    "log",
+    "manual_seed",
+    "matmul",
+    "max",
+    "maximum",
+    "mean",
+    "min",
+    "minimum",
+    "name_scope",
+    "no_grad",
+    "ones",
+    "ones_like",
+    "pad",
+    "rand",
+    "randn",
+    "reshape",
+    "sqrt",
+    "stack",
+    "sum",
+    "tensor",
+    "transpose",
+    "where",
+    "zeros",
+    "zeros_like",
+]

@@ -1,0 +1,206 @@
+"""The Op contract shared by core and plugin ops, and the Context each call records.
+
+An op is a class with two static methods::
+
+    class Square(mg.Op):
+        @staticmethod
+        def forward(ctx, x):              # numpy arrays in, one numpy array out
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):          # Tensors in, one gradient per input out
+            (x,) = ctx.saved_tensors
+            return grad * 2 * x
+
+Positional parameters of ``forward`` are tensor inputs (a parameter with a default of ``None``
+is an optional tensor input, such as conv2d's ``bias``); keyword-only parameters are attributes
+and land in ``ctx.attrs``, defaults included.
+"""
+
+from __future__ import annotations
+
+import inspect
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
+
+__all__ = ["Context", "Op", "OpSpec", "op_spec"]
+
+
+class Op:
+    """Base class of every operation.
+
+    Subclasses define static ``forward(ctx, *arrays, **attrs)`` and ``backward(ctx, grad)``.
+    Optional class attributes: ``name`` (shown in graphs and errors; defaults to the class
+    name in lower case) and ``sample_inputs()`` (a staticmethod returning a list of
+    ``(args, attrs)`` pairs used by ``python -m minigrad plugins check``).
+
+    Example
+    -------
+    >>> import minigrad as mg
+    >>> class Double(mg.Op):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return 2 * x
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         return grad * 2
+    >>> mg.register_op("double", Double)
+    >>> mg.ops.double(mg.tensor([1.0, 2.0])).data
+    array([2., 4.], dtype=float32)
+    """
+
+    name: ClassVar[str | None] = None
+    #: distribution that provided the op (set by the plugin registry; None for core ops)
+    plugin: ClassVar[str | None] = None
+
+    @staticmethod
+    def forward(ctx: Context, *args: Any, **attrs: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Any:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """What the signature of an op's ``forward`` says: its inputs and attributes."""
+
+    name: str
+    inputs: tuple[str, ...]  # positional tensor inputs, in order
+    optional: frozenset[str]  # inputs that default to None
+    variadic: bool  # forward(ctx, *arrays)
+    attrs: dict[str, Any]  # keyword-only attributes with their defaults (inspect.Parameter.empty)
+
+
+_SPECS: dict[type, OpSpec] = {}
+
+
+def op_spec(cls: type[Op]) -> OpSpec:
+    """Return (and cache) the input/attribute layout of ``cls.forward``."""
+    spec = _SPECS.get(cls)
+    if spec is not None:
+        return spec
+    name = cls.__dict__.get("name") or cls.name or cls.__name__.lower()
+    params = list(inspect.signature(cls.forward).parameters.values())[1:]  # drop ctx
+    inputs, optional, attrs, variadic = [], set(), {}, False
+    for p in params:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            inputs.append(p.name)
+            if p.default is None:
+                optional.add(p.name)
+            elif p.default is not p.empty:
+                raise TypeError(
+                    f"op '{name}': tensor input '{p.name}' may only default to None, "
+                    f"got {p.default!r}; make it keyword-only to use it as an attribute"
+                )
+        elif p.kind is p.VAR_POSITIONAL:
+            variadic = True
+        elif p.kind is p.KEYWORD_ONLY:
+            attrs[p.name] = p.default
+    spec = OpSpec(name, tuple(inputs), frozenset(optional), variadic, attrs)
+    _SPECS[cls] = spec
+    return spec
+
+
+class Context:
+    """Everything one op call records for its backward pass; also the node of the graph.
+
+    ``attrs``: the call's keyword attributes, defaults included.
+    ``needs_input_grad``: one bool per input, True where a gradient is wanted.
+    ``save_for_backward(*arrays)`` / ``saved_tensors``: arrays kept for backward. A saved array
+    that *is* an input or the output comes back as that Tensor, so the backward pass stays
+    connected to the graph (which makes double backward work); other saved arrays come back
+    as constant Tensors.
+    """
+
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "_out",
+        "_saved",
+        "attrs",
+        "freed",
+        "generation",
+        "hooks",
+        "inputs",
+        "needs_input_grad",
+        "op",
+        "scope",
+        "seq",
+    )
+
+    def __init__(self, op: type[Op], attrs: dict[str, Any]) -> None:
+        self.op = op
+        self.attrs = attrs
+        self.inputs: tuple[Tensor | None, ...] = ()
+        self.needs_input_grad: tuple[bool, ...] = ()
+        self._saved: tuple[Any, ...] | None = ()
+        self._out: weakref.ref | None = None
+        self.freed = False
+        self.generation = 0
+        self.seq = 0
+        self.hooks: list | None = None
+        self.scope: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The op's name as graphs and errors show it."""
+        return op_spec(self.op).name
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays (or None) for ``backward``; read them back with ``saved_tensors``."""
+        self._saved = arrays
+
+    @property
+    def saved_arrays(self) -> tuple[Any, ...]:
+        """The saved values as plain numpy arrays."""
+        if self._saved is None:
+            raise RuntimeError(self._freed_message())
+        return self._saved
+
+    @property
+    def saved_tensors(self) -> tuple[Any, ...]:
+        """The saved values as Tensors (inputs and the output keep their graph identity)."""
+        from .tensor import Tensor
+
+        if self._saved is None:
+            raise RuntimeError(self._freed_message())
+        output = self.output
+        out = []
+        for a in self._saved:
+            if a is None or not isinstance(a, np.ndarray):
+                out.append(a)
+                continue
+            for t in self.inputs:
+                if t is not None and t.data is a:
+                    out.append(t)
+                    break
+            else:
+                if output is not None and output.data is a:
+                    out.append(output)
+                else:
+                    out.append(Tensor._make_const(a))
+        return tuple(out)
+
+    @property
+    def output(self) -> Tensor | None:
+        """The Tensor this call produced (None once it has been garbage collected)."""
+        return None if self._out is None else self._out()
+
+    def _freed_message(self) -> str:
+        return (
+            f"Trying to backward through the graph a second time (op '{self.name}'): its saved "
+            "values were freed by the first backward(). Pass retain_graph=True to the first "
+            "backward() (or mg.grad) if you need to backward through the graph again."
+        )
+
+    def __repr__(self) -> str:
+        return f"<{self.name} node #{self.seq}>"

@@ -1,0 +1,311 @@
+"""Tensor: a numpy array plus what autodiff needs (grad, requires_grad, the op that made it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import autograd
+
+if TYPE_CHECKING:
+    from .op import Context
+
+__all__ = ["Tensor", "as_tensor", "tensor"]
+
+
+def _default_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Apply minigrad's dtype rules: arrays keep theirs, Python floats -> float32, ints -> int64."""
+    if dtype is not None:
+        return np.array(data, dtype=dtype)
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.array(data)
+    arr = np.array(data)
+    if arr.dtype == np.float64:
+        return arr.astype(np.float32)
+    if arr.dtype.kind == "i":
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype == object:
+        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: {data!r:.80}")
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that records the ops applied to it for reverse-mode autodiff.
+
+    Create tensors with :func:`minigrad.tensor` (or zeros, ones, randn, arange).
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True, name="x")
+    >>> y = (x * x + 1).sum()
+    >>> y.backward()
+    >>> x.grad.data
+    array([[2., 4.],
+           [6., 8.]], dtype=float32)
+    """
+
+    __slots__ = (
+        "__weakref__",
+        "_hooks",
+        "_node",
+        "_requires_grad",
+        "_retains_grad",
+        "data",
+        "grad",
+        "name",
+    )
+    # let numpy defer to our reflected operators: ndarray * Tensor -> Tensor.__rmul__
+    __array_ufunc__ = None
+
+    data: np.ndarray
+    grad: Tensor | None
+    name: str | None
+    _node: Context | None
+
+    def __init__(
+        self,
+        data: Any,
+        requires_grad: bool = False,
+        name: str | None = None,
+        dtype: Any = None,
+    ) -> None:
+        self.data = _default_array(data, dtype)
+        self.grad = None
+        self.name = name
+        self._node = None
+        self._hooks = None
+        self._retains_grad = False
+        self._requires_grad = False
+        if requires_grad:
+            self.requires_grad = True
+
+    # --- construction without copies (used by the engine) -------------------------------
+
+    @classmethod
+    def _make_const(cls, arr: np.ndarray) -> Tensor:
+        t = cls.__new__(cls)
+        t.data = arr
+        t.grad = None
+        t.name = None
+        t._node = None
+        t._hooks = None
+        t._retains_grad = False
+        t._requires_grad = False
+        return t
+
+    @classmethod
+    def _from_node(cls, arr: np.ndarray, node: Context) -> Tensor:
+        t = cls.__new__(cls)
+        t.data = arr
+        t.grad = None
+        t.name = None
+        t._node = node
+        t._hooks = None
+        t._retains_grad = False
+        t._requires_grad = True
+        return t
+
+    # --- autodiff state ------------------------------------------------------------------
+
+    @property
+    def requires_grad(self) -> bool:
+        """Whether gradients flow to (and, for a leaf, accumulate in) this tensor."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self._node is not None:
+            raise RuntimeError(
+                f"requires_grad can only be changed on a leaf tensor; {self._label()} was made "
+                f"by op '{self._node.name}' (use .detach() to get a leaf)"
+            )
+        if value and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating point tensors can require gradients; {self._label()} has dtype "
+                f"{self.data.dtype} (create it with dtype=np.float32 or from float values)"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, value: bool = True) -> Tensor:
+        """Set ``requires_grad`` in place and return self."""
+        self.requires_grad = value
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors the user created (not produced by a recorded op)."""
+        return self._node is None
+
+    @property
+    def op(self) -> str | None:
+        """Name of the op that produced this tensor, or None for a leaf."""
+        return None if self._node is None else self._node.name
+
+    def backward(
+        self, grad: Any = None, retain_graph: bool = False, create_graph: bool = False
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        ``grad`` is required when self is not a scalar. The graph's saved values are freed
+        afterwards unless ``retain_graph=True``; ``create_graph=True`` records the backward
+        pass itself so it can be differentiated again.
+        """
+        autograd.run_backward((self,), (grad,), retain_graph or create_graph, create_graph)
+
+    def detach(self) -> Tensor:
+        """A new leaf sharing this tensor's data, cut from the graph.
+
+        >>> import minigrad as mg
+        >>> mg.tensor([1.0], requires_grad=True).detach().requires_grad
+        False
+        """
+        return Tensor._make_const(self.data)
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
+        if self._node is not None:
+            self._retains_grad = True
+
+    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+        """Call ``fn(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it.
+
+        Returns a function that removes the hook.
+
+        >>> import minigrad as mg
+        >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
+        >>> remove = x.register_hook(lambda g: g * 2)
+        >>> (x * 3).sum().backward(); x.grad.data
+        array([6., 6.], dtype=float32)
+        """
+        if not self._requires_grad:
+            raise RuntimeError(
+                f"cannot register a hook on {self._label()}: it does not require grad"
+            )
+        if self._node is not None:
+            if self._node.hooks is None:
+                self._node.hooks = []
+            hooks = self._node.hooks
+        else:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        hooks.append(fn)
+        return lambda: hooks.remove(fn) if fn in hooks else None
+
+    def zero_grad(self) -> None:
+        """Forget the accumulated gradient (sets ``.grad`` to None)."""
+        self.grad = None
+
+    # --- array facts ---------------------------------------------------------------------
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def item(self) -> Any:
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors convert, got shape {self.shape}")
+        return self.data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The underlying numpy array (shared, not copied)."""
+        return self.data
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous; "
+                "use (t).all() or .any() on t.data"
+            )
+        return bool(self.data)
+
+    __hash__ = object.__hash__
+
+    def _label(self) -> str:
+        return f"'{self.name}'" if self.name else f"tensor of shape {self.shape}"
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        extra = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extra.append(f"dtype={self.data.dtype}")
+        if self._node is not None:
+            extra.append(f"op={self._node.name}")
+        elif self._requires_grad:
+            extra.append("requires_grad=True")
+        if self.name:
+            extra.append(f"name={self.name!r}")
+        return "tensor(" + body + "".join(", " + e for e in extra) + ")"
+
+    # --- operators (defined in core_ops, attached below) --------------------------------
+    # arithmetic, comparisons, indexing, reductions and shape methods are installed by
+    # core_ops._install_methods() so the op definitions and their Tensor spellings live together.
+
+
+def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
+    """Return ``x`` as a Tensor without copying; Python numbers take ``like``'s float dtype.
+
+    >>> import minigrad as mg
+    >>> mg.as_tensor(2.0, like=mg.tensor([1.0], dtype="float64")).dtype
+    dtype('float64')
+    """
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, np.ndarray):
+        return Tensor._make_const(x)
+    if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
+        if like is not None:
+            kind = like.data.dtype.kind
+            if kind in "fc" or (kind in "iu" and not isinstance(x, float)):
+                return Tensor._make_const(np.array(x, dtype=like.data.dtype))
+        return Tensor._make_const(_default_array(x))
+    return Tensor._make_const(_default_array(x))
+
+
+def tensor(
+    data: Any,
+    requires_grad: bool = False,
+    name: str | None = None,
+    dtype: Any = None,
+) -> Tensor:
+    """Make a leaf tensor from data (copied).
+
+    numpy arrays keep their dtype, Python floats become float32, Python ints int64;
+    ``dtype=`` overrides. Integer tensors cannot require grad.
+
+    >>> import minigrad as mg
+    >>> mg.tensor([1.0, 2.0]).dtype, mg.tensor([1, 2]).dtype
+    (dtype('float32'), dtype('int64'))
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
