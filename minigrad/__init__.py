@@ -48,6 +48,30 @@ from .tensor import Tensor, as_tensor, tensor
 max = _core_ops.max
 min = _core_ops.min
 
+# Submodules and names loaded on first use, so `import minigrad` stays light and imports no
+# plugin: mg.ops, mg.register_op, mg.plugins, mg.graph, mg.nn, mg.optim, mg.data, mg.save ...
+_LAZY = {
+    "ops": ("minigrad.plugins", "ops"),
+    "register_op": ("minigrad.plugins", "register_op"),
+    "save": ("minigrad.serialization", "save"),
+    "load": ("minigrad.serialization", "load"),
+}
+_SUBMODULES = {"plugins", "graph", "nn", "optim", "data", "testing", "serialization"}
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name in _LAZY:
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(module), attr)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"minigrad.{name}")
+    else:
+        raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -77,6 +101,7 @@ __all__ = [
     "minimum",
     "name_scope",
     "no_grad",
+    "nn",
     "ones",
     "ones_like",
     "pad",
