@@ -41,6 +41,7 @@ __all__ = [
 _grad_enabled: ContextVar[bool] = ContextVar("minigrad_grad_enabled", default=True)
 _anomaly: ContextVar[bool] = ContextVar("minigrad_detect_anomaly", default=False)
 _scope: ContextVar[str | None] = ContextVar("minigrad_scope", default=None)
+_backward_of: ContextVar[Context | None] = ContextVar("minigrad_backward_of", default=None)
 _seq = itertools.count(1)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -134,7 +135,9 @@ def _where(ctx: Context) -> str:
 
 def _check_finite(ctx: Context, arr: np.ndarray, what: str) -> None:
     if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
-        raise FloatingPointError(f"{_where(ctx)} produced NaN/Inf in its {what}")
+        outer = _backward_of.get()
+        inside = f" while computing the backward of {_where(outer)}" if outer else ""
+        raise FloatingPointError(f"{_where(ctx)} produced NaN/Inf in its {what}{inside}")
 
 
 # --------------------------------------------------------------------------- recording
@@ -376,7 +379,14 @@ def run_backward(
                 captured[id(wanted_nodes[node])] = g
             if node.freed:
                 raise RuntimeError(node._freed_message())
-            raw = node.op.backward(node, g)
+            if _anomaly.get():
+                outer = _backward_of.set(node)
+                try:
+                    raw = node.op.backward(node, g)
+                finally:
+                    _backward_of.reset(outer)
+            else:
+                raw = node.op.backward(node, g)
             n = len(node.inputs)
             if not isinstance(raw, (tuple, list)):
                 raw = (raw,)
