@@ -1,0 +1,171 @@
+"""Elementwise activations: relu, sigmoid, tanh.
+
+Each works on any shape (NCHW or not) and keeps a float input's dtype. Integer inputs to
+sigmoid and tanh give float32, minigrad's default float (relu keeps integers as they are).
+Every backward is written with minigrad operations, so it can be drawn and differentiated
+again (``create_graph=True``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.op import Context, Op
+from minigrad.tensor import Tensor
+
+__all__ = ["ReLU", "Sigmoid", "Tanh"]
+
+
+def _float(x: np.ndarray) -> np.ndarray:
+    """``x`` itself when floating point, else a float32 copy (ints and bools)."""
+    return x if x.dtype.kind in "fc" else x.astype(np.float32)
+
+
+class ReLU(Op):
+    """Rectified linear unit, ``relu(x) = max(x, 0)``, elementwise.
+
+    Parameters
+    ----------
+    x : Tensor
+        Any shape, any dtype; the output has the same shape and dtype.
+
+    Returns
+    -------
+    Tensor
+        ``x`` where ``x > 0``, else 0.
+
+    Notes
+    -----
+    The derivative is 1 where ``x > 0`` and 0 elsewhere, **including at exactly 0**
+    (the subgradient PyTorch and most frameworks pick). The backward pass multiplies the
+    incoming gradient by that constant 0/1 mask, so it is itself differentiable (its
+    second derivative is 0).
+
+    Examples
+    --------
+    >>> import minigrad as mg
+    >>> x = mg.tensor([-1.0, 0.0, 2.0], requires_grad=True)
+    >>> y = mg.ops.relu(x)
+    >>> y.data
+    array([0., 0., 2.], dtype=float32)
+    >>> y.sum().backward(); x.grad.data
+    array([0., 0., 1.], dtype=float32)
+    """
+
+    name = "relu"
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x)
+        return np.maximum(x, x.dtype.type(0))
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (x,) = ctx.saved_arrays
+        # relu'(0) = 0: only strictly positive inputs pass the gradient
+        return grad * Tensor._make_const((x > 0).astype(grad.dtype))
+
+    @staticmethod
+    def sample_inputs() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        """Small float64 inputs away from the kink at 0."""
+        x = np.array([[-1.5, -0.4, 0.3], [0.8, 2.1, -0.7]])
+        return [((x,), {}), ((np.array([0.5, -0.25]),), {})]
+
+
+class Sigmoid(Op):
+    """Logistic sigmoid, ``sigmoid(x) = 1 / (1 + exp(-x))``, elementwise.
+
+    Parameters
+    ----------
+    x : Tensor
+        Any shape. Float inputs keep their dtype; integer inputs give float32.
+
+    Returns
+    -------
+    Tensor
+        Values in [0, 1], same shape as ``x``.
+
+    Notes
+    -----
+    Computed without overflow for any ``x``: ``exp`` is only ever taken of ``-|x|``, so
+    ``sigmoid(1000) == 1`` and ``sigmoid(-1000) == 0`` exactly, with no warning. The
+    derivative is ``s * (1 - s)`` with ``s`` the saved output, written with minigrad ops so
+    it can be differentiated again.
+
+    Examples
+    --------
+    >>> import minigrad as mg
+    >>> mg.ops.sigmoid(mg.tensor([-1000.0, 0.0, 1000.0])).data
+    array([0. , 0.5, 1. ], dtype=float32)
+    """
+
+    name = "sigmoid"
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        x = _float(x)
+        one = x.dtype.type(1)
+        with np.errstate(under="ignore"):  # exp(-1000) is simply 0
+            z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+            s = one / (one + z)  # sigmoid(|x|)
+            out = np.where(x >= 0, s, z * s)  # sigmoid(-|x|) = exp(-|x|) / (1 + exp(-|x|))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (s,) = ctx.saved_tensors  # the output Tensor: keeps double backward connected
+        return grad * s * (1 - s)
+
+    @staticmethod
+    def sample_inputs() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        """Small float64 inputs, both signs and a larger magnitude."""
+        x = np.array([[-3.0, -0.5, 0.2], [1.5, 4.0, -1.25]])
+        return [((x,), {})]
+
+
+class Tanh(Op):
+    """Hyperbolic tangent, elementwise.
+
+    Parameters
+    ----------
+    x : Tensor
+        Any shape. Float inputs keep their dtype; integer inputs give float32.
+
+    Returns
+    -------
+    Tensor
+        Values in [-1, 1], same shape as ``x``.
+
+    Notes
+    -----
+    The derivative is ``1 - t**2`` with ``t`` the saved output, written with minigrad ops so
+    it can be differentiated again.
+
+    Examples
+    --------
+    >>> import minigrad as mg
+    >>> mg.ops.tanh(mg.tensor([0.0, 100.0])).data
+    array([0., 1.], dtype=float32)
+    """
+
+    name = "tanh"
+
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        out = np.tanh(_float(x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Tensor:
+        (t,) = ctx.saved_tensors  # the output Tensor
+        return grad * (1 - t * t)
+
+    @staticmethod
+    def sample_inputs() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        """Small float64 inputs of both signs."""
+        x = np.array([[-2.0, -0.3, 0.1], [0.9, 1.7, -1.1]])
+        return [((x,), {})]
