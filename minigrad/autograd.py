@@ -17,14 +17,11 @@ import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 
 from .op import Context, Op, op_spec
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
 
 __all__ = [
     "apply",
@@ -149,29 +146,48 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     ``inputs`` are Tensors (or None for an absent optional input) and ``attrs`` holds every
     attribute, defaults included. Users call ops through Tensor operators or ``mg.ops``.
     """
-    from .tensor import Tensor
-
-    ctx = Context(op, attrs)
-    out = op.forward(ctx, *[None if t is None else t.data for t in inputs], **attrs)
+    # this is the hot path of every op call: plain loops, no generator expressions
+    record = False
+    generation = 0
+    arrays = []
+    for t in inputs:
+        if t is None:
+            arrays.append(None)
+            continue
+        arrays.append(t.data)
+        if t._requires_grad:
+            record = True
+            node = t._node
+            if node is not None and node.generation > generation:
+                generation = node.generation
+    record = record and _grad_enabled.get()
+    ctx = Context.__new__(Context)
+    ctx.op = op
+    ctx.attrs = attrs
+    ctx._saved = ()
+    if record:
+        ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in inputs)
+    else:
+        ctx.needs_input_grad = _NO_GRADS[len(inputs)] if len(inputs) < 8 else (False,) * len(inputs)
+    out = op.forward(ctx, *arrays, **attrs)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
     if _anomaly.get():
         _check_finite(ctx, out, "forward output")
-    if not _grad_enabled.get() or out.dtype.kind not in "fc":
-        return Tensor._make_const(out)
-    needs = tuple(t is not None and t._requires_grad for t in inputs)
-    if not any(needs):
+    if not record or out.dtype.kind not in "fc":
         return Tensor._make_const(out)
     ctx.inputs = inputs
-    ctx.needs_input_grad = needs
-    ctx.generation = 1 + max(
-        (t._node.generation for t in inputs if t is not None and t._node is not None), default=0
-    )
+    ctx.generation = generation + 1
     ctx.seq = next(_seq)
     ctx.scope = _scope.get()
+    ctx.hooks = None
+    ctx.freed = False
     result = Tensor._from_node(out, ctx)
     ctx._out = weakref.ref(result)
     return result
+
+
+_NO_GRADS = [(False,) * n for n in range(8)]
 
 
 def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:
@@ -180,8 +196,6 @@ def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:
     Binds arguments against ``op.forward``'s signature, fills in attribute defaults and
     reports misuse with the op's name and its valid attributes.
     """
-    from .tensor import as_tensor
-
     spec = op_spec(op)
     n_in = len(spec.inputs)
     if spec.variadic:
@@ -245,9 +259,10 @@ class _NotTwiceDifferentiable(Op):
 
 def _as_grad(ctx: Context, i: int, t: Tensor, g: Any, create_graph: bool) -> Tensor:
     """Check one gradient returned by ``ctx.op.backward`` and fit it to input ``t``."""
-    from . import core_ops
-    from .tensor import Tensor
-
+    if type(g) is Tensor:
+        arr = g.data
+        if arr.shape == t.data.shape and arr.dtype == t.data.dtype and not _anomaly.get():
+            return g  # the common case: nothing to fit
     if isinstance(g, Tensor):
         arr = g.data
     else:
@@ -283,17 +298,15 @@ def _as_grad(ctx: Context, i: int, t: Tensor, g: Any, create_graph: bool) -> Ten
                 f"{_where(ctx)}: backward returned a gradient of shape {arr.shape} for input "
                 f"{i} of shape {t.shape}; expected the input's shape (or a broadcast of it)"
             )
-        g = core_ops.sum_to(g, t.shape)
+        g = _core_ops.sum_to(g, t.shape)
     if arr.dtype != t.dtype:
-        g = core_ops.astype(g, t.dtype)
+        g = _core_ops.astype(g, t.dtype)
     if _anomaly.get():
         _check_finite(ctx, g.data, f"backward (gradient for input {i})")
     return g
 
 
 def _run_hooks(hooks: list, g: Tensor, who: str) -> Tensor:
-    from .tensor import Tensor
-
     for hook in hooks:
         r = hook(g)
         if r is None:
@@ -323,8 +336,6 @@ def run_backward(
     otherwise the gradients of ``inputs`` are returned keyed by ``id`` and nothing
     accumulates (``mg.grad``).
     """
-    from .tensor import Tensor, as_tensor
-
     token = _grad_enabled.set(create_graph)
     try:
         node_grads: dict[Context, Tensor] = {}
@@ -432,8 +443,6 @@ def grad(
     >>> float(dx.data), float(ddx.data)
     (27.0, 18.0)
     """
-    from .tensor import Tensor
-
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     if grad_outputs is None or isinstance(grad_outputs, Tensor):
@@ -457,3 +466,8 @@ def grad(
             )
         result.append(g)
     return tuple(result)
+
+
+# imported last: tensor.py and core_ops.py import this module
+from . import core_ops as _core_ops  # noqa: E402
+from .tensor import Tensor, as_tensor  # noqa: E402

