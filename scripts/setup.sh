@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Set up everything minigrad needs in ./.venv: Python packages with the [dev] extra, the
+# Debian `graphviz` package (for rendering drawings), and PyTorch CPU when it can be installed
+# (it is only used to compare against; without it those comparisons are skipped).
+# Sourced by scripts/demo.sh and scripts/test.sh; safe to run again.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
+    echo "minigrad needs Python 3.10 or newer as '$PYTHON' (set PYTHON=/path/to/python3.11)." >&2
+    exit 1
+fi
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; elif sudo -n true 2>/dev/null; then sudo "$@"; else return 1; fi
+}
+
+apt_install() {
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+if [ ! -x .venv/bin/python ]; then
+    if ! "$PYTHON" -m venv .venv 2>/dev/null; then
+        rm -rf .venv
+        echo "Installing python3-venv (Debian) ..."
+        apt_install python3-venv || {
+            echo "Cannot create a virtual environment. Install it first: sudo apt-get install python3-venv" >&2
+            exit 1
+        }
+        "$PYTHON" -m venv .venv
+    fi
+fi
+
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[dev]"
+
+if [ "${MINIGRAD_SKIP_TORCH:-0}" != 1 ] && ! .venv/bin/python -c 'import torch' 2>/dev/null; then
+    .venv/bin/python -m pip install -q "torch==2.13.0" 2>/dev/null ||
+        echo "note: PyTorch CPU could not be installed; comparisons with PyTorch will be skipped."
+fi
+
+if ! command -v dot >/dev/null 2>&1; then
+    echo "Installing the Graphviz binary (Debian package graphviz) ..."
+    apt_install graphviz ||
+        echo "note: drawing to SVG/PNG needs Graphviz: sudo apt-get install graphviz (macOS: brew install graphviz). DOT text works without it."
+fi
