@@ -1,0 +1,61 @@
+"""Building blocks for models: Module, Parameter, Sequential, layers, losses and initialisers.
+
+Layers that need CNN operations call the plugin ops by name through ``mg.ops`` (the registry
+is loaded on first use, not when ``minigrad.nn`` is imported).
+
+>>> import minigrad as mg
+>>> mg.manual_seed(0)
+>>> model = mg.nn.Sequential(mg.nn.Linear(4, 8), mg.nn.Linear(8, 2))
+>>> model(mg.ones(3, 4)).shape
+(3, 2)
+>>> sum(p.size for p in model.parameters())
+58
+"""
+
+from __future__ import annotations
+
+from . import init
+from .layers import (
+    AvgPool2d,
+    Conv2d,
+    Flatten,
+    GlobalAvgPool2d,
+    GlobalMaxPool2d,
+    Identity,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    SumPool2d,
+    Tanh,
+)
+from .losses import CrossEntropyLoss, LogLoss
+from .module import LoadResult, ModelSummary, Module, Parameter, Sequential, SummaryRow
+
+__all__ = [
+    "AvgPool2d",
+    "Conv2d",
+    "CrossEntropyLoss",
+    "Flatten",
+    "GlobalAvgPool2d",
+    "GlobalMaxPool2d",
+    "Identity",
+    "Linear",
+    "LoadResult",
+    "LogLoss",
+    "LogSoftmax",
+    "MaxPool2d",
+    "ModelSummary",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "SumPool2d",
+    "SummaryRow",
+    "Tanh",
+    "init",
+]

@@ -1,0 +1,433 @@
+"""Layers: Linear (core ops) and CNN layers that call the plugin ops through ``mg.ops``.
+
+Every layer checks its input before calling an op, so a wrong shape is reported with the layer
+(and its path in the model, e.g. ``at 'conv1'``), what it expected and what it got.
+
+>>> import minigrad as mg
+>>> mg.manual_seed(0)
+>>> fc = mg.nn.Linear(4, 3)
+>>> fc(mg.ones(2, 4)).shape
+(2, 3)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor, as_tensor
+from . import init
+from .module import Module, Parameter
+
+__all__ = [
+    "AvgPool2d",
+    "Conv2d",
+    "Flatten",
+    "GlobalAvgPool2d",
+    "GlobalMaxPool2d",
+    "Identity",
+    "Linear",
+    "LogSoftmax",
+    "MaxPool2d",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "SumPool2d",
+    "Tanh",
+]
+
+
+def _ops() -> Any:
+    # imported on first use: `import minigrad.nn` must not load the plugin registry
+    from ..plugins import ops
+
+    return ops
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _pair(value: Any, what: str, owner: str) -> tuple[int, int]:
+    if _is_int(value):
+        return int(value), int(value)
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
+        return int(value[0]), int(value[1])
+    raise TypeError(f"{owner}: {what} must be an int or a pair of ints, got {value!r}")
+
+
+def _positive(pair: tuple[int, int], what: str, owner: str, allow_zero: bool = False) -> None:
+    low = 0 if allow_zero else 1
+    if min(pair) < low:
+        bound = "non-negative" if allow_zero else "positive"
+        raise ValueError(f"{owner}: {what} must be {bound}, got {pair}")
+
+
+def _reset_affine(weight: Parameter, bias: Parameter | None, fan_in: int) -> None:
+    # PyTorch's defaults: kaiming_uniform(a=sqrt(5)) == U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+    init.kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+        init.uniform_(bias, -bound, bound)
+
+
+class Linear(Module):
+    """Fully connected layer: ``y = x @ weight.T + bias``.
+
+    ``weight`` has shape (out_features, in_features); input (..., in_features) gives
+    (..., out_features). Initialised as PyTorch's Linear (uniform in +-1/sqrt(in_features)).
+
+    >>> import minigrad as mg
+    >>> fc = mg.nn.Linear(4, 3)
+    >>> fc.weight.shape, fc.bias.shape
+    ((3, 4), (3,))
+    >>> fc(mg.ones(2, 4)).shape
+    (2, 3)
+    """
+
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = np.float32
+    ) -> None:
+        super().__init__()
+        if in_features < 0 or out_features < 0:
+            raise ValueError(
+                f"Linear: in_features and out_features must be non-negative, "
+                f"got {in_features} and {out_features}"
+            )
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
+        self.bias = Parameter(np.empty((out_features,), dtype=dtype)) if bias else None
+        _reset_affine(self.weight, self.bias, self.in_features)
+
+    def forward(self, x: Any) -> Tensor:
+        x = as_tensor(x)
+        if x.ndim < 1 or x.shape[-1] != self.in_features:
+            raise ValueError(
+                f"{self._where()}: expected input with last dimension {self.in_features}, "
+                f"got shape {x.shape}"
+            )
+        y = x @ self.weight.T
+        return y if self.bias is None else y + self.bias
+
+    def extra_repr(self) -> str:
+        text = f"in_features={self.in_features}, out_features={self.out_features}"
+        return text if self.bias is not None else text + ", bias=False"
+
+
+class Conv2d(Module):
+    """2-D convolution (cross-correlation) over NCHW input, through ``mg.ops.conv2d``.
+
+    ``weight`` has shape (out_channels, in_channels, kh, kw), ``bias`` (out_channels,).
+    ``padding`` is an int, a pair, ``"valid"`` or ``"same"``. Initialised as PyTorch's Conv2d.
+
+    >>> import minigrad as mg
+    >>> conv = mg.nn.Conv2d(1, 6, 5)
+    >>> conv
+    Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))
+    >>> conv.weight.shape
+    (6, 1, 5, 5)
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, int] | str = 0,
+        dilation: int | tuple[int, int] = 1,
+        bias: bool = True,
+        dtype: Any = np.float32,
+    ) -> None:
+        super().__init__()
+        if in_channels <= 0 or out_channels <= 0:
+            raise ValueError(
+                f"Conv2d: in_channels and out_channels must be positive, "
+                f"got {in_channels} and {out_channels}"
+            )
+        self.in_channels = int(in_channels)
+        self.out_channels = int(out_channels)
+        self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
+        self.stride = _pair(stride, "stride", "Conv2d")
+        self.dilation = _pair(dilation, "dilation", "Conv2d")
+        _positive(self.kernel_size, "kernel_size", "Conv2d")
+        _positive(self.stride, "stride", "Conv2d")
+        _positive(self.dilation, "dilation", "Conv2d")
+        if isinstance(padding, str):
+            if padding not in ("valid", "same"):
+                raise ValueError(
+                    f"Conv2d: padding must be an int, a pair, 'valid' or 'same', got {padding!r}"
+                )
+            self.padding: tuple[int, int] | str = padding
+        else:
+            self.padding = _pair(padding, "padding", "Conv2d")
+            _positive(self.padding, "padding", "Conv2d", allow_zero=True)
+        kh, kw = self.kernel_size
+        self.weight = Parameter(np.empty((out_channels, in_channels, kh, kw), dtype=dtype))
+        self.bias = Parameter(np.empty((out_channels,), dtype=dtype)) if bias else None
+        _reset_affine(self.weight, self.bias, in_channels * kh * kw)
+
+    def forward(self, x: Any) -> Tensor:
+        shape = np.shape(x.data if isinstance(x, Tensor) else x)
+        if len(shape) != 4 or shape[1] != self.in_channels:
+            hint = " (add a batch dimension: x.reshape(1, *x.shape))" if len(shape) == 3 else ""
+            raise ValueError(
+                f"{self._where()}: expected input of shape (N, {self.in_channels}, H, W), "
+                f"got shape {tuple(shape)}{hint}"
+            )
+        attrs = {"stride": self.stride, "padding": self.padding, "dilation": self.dilation}
+        return _ops().conv2d(x, self.weight, self.bias, **attrs)
+
+    def extra_repr(self) -> str:
+        text = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+            f"stride={self.stride}"
+        )
+        if self.padding != (0, 0):
+            text += f", padding={self.padding}"
+        if self.dilation != (1, 1):
+            text += f", dilation={self.dilation}"
+        if self.bias is None:
+            text += ", bias=False"
+        return text
+
+
+def _check_4d(layer: Module, x: Any) -> None:
+    shape = np.shape(x.data if isinstance(x, Tensor) else x)
+    if len(shape) != 4:
+        raise ValueError(
+            f"{layer._where()}: expected a 4-D input of shape (N, C, H, W), "
+            f"got shape {tuple(shape)}"
+        )
+
+
+class _Pool2d(Module):
+    _op = ""
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
+    ) -> None:
+        super().__init__()
+        owner = type(self).__name__
+        _positive(_pair(kernel_size, "kernel_size", owner), "kernel_size", owner)
+        if stride is not None:
+            _positive(_pair(stride, "stride", owner), "stride", owner)
+        _positive(_pair(padding, "padding", owner), "padding", owner, allow_zero=True)
+        self.kernel_size = kernel_size
+        self.stride = kernel_size if stride is None else stride
+        self.padding = padding
+        self.ceil_mode = bool(ceil_mode)
+
+    def _attrs(self) -> dict[str, Any]:
+        return {
+            "kernel_size": self.kernel_size,
+            "stride": self.stride,
+            "padding": self.padding,
+            "ceil_mode": self.ceil_mode,
+        }
+
+    def forward(self, x: Any) -> Tensor:
+        _check_4d(self, x)
+        return getattr(_ops(), self._op)(x, **self._attrs())
+
+    def extra_repr(self) -> str:
+        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+        return text + (", ceil_mode=True" if self.ceil_mode else "")
+
+
+class MaxPool2d(_Pool2d):
+    """Max pooling over NCHW input (``mg.ops.max_pool2d``); stride defaults to kernel_size.
+
+    >>> import minigrad as mg
+    >>> mg.nn.MaxPool2d(2)
+    MaxPool2d(kernel_size=2, stride=2, padding=0)
+    """
+
+    _op = "max_pool2d"
+
+
+class SumPool2d(_Pool2d):
+    """Sum pooling over NCHW input (``mg.ops.sum_pool2d``); stride defaults to kernel_size.
+
+    >>> import minigrad as mg
+    >>> mg.nn.SumPool2d(3, stride=1)
+    SumPool2d(kernel_size=3, stride=1, padding=0)
+    """
+
+    _op = "sum_pool2d"
+
+
+class AvgPool2d(_Pool2d):
+    """Average pooling over NCHW input (``mg.ops.avg_pool2d``); stride defaults to kernel_size.
+
+    With ``count_include_pad=True`` padded zeros count in the average, as in PyTorch.
+
+    >>> import minigrad as mg
+    >>> mg.nn.AvgPool2d(2, padding=1, count_include_pad=False)
+    AvgPool2d(kernel_size=2, stride=2, padding=1, count_include_pad=False)
+    """
+
+    _op = "avg_pool2d"
+
+    def __init__(
+        self,
+        kernel_size: int | tuple[int, int],
+        stride: int | tuple[int, int] | None = None,
+        padding: int | tuple[int, int] = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode)
+        self.count_include_pad = bool(count_include_pad)
+
+    def _attrs(self) -> dict[str, Any]:
+        return {**super()._attrs(), "count_include_pad": self.count_include_pad}
+
+    def extra_repr(self) -> str:
+        text = super().extra_repr()
+        return text + ("" if self.count_include_pad else ", count_include_pad=False")
+
+
+class GlobalAvgPool2d(Module):
+    """Mean over the spatial dimensions: (N, C, H, W) -> (N, C).
+
+    >>> import minigrad as mg
+    >>> mg.nn.GlobalAvgPool2d()(mg.ones(2, 3, 4, 4)).shape
+    (2, 3)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        _check_4d(self, x)
+        return _ops().global_avg_pool2d(x)
+
+
+class GlobalMaxPool2d(Module):
+    """Maximum over the spatial dimensions: (N, C, H, W) -> (N, C).
+
+    >>> import minigrad as mg
+    >>> mg.nn.GlobalMaxPool2d()(mg.ones(2, 3, 4, 4)).shape
+    (2, 3)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        _check_4d(self, x)
+        return _ops().global_max_pool2d(x)
+
+
+class ReLU(Module):
+    """max(x, 0) elementwise (``mg.ops.relu``; the gradient at 0 is 0).
+
+    >>> import minigrad as mg
+    >>> mg.nn.ReLU()(mg.tensor([-1.0, 2.0])).data
+    array([0., 2.], dtype=float32)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().relu(x)
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)) elementwise (``mg.ops.sigmoid``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.Sigmoid()(mg.tensor([0.0])).data
+    array([0.5], dtype=float32)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh(x) elementwise (``mg.ops.tanh``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.Tanh()(mg.tensor([0.0])).data
+    array([0.], dtype=float32)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().tanh(x)
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along ``axis`` (``mg.ops.softmax``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.Softmax()(mg.tensor([[0.0, 0.0]])).data
+    array([[0.5, 0.5]], dtype=float32)
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = int(axis)
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().softmax(x, axis=self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class LogSoftmax(Module):
+    """log(softmax(x)) along ``axis``, computed stably (``mg.ops.log_softmax``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.LogSoftmax()(mg.tensor([[0.0, 0.0]])).shape
+    (1, 2)
+    """
+
+    def __init__(self, axis: int = -1) -> None:
+        super().__init__()
+        self.axis = int(axis)
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().log_softmax(x, axis=self.axis)
+
+    def extra_repr(self) -> str:
+        return f"axis={self.axis}"
+
+
+class Flatten(Module):
+    """Merge dimensions ``start_dim..end_dim``: (N, C, H, W) -> (N, C*H*W) by default.
+
+    >>> import minigrad as mg
+    >>> mg.nn.Flatten()(mg.zeros(2, 3, 4, 4)).shape
+    (2, 48)
+    """
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
+        super().__init__()
+        self.start_dim = int(start_dim)
+        self.end_dim = int(end_dim)
+
+    def forward(self, x: Any) -> Tensor:
+        x = as_tensor(x)
+        if x.ndim <= self.start_dim and self.start_dim >= 0:
+            raise ValueError(
+                f"{self._where()}: start_dim {self.start_dim} needs an input with more than "
+                f"{self.start_dim} dimension(s), got shape {x.shape}"
+            )
+        return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Identity(Module):
+    """Returns its input unchanged (a placeholder layer).
+
+    >>> import minigrad as mg
+    >>> mg.nn.Identity()(mg.tensor([1.0])).data
+    array([1.], dtype=float32)
+    """
+
+    def forward(self, x: Any) -> Any:
+        return x
