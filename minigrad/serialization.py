@@ -1,0 +1,180 @@
+"""Saving and loading model weights as ``.npz`` files: plain arrays, never pickle.
+
+``mg.save(model, path)`` writes the model's state dict (or any mapping of names to arrays) with
+``numpy.savez``; each array is stored under its own name, so ``numpy.load(path)["fc.weight"]``
+works too, and one extra entry records the names in order. ``mg.load(path)`` reads it back with
+pickling disabled, so loading a file never runs code, and returns an OrderedDict in the saved
+order, ready for ``model.load_state_dict``.
+
+>>> import os, tempfile
+>>> import minigrad as mg
+>>> model = mg.nn.Linear(3, 2)
+>>> path = os.path.join(tempfile.mkdtemp(), "linear.npz")
+>>> mg.save(model, path)
+>>> state = mg.load(path)
+>>> list(state)
+['weight', 'bias']
+>>> model.load_state_dict(state)
+LoadResult(missing_keys=[], unexpected_keys=[])
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import IO, Any
+
+import numpy as np
+
+from .tensor import Tensor
+
+__all__ = ["load", "save"]
+
+#: name of the entry holding the format description and the ordered list of names
+META_KEY = "__minigrad__"
+_FORMAT = "minigrad-state-dict"
+_VERSION = 1
+
+PathLike = str | os.PathLike
+_LOAD_ERRORS = (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, RuntimeError)
+
+
+def _describe(path: Any) -> str:
+    if isinstance(path, (str, os.PathLike)):
+        return f"'{os.fspath(path)}'"
+    return repr(getattr(path, "name", path))
+
+
+def _state_of(obj: Any) -> Mapping[str, Any]:
+    state_dict = getattr(obj, "state_dict", None)
+    if callable(state_dict) and not isinstance(obj, Mapping):
+        return state_dict()
+    if isinstance(obj, Mapping):
+        return obj
+    raise TypeError(
+        f"save: expected a Module or a mapping of names to arrays (a state dict), "
+        f"got {type(obj).__name__}"
+    )
+
+
+def save(module_or_state_dict: Any, path: PathLike | IO[bytes]) -> None:
+    """Write a Module's ``state_dict()`` (or a mapping of names to arrays) to an ``.npz`` file.
+
+    ``path`` is used exactly as given (no suffix is added) or may be a binary file object.
+    Values may be numpy arrays or Tensors; arrays of Python objects are refused, because
+    storing them would need pickle.
+
+    >>> import io
+    >>> import numpy as np
+    >>> import minigrad as mg
+    >>> buf = io.BytesIO()
+    >>> mg.save({"w": np.ones(2, dtype=np.float32)}, buf)
+    >>> _ = buf.seek(0); mg.load(buf)["w"]
+    array([1., 1.], dtype=float32)
+    """
+    state = _state_of(module_or_state_dict)
+    arrays: dict[str, np.ndarray] = {}
+    for name, value in state.items():
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"save: state dict keys must be non-empty strings, got {name!r}")
+        if name == META_KEY:
+            raise ValueError(f"save: the name {META_KEY!r} is reserved for minigrad's metadata")
+        arr = value.data if isinstance(value, Tensor) else value
+        if not isinstance(arr, np.ndarray):
+            if isinstance(arr, (np.generic, int, float, bool)):
+                arr = np.asarray(arr)
+            else:
+                raise TypeError(
+                    f"save: entry '{name}' is a {type(value).__name__}; "
+                    "expected a numpy array or a Tensor"
+                )
+        if arr.dtype.hasobject:
+            raise ValueError(
+                f"save: entry '{name}' holds Python objects (dtype {arr.dtype}); only numeric "
+                "arrays can be saved (minigrad never pickles)"
+            )
+        arrays[name] = arr
+    meta = json.dumps({"format": _FORMAT, "version": _VERSION, "names": list(arrays)})
+    # object arrays were refused above, so nothing here is pickled
+    payload = {META_KEY: np.array(meta), **arrays}
+    if isinstance(path, (str, os.PathLike)):
+        # opened here so numpy does not append ".npz" to a path that lacks it
+        with open(path, "wb") as f:
+            np.savez(f, **payload)
+    else:
+        np.savez(path, **payload)
+
+
+def load(path: PathLike | IO[bytes]) -> OrderedDict[str, np.ndarray]:
+    """Read a state dict written by :func:`save` (or any ``.npz`` of numeric arrays).
+
+    Returns an OrderedDict of numpy arrays in the saved order. Pickling is disabled: a file
+    holding Python objects, a file that is not an ``.npz`` archive or a damaged one raises
+    ``ValueError`` naming the path; a missing file raises ``FileNotFoundError``.
+
+    >>> import minigrad as mg
+    >>> mg.load("no/such/file.npz")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: load: no such file 'no/such/file.npz'
+    """
+    where = _describe(path)
+    if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
+        raise FileNotFoundError(f"load: no such file {where}")
+    try:
+        archive = np.load(path, allow_pickle=False)
+    except _LOAD_ERRORS as e:
+        if "pickle" in str(e).lower():
+            raise ValueError(
+                f"load: {where} holds pickled Python data, which minigrad never loads "
+                "(unpickling can run code); expected an .npz file written by mg.save"
+            ) from e
+        raise ValueError(
+            f"load: {where} is not a readable .npz file of arrays ({type(e).__name__}: {e}); "
+            "expected a file written by mg.save"
+        ) from e
+    if not isinstance(archive, np.lib.npyio.NpzFile):
+        raise ValueError(
+            f"load: {where} holds a single .npy array, not an .npz archive of named arrays; "
+            "expected a file written by mg.save"
+        )
+    with archive:
+        files = list(archive.files)
+        names = _saved_order(archive, files, where)
+        state: OrderedDict[str, np.ndarray] = OrderedDict()
+        for name in names:
+            try:
+                state[name] = archive[name]
+            except ValueError as e:
+                if "pickle" in str(e).lower() or "object" in str(e).lower():
+                    raise ValueError(
+                        f"load: entry '{name}' in {where} holds Python objects, which could only "
+                        "be read by unpickling (which can run code); refusing to load it"
+                    ) from e
+                raise ValueError(f"load: entry '{name}' in {where} is damaged: {e}") from e
+            except Exception as e:  # zlib.error, BadZipFile...: anything means a damaged entry
+                raise ValueError(
+                    f"load: entry '{name}' in {where} is damaged ({type(e).__name__}: {e})"
+                ) from e
+    return state
+
+
+def _saved_order(archive: Any, files: list[str], where: str) -> list[str]:
+    """The names in saved order: from the metadata entry, else the archive's own order."""
+    if META_KEY not in files:
+        return files
+    try:
+        meta = json.loads(str(archive[META_KEY]))
+        names = meta["names"]
+        ok = meta.get("format") == _FORMAT and isinstance(names, list)
+    except (*_LOAD_ERRORS, TypeError, json.JSONDecodeError) as e:
+        raise ValueError(f"load: the metadata entry of {where} is damaged ({e})") from e
+    if not ok or sorted(names) != sorted(f for f in files if f != META_KEY):
+        raise ValueError(
+            f"load: the metadata entry of {where} does not match the arrays it holds; "
+            "the file is damaged or was not written by mg.save"
+        )
+    return names
