@@ -1,0 +1,1 @@
+"""CNN operations for minigrad (convolution, pooling, activations, losses), loaded as plugins."""

@@ -1,0 +1,422 @@
+"""conv2d and its gradient companions on plain numpy arrays (NCHW, cross-correlation).
+
+The three kernels below are the three matrix products of a convolution layer. With
+``cols = im2col(x)`` of shape ``(N, C*kh*kw, OH*OW)`` and ``w2d = w.reshape(O, C*kh*kw)``:
+
+* ``conv2d``            y  = w2d @ cols                     (N, O, OH*OW), already NCHW
+* ``conv_transpose2d``  dx = col2im(w2d.T @ dy)             (N, C, H, W)
+* ``conv2d_weight``     dw = sum_n dy[n] @ cols[n].T        (O, C*kh*kw)
+
+Each is linear in each argument, and each one's gradients are the other two, which is what
+lets the autograd ops built on them be differentiated again.
+
+Work is done in batch chunks whose column matrix fits in cache (about ``CHUNK_BYTES``): the
+columns are rebuilt chunk by chunk into one reused buffer instead of materialising all of them,
+which is faster than keeping the whole column matrix around (it would not fit in cache and its
+fresh pages fault in). ``im2col`` is still available for callers that want the full matrix, and
+``conv2d_weight`` accepts it.
+
+``im2col`` never pads the input: for every kernel offset it copies the part of the input that the
+windows see and writes zeros where they see padding. ``col2im`` likewise adds each kernel offset's
+slice of the columns into the part of the output it overlaps, so input rows and columns that no
+window touches keep a zero gradient. When the stride is 1 and the output is as wide as the input
+(e.g. ``padding="same"``), every kernel offset is one contiguous shifted copy/add of whole
+channel planes, which avoids numpy's per-row overhead on small images.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from .geometry import ConvGeometry, ConvPadding, IntOrPair, check_4d, conv2d_geometry, pair
+from .scratch import scratch
+
+# Target size in bytes of one chunk of the column matrix (at least one sample is always used).
+CHUNK_BYTES = 4 << 20
+
+__all__ = [
+    "CHUNK_BYTES",
+    "col2im",
+    "conv2d",
+    "conv2d_bias_grad",
+    "conv2d_weight",
+    "conv_transpose2d",
+    "im2col",
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Index arithmetic
+# ---------------------------------------------------------------------------------------------
+
+
+def _overlap(out_len: int, in_len: int, offset: int, stride: int) -> tuple[int, int]:
+    """Output range ``[lo, hi)`` whose input index ``o * stride + offset`` is inside the input."""
+    lo = 0 if offset >= 0 else (-offset + stride - 1) // stride
+    hi = min(out_len, (in_len - 1 - offset) // stride + 1) if in_len - 1 - offset >= 0 else 0
+    return lo, max(lo, hi)
+
+
+def _offsets(g: ConvGeometry) -> Iterator[tuple[int, int, int, int, int, int, int, int]]:
+    """For each kernel offset (i, j): i, j, the input offsets and the valid output ranges."""
+    sh, sw = g.stride
+    dh, dw = g.dilation
+    top, _, left, _ = g.padding
+    for i in range(g.kh):
+        off_r = i * dh - top
+        r0, r1 = _overlap(g.oh, g.h, off_r, sh)
+        for j in range(g.kw):
+            off_c = j * dw - left
+            c0, c1 = _overlap(g.ow, g.w, off_c, sw)
+            yield i, j, off_r, off_c, r0, r1, c0, c1
+
+
+def _flat_ok(g: ConvGeometry) -> bool:
+    """Stride 1 and output as wide as the input: each kernel offset is a flat shift of a plane."""
+    return g.stride == (1, 1) and g.ow == g.w
+
+
+def _chunk(g: ConvGeometry, itemsize: int) -> int:
+    """Samples per chunk so that one chunk of columns is about ``CHUNK_BYTES``."""
+    per_sample = max(1, g.ck * g.ohw * itemsize)
+    return max(1, min(g.n, CHUNK_BYTES // per_sample))
+
+
+def _result_dtype(*arrays: np.ndarray) -> np.dtype:
+    dtype = np.result_type(*arrays)
+    if dtype.kind not in "fc":
+        dtype = np.result_type(dtype, np.float32)
+    return dtype
+
+
+# ---------------------------------------------------------------------------------------------
+# im2col / col2im on one chunk
+# ---------------------------------------------------------------------------------------------
+
+
+def _im2col_into(x: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> None:
+    """Fill ``cols`` (m, C, kh, kw, OH, OW) from ``x`` (m, C, H, W) (C-contiguous)."""
+    m = x.shape[0]
+    sh, sw = g.stride
+    if _flat_ok(g):
+        hw = g.h * g.w
+        xf = x.reshape(m, g.c, hw)
+    for i, j, off_r, off_c, r0, r1, c0, c1 in _offsets(g):
+        dst = cols[:, :, i, j]  # (m, C, OH, OW)
+        if r0 >= r1 or c0 >= c1:
+            dst[...] = 0
+            continue
+        if _flat_ok(g):
+            # Output (oh, ow) reads flat input position oh*W + ow + shift.
+            shift = off_r * g.w + off_c
+            a, b = max(0, -shift), min(g.ohw, hw - shift)
+            flat = dst.reshape(m, g.c, g.ohw)
+            flat[:, :, a:b] = xf[:, :, a + shift : b + shift]
+            flat[:, :, :a] = 0
+            flat[:, :, b:] = 0
+            # Columns whose input column falls outside [0, W) picked up a neighbouring row.
+            if c0 > 0:
+                dst[:, :, :, :c0] = 0
+            if c1 < g.ow:
+                dst[:, :, :, c1:] = 0
+            continue
+        ir, ic = r0 * sh + off_r, c0 * sw + off_c
+        dst[:, :, r0:r1, c0:c1] = x[:, :, ir : ir + (r1 - r0 - 1) * sh + 1 : sh,
+                                    ic : ic + (c1 - c0 - 1) * sw + 1 : sw]  # fmt: skip
+        if r0 > 0:
+            dst[:, :, :r0] = 0
+        if r1 < g.oh:
+            dst[:, :, r1:] = 0
+        if c0 > 0:
+            dst[:, :, r0:r1, :c0] = 0
+        if c1 < g.ow:
+            dst[:, :, r0:r1, c1:] = 0
+
+
+def _col2im_into(cols: np.ndarray, dx: np.ndarray, g: ConvGeometry) -> None:
+    """Write into ``dx`` (m, C, H, W) the adjoint of ``_im2col_into`` applied to ``cols``.
+
+    ``cols`` (m, C, kh, kw, OH, OW) may be overwritten.
+    """
+    m = dx.shape[0]
+    sh, sw = g.stride
+    offsets = list(_offsets(g))
+    # An offset whose windows cover every input cell once can be assigned instead of added,
+    # which saves zero-filling dx.
+    first = None
+    if g.stride == (1, 1):
+        for k, (_, _, off_r, off_c, r0, r1, c0, c1) in enumerate(offsets):
+            if r0 + off_r == 0 and r1 - r0 == g.h and c0 + off_c == 0 and c1 - c0 == g.w:
+                first = k
+                break
+    if first is None:
+        dx[...] = 0
+    else:
+        i, j, off_r, off_c, r0, r1, c0, c1 = offsets.pop(first)
+        dx[...] = cols[:, :, i, j, r0:r1, c0:c1]
+    if _flat_ok(g):
+        hw = g.h * g.w
+        dxf = dx.reshape(m, g.c, hw)
+    for i, j, off_r, off_c, r0, r1, c0, c1 in offsets:
+        if r0 >= r1 or c0 >= c1:
+            continue
+        src = cols[:, :, i, j]  # (m, C, OH, OW)
+        if _flat_ok(g):
+            # Zero the columns that would wrap into a neighbouring row, then add the whole
+            # shifted plane at once.
+            if c0 > 0:
+                src[:, :, :, :c0] = 0
+            if c1 < g.ow:
+                src[:, :, :, c1:] = 0
+            shift = off_r * g.w + off_c
+            a, b = max(0, -shift), min(g.ohw, hw - shift)
+            flat = src.reshape(m, g.c, g.ohw)
+            dxf[:, :, a + shift : b + shift] += flat[:, :, a:b]
+            continue
+        ir, ic = r0 * sh + off_r, c0 * sw + off_c
+        dx[:, :, ir : ir + (r1 - r0 - 1) * sh + 1 : sh,
+           ic : ic + (c1 - c0 - 1) * sw + 1 : sw] += src[:, :, r0:r1, c0:c1]  # fmt: skip
+
+
+# ---------------------------------------------------------------------------------------------
+# Public kernels
+# ---------------------------------------------------------------------------------------------
+
+
+def im2col(
+    x: np.ndarray,
+    kernel_size: IntOrPair,
+    stride: IntOrPair = 1,
+    padding: ConvPadding = 0,
+    dilation: IntOrPair = 1,
+) -> np.ndarray:
+    """Unfold every convolution window of ``x`` into a column.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) array
+    kernel_size, stride, dilation : int or (h, w)
+    padding : int, (ph, pw), (top, bottom, left, right), "valid" or "same"
+
+    Returns
+    -------
+    cols : (N, C*kh*kw, OH*OW) array of ``x.dtype``; row ``c*kh*kw + i*kw + j`` holds the input
+        value under kernel offset ``(i, j)`` of channel ``c`` for every output position.
+    """
+    x = np.asarray(x)
+    check_4d(x.shape, "im2col")
+    kh, kw = pair(kernel_size, "kernel_size", op="im2col")
+    g = conv2d_geometry(x.shape, (1, x.shape[1], kh, kw), stride, padding, dilation, op="im2col")
+    x = np.ascontiguousarray(x)
+    # (N, C, H, W) -> (N, C, kh, kw, OH, OW) -> (N, C*kh*kw, OH*OW)
+    cols = np.empty((g.n, g.c, g.kh, g.kw, g.oh, g.ow), dtype=x.dtype)
+    _im2col_into(x, cols, g)
+    return cols.reshape(g.n, g.ck, g.ohw)
+
+
+def col2im(
+    cols: np.ndarray,
+    x_shape: Sequence[int],
+    kernel_size: IntOrPair,
+    stride: IntOrPair = 1,
+    padding: ConvPadding = 0,
+    dilation: IntOrPair = 1,
+) -> np.ndarray:
+    """Fold columns back into an image, summing overlapping windows (the adjoint of ``im2col``).
+
+    ``cols`` is (N, C*kh*kw, OH*OW); the result has shape ``x_shape`` (N, C, H, W). Cells that
+    only padding or no window covers receive nothing from the padding and stay zero.
+    """
+    cols = np.asarray(cols)
+    kh, kw = pair(kernel_size, "kernel_size", op="col2im")
+    check_4d(x_shape, "col2im", "x_shape")
+    g = conv2d_geometry(x_shape, (1, x_shape[1], kh, kw), stride, padding, dilation, op="col2im")
+    if cols.shape != (g.n, g.ck, g.ohw):
+        raise ValueError(
+            f"col2im: cols has shape {cols.shape}, expected {(g.n, g.ck, g.ohw)} for x_shape "
+            f"{tuple(x_shape)} and kernel {(kh, kw)}"
+        )
+    # (N, C*kh*kw, OH*OW) -> (N, C, kh, kw, OH, OW); copied because the fold may overwrite it.
+    cols6 = np.array(cols, order="C").reshape(g.n, g.c, g.kh, g.kw, g.oh, g.ow)
+    dx = np.empty(g.x_shape, dtype=cols.dtype)
+    _col2im_into(cols6, dx, g)
+    return dx
+
+
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: IntOrPair = 1,
+    padding: ConvPadding = 0,
+    dilation: IntOrPair = 1,
+) -> np.ndarray:
+    """2-D cross-correlation, as ``torch.nn.functional.conv2d`` (groups=1).
+
+    Parameters
+    ----------
+    x : (N, C, H, W) array
+    w : (O, C, kh, kw) array
+    bias : (O,) array or None
+    stride, dilation : int or (h, w)
+    padding : int, (ph, pw), (top, bottom, left, right), "valid" or "same"
+
+    Returns
+    -------
+    y : (N, O, OH, OW) array, dtype ``np.result_type(x, w)`` (float32 stays float32)
+
+    Example: the 5x5 image ``[[1,1,1,0,0],[0,1,1,1,0],[0,0,1,1,1],[0,0,1,1,0],[0,1,1,0,0]]``
+    with kernel ``[[1,0,1],[0,1,0],[1,0,1]]`` gives ``[[4,3,4],[2,4,3],[2,3,4]]``.
+    """
+    x, w = np.asarray(x), np.asarray(w)
+    g = conv2d_geometry(x.shape, w.shape, stride, padding, dilation, op="conv2d")
+    arrays = (x, w) if bias is None else (x, w, np.asarray(bias))
+    dtype = _result_dtype(*arrays)
+    if bias is not None:
+        bias = np.asarray(bias)
+        if bias.shape != (g.o,):
+            raise ValueError(
+                f"conv2d: bias has shape {bias.shape} but weight (shape {g.w_shape}) has "
+                f"{g.o} output channels; expected shape ({g.o},)"
+            )
+        bias = bias.astype(dtype, copy=False).reshape(g.o, 1)
+    x = np.ascontiguousarray(x, dtype=dtype)
+    w2d = np.ascontiguousarray(w, dtype=dtype).reshape(g.o, g.ck)  # (O, C*kh*kw)
+
+    y = np.empty((g.n, g.o, g.ohw), dtype=dtype)  # (N, O, OH*OW)
+    step = _chunk(g, dtype.itemsize)
+    cols = scratch((step, g.c, g.kh, g.kw, g.oh, g.ow), dtype)
+    for n0 in range(0, g.n, step):
+        m = min(step, g.n - n0)
+        c = cols[:m]
+        _im2col_into(x[n0 : n0 + m], c, g)
+        # (O, CK) @ (m, CK, L) -> (m, O, L)
+        out = y[n0 : n0 + m]
+        np.matmul(w2d, c.reshape(m, g.ck, g.ohw), out=out)
+        if bias is not None:
+            out += bias
+    return y.reshape(g.out_shape)
+
+
+def conv_transpose2d(
+    grad: np.ndarray,
+    w: np.ndarray,
+    x_hw: IntOrPair,
+    stride: IntOrPair = 1,
+    padding: ConvPadding = 0,
+    dilation: IntOrPair = 1,
+) -> np.ndarray:
+    """Gradient of ``conv2d`` with respect to its input (a transposed convolution).
+
+    Parameters
+    ----------
+    grad : (N, O, OH, OW) array, the gradient of the conv2d output
+    w : (O, C, kh, kw) array
+    x_hw : (H, W) of the conv2d input; it fixes the output size, which the stride alone does not
+    stride, padding, dilation : as given to ``conv2d``
+
+    Returns
+    -------
+    dx : (N, C, H, W) array, dtype ``np.result_type(grad, w)``. Input rows/columns that no
+        window reads (when the stride does not divide the padded size) get zero.
+    """
+    grad, w = np.asarray(grad), np.asarray(w)
+    op = "conv_transpose2d"
+    check_4d(grad.shape, op, "grad", "(N, O, OH, OW)")
+    check_4d(w.shape, op, "weight", "(out_channels, in_channels, kh, kw)")
+    h, wd = pair(x_hw, "x_hw", op=op)
+    x_shape = (grad.shape[0], w.shape[1], h, wd)
+    g = conv2d_geometry(x_shape, w.shape, stride, padding, dilation, op=op)
+    if grad.shape != g.out_shape:
+        raise ValueError(
+            f"{op}: grad has shape {grad.shape} but conv2d of an input of shape {x_shape} with "
+            f"weight {g.w_shape} (stride {g.stride}, padding {g.padding}, dilation {g.dilation}) "
+            f"gives shape {g.out_shape}"
+        )
+    dtype = _result_dtype(grad, w)
+    g3 = np.ascontiguousarray(grad, dtype=dtype).reshape(g.n, g.o, g.ohw)  # (N, O, L)
+    w2t = np.ascontiguousarray(w, dtype=dtype).reshape(g.o, g.ck).T  # (CK, O)
+
+    dx = np.empty(g.x_shape, dtype=dtype)
+    step = _chunk(g, dtype.itemsize)
+    cols = scratch((step, g.ck, g.ohw), dtype)
+    for n0 in range(0, g.n, step):
+        m = min(step, g.n - n0)
+        c = cols[:m]
+        # (CK, O) @ (m, O, L) -> (m, CK, L)
+        np.matmul(w2t, g3[n0 : n0 + m], out=c)
+        _col2im_into(c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), dx[n0 : n0 + m], g)
+    return dx
+
+
+def conv2d_weight(
+    x: np.ndarray,
+    grad: np.ndarray,
+    w_shape: Sequence[int],
+    stride: IntOrPair = 1,
+    padding: ConvPadding = 0,
+    dilation: IntOrPair = 1,
+    *,
+    cols: np.ndarray | None = None,
+) -> np.ndarray:
+    """Gradient of ``conv2d`` with respect to its weight.
+
+    Parameters
+    ----------
+    x : (N, C, H, W) array, the conv2d input
+    grad : (N, O, OH, OW) array, the gradient of the conv2d output
+    w_shape : (O, C, kh, kw)
+    stride, padding, dilation : as given to ``conv2d``
+    cols : optional ``im2col(x, ...)`` of shape (N, C*kh*kw, OH*OW), to skip unfolding ``x``
+
+    Returns
+    -------
+    dw : (O, C, kh, kw) array, dtype ``np.result_type(x, grad)``
+    """
+    x, grad = np.asarray(x), np.asarray(grad)
+    op = "conv2d_weight"
+    check_4d(w_shape, op, "w_shape", "(out_channels, in_channels, kh, kw)")
+    g = conv2d_geometry(x.shape, w_shape, stride, padding, dilation, op=op)
+    if grad.shape != g.out_shape:
+        raise ValueError(
+            f"{op}: grad has shape {grad.shape} but conv2d of input {g.x_shape} with weight "
+            f"{g.w_shape} (stride {g.stride}, padding {g.padding}, dilation {g.dilation}) "
+            f"gives shape {g.out_shape}"
+        )
+    dtype = _result_dtype(x, grad)
+    g3 = np.ascontiguousarray(grad, dtype=dtype).reshape(g.n, g.o, g.ohw)  # (N, O, L)
+    dw = np.zeros((g.o, g.ck), dtype=dtype)  # (O, CK)
+    part = np.empty((g.o, g.ck), dtype=dtype)
+
+    if cols is not None:
+        cols = np.asarray(cols)
+        if cols.shape != (g.n, g.ck, g.ohw):
+            raise ValueError(f"{op}: cols has shape {cols.shape}, expected {(g.n, g.ck, g.ohw)}")
+        cols = cols.astype(dtype, copy=False)
+        for k in range(g.n):
+            # (O, L) @ (L, CK) -> (O, CK)
+            np.matmul(g3[k], cols[k].T, out=part)
+            dw += part
+        return dw.reshape(g.w_shape)
+
+    x = np.ascontiguousarray(x, dtype=dtype)
+    step = _chunk(g, dtype.itemsize)
+    buf = scratch((step, g.c, g.kh, g.kw, g.oh, g.ow), dtype)
+    for n0 in range(0, g.n, step):
+        m = min(step, g.n - n0)
+        c = buf[:m]
+        _im2col_into(x[n0 : n0 + m], c, g)
+        c3 = c.reshape(m, g.ck, g.ohw)
+        for k in range(m):
+            np.matmul(g3[n0 + k], c3[k].T, out=part)
+            dw += part
+    return dw.reshape(g.w_shape)
+
+
+def conv2d_bias_grad(grad: np.ndarray) -> np.ndarray:
+    """Gradient of ``conv2d`` with respect to its bias: ``(N, O, OH, OW) -> (O,)``."""
+    grad = np.asarray(grad)
+    check_4d(grad.shape, "conv2d_bias_grad", "grad", "(N, O, OH, OW)")
+    return grad.sum(axis=(0, 2, 3))
