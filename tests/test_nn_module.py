@@ -470,3 +470,22 @@ def test_deepcopy_gives_an_independent_model():
     clone.head.bias.data[:] = 5.0
     assert not np.any(model.head.bias.data == 5.0)
     assert [n for n, _ in clone.named_parameters()] == [n for n, _ in model.named_parameters()]
+
+
+def test_requires_grad_freezes_parameters():
+    model = MLP()
+    model.features.requires_grad_(False)
+    model(mg.randn(2, 4)).sum().backward()
+    assert all(p.grad is None for p in model.features.parameters())
+    assert all(p.grad is not None for p in model.head.parameters())
+
+
+def test_to_converts_parameters_for_a_whole_model_gradcheck():
+    from minigrad.testing import gradcheck
+
+    model = MLP().to(np.float64)
+    assert {p.dtype for p in model.parameters()} == {np.dtype(np.float64)}
+    x = mg.randn(3, 4, dtype=np.float64, requires_grad=True)
+    assert gradcheck(lambda x: model(x), x)
+    with pytest.raises(TypeError, match="MLP.to: parameters must stay floating point"):
+        model.to(np.int64)

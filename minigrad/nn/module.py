@@ -295,6 +295,40 @@ class Module:
         """Same as ``train(False)``; returns self."""
         return self.train(False)
 
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze (True) every parameter; returns self.
+
+        >>> import minigrad as mg
+        >>> fc = mg.nn.Linear(2, 2).requires_grad_(False)
+        >>> [p.requires_grad for p in fc.parameters()]
+        [False, False]
+        """
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Convert every parameter to a floating ``dtype`` in place; returns self.
+
+        Gradients are dropped. Make optimizers after converting (their state has the old
+        dtype). ``model.to(np.float64)`` is handy for gradient checks of a whole model.
+
+        >>> import numpy as np
+        >>> import minigrad as mg
+        >>> mg.nn.Linear(2, 2).to(np.float64).weight.dtype
+        dtype('float64')
+        """
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(
+                f"{type(self).__name__}.to: parameters must stay floating point, got {dtype}"
+            )
+        for p in self.parameters():
+            if p.dtype != dtype:
+                p.data = p.data.astype(dtype)
+                p.grad = None
+        return self
+
     # --- state ---------------------------------------------------------------------------
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
