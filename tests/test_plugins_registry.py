@@ -752,3 +752,49 @@ def test_format_table_marks_register_op_rows():
         "-",
         "__main__:Swish",
     ]
+
+
+def test_check_reports_disabled_ops_without_failing(make_module):
+    mod = make_module(CUBE_SOURCE)
+    reg = Registry(
+        entry_points_fn=lambda: [entry("cube", f"{mod}:Cube"), entry("half", f"{mod}:Half")],
+        environ={"MINIGRAD_DISABLE_PLUGINS": "cube"},
+    )
+    out = io.StringIO()
+    assert run_check(["cube"], registry=reg, out=out) == 0
+    first, last = out.getvalue().splitlines()
+    assert first.startswith("disabled") and "MINIGRAD_DISABLE_PLUGINS" in first
+    assert last == "0 passed, 0 failed, 0 without samples, 1 disabled"
+    out = io.StringIO()
+    assert run_check(registry=reg, out=out) == 0  # all: disabled ops are left out
+    assert "cube" not in out.getvalue()
+
+
+def test_command_line_wiring(default_registry, capsys):
+    from minigrad.cli import main
+
+    class Square(mg.Op):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, grad):
+            (x,) = ctx.saved_tensors
+            return grad * 2 * x
+
+        @staticmethod
+        def sample_inputs():
+            return [((np.array([1.0, -2.0]),), {})]
+
+    mg.register_op("square", Square)
+    assert main(["plugins", "list"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()]
+    assert rows[1][:3] == ["square", "loaded", "(register_op)"]
+    assert main(["plugins"]) == 0  # list is the default action
+    assert capsys.readouterr().out.splitlines()[1].startswith("square")
+    assert main(["plugins", "check", "square"]) == 0
+    assert capsys.readouterr().out.startswith("PASS        square")
+    assert main(["plugins", "check", "sqaure"]) == 1
+    assert "did you mean 'square'" in capsys.readouterr().out

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from minigrad.plugins import PluginError, PluginInfo, Registry
+from minigrad.plugins import PluginDisabledError, PluginError, PluginInfo, Registry
 
 __all__ = ["add_parser", "check_op", "format_table", "run_check", "run_list"]
 
@@ -32,7 +32,7 @@ def _registry() -> Registry:
 
 
 def format_table(records: Sequence[PluginInfo]) -> str:
-    """The ``plugins list`` table: aligned columns, then one line per problem.
+    """The ``plugins list`` table: aligned columns, then one line per op with an error.
 
     >>> from minigrad.plugins import PluginInfo
     >>> print(format_table([PluginInfo("swish", "my_layers:Swish", "my-layers", "1.0", "loaded")]))
@@ -53,7 +53,7 @@ def format_table(records: Sequence[PluginInfo]) -> str:
     problems = [r for r in records if r.error]
     if problems:
         lines.append("")
-        lines.append("Problems:")
+        lines.append("Details:")
         for r in problems:
             where = f"{r.distribution}::{r.name}" if r.distribution else r.name
             lines.append(f"  {where}: {r.error}")
@@ -85,6 +85,7 @@ def check_op(fn: Any, check_double_backward: bool = True) -> tuple[str, str]:
     """Run opcheck on the sample inputs of the op behind ``fn`` (an ``mg.ops`` function).
 
     Returns ``(status, detail)`` with status ``"PASS"``, ``"FAIL"`` or ``"no samples"``.
+    (:func:`run_check` reports ops switched off by an environment variable as "disabled".)
     """
     from minigrad.testing import opcheck
 
@@ -126,20 +127,23 @@ def run_check(
         # every name, including conflicting or broken ones: they are failures to report
         names = sorted({r.name for r in registry.available() if r.status != "disabled"})
     width = max((len(n) for n in names), default=0)
-    counts = {"PASS": 0, "FAIL": 0, "no samples": 0}
+    counts = {"PASS": 0, "FAIL": 0, "no samples": 0, "disabled": 0}
     for name in names:
         try:
             fn = registry.get(name)
+        except PluginDisabledError as e:
+            status, detail = "disabled", str(e)  # switched off on purpose: not a failure
         except Exception as e:
             status, detail = "FAIL", f"{type(e).__name__}: {e}"
         else:
             status, detail = check_op(fn, check_double_backward)
         counts[status] += 1
         print(f"{status:<10}  {name:<{width}}  {detail}", file=out)
-    print(
-        f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['no samples']} without samples",
-        file=out,
-    )
+    summary = f"{counts['PASS']} passed, {counts['FAIL']} failed"
+    summary += f", {counts['no samples']} without samples"
+    if counts["disabled"]:
+        summary += f", {counts['disabled']} disabled"
+    print(summary, file=out)
     return 1 if counts["FAIL"] else 0
 
 
