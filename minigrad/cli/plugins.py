@@ -86,6 +86,19 @@ def check_op(fn: Any, check_double_backward: bool = True) -> tuple[str, str]:
 
     Returns ``(status, detail)`` with status ``"PASS"``, ``"FAIL"`` or ``"no samples"``.
     (:func:`run_check` reports ops switched off by an environment variable as "disabled".)
+
+    >>> import minigrad as mg
+    >>> class Negate(mg.Op):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         return -x
+    ...     @staticmethod
+    ...     def backward(ctx, grad):
+    ...         return -grad
+    >>> reg = mg.plugins.Registry(entry_points_fn=list)
+    >>> reg.register_op("negate", Negate)
+    >>> check_op(reg.ops.negate)
+    ('no samples', 'define a staticmethod sample_inputs() to have it checked')
     """
     from minigrad.testing import opcheck
 
