@@ -1,0 +1,295 @@
+"""Losses: log_loss (binary, on probabilities) and cross_entropy (multi-class, on logits).
+
+Both reduce with ``reduction="mean"`` (default), ``"sum"`` or ``"none"`` (per-element
+losses), as PyTorch's losses do. Each backward is written with minigrad operations, so
+it can be differentiated again (``create_graph=True``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from minigrad.core_ops import astype, clip, exp, log
+from minigrad.op import Context, Op
+from minigrad.tensor import Tensor
+
+__all__ = ["CrossEntropy", "LogLoss"]
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(name: str, reduction: Any) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"{name}: reduction must be one of 'mean', 'sum', 'none', got {reduction!r}"
+        )
+
+
+def _reduce(name: str, loss: np.ndarray, reduction: str) -> np.ndarray:
+    """Apply ``reduction`` to per-element losses, keeping their dtype."""
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.asarray(loss.sum(), dtype=loss.dtype)
+    if loss.size == 0:
+        raise ValueError(
+            f"{name}: cannot take the mean over an empty batch (shape {loss.shape}); "
+            "use reduction='sum' or 'none'"
+        )
+    return np.asarray(loss.mean(), dtype=loss.dtype)
+
+
+def _scale(grad: Tensor, reduction: str, count: int) -> Tensor:
+    """The incoming gradient of the reduced loss, per element (broadcasts against it)."""
+    return grad / float(count) if reduction == "mean" else grad
+
+
+def _as_dtype(t: Tensor, dtype: np.dtype) -> Tensor:
+    """``t`` in ``dtype``: a differentiable cast for floats, a constant for ints and bools."""
+    if t.dtype == dtype:
+        return t
+    if t.dtype.kind in "fc":
+        return astype(t, dtype)
+    return Tensor._make_const(t.data.astype(dtype))
+
+
+def _describe_range(a: np.ndarray) -> str:
+    if np.isnan(a).any():
+        return "NaN values"
+    return f"values in [{a.min():.6g}, {a.max():.6g}]"
+
+
+# --------------------------------------------------------------------------- log_loss
+
+
+def _clip_bounds(eps: float, dtype: np.dtype) -> tuple[float, float]:
+    """[eps, 1 - eps] as values of ``dtype``; 1 - eps is kept below 1 (log(1 - p) finite)."""
+    lo = dtype.type(eps)
+    hi = dtype.type(1 - eps)
+    if hi >= 1:
+        hi = np.nextafter(dtype.type(1), dtype.type(0))
+    return float(lo), float(hi)
+
+
+class LogLoss(Op):
+    """Binary log loss (binary cross entropy) of probabilities ``p`` against targets ``y``.
+
+    ``loss = -(y * log(p) + (1 - y) * log(1 - p))`` per element, with ``p`` first clipped
+    to ``[eps, 1 - eps]`` so that a confident wrong answer costs a large but finite loss.
+
+    Parameters
+    ----------
+    p : Tensor
+        Probabilities in [0, 1] (for example the output of ``mg.ops.sigmoid``), any shape,
+        floating point.
+    target : Tensor
+        Same shape as ``p`` (no broadcasting): 0/1 labels or soft labels in [0, 1]. Integer
+        and bool labels are accepted. It gets a gradient only if it requires one:
+        ``d loss / d y = log(1 - p) - log(p)``.
+    eps : float, default 1e-7
+        Clipping margin, ``0 < eps < 0.5``.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"none"`` returns the per-element losses with the shape of ``p``.
+
+    Returns
+    -------
+    Tensor
+        A scalar (``"mean"``, ``"sum"``) or per-element losses (``"none"``), in ``p``'s dtype.
+
+    Notes
+    -----
+    Clipping has the gradient of ``mg.clip``: where ``p`` lies outside ``[eps, 1 - eps]``
+    the gradient with respect to ``p`` is 0 (at the bounds themselves it passes).
+    PyTorch's ``binary_cross_entropy`` instead clamps the logarithms at -100; the two
+    agree for ``p`` inside ``[eps, 1 - eps]``.
+
+    Examples
+    --------
+    >>> import minigrad as mg
+    >>> round(mg.ops.log_loss(mg.tensor([0.98]), mg.tensor([1.0])).item(), 4)
+    0.0202
+    >>> mg.ops.log_loss(mg.tensor([0.5, 0.9]), mg.tensor([1.0, 0.0]), reduction="none").data
+    array([0.6931472, 2.302585 ], dtype=float32)
+    """
+
+    name = "log_loss"
+
+    @staticmethod
+    def forward(
+        ctx: Context,
+        p: np.ndarray,
+        target: np.ndarray,
+        *,
+        eps: float = 1e-7,
+        reduction: str = "mean",
+    ) -> np.ndarray:
+        _check_reduction("log_loss", reduction)
+        if not 0 < eps < 0.5:
+            raise ValueError(f"log_loss: eps must satisfy 0 < eps < 0.5, got {eps!r}")
+        if p.shape != target.shape:
+            raise ValueError(
+                f"log_loss: p has shape {p.shape} but target has shape {target.shape}; "
+                "they must match"
+            )
+        if p.dtype.kind not in "fc":
+            raise TypeError(
+                f"log_loss: p must hold probabilities as floats, got dtype {p.dtype} "
+                "(apply mg.ops.sigmoid to scores first)"
+            )
+        if p.size and not ((p >= 0) & (p <= 1)).all():
+            raise ValueError(
+                f"log_loss: p must hold probabilities in [0, 1], got {_describe_range(p)} "
+                "(apply mg.ops.sigmoid to scores first)"
+            )
+        y = target.astype(p.dtype, copy=False)
+        if y.size and not ((y >= 0) & (y <= 1)).all():
+            raise ValueError(
+                f"log_loss: target must hold labels in [0, 1], got {_describe_range(y)}"
+            )
+        lo, hi = _clip_bounds(eps, p.dtype)
+        ctx.save_for_backward(p, target)
+        pc = np.clip(p, lo, hi)
+        loss = -(y * np.log(pc) + (1 - y) * np.log1p(-pc))
+        return _reduce("log_loss", loss, reduction)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        p, target = ctx.saved_tensors
+        lo, hi = _clip_bounds(ctx.attrs["eps"], p.dtype)
+        g = _scale(grad, ctx.attrs["reduction"], p.size)
+        pc = clip(p, lo, hi)  # differentiable: second derivatives see the clipping too
+        gp = gy = None
+        if ctx.needs_input_grad[0]:
+            y = _as_dtype(target, p.dtype)
+            inside = Tensor._make_const(((p.data >= lo) & (p.data <= hi)).astype(p.dtype))
+            # d/dp -(y log p + (1 - y) log(1 - p)) = (p - y) / (p (1 - p)), zero where clipped
+            gp = g * (pc - y) / (pc * (1 - pc)) * inside
+        if ctx.needs_input_grad[1]:
+            gy = g * (log(1 - pc) - log(pc))
+        return gp, gy
+
+    @staticmethod
+    def sample_inputs() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        """Float64 probabilities away from the clipping bounds, soft float64 targets."""
+        p = np.array([[0.2, 0.7, 0.9], [0.45, 0.05, 0.6]])
+        y = np.array([[0.1, 0.9, 0.8], [0.3, 0.2, 0.95]])
+        return [((p, y), {}), ((p, y), {"reduction": "sum"}), ((p, y), {"reduction": "none"})]
+
+
+# --------------------------------------------------------------------------- cross_entropy
+
+
+def _softmax_classes(logits: Tensor) -> Tensor:
+    """softmax over axis 1 with core ops, so it is differentiable in the backward graph."""
+    shift = Tensor._make_const(logits.data.max(axis=1, keepdims=True))
+    e = exp(logits - shift)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class CrossEntropy(Op):
+    """Multi-class cross entropy of raw scores (logits) against class indices.
+
+    ``loss[n] = -log_softmax(logits, axis=1)[n, target[n]]``, fused and numerically stable:
+    pass the logits, not softmax probabilities.
+
+    Parameters
+    ----------
+    logits : Tensor
+        (N, C) class scores, floating point; also (N, C, d1, d2, ...) as in PyTorch, for a
+        class per position (for example per pixel).
+    target : Tensor
+        (N,) class indices in ``[0, C)`` of an integer dtype; (N, d1, d2, ...) for
+        higher-dimensional logits. Gets no gradient.
+    reduction : {"mean", "sum", "none"}, default "mean"
+        ``"mean"`` averages over all N (* d1 * ...) losses; ``"none"`` returns them with the
+        target's shape.
+
+    Returns
+    -------
+    Tensor
+        A scalar (``"mean"``, ``"sum"``) or per-sample losses (``"none"``), in the logits' dtype.
+
+    Notes
+    -----
+    The gradient with respect to the logits is ``(softmax(logits) - onehot(target)) * g``
+    (divided by the number of losses for ``"mean"``); the softmax is recomputed with
+    minigrad ops in the backward pass, so it can be differentiated again.
+
+    Examples
+    --------
+    >>> import minigrad as mg
+    >>> logits = mg.zeros(2, 4)                      # uniform scores over C = 4 classes
+    >>> round(mg.ops.cross_entropy(logits, mg.tensor([0, 3])).item(), 4)   # log(4)
+    1.3863
+    """
+
+    name = "cross_entropy"
+
+    @staticmethod
+    def forward(
+        ctx: Context, logits: np.ndarray, target: np.ndarray, *, reduction: str = "mean"
+    ) -> np.ndarray:
+        _check_reduction("cross_entropy", reduction)
+        if logits.ndim < 2:
+            raise ValueError(
+                f"cross_entropy: logits must have shape (N, C) (or (N, C, d1, ...)), got shape "
+                f"{logits.shape}; for a single sample use logits.reshape((1, -1))"
+            )
+        if logits.dtype.kind not in "fc":
+            raise TypeError(
+                f"cross_entropy: logits must be floating point scores, got dtype {logits.dtype}"
+            )
+        if target.dtype.kind not in "iu":
+            raise TypeError(
+                "cross_entropy: target must hold class indices of an integer dtype, got "
+                f"{target.dtype}"
+            )
+        expected = (logits.shape[0], *logits.shape[2:])
+        if target.shape != expected:
+            raise ValueError(
+                f"cross_entropy: target has shape {target.shape} but logits of shape "
+                f"{logits.shape} need a target of shape {expected} (one class index per sample)"
+            )
+        n_classes = logits.shape[1]
+        bad = (target < 0) | (target >= n_classes)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise ValueError(
+                f"cross_entropy: target holds class index {int(target[where])} at position "
+                f"{where}, outside [0, {n_classes}) for logits with C={n_classes} classes"
+            )
+        ctx.save_for_backward(logits, target)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        with np.errstate(under="ignore"):  # exp of very negative scores is simply 0
+            log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        picked = np.take_along_axis(log_probs, np.expand_dims(target, 1), axis=1)
+        return _reduce("cross_entropy", -np.squeeze(picked, 1), reduction)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
+        logits, target = ctx.saved_tensors
+        reduction = ctx.attrs["reduction"]
+        if reduction == "none":
+            # per-sample gradients (N, d1, ...) -> (N, 1, d1, ...) to broadcast over classes
+            grad = grad.reshape((target.shape[0], 1, *target.shape[1:]))
+        g = _scale(grad, reduction, target.size)
+        classes = np.arange(logits.shape[1]).reshape((1, -1) + (1,) * (logits.ndim - 2))
+        onehot = Tensor._make_const(
+            (np.expand_dims(target.data, 1) == classes).astype(logits.dtype)
+        )
+        return (_softmax_classes(logits) - onehot) * g, None
+
+    @staticmethod
+    def sample_inputs() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        """Float64 logits (N=3, C=4) with int64 class indices, each reduction; (N, C, d)."""
+        logits = np.array([[0.5, -1.0, 2.0, 0.1], [1.5, 0.3, -0.7, -2.0], [0.0, 1.0, 0.2, 0.4]])
+        target = np.array([2, 0, 3], dtype=np.int64)
+        spatial = np.array([[[0.3, -0.2], [1.1, 0.4], [-0.5, 0.9]]])  # (1, 3, 2)
+        return [
+            ((logits, target), {}),
+            ((logits, target), {"reduction": "sum"}),
+            ((logits, target), {"reduction": "none"}),
+            ((spatial, np.array([[1, 2]], dtype=np.int64)), {}),
+        ]
