@@ -1,0 +1,33 @@
+"""See a computation: its forward graph, its backward pass, and gradients of gradients.
+
+>>> import minigrad as mg
+>>> x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+>>> loss = (x * x).sum()
+>>> G = mg.graph.to_networkx(loss)                 # data, for networkx analysis
+>>> G.number_of_nodes(), G.number_of_edges()       # x, mul, x*x, sum, loss; 2 args + 2 outputs
+(5, 5)
+>>> fwd = mg.graph.draw(loss)                      # a graphviz.Digraph (shows inline in Jupyter)
+>>> bwd = mg.graph.draw(loss, backward=True)       # gradients, with values (before backward())
+>>> mg.graph.render(loss, "out/loss.svg")          # doctest: +SKIP
+
+- :func:`to_networkx` builds a ``networkx.MultiDiGraph`` (one edge per argument).
+- :func:`draw` returns a Graphviz drawing; its ``.source`` (DOT text) needs no binary.
+- :func:`render` writes SVG/PNG/PDF and a ``.dot`` file, and explains a missing Graphviz.
+- :mod:`minigrad.graph.style` holds the colours, shapes and label formatting.
+"""
+
+from __future__ import annotations
+
+from . import style
+from .build import to_networkx
+from .render import GraphDrawing, GraphTooLargeError, GraphvizNotFoundError, draw, render
+
+__all__ = [
+    "GraphDrawing",
+    "GraphTooLargeError",
+    "GraphvizNotFoundError",
+    "draw",
+    "render",
+    "style",
+    "to_networkx",
+]

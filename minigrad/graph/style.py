@@ -1,0 +1,386 @@
+"""How graphs look: colours and shapes (overridable dicts) and the labels of nodes and edges.
+
+Change a colour for every drawing by editing the dicts, or for one drawing with
+``draw(t, styles={"parameter": {"fillcolor": "#ffe066"}})``::
+
+    import minigrad as mg
+    mg.graph.style.NODE_STYLES["op"]["fillcolor"] = "#e7f5ff"
+
+Keys of :data:`NODE_STYLES` are tensor roles ("parameter", "input", "constant",
+"intermediate", "output") and node kinds ("op", "plugin_op", "backward", "accumulate",
+"grad", "seed", "module"); keys of :data:`EDGE_STYLES` are "forward", "gradient" (backward
+view) and "both_gradient" (gradient edges drawn next to forward ones, ``both=True``).
+
+Labels are Graphviz HTML-like labels: a bold first line (name or op), then smaller lines for
+shape/dtype, attributes and values. Values are formatted from at most a handful of numbers
+per tensor (a small tensor's elements, or one min/mean/max per large tensor).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import numpy as np
+
+from .build import (
+    MAX_VALUES,
+    Edge,
+    GraphData,
+    Node,
+    array_summary,
+    dtype_name,
+    shown_attrs,
+    to_plain,
+)
+
+__all__ = [
+    "CLUSTER_ATTRS",
+    "EDGE_ATTRS",
+    "EDGE_STYLES",
+    "GRAPH_ATTRS",
+    "NODE_ATTRS",
+    "NODE_STYLES",
+    "edge_label",
+    "format_array",
+    "format_number",
+    "graph_label",
+    "node_label",
+    "node_style_key",
+]
+
+FONT = "Helvetica,Arial,sans-serif"
+MONO = "Courier"
+
+GRAPH_ATTRS: dict[str, str] = {
+    "rankdir": "TB",
+    "fontname": FONT,
+    "fontsize": "12",
+    "nodesep": "0.3",
+    "ranksep": "0.35",
+    "labelloc": "t",
+}
+NODE_ATTRS: dict[str, str] = {"fontname": FONT, "fontsize": "11", "margin": "0.12,0.05"}
+EDGE_ATTRS: dict[str, str] = {"fontname": FONT, "fontsize": "9", "arrowsize": "0.7"}
+CLUSTER_ATTRS: dict[str, str] = {
+    "style": "rounded,filled",
+    "fillcolor": "#f8f9fa",
+    "color": "#adb5bd",
+    "fontcolor": "#343a40",
+    "fontname": FONT,
+    "fontsize": "11",
+    "labeljust": "l",
+}
+
+NODE_STYLES: dict[str, dict[str, str]] = {
+    # tensors: boxes; what the user feeds in and what is learned stand out
+    "parameter": {
+        "shape": "box",
+        "style": "rounded,filled",
+        "fillcolor": "#ffd8a8",
+        "color": "#e8590c",
+    },
+    "input": {
+        "shape": "box",
+        "style": "rounded,filled",
+        "fillcolor": "#d0ebff",
+        "color": "#1971c2",
+    },
+    "constant": {
+        "shape": "box",
+        "style": "rounded,filled",
+        "fillcolor": "#f1f3f5",
+        "color": "#adb5bd",
+        "fontsize": "9",
+    },
+    "intermediate": {"shape": "box", "style": "rounded", "color": "#868e96"},
+    "output": {
+        "shape": "box",
+        "style": "rounded,filled,bold",
+        "fillcolor": "#d3f9d8",
+        "color": "#2b8a3e",
+        "peripheries": "2",
+    },
+    # ops: ellipses; plugin ops in a second colour
+    "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#e9ecef", "color": "#495057"},
+    "plugin_op": {
+        "shape": "ellipse",
+        "style": "filled",
+        "fillcolor": "#e5dbff",
+        "color": "#6741d9",
+    },
+    "module": {"shape": "box3d", "style": "filled", "fillcolor": "#e5dbff", "color": "#6741d9"},
+    # backward view
+    "backward": {"shape": "ellipse", "style": "filled", "fillcolor": "#ffe3e3", "color": "#c92a2a"},
+    "accumulate": {
+        "shape": "circle",
+        "style": "filled",
+        "fillcolor": "#fff3bf",
+        "color": "#e67700",
+        "fixedsize": "true",
+        "width": "0.4",
+    },
+    "grad": {
+        "shape": "box",
+        "style": "rounded,filled",
+        "fillcolor": "#ffd8a8",
+        "color": "#c92a2a",
+        "peripheries": "2",
+    },
+    "seed": {"shape": "box", "style": "rounded,filled", "fillcolor": "#d3f9d8", "color": "#2b8a3e"},
+}
+
+EDGE_STYLES: dict[str, dict[str, str]] = {
+    "forward": {"color": "#495057", "fontcolor": "#495057"},
+    "gradient": {"color": "#c92a2a", "fontcolor": "#a61e4d"},
+    "both_gradient": {
+        "color": "#e03131",
+        "fontcolor": "#c92a2a",
+        "style": "dashed",
+        "dir": "back",
+        "constraint": "false",
+    },
+}
+
+_DETAIL = '<font point-size="9" color="#495057">{}</font>'
+_VALUE = '<font point-size="9" face="' + MONO + '">{}</font>'
+_NOTE = '<font point-size="8" color="#868e96"><i>{}</i></font>'
+_GRAD = '<font point-size="9" face="' + MONO + '" color="#c92a2a">{}</font>'
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text), quote=False)
+
+
+def format_number(x: Any) -> str:
+    """A number in at most 4 significant digits: ``format_number(0.123456) == '0.1235'``."""
+    if isinstance(x, (bool, np.bool_)):
+        return "true" if x else "false"
+    if isinstance(x, (int, np.integer)):
+        return str(int(x))
+    if isinstance(x, (complex, np.complexfloating)):
+        return f"{complex(x):.3g}"
+    f = float(x)
+    if f != f or f in (float("inf"), float("-inf")):
+        return str(f)
+    if f == int(f) and abs(f) < 1e6:
+        return str(int(f))
+    return f"{f:.4g}"
+
+
+def format_shape(shape: tuple[int, ...]) -> str:
+    """``(2, 3)``; ``scalar`` for a 0-d shape."""
+    if not shape:
+        return "scalar"
+    return str(tuple(int(s) for s in shape))
+
+
+def _row(values: Any) -> str:
+    return "[" + ", ".join(format_number(v) for v in values) + "]"
+
+
+def format_array(a: np.ndarray, max_values: int = MAX_VALUES) -> list[str]:
+    """A compact text form of an array, one string per line.
+
+    Small arrays show their values (a matrix row per line), large ones min/mean/max.
+
+    >>> format_array(np.array([[1.0, 2.5], [3.0, 4.0]]))
+    ['[1, 2.5]', '[3, 4]']
+    >>> format_array(np.arange(100.0))
+    ['min 0  mean 49.5  max 99']
+    """
+    if a.size == 0:
+        return ["(empty)"]
+    s = array_summary(a, max_values)
+    if "values" not in s:
+        if "min" not in s:
+            return [f"{dtype_name(a.dtype)} {format_shape(a.shape)}"]
+        return [
+            f"min {format_number(s['min'])}  mean {format_number(s['mean'])}  "
+            f"max {format_number(s['max'])}"
+        ]
+    v = s["values"]
+    if v.ndim == 0:
+        return [format_number(v.item())]
+    if v.ndim == 1 or v.shape[-1] == 1 or v.size // v.shape[-1] > 8:
+        flat = v.reshape(-1).tolist()
+        return [_row(flat[i : i + 8]) for i in range(0, len(flat), 8)]
+    return [_row(r) for r in v.reshape(-1, v.shape[-1]).tolist()]
+
+
+def _grad_text(g: np.ndarray, max_values: int) -> list[str]:
+    if g.size <= max_values:
+        return format_array(g, max_values)
+    s = array_summary(g, max_values)
+    return [f"norm {format_number(s.get('norm', float('nan')))}"]
+
+
+def format_attrs(attrs: dict[str, Any], width: int = 40) -> list[str]:
+    """``{"stride": 2, "padding": 1}`` -> ``["stride=2 padding=1"]`` (wrapped at ``width``)."""
+    parts = []
+    for k, v in attrs.items():
+        if k == "index":
+            items = v if isinstance(v, tuple) else (v,)
+            text = "[" + ", ".join(str(to_plain(i, 4)) for i in items) + "]"
+        else:
+            p = to_plain(v, 4)
+            text = format_number(p) if isinstance(p, float) else str(p)
+        parts.append(f"{k}={text}")
+    lines: list[str] = []
+    for p in parts:
+        if lines and len(lines[-1]) + len(p) + 1 <= width:
+            lines[-1] += " " + p
+        else:
+            lines.append(p)
+    return lines
+
+
+def node_style_key(n: Node) -> str:
+    """Which :data:`NODE_STYLES` entry a node uses."""
+    if n.kind == "tensor":
+        return n.role
+    if n.kind == "op" and n.ctx is not None and n.ctx.op.plugin:
+        return "plugin_op"
+    return n.kind
+
+
+def _html(lines: list[str]) -> str:
+    return "<" + "<br/>".join(lines) + ">"
+
+
+def _tensor_lines(n: Node, show_values: bool, max_values: int) -> list[str]:
+    t = n.tensor
+    assert t is not None
+    if n.role == "constant":
+        return [_VALUE.format(_e(format_array(t.data, max_values)[0]))]
+    title = t.name or (n.role if n.role in ("input", "parameter", "output") else "")
+    lines = [f"<b>{_e(title)}</b>"] if title else []
+    lines.append(_DETAIL.format(_e(f"{format_shape(t.shape)} {dtype_name(t.dtype)}")))
+    if show_values:
+        lines += [_VALUE.format(_e(s)) for s in format_array(t.data, max_values)]
+        g = n.grad if n.grad is not None else (None if t.grad is None else t.grad.data)
+        if g is not None:
+            text = _grad_text(g, max_values)
+            lines.append(_GRAD.format(_e("grad " + text[0])))  # "grad [..]", "grad norm 3"
+            lines += [_GRAD.format(_e(s)) for s in text[1:]]
+    return lines
+
+
+def _op_lines(n: Node, suffix: str = "") -> list[str]:
+    ctx = n.ctx
+    assert ctx is not None
+    lines = [f"<b>{_e(ctx.name + suffix)}</b>"]
+    lines += [_DETAIL.format(_e(s)) for s in format_attrs(shown_attrs(ctx))]
+    if ctx.op.plugin:
+        lines.append(_NOTE.format(_e(f"plugin {ctx.op.plugin}")))
+    return lines
+
+
+def _module_lines(n: Node, backward: bool) -> list[str]:
+    members = n.members or []
+    name = (n.name or "").rpartition("/")[2]
+    if n.calls[1] > 1:
+        name += f" (call {n.calls[0]})"
+    lines = [f"<b>{_e(name + (' backward' if backward else ''))}</b>"]
+    ops = [m.ctx.name for m in members if m.ctx is not None]
+    shown = " → ".join(ops[:4]) + (f" +{len(ops) - 4}" if len(ops) > 4 else "")
+    lines.append(_DETAIL.format(_e(shown)))
+    for m in members:
+        if m.kind == "tensor" and m.role == "parameter" and m.tensor is not None:
+            label = f"{m.tensor.name or 'param'} {format_shape(m.tensor.shape)}"
+            lines.append(_DETAIL.format(_e(label)))
+    return lines
+
+
+def node_label(n: Node, show_values: bool = True, max_values: int = MAX_VALUES) -> str:
+    """The HTML-like Graphviz label of a node."""
+    t = n.tensor
+    if n.kind == "tensor":
+        return _html(_tensor_lines(n, show_values, max_values))
+    if n.kind == "op":
+        return _html(_op_lines(n))
+    if n.kind == "backward":
+        return _html(_op_lines(n, " backward"))
+    if n.kind == "module":
+        return _html(
+            _module_lines(
+                n, backward=n.members is not None and any(m.kind == "backward" for m in n.members)
+            )
+        )
+    if n.kind == "accumulate":
+        return "<<b>+</b>>"
+    assert t is not None
+    if n.kind == "seed":
+        who = t.name or "out"
+        value = "1" if t.size == 1 else f"ones {format_shape(t.shape)}"
+        return _html([f"<b>{_e(f'd{who}/d{who}')}</b>", _DETAIL.format(_e("= " + value))])
+    # a leaf's accumulated .grad
+    lines = [f"<b>{_e((t.name or n.role) + '.grad')}</b>"]
+    lines.append(_DETAIL.format(_e(f"{format_shape(t.shape)} {dtype_name(t.dtype)}")))
+    if show_values and n.grad is not None:
+        lines += [_GRAD.format(_e(s)) for s in format_array(n.grad, max_values)]
+        if n.grad.size > max_values:
+            lines += [_GRAD.format(_e(s)) for s in _grad_text(n.grad, max_values)]
+    return _html(lines)
+
+
+def _input_name(e: Edge) -> str | None:
+    """The argument's name when the op takes several inputs (``a``/``b``, ``weight``...)."""
+    ctx = e.dst.ctx if e.kind in ("input", "flow") or e.reverse else e.src.ctx
+    if e.arg is None or ctx is None:
+        return None
+    from ..op import op_spec
+
+    spec = op_spec(ctx.op)
+    if spec.variadic:
+        return str(e.arg)
+    if len(spec.inputs) < 2:
+        return None
+    return spec.inputs[e.arg] if e.arg < len(spec.inputs) else str(e.arg)
+
+
+def edge_label(e: Edge, show_values: bool = True, max_values: int = MAX_VALUES) -> str | None:
+    """The HTML-like label of an edge, or None for no label."""
+    name = _input_name(e)
+    t = e.tensor
+    lines = []
+    if e.kind == "input":
+        return None if name is None else _html([_e(name)])
+    if e.kind == "output":
+        return None
+    if e.kind == "flow":
+        if name:
+            lines.append(_e(name))
+        if t is not None:
+            lines.append(_e(format_shape(t.shape)))
+        return _html(lines) if lines else None
+    # gradient
+    if e.reverse and e.arg is None:  # into an op's output: the tensor node shows its grad
+        return None
+    if not e.reverse and t is not None:
+        lines.append(_e((f"{name}: " if name else "") + format_shape(t.shape)))
+    if show_values and e.grad is not None:
+        lines += [_e(s) for s in _grad_text(e.grad, max_values)]
+    return _html(lines) if lines else None
+
+
+_VALUE_NOTES = {
+    "freed": (
+        "gradient values freed by backward(): draw before backward(), or call "
+        "backward(retain_graph=True), or pass grads=, to see them"
+    ),
+}
+
+
+def graph_label(data: GraphData, title: str | None, show_values: bool) -> str | None:
+    """The figure's caption: the title, plus a note when gradient values are not shown."""
+    lines = []
+    if title:
+        lines.append(f'<font point-size="14"><b>{_e(title)}</b></font>')
+    if show_values and data.view != "forward" and data.values != "computed":
+        note = _VALUE_NOTES.get(data.values)
+        if note is None and data.values.startswith("unavailable"):
+            note = "gradient values " + data.values
+        if note:
+            lines.append(_NOTE.format(_e(note)))
+    return _html(lines) if lines else None
