@@ -1,0 +1,65 @@
+"""Graphs of CNN plugin ops and mg.nn models: attributes, plugin names, layer clusters."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+
+def usable(*names):
+    """Skip unless the plugin ops exist and run (they live in a separate package)."""
+    try:
+        for name in names:
+            getattr(mg.ops, name)
+        if "conv2d" in names:
+            x = mg.tensor(np.ones((1, 1, 3, 3), dtype=np.float32))
+            mg.ops.conv2d(x, mg.tensor(np.ones((1, 1, 2, 2), dtype=np.float32)))
+        if "max_pool2d" in names:
+            mg.ops.max_pool2d(mg.tensor(np.ones((1, 1, 2, 2), dtype=np.float32)), kernel_size=2)
+    except Exception as e:  # any failure: the ops are not usable in this environment
+        pytest.skip(f"plugin ops {names} unavailable: {type(e).__name__}: {e}")
+
+
+def test_nn_layers_become_clusters_and_collapse_to_one_node_each():
+    usable("relu")
+    mg.manual_seed(0)
+    model = mg.nn.Sequential(mg.nn.Linear(4, 3), mg.nn.ReLU(), mg.nn.Linear(3, 1))
+    loss = model(mg.randn(2, 4, name="x")).sum()
+    dot = mg.graph.draw(loss).source
+    assert re.findall(r'subgraph "?cluster_(\w+)"? \{', dot) == ["0", "1", "2"]
+    assert "<b>0.weight</b>" in dot and "plugin minigrad-cnn" in dot  # relu is a plugin op
+    collapsed = mg.graph.draw(loss, collapse=True).source
+    assert "<b>relu</b>" not in collapsed and "0.weight (3, 4)" in collapsed
+    G = mg.graph.to_networkx(loss, collapse=True)
+    assert [d["scope"] for _, d in G.nodes(data=True) if d["kind"] == "module"] == ["0", "1", "2"]
+
+
+def test_conv_and_pool_nodes_show_attributes_and_plugin():
+    usable("conv2d", "max_pool2d", "relu")
+    mg.manual_seed(0)
+    x = mg.randn(1, 1, 6, 6, name="image")
+    w = mg.randn(2, 1, 3, 3, requires_grad=True, name="conv_w")
+    b = mg.zeros(2, requires_grad=True, name="conv_b")
+    h = mg.ops.max_pool2d(mg.ops.relu(mg.ops.conv2d(x, w, b, stride=2, padding=1)), kernel_size=2)
+    loss = h.sum()
+    G = mg.graph.to_networkx(loss)
+    (conv,) = [d for _, d in G.nodes(data=True) if d["op"] == "conv2d" and d["kind"] == "op"]
+    assert conv["attrs"]["stride"] in (2, (2, 2)) and conv["plugin"].startswith("minigrad-cnn")
+    assert conv["shape"] == (1, 2, 3, 3)
+    dot = mg.graph.draw(loss).source
+    line = next(v for v in dot.splitlines() if "<b>conv2d</b>" in v)
+    assert re.search(r"stride=\(?2", line) and re.search(r"padding=\(?1", line)
+    assert "dilation" not in line  # default
+    args = {m.group(1) for m in re.finditer(r"label=<(\w+)>", dot)}
+    assert {"x", "weight", "bias"} <= args
+    B = mg.graph.to_networkx(loss, backward=True)
+    steps = [d["op"] for _, d in B.nodes(data=True) if d["kind"] == "backward"]
+    assert steps == ["sum", "max_pool2d", "relu", "conv2d"]
+    loss.backward()
+    (wg,) = [d for _, d in B.nodes(data=True) if d["name"] == "conv_w.grad"]
+    assert wg["grad_norm"] == pytest.approx(np.linalg.norm(w.grad.data), rel=1e-5)
+    assert "<b>conv2d backward</b>" in mg.graph.draw(loss, backward=True).source
