@@ -1,0 +1,127 @@
+"""``python -m minigrad draw SCRIPT.py --out DIR``: draw a script's forward and backward graphs.
+
+The script is run (like ``python SCRIPT.py`` but with ``__name__`` set to
+``"__minigrad_draw__"``, so an ``if __name__ == "__main__":`` block does not run) and must
+leave a Tensor named ``loss``, or define a function ``loss()`` (or ``main()``) that returns
+one. Written to DIR: ``forward.dot``, ``backward.dot``, ``forward.<fmt>``, ``backward.<fmt>``.
+
+Exit codes: 0 done, 1 the script raised, 2 no loss found (or bad arguments), 3 the Graphviz
+``dot`` program is missing (the .dot files are still written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import runpy
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_parser", "find_loss", "run"]
+
+_FORMATS = ("svg", "png", "pdf")
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``draw`` subcommand."""
+    p = subparsers.add_parser(
+        "draw",
+        help="draw a script's forward and backward graphs",
+        description=(
+            "Run SCRIPT.py and draw the graph of its `loss` (a Tensor variable, or a function "
+            "loss() or main() returning one): forward and backward, as .dot and images."
+        ),
+    )
+    p.add_argument("script", metavar="SCRIPT.py", help="Python file that defines `loss`")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--format", choices=_FORMATS, default="svg", help="image format (svg)")
+    p.add_argument(
+        "--rankdir", choices=("TB", "LR", "BT", "RL"), default="TB", help="layout direction"
+    )
+    p.add_argument("--collapse", action="store_true", help="one node per nn module / name_scope")
+    p.add_argument(
+        "--max-nodes", type=int, default=None, help="size cap of each drawing (default 2000)"
+    )
+    p.set_defaults(func=run)
+    return p
+
+
+def find_loss(namespace: dict[str, Any]) -> Any:
+    """The loss Tensor a script's globals provide: ``loss`` (Tensor or function), or ``main()``.
+
+    Returns None when there is none.
+
+    >>> import minigrad as mg
+    >>> find_loss({"loss": mg.tensor(1.0)}).item()
+    1.0
+    """
+    from minigrad.tensor import Tensor
+
+    for key in ("loss", "main"):
+        value = namespace.get(key)
+        if isinstance(value, Tensor):
+            return value
+        if callable(value):
+            result = value()
+            if isinstance(result, Tensor):
+                return result
+    return None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the script, draw its loss, write the files; returns the exit code."""
+    from minigrad import graph
+
+    script = Path(args.script)
+    if not script.is_file():
+        print(f"minigrad draw: no such script: {script}", file=sys.stderr)
+        return 2
+    sys.path.insert(0, str(script.resolve().parent))
+    try:
+        namespace = runpy.run_path(str(script), run_name="__minigrad_draw__")
+        loss = find_loss(namespace)
+    except SystemExit as e:
+        print(f"minigrad draw: {script} called exit({e.code})", file=sys.stderr)
+        return 1
+    except Exception:
+        traceback.print_exc()
+        print(f"minigrad draw: {script} raised an error (traceback above)", file=sys.stderr)
+        return 1
+    finally:
+        sys.path.remove(str(script.resolve().parent))
+    if loss is None:
+        print(
+            f"minigrad draw: {script} defines no loss. Leave a Tensor in a variable named "
+            "`loss`, or define a function `loss()` (or `main()`) that returns one.",
+            file=sys.stderr,
+        )
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    options: dict[str, Any] = {"rankdir": args.rankdir, "collapse": args.collapse}
+    if args.max_nodes is not None:
+        options["max_nodes"] = args.max_nodes
+    try:
+        # both drawings are built before rendering, so the backward one still has the
+        # graph's saved state and shows gradient values
+        drawings = {
+            "forward": graph.draw(loss, **options),
+            "backward": graph.draw(loss, backward=True, **options),
+        }
+    except graph.GraphTooLargeError as e:
+        print(f"minigrad draw: {e} (use --collapse or --max-nodes)", file=sys.stderr)
+        return 2
+    for name, drawing in drawings.items():
+        (out / f"{name}.dot").write_text(drawing.source, encoding="utf-8")
+    written = []
+    for name, drawing in drawings.items():
+        try:
+            written.append(graph.render(drawing, out / f"{name}.{args.format}", args.format))
+        except graph.GraphvizNotFoundError as e:
+            print(f"minigrad draw: {e}", file=sys.stderr)
+            print(f"minigrad draw: wrote {out / 'forward.dot'} and {out / 'backward.dot'}")
+            return 3
+    for path in written:
+        print(f"wrote {path}")
+    return 0
