@@ -277,3 +277,11 @@ def test_create_graph_draws_the_backward_computation_as_ops():
     # drawing it does not get in the way of the second derivative
     (ddx,) = mg.grad(x.grad.sum(), [x])
     np.testing.assert_allclose(ddx.data, [6.0, 12.0])
+
+
+def test_both_wins_over_backward():
+    _, loss = square_sum()
+    assert (
+        mg.graph.draw(loss, backward=True, both=True).source
+        == mg.graph.draw(loss, both=True).source
+    )

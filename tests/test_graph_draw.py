@@ -111,7 +111,7 @@ def test_op_label_shows_non_default_attributes_and_plugin():
     x = mg.tensor(np.arange(6.0), requires_grad=True)
     y = call_op(Stride, x, stride=2, mode="same")
     dot = mg.graph.draw(y.sum()).source
-    op = line_of(dot, "stride_pick")
+    op = line_of(dot, "stride_pick").split("tooltip=")[0]  # the label, not the hover text
     assert "stride=2 mode=same" in op
     assert "padding" not in op  # default value: not repeated on every node
     assert "plugin my-layers" in op
@@ -319,3 +319,14 @@ def test_dot_text_is_identical_across_builds_and_interpreters():
     ]
     assert runs[0] == runs[1] == first
     assert "<b>w</b>" in first and "matmul backward" in first
+
+
+def test_tooltips_show_every_attribute_and_the_saved_state():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    loss = (x * x).sum(axis=0)
+    dot = mg.graph.draw(loss).source
+    assert 'tooltip="mul\\nsaved for backward: (2,), (2,)"' in line_of(dot, "<b>mul</b>")
+    assert "axis=0, keepdims=False" in line_of(dot, "<b>sum</b>")  # defaults too, on hover
+    assert "min 1, mean 1.5, max 2" in line_of(dot, "<b>x</b>")
+    loss.backward()
+    assert "saved for backward: freed" in line_of(mg.graph.draw(loss).source, "<b>mul</b>")

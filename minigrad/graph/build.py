@@ -761,7 +761,7 @@ def edge_facts(e: Edge) -> dict[str, Any]:
 
 def to_networkx(
     t: Tensor,
-    backward: bool = False,
+    backward: bool | str = False,
     *,
     grads: Mapping[Tensor, Any] | None = None,
     values: bool = True,
@@ -779,7 +779,9 @@ def to_networkx(
     and ``grad`` (small). Backward (``backward=True``): "seed", "backward", "accumulate" and
     "grad" nodes; each edge carries the gradient flowing along it (``grad_shape``,
     ``grad_norm``, ``grad``); ``G.graph["values"]`` says whether the values could be computed
-    ("computed", "freed", "off" or "unavailable: ..."). Node ids follow traversal order.
+    ("computed", "freed", "off" or "unavailable: ..."). ``backward="both"`` gives the
+    forward graph plus a reversed "gradient" edge along each differentiable edge (what
+    ``draw(t, both=True)`` shows). Node ids follow traversal order.
 
     ``grads`` maps tensors to gradients you collected yourself (shown when the graph's saved
     state was freed); ``values=False`` skips recomputing gradient values; ``collapse`` and

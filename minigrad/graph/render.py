@@ -168,7 +168,8 @@ def draw(t: Tensor, backward: bool = False, **options: Any) -> GraphDrawing:
     drawing shows shapes and says "values freed". Tensor hooks are not called.
 
     Options (an unknown one raises TypeError):
-        both: forward and gradient edges in one figure (gradients dashed, red).
+        both: forward and gradient edges in one figure (gradients dashed, red), whatever
+            ``backward`` says.
         rankdir: "TB" (default), "LR", "BT" or "RL".
         max_nodes: size cap (default 2000); more nodes raise :class:`GraphTooLargeError`.
         show_tensors: False draws ops only.
@@ -193,7 +194,7 @@ def draw(t: Tensor, backward: bool = False, **options: Any) -> GraphDrawing:
         raise TypeError(f"draw(): expected a minigrad Tensor, got {type(t).__name__}")
     if not isinstance(backward, bool):
         raise TypeError(f"draw(): backward must be True or False, got {backward!r}")
-    mode: bool | str = "both" if opts["both"] and not backward else backward
+    mode: bool | str = "both" if opts["both"] else backward
     # cheap early check: op nodes alone exceed the cap unless they are collapsed
     if not opts["collapse"] and t._node is not None:
         _quick_size_check(t, opts)
@@ -266,6 +267,9 @@ def to_digraph(data: GraphData, opts: Mapping[str, Any]) -> GraphDrawing:
     for n in data.nodes:
         key = _style.node_style_key(n)
         attrs = _styled(key, _style.NODE_STYLES, overrides)
+        tooltip = _style.node_tooltip(n)
+        if tooltip:
+            attrs["tooltip"] = tooltip
         holder(n.scope).node(n.id, _style.node_label(n, show_values, max_values), **attrs)
     # attach clusters deepest first, so every child is inside its parent before the parent
     # is copied into its own parent (graphviz copies a subgraph's body when attaching it)

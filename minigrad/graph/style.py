@@ -47,6 +47,7 @@ __all__ = [
     "graph_label",
     "node_label",
     "node_style_key",
+    "node_tooltip",
 ]
 
 FONT = "Helvetica,Arial,sans-serif"
@@ -322,6 +323,48 @@ def node_label(n: Node, show_values: bool = True, max_values: int = MAX_VALUES) 
         if n.grad.size > max_values:
             lines += [_GRAD.format(_e(s)) for s in _grad_text(n.grad, max_values)]
     return _html(lines)
+
+
+def _attr_text(v: Any) -> str:
+    p = to_plain(v, 8)
+    return format_number(p) if isinstance(p, float) else str(p)
+
+
+def node_tooltip(n: Node) -> str | None:
+    """Hover text in SVG output: every attribute, what an op saved for backward, its scope.
+
+    Lines are separated by ``\\n`` (Graphviz's line break in attribute strings).
+    """
+    lines: list[str] = []
+    ctx = n.ctx
+    if ctx is not None:
+        lines.append(ctx.name + (" backward" if n.kind == "backward" else ""))
+        if ctx.attrs:
+            lines.append(", ".join(f"{k}={_attr_text(v)}" for k, v in ctx.attrs.items()))
+        saved = ctx._saved
+        if saved is None:
+            lines.append("saved for backward: freed")
+        elif saved:
+            shapes = [
+                format_shape(a.shape) if isinstance(a, np.ndarray) else _attr_text(a) for a in saved
+            ]
+            lines.append("saved for backward: " + ", ".join(shapes))
+        if ctx.scope:
+            lines.append(f"scope: {ctx.scope}")
+        if ctx.op.plugin:
+            lines.append(f"plugin: {ctx.op.plugin}")
+    elif n.kind == "tensor" and n.tensor is not None:
+        t = n.tensor
+        lines.append(f"{t.name or n.role}: {format_shape(t.shape)} {dtype_name(t.dtype)}")
+        s = array_summary(t.data, 0)
+        if "min" in s:
+            lines.append(
+                f"min {format_number(s['min'])}, mean {format_number(s['mean'])}, "
+                f"max {format_number(s['max'])}, norm {format_number(s.get('norm', 0.0))}"
+            )
+    else:
+        return None
+    return "\\n".join(line.replace("\\", "\\\\").replace('"', "'") for line in lines)
 
 
 def _input_name(e: Edge) -> str | None:
