@@ -356,12 +356,10 @@ def node_tooltip(n: Node) -> str | None:
     elif n.kind == "tensor" and n.tensor is not None:
         t = n.tensor
         lines.append(f"{t.name or n.role}: {format_shape(t.shape)} {dtype_name(t.dtype)}")
-        s = array_summary(t.data, 0)
+        s = array_summary(t.data, 0) if t.size > 1 else {}
         if "min" in s:
-            lines.append(
-                f"min {format_number(s['min'])}, mean {format_number(s['mean'])}, "
-                f"max {format_number(s['max'])}, norm {format_number(s.get('norm', 0.0))}"
-            )
+            stats = [f"{k} {format_number(s[k])}" for k in ("min", "mean", "max", "norm") if k in s]
+            lines.append(", ".join(stats))
     else:
         return None
     return "\\n".join(line.replace("\\", "\\\\").replace('"', "'") for line in lines)
