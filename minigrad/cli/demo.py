@@ -1,0 +1,93 @@
+"""``python -m minigrad demo [xo|digits]``: train a small CNN and write pictures of it.
+
+    python -m minigrad demo                     X vs O, pictures in out/demo
+    python -m minigrad demo digits              LeNet-style CNN on the 8x8 digits
+    python -m minigrad demo --out DIR --epochs N --seed S
+    python -m minigrad demo --quick             few epochs on little data (for tests)
+
+The work is done by :mod:`minigrad.demo`. Exit code 0 on success, 1 when an optional
+dependency is missing (the message names the extra to install) or an argument is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_parser", "main"]
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the demo chosen by the parsed arguments; returns the exit code."""
+    from minigrad import demo
+
+    try:
+        demo.check_extras(args.task)  # before any work, so nothing half-done is left behind
+        demo.run(
+            args.task,
+            out_dir=Path(args.out),
+            epochs=args.epochs,
+            seed=args.seed,
+            quick=args.quick,
+            progress=not args.no_progress,
+        )
+    except demo.MissingExtraError as err:
+        print(f"minigrad demo {args.task}: {err}", file=sys.stderr)
+        return 1
+    except ValueError as err:
+        print(f"minigrad demo {args.task}: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Register the ``demo`` subcommand.
+
+    >>> import argparse
+    >>> sub = argparse.ArgumentParser().add_subparsers()
+    >>> add_parser(sub).parse_args(["digits", "--quick"]).task
+    'digits'
+    """
+    from minigrad.demo import DEFAULT_OUT, TASKS
+
+    parser = subparsers.add_parser(
+        "demo",
+        help="train a small CNN (X vs O, or digits) and write pictures of it",
+        description=(
+            "Train a small CNN and write pictures: the forward and backward graphs of one "
+            "training step, the learned filters, the loss curve, and feature maps (xo) or a "
+            "confusion matrix (digits). Needs the extra 'demo' (matplotlib, tqdm); digits "
+            "also needs 'digits' (scikit-learn)."
+        ),
+    )
+    parser.add_argument(
+        "task", nargs="?", default=TASKS[0], choices=TASKS, help="what to learn (default: xo)"
+    )
+    parser.add_argument(
+        "--out",
+        default=str(DEFAULT_OUT),
+        metavar="DIR",
+        help=f"output folder (default: {DEFAULT_OUT})",
+    )
+    parser.add_argument(
+        "--epochs", type=_positive_int, default=None, metavar="N", help="training epochs"
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a few epochs on a little data (for tests)"
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=main)
+    return parser

@@ -1,0 +1,280 @@
+"""The demo (``minigrad.demo`` and ``python -m minigrad demo``): it trains, it writes its
+pictures, it reports accuracy, and it explains missing optional dependencies."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad import demo
+from minigrad.cli import main as cli_main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _cnn_stack_problem():
+    """Why the demo cannot run here (a missing or broken piece it needs), or None."""
+    try:
+        import minigrad.graph
+        import minigrad.nn
+        import minigrad.optim  # noqa: F401
+
+        x = mg.zeros(1, 1, 4, 4)
+        y = mg.ops.conv2d(x, mg.zeros(2, 1, 3, 3), mg.zeros(2), padding=1)
+        y = mg.ops.max_pool2d(mg.ops.relu(y), kernel_size=2)
+        mg.ops.cross_entropy(y.reshape(1, -1)[:, :2], mg.tensor([0]))
+    except Exception as e:  # any failure means "not ready": report it as the skip reason
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def cnn_stack():
+    problem = _cnn_stack_problem()
+    if problem:
+        pytest.skip(f"the demo needs conv2d/max_pool2d/relu/cross_entropy, nn, optim: {problem}")
+
+
+@pytest.fixture(scope="module")
+def xo_run(cnn_stack, tmp_path_factory):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("tqdm")
+    out = tmp_path_factory.mktemp("xo")
+    lines = []
+    result = demo.run_xo(out_dir=out, quick=True, progress=False, log=lines.append)
+    return result, lines
+
+
+def _is_png(path):
+    return Path(path).read_bytes()[:8] == PNG_MAGIC
+
+
+# ----------------------------------------------------------------------------- X vs O
+
+
+def test_xo_quick_run_learns_well_above_chance(xo_run):
+    result, lines = xo_run
+    assert result.task == "xo"
+    # two balanced classes: chance is 50 %
+    assert result.test_accuracy >= 0.85
+    assert len(result.history) == 4
+    assert result.history[-1].loss < result.history[0].loss
+    assert any(line.startswith("epoch   1/4") and "loss" in line for line in lines)
+    assert any(f"test accuracy {result.test_accuracy:.1%}" in line for line in lines)
+
+
+def test_xo_quick_run_writes_every_picture(xo_run):
+    result, _ = xo_run
+    for role in ("loss_curve", "filters", "feature_maps"):
+        assert _is_png(result.files[role]), role
+    for role in ("forward_graph", "backward_graph"):
+        if result.graphviz_missing:
+            pytest.skip("the Graphviz 'dot' program is not installed")
+        svg = result.files[role].read_text()
+        assert svg.lstrip().startswith("<?xml") or "<svg" in svg[:500]
+        assert result.files[f"{role}_dot"].read_text().startswith("digraph")
+    # the backward graph shows the gradient reaching the conv weights
+    assert "conv2d backward" in result.files["backward_graph_dot"].read_text()
+    assert "conv1" in result.files["forward_graph_dot"].read_text()
+
+
+def test_xo_saved_model_reloads_with_the_same_predictions(xo_run):
+    result, _ = xo_run
+    x, _ = mg.data.xo_images(n_per_class=5, seed=123)
+    fresh = demo.build_xo_model()
+    fresh.load_state_dict(mg.load(result.files["model"]))
+    np.testing.assert_allclose(demo.predict(fresh, x), demo.predict(result.model, x))
+
+
+def test_xo_same_seed_same_training(cnn_stack, tmp_path):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("tqdm")
+    kw = dict(quick=True, epochs=1, progress=False, log=lambda s: None)
+    a = demo.run_xo(out_dir=tmp_path / "a", seed=3, **kw)
+    b = demo.run_xo(out_dir=tmp_path / "b", seed=3, **kw)
+    assert a.losses == b.losses
+    np.testing.assert_array_equal(a.model.conv1.weight.data, b.model.conv1.weight.data)
+
+
+def test_graphs_without_graphviz_write_dot_and_say_how_to_install(cnn_stack, tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("tqdm")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))  # no `dot` anywhere on PATH
+    lines = []
+    result = demo.run_xo(
+        out_dir=tmp_path / "out", quick=True, epochs=1, progress=False, log=lines.append
+    )
+    assert result.graphviz_missing
+    assert "forward_graph" not in result.files and "backward_graph" not in result.files
+    for role in ("forward_graph_dot", "backward_graph_dot"):
+        assert result.files[role].read_text().startswith("digraph")
+    assert not list((tmp_path / "out").glob("*.svg"))
+    message = "\n".join(lines)
+    assert "Graphviz" in message and "apt-get install graphviz" in message
+    assert _is_png(result.files["loss_curve"])  # the rest of the demo still ran
+
+
+# ----------------------------------------------------------------------------- digits
+
+
+def test_digits_quick_run_learns_well_above_chance(cnn_stack, tmp_path):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    lines = []
+    result = demo.run_digits(out_dir=tmp_path, quick=True, progress=False, log=lines.append)
+    # ten classes: chance is 10 %
+    assert result.test_accuracy >= 0.6
+    cm = result.confusion
+    assert cm.shape == (10, 10) and cm.sum() == 359
+    assert np.trace(cm) / cm.sum() == pytest.approx(result.test_accuracy)
+    for role in ("loss_curve", "confusion_matrix", "filters"):
+        assert _is_png(result.files[role]), role
+    assert any(line.startswith("wall time") for line in lines)
+
+
+@pytest.mark.slow
+def test_digits_full_run_reaches_97_percent(cnn_stack, tmp_path):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("matplotlib")
+    result = demo.run_digits(out_dir=tmp_path, progress=False, log=print)
+    assert result.test_accuracy >= 0.97
+
+
+# ----------------------------------------------------------------------------- command line
+
+
+def test_cli_demo_quick_in_a_subprocess(cnn_stack, tmp_path):
+    pytest.importorskip("matplotlib")
+    pytest.importorskip("tqdm")
+    out = tmp_path / "tmp"
+    proc = subprocess.run(
+        [sys.executable, "-m", "minigrad", "demo", "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "epoch   4/4" in proc.stdout
+    assert "test accuracy" in proc.stdout
+    for name in ("xo_loss_curve.png", "xo_filters.png", "xo_feature_maps.png"):
+        assert _is_png(out / name), name
+    assert (out / "xo_forward_graph.dot").exists() and (out / "xo_backward_graph.dot").exists()
+
+
+def test_cli_parses_task_and_options():
+    import argparse
+
+    from minigrad.cli import demo as cli_demo
+
+    sub = argparse.ArgumentParser().add_subparsers()
+    parser = cli_demo.add_parser(sub)
+    args = parser.parse_args([])
+    assert (args.task, args.out, args.epochs, args.seed, args.quick) == (
+        "xo",
+        str(Path("out") / "demo"),
+        None,
+        0,
+        False,
+    )
+    args = parser.parse_args(["digits", "--epochs", "3", "--seed", "7", "--out", "d"])
+    assert (args.task, args.epochs, args.seed, args.out) == ("digits", 3, 7, "d")
+    with pytest.raises(SystemExit):
+        parser.parse_args(["cats"])
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--epochs", "0"])
+
+
+# ----------------------------------------------------------------------------- missing extras
+
+
+@pytest.mark.parametrize("module", ["matplotlib", "tqdm"])
+def test_missing_demo_extra_is_named(module, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
+    with pytest.raises(demo.MissingExtraError) as info:
+        demo.run_xo(out_dir=tmp_path / "out", quick=True, progress=False)
+    message = str(info.value)
+    assert 'pip install "minigrad-cnn[demo]"' in message and module in message
+    assert not (tmp_path / "out").exists()  # refused before doing any work
+
+
+def test_missing_sklearn_names_the_digits_extra(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    with pytest.raises(demo.MissingExtraError) as info:
+        demo.run_digits(out_dir=tmp_path, quick=True, progress=False)
+    assert 'pip install "minigrad-cnn[digits]"' in str(info.value)
+    assert "scikit-learn" in str(info.value)
+    demo.check_extras("xo")  # X vs O does not need scikit-learn
+
+
+def test_cli_missing_extra_exits_nonzero_with_the_hint(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    code = cli_main(["demo", "digits", "--quick", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert 'pip install "minigrad-cnn[digits]"' in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_task_and_bad_epochs_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown task 'cats'"):
+        demo.run("cats")
+    if _cnn_stack_problem() is None:
+        with pytest.raises(ValueError, match="epochs must be at least 1, got 0"):
+            demo.run_xo(out_dir=tmp_path, epochs=0, progress=False)
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+
+def test_confusion_matrix_counts_by_hand():
+    m = demo.confusion_matrix([0, 0, 1, 2, 2, 2], [0, 1, 1, 2, 2, 0], 3)
+    assert m.tolist() == [[1, 1, 0], [0, 1, 0], [1, 0, 2]]
+
+
+def test_evaluate_and_predict_on_a_hand_set_linear_model():
+    fc = mg.nn.Linear(2, 2, bias=False)
+    fc.weight.data[:] = [[1.0, 0.0], [0.0, 1.0]]  # score of class k is x[k]
+    x = np.array([[2.0, 1.0], [0.0, 3.0], [5.0, 4.0]], dtype=np.float32)
+    np.testing.assert_array_equal(demo.predict(fc, x, batch_size=2), x)
+    assert demo.evaluate(fc, x, np.array([0, 1, 1])) == pytest.approx(2 / 3)
+    assert fc.training  # predict() switched back to training mode
+
+
+def test_fit_separates_two_points_and_follows_the_schedule():
+    pytest.importorskip("tqdm")
+    if "cross_entropy" not in dir(mg.ops):
+        pytest.skip("cross_entropy plugin op not available")
+    mg.manual_seed(0)
+    x = np.array([[1.0], [-1.0]] * 8, dtype=np.float32)
+    y = np.array([1, 0] * 8)
+    model = mg.nn.Linear(1, 2)
+    opt = mg.optim.SGD(model.parameters(), lr=0.5)
+    rates = []
+
+    def schedule(epoch):
+        rates.append(epoch)
+        return 0.5 / epoch
+
+    hist = demo.fit(
+        model, mg.nn.CrossEntropyLoss(), opt, x, y, epochs=5, progress=False, log=None,
+        lr_schedule=schedule,
+    )  # fmt: skip
+    assert rates == [1, 2, 3, 4, 5] and opt.lr == pytest.approx(0.1)
+    assert [h.epoch for h in hist] == [1, 2, 3, 4, 5]
+    assert hist[-1].accuracy == 1.0 and hist[-1].loss < hist[0].loss
+
+
+def test_plot_filters_rejects_a_non_conv_weight(tmp_path):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ValueError, match=r"plot_filters: expected a weight of shape"):
+        demo.plot_filters(np.zeros((3, 3)), tmp_path / "f.png")
+
+
+def test_missing_extra_error_is_an_import_error():
+    err = demo.MissingExtraError("tqdm", "demo", "the progress bar")
+    assert isinstance(err, ImportError) and err.name == "tqdm"
+    assert err.hint == 'pip install "minigrad-cnn[demo]"'
