@@ -7,8 +7,15 @@ The three kernels below are the three matrix products of a convolution layer. Wi
 * ``conv_transpose2d``  dx = col2im(w2d.T @ dy)             (N, C, H, W)
 * ``conv2d_weight``     dw = sum_n dy[n] @ cols[n].T        (O, C*kh*kw)
 
-Each is linear in each argument, and each one's gradients are the other two, which is what
-lets the autograd ops built on them be differentiated again.
+Each is linear in each argument and the gradients of each are the other kernels, which is what
+lets the autograd ops built on them be differentiated again. With ``u`` the upstream gradient:
+
+* ``y = conv2d(x, w)``:                 dx = conv_transpose2d(u, w, x_hw),
+                                        dw = conv2d_weight(x, u, w.shape)
+* ``dx = conv_transpose2d(gy, w, ...)``: d gy = conv2d(u, w),  dw = conv2d_weight(u, gy, w.shape)
+* ``dw = conv2d_weight(x, gy, ...)``:    dx = conv_transpose2d(gy, u, x_hw),  d gy = conv2d(x, u)
+
+(all with the same stride, padding and dilation).
 
 Work is done in batch chunks whose column matrix fits in cache (about ``CHUNK_BYTES``): the
 columns are rebuilt chunk by chunk into one reused buffer instead of materialising all of them,
@@ -387,32 +394,32 @@ def conv2d_weight(
         )
     dtype = _result_dtype(x, grad)
     g3 = np.ascontiguousarray(grad, dtype=dtype).reshape(g.n, g.o, g.ohw)  # (N, O, L)
-    dw = np.zeros((g.o, g.ck), dtype=dtype)  # (O, CK)
-    part = np.empty((g.o, g.ck), dtype=dtype)
+    # Accumulated transposed, (CK, L) @ (L, O) per sample: BLAS runs this orientation a little
+    # faster than (O, L) @ (L, CK).
+    dw_t = np.zeros((g.ck, g.o), dtype=dtype)  # (CK, O)
+    part = np.empty((g.ck, g.o), dtype=dtype)
+
+    def accumulate(c3: np.ndarray, first: int) -> None:
+        for k in range(c3.shape[0]):
+            np.matmul(c3[k], g3[first + k].T, out=part)
+            np.add(dw_t, part, out=dw_t)
 
     if cols is not None:
         cols = np.asarray(cols)
         if cols.shape != (g.n, g.ck, g.ohw):
             raise ValueError(f"{op}: cols has shape {cols.shape}, expected {(g.n, g.ck, g.ohw)}")
-        cols = cols.astype(dtype, copy=False)
-        for k in range(g.n):
-            # (O, L) @ (L, CK) -> (O, CK)
-            np.matmul(g3[k], cols[k].T, out=part)
-            dw += part
-        return dw.reshape(g.w_shape)
-
-    x = np.ascontiguousarray(x, dtype=dtype)
-    step = _chunk(g, dtype.itemsize)
-    buf = scratch((step, g.c, g.kh, g.kw, g.oh, g.ow), dtype)
-    for n0 in range(0, g.n, step):
-        m = min(step, g.n - n0)
-        c = buf[:m]
-        _im2col_into(x[n0 : n0 + m], c, g)
-        c3 = c.reshape(m, g.ck, g.ohw)
-        for k in range(m):
-            np.matmul(g3[n0 + k], c3[k].T, out=part)
-            dw += part
-    return dw.reshape(g.w_shape)
+        accumulate(cols.astype(dtype, copy=False), 0)
+    else:
+        x = np.ascontiguousarray(x, dtype=dtype)
+        step = _chunk(g, dtype.itemsize)
+        buf = scratch((step, g.c, g.kh, g.kw, g.oh, g.ow), dtype)
+        for n0 in range(0, g.n, step):
+            m = min(step, g.n - n0)
+            c = buf[:m]
+            _im2col_into(x[n0 : n0 + m], c, g)
+            accumulate(c.reshape(m, g.ck, g.ohw), n0)
+    # (CK, O) -> (O, C, kh, kw)
+    return np.ascontiguousarray(dw_t.T).reshape(g.w_shape)
 
 
 def conv2d_bias_grad(grad: np.ndarray) -> np.ndarray:
