@@ -378,6 +378,7 @@ def run_backward(
                     )
             send(root, g)
 
+        anomaly = _anomaly.get()
         while heap:
             node = heapq.heappop(heap)[2]
             g = node_grads.pop(node)
@@ -390,7 +391,7 @@ def run_backward(
                 captured[id(wanted_nodes[node])] = g
             if node.freed:
                 raise RuntimeError(node._freed_message())
-            if _anomaly.get():
+            if anomaly:
                 outer = _backward_of.set(node)
                 try:
                     raw = node.op.backward(node, g)
@@ -410,7 +411,14 @@ def run_backward(
                 node.freed = True
             for i, (t, gi, need) in enumerate(zip(node.inputs, raw, node.needs_input_grad)):
                 if need and gi is not None:
-                    send(t, _as_grad(node, i, t, gi, create_graph))
+                    if (
+                        type(gi) is not Tensor
+                        or gi.data.shape != t.data.shape
+                        or gi.data.dtype != t.data.dtype
+                        or anomaly
+                    ):
+                        gi = _as_grad(node, i, t, gi, create_graph)
+                    send(t, gi)
 
         for t, g in leaf_grads.values():
             if t._hooks:
@@ -418,7 +426,7 @@ def run_backward(
             if inputs is not None:
                 captured[id(t)] = g
             else:
-                if not create_graph:
+                if not create_graph and g._node is not None:
                     g = g.detach()
                 t.grad = g if t.grad is None else t.grad + g
         return captured if inputs is not None else None

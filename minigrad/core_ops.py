@@ -722,6 +722,8 @@ class Pad(Op):
 
 
 def _binary(op: type[Op], a: Any, b: Any) -> Tensor:
+    if type(a) is Tensor and type(b) is Tensor:
+        return apply(op, (a, b), {})
     if isinstance(a, Tensor):
         return apply(op, (a, as_tensor(b, like=a)), {})
     b = as_tensor(b)
@@ -897,18 +899,33 @@ def _compare(fn: Any) -> Any:
     return method
 
 
+def _operator(op: type[Op], reflected: bool = False) -> Any:
+    if reflected:
+
+        def method(a: Tensor, b: Any) -> Tensor:
+            return apply(op, (as_tensor(b, like=a), a), {})
+    else:
+
+        def method(a: Tensor, b: Any) -> Tensor:
+            if type(b) is not Tensor:
+                b = as_tensor(b, like=a)
+            return apply(op, (a, b), {})
+
+    method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
+    return method
+
+
 def _install_methods() -> None:
     T = Tensor
-    T.__add__ = lambda a, b: _binary(Add, a, b)
-    T.__radd__ = lambda a, b: _binary(Add, b, a)
-    T.__sub__ = lambda a, b: _binary(Sub, a, b)
-    T.__rsub__ = lambda a, b: _binary(Sub, b, a)
-    T.__mul__ = lambda a, b: _binary(Mul, a, b)
-    T.__rmul__ = lambda a, b: _binary(Mul, b, a)
-    T.__truediv__ = lambda a, b: _binary(Div, a, b)
-    T.__rtruediv__ = lambda a, b: _binary(Div, b, a)
-    T.__matmul__ = lambda a, b: _binary(MatMul, a, b)
-    T.__rmatmul__ = lambda a, b: _binary(MatMul, b, a)
+    for name, op in [
+        ("add", Add),
+        ("sub", Sub),
+        ("mul", Mul),
+        ("truediv", Div),
+        ("matmul", MatMul),
+    ]:
+        setattr(T, f"__{name}__", _operator(op))
+        setattr(T, f"__r{name}__", _operator(op, reflected=True))
     T.__neg__ = lambda a: apply(Neg, (a,), {})
     T.__pos__ = lambda a: a
 
