@@ -21,12 +21,15 @@ def require_ops(*names: str) -> None:
             pytest.skip(f"plugin op mg.ops.{name} is not available ({type(e).__name__}: {e})")
 
 
-def call_with(module, params, *args):
-    """Call ``module`` with some of its parameters temporarily replaced (for gradcheck)."""
+def call_with(module, params, *args, call=None):
+    """Call ``call`` (default: ``module``) with some of ``module``'s parameters replaced.
+
+    gradcheck passes fresh tensors for the inputs it perturbs; this puts them in place.
+    """
     saved = {k: module.__dict__[k] for k in params}
     module.__dict__.update(params)
     try:
-        return module(*args)
+        return (module if call is None else call)(*args)
     finally:
         module.__dict__.update(saved)
 
@@ -267,9 +270,8 @@ def test_pooling_matches_torch(kind, k, kwargs):
         ref = F.max_pool2d(tx, k, **kwargs)
     elif kind == "avg":
         ref = F.avg_pool2d(tx, k, **kwargs)
-    else:  # sum pooling: torch's average pooling with the window size as divisor
-        kh, kw = (k, k) if isinstance(k, int) else k
-        ref = F.avg_pool2d(tx, k, divisor_override=kh * kw, **kwargs)
+    else:  # sum pooling: torch's average pooling with divisor 1
+        ref = F.avg_pool2d(tx, k, divisor_override=1, **kwargs)
     assert out.shape == tuple(ref.shape)
     np.testing.assert_allclose(out, ref.numpy(), rtol=1e-5, atol=1e-5)
 
@@ -450,3 +452,23 @@ def test_tiny_cnn_trains_on_x_and_o_images():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.5 * losses[0]
+
+
+def test_small_cnn_first_and_second_derivatives_float64():
+    require_ops("conv2d", "avg_pool2d", "tanh")
+    mg.manual_seed(3)
+    model = nn.Sequential(
+        nn.Conv2d(2, 3, 3, padding=1),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(3 * 2 * 2, 2),
+    ).to(np.float64)
+    x = mg.randn(2, 2, 4, 4, dtype=np.float64, requires_grad=True)
+    conv = model[0]
+
+    def fn(x, w):
+        return call_with(conv, {"weight": w}, x, call=model)
+
+    assert gradcheck(fn, x, conv.weight)
+    assert gradgradcheck(fn, x, conv.weight)
