@@ -1,0 +1,399 @@
+"""Convolution: conv2d and its two gradient companions, conv_transpose2d and conv2d_weight.
+
+All three are NCHW, with weights laid out ``(out_channels, in_channels, kh, kw)`` and
+cross-correlation as in every deep-learning framework. They are the three products of one
+convolution layer and each one's gradients are the other two, so every backward pass here is
+written with ``mg.ops`` calls and can be drawn and differentiated again (``create_graph=True``).
+With ``u`` the incoming gradient and the same ``stride``, ``padding`` and ``dilation``:
+
+=====================================  ==========================================================
+op                                     gradients
+=====================================  ==========================================================
+``y = conv2d(x, w, b)``                x: ``conv_transpose2d(u, w, x_hw)``,
+                                       w: ``conv2d_weight(x, u, w_shape)``, b: ``u.sum((0,2,3))``
+``dx = conv_transpose2d(g, w, x_hw)``  g: ``conv2d(u, w)``, w: ``conv2d_weight(u, g, w_shape)``
+``dw = conv2d_weight(x, g, w_shape)``  x: ``conv_transpose2d(g, u, x_hw)``, g: ``conv2d(x, u)``
+=====================================  ==========================================================
+
+Only the gradients that ``ctx.needs_input_grad`` asks for are computed: the first layer of a
+network, whose input needs no gradient, never runs a transposed convolution.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+import minigrad as mg
+from minigrad.op import Context, Op
+from minigrad.tensor import Tensor
+
+from ._kernels import conv2d as _conv2d
+from ._kernels import conv2d_weight as _conv2d_weight
+from ._kernels import conv_transpose2d as _conv_transpose2d
+from ._kernels.geometry import check_4d, conv2d_padding, pair
+
+__all__ = ["Conv2d", "Conv2dWeight", "ConvTranspose2d"]
+
+Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
+
+
+def _plain(value: Any) -> Any:
+    """A size attribute as graphs show it best: an int when all its entries agree, else a tuple.
+
+    >>> _plain((2, 2)), _plain([1, 2]), _plain("same"), _plain(np.int64(3))
+    (2, (1, 2), 'same', 3)
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, Sequence):
+        items = tuple(int(v) for v in value)
+        return items[0] if len(set(items)) == 1 and len(items) in (2, 4) else items
+    return value
+
+
+def _conv_attrs(ctx: Context) -> dict[str, Any]:
+    """stride/padding/dilation of a call, for the companion ops of its backward pass."""
+    return {k: _plain(ctx.attrs[k]) for k in ("stride", "padding", "dilation")}
+
+
+def _check_input(op: str, shape: tuple[int, ...], what: str = "input") -> None:
+    """A 4-D (N, C, H, W) array, with a hint for the common mistake of a single (C, H, W) image."""
+    if len(shape) == 3:
+        raise ValueError(
+            f"{op}: expected a 4-D {what} (N, C, H, W), got the 3-D shape {shape}; for a single "
+            f"image add a batch axis: x.reshape((1, {', '.join(map(str, shape))}))"
+        )
+    check_4d(shape, op, what)
+
+
+def _hw(t: Tensor) -> tuple[int, int]:
+    return (int(t.shape[2]), int(t.shape[3]))
+
+
+# --------------------------------------------------------------------------- conv2d
+
+
+class Conv2d(Op):
+    """2-D convolution (cross-correlation) of NCHW input with ``(O, C, kh, kw)`` filters.
+
+    ``y[n, o, i, j] = bias[o] + sum_{c, p, q} x[n, c, i*sh + p*dh - top, j*sw + q*dw - left]
+    * weight[o, c, p, q]``, reading zeros in the padding, as ``torch.nn.functional.conv2d``.
+
+    Parameters
+    ----------
+    x : Tensor
+        (N, C, H, W) input.
+    weight : Tensor
+        (O, C, kh, kw) filters, one (C, kh, kw) filter per output channel.
+    bias : Tensor, optional
+        (O,) added to every position of output channel ``o``.
+    stride : int or (sh, sw), default 1
+        Step between windows; must be >= 1.
+    padding : int, (ph, pw), (top, bottom, left, right), "valid" or "same", default 0
+        Zeros added around the input. ``"same"`` keeps the size (stride 1 only; an odd total
+        padding puts the extra row/column at the bottom/right, as PyTorch does).
+    dilation : int or (dh, dw), default 1
+        Spacing between kernel taps; must be >= 1.
+
+    Returns
+    -------
+    Tensor
+        (N, O, OH, OW) with ``OH = (H + top + bottom - dh*(kh-1) - 1) // sh + 1`` (same for
+        OW), in ``x``'s float dtype (numpy promotion when ``x`` and ``weight`` differ).
+
+    Notes
+    -----
+    The backward pass calls ``mg.ops.conv_transpose2d`` for ``x`` (only if ``x`` needs a
+    gradient), ``mg.ops.conv2d_weight`` for ``weight`` and a sum over (N, OH, OW) for ``bias``,
+    so it is a graph of ops that can be drawn and differentiated again.
+
+    Raises ``ValueError`` naming conv2d, the shapes and the attributes for: an input or weight
+    that is not 4-D, a channel mismatch between input and weight, a bias that is not (O,), a
+    kernel (with its dilation) larger than the padded input, stride or dilation < 1, and
+    ``"same"`` padding with a stride other than 1.
+
+    Examples
+    --------
+    >>> import numpy as np, minigrad as mg
+    >>> img = mg.tensor(np.eye(4, dtype=np.float32).reshape(1, 1, 4, 4))       # (N, C, H, W)
+    >>> diag = mg.tensor(np.eye(2, dtype=np.float32).reshape(1, 1, 2, 2))      # (O, C, kh, kw)
+    >>> mg.ops.conv2d(img, diag).data[0, 0]                                    # (OH, OW) = (3, 3)
+    array([[2., 0., 0.],
+           [0., 2., 0.],
+           [0., 0., 2.]], dtype=float32)
+    >>> mg.ops.conv2d(img, diag, padding="same").shape, mg.ops.conv2d(img, diag, stride=2).shape
+    ((1, 1, 4, 4), (1, 1, 2, 2))
+    """
+
+    name = "conv2d"
+
+    @staticmethod
+    def forward(
+        ctx: Context,
+        x: np.ndarray,
+        weight: np.ndarray,
+        bias: np.ndarray | None = None,
+        *,
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, ...] | str = 0,
+        dilation: int | tuple[int, int] = 1,
+    ) -> np.ndarray:
+        _check_input("conv2d", x.shape)
+        ctx.save_for_backward(x, weight)
+        # (N, C, H, W) * (O, C, kh, kw) -> (N, O, OH, OW)
+        return _conv2d(x, weight, bias, stride, padding, dilation)
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        x, weight = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad
+        attrs = _conv_attrs(ctx)
+        gx = gw = gb = None
+        if need_x:  # (N, O, OH, OW) -> (N, C, H, W)
+            gx = mg.ops.conv_transpose2d(grad, weight, x_hw=_hw(x), **attrs)
+        if need_w:  # (N, C, H, W), (N, O, OH, OW) -> (O, C, kh, kw)
+            gw = mg.ops.conv2d_weight(x, grad, w_shape=tuple(weight.shape), **attrs)
+        if need_b:  # (N, O, OH, OW) -> (O,)
+            gb = grad.sum(axis=(0, 2, 3))
+        return gx, gw, gb
+
+    @staticmethod
+    def sample_inputs() -> Samples:
+        """Small float64 inputs: bias and padding, stride with dilation, "same", no bias."""
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((2, 2, 5, 5))
+        w = rng.standard_normal((3, 2, 3, 3))
+        b = rng.standard_normal(3)
+        x1 = rng.standard_normal((1, 1, 6, 5))
+        w1 = rng.standard_normal((2, 1, 2, 3))
+        return [
+            ((x, w, b), {"padding": 1}),
+            ((x, w, b), {"stride": 2, "dilation": (1, 2), "padding": (1, 2)}),
+            ((x1, w1), {"padding": "same"}),
+            ((x1, w1), {"stride": (2, 1)}),
+        ]
+
+
+# --------------------------------------------------------------------------- conv_transpose2d
+
+
+def _transposed_size(
+    grad_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+) -> tuple[int, int]:
+    """The smallest (H, W) whose conv2d with these attributes has grad's (OH, OW)."""
+    op = "conv_transpose2d"
+    kh, kw = int(w_shape[2]), int(w_shape[3])
+    s = pair(stride, "stride", op=op)
+    d = pair(dilation, "dilation", op=op)
+    if min(s) < 1 or min(d) < 1:
+        raise ValueError(f"{op}: stride and dilation must be >= 1, got {s} and {d}")
+    top, bottom, left, right = conv2d_padding(padding, (kh, kw), s, d, op=op)
+    h = (grad_shape[2] - 1) * s[0] - top - bottom + d[0] * (kh - 1) + 1
+    w = (grad_shape[3] - 1) * s[1] - left - right + d[1] * (kw - 1) + 1
+    if h < 1 or w < 1:
+        raise ValueError(
+            f"{op}: grad of shape {grad_shape} with weight {w_shape}, stride {s}, padding "
+            f"{padding!r} and dilation {d} gives an empty output ({h}, {w}); use less padding"
+        )
+    return h, w
+
+
+class ConvTranspose2d(Op):
+    """Transposed convolution: the gradient of ``conv2d`` with respect to its input.
+
+    Maps (N, O, OH, OW) to (N, C, H, W) with the *conv2d* weight layout (O, C, kh, kw): each
+    input value ``grad[n, o, i, j]`` adds ``grad[n, o, i, j] * weight[o, :, :, :]`` into the
+    window that conv2d position (i, j) reads. It is therefore also the "deconvolution" (an
+    upsampling layer) of decoders; note that ``torch.nn.functional.conv_transpose2d`` names the
+    same array's axes (in_channels, out_channels, kh, kw), seen from the transposed op.
+
+    Parameters
+    ----------
+    grad : Tensor
+        (N, O, OH, OW), e.g. the gradient of a conv2d output.
+    weight : Tensor
+        (O, C, kh, kw), as given to conv2d.
+    x_hw : (H, W), optional
+        Output size, i.e. the conv2d input's size. Several sizes pool to the same (OH, OW) when
+        the stride is above 1; by default the smallest one,
+        ``H = (OH - 1)*sh - top - bottom + dh*(kh - 1) + 1`` (PyTorch's size without
+        ``output_padding``). Rows and columns that no window reads get 0.
+    stride, padding, dilation
+        As for conv2d (``padding`` is removed from the output's border).
+
+    Returns
+    -------
+    Tensor
+        (N, C, H, W) in the float dtype of ``grad`` and ``weight``.
+
+    Notes
+    -----
+    Linear in each input: its backward calls ``mg.ops.conv2d(u, weight)`` for ``grad`` and
+    ``mg.ops.conv2d_weight(u, grad, w_shape)`` for ``weight``.
+
+    Examples
+    --------
+    A stride-2 transposed convolution with a 2x2 kernel of ones copies each value to a 2x2
+    block (nearest-neighbour upsampling):
+
+    >>> import numpy as np, minigrad as mg
+    >>> g = mg.tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]], dtype=np.float32))  # (1, 1, 2, 2)
+    >>> ones = mg.ones(1, 1, 2, 2)                                             # (O, C, kh, kw)
+    >>> mg.ops.conv_transpose2d(g, ones, stride=2).data[0, 0]                # (1, 1, 4, 4)
+    array([[1., 1., 2., 2.],
+           [1., 1., 2., 2.],
+           [3., 3., 4., 4.],
+           [3., 3., 4., 4.]], dtype=float32)
+    """
+
+    name = "conv_transpose2d"
+
+    @staticmethod
+    def forward(
+        ctx: Context,
+        grad: np.ndarray,
+        weight: np.ndarray,
+        *,
+        x_hw: tuple[int, int] | None = None,
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, ...] | str = 0,
+        dilation: int | tuple[int, int] = 1,
+    ) -> np.ndarray:
+        op = "conv_transpose2d"
+        _check_input(op, grad.shape, "grad")
+        check_4d(weight.shape, op, "weight", "(out_channels, in_channels, kh, kw)")
+        if grad.shape[1] != weight.shape[0]:
+            raise ValueError(
+                f"{op}: grad has {grad.shape[1]} channels (shape {grad.shape}) but weight of "
+                f"shape {weight.shape} has {weight.shape[0]} output channels; the weight is laid "
+                "out (O, C, kh, kw) as for conv2d and maps (N, O, OH, OW) -> (N, C, H, W)"
+            )
+        if x_hw is None:
+            x_hw = _transposed_size(grad.shape, weight.shape, stride, padding, dilation)
+        ctx.save_for_backward(grad, weight)
+        # (N, O, OH, OW) -> (N, C, H, W)
+        return _conv_transpose2d(grad, weight, x_hw, stride, padding, dilation)
+
+    @staticmethod
+    def backward(ctx: Context, u: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        grad, weight = ctx.saved_tensors
+        need_g, need_w = ctx.needs_input_grad
+        attrs = _conv_attrs(ctx)
+        dg = dw = None
+        if need_g:  # (N, C, H, W) -> (N, O, OH, OW)
+            dg = mg.ops.conv2d(u, weight, **attrs)
+        if need_w:  # (N, C, H, W), (N, O, OH, OW) -> (O, C, kh, kw)
+            dw = mg.ops.conv2d_weight(u, grad, w_shape=tuple(weight.shape), **attrs)
+        return dg, dw
+
+    @staticmethod
+    def sample_inputs() -> Samples:
+        """Small float64 inputs: an explicit x_hw a stride leaves ambiguous, padding, "same"."""
+        rng = np.random.default_rng(1)
+        w = rng.standard_normal((3, 2, 3, 3))
+        return [
+            ((rng.standard_normal((2, 3, 3, 3)), w), {"x_hw": (6, 6), "stride": 2, "padding": 1}),
+            ((rng.standard_normal((1, 3, 4, 4)), w), {"padding": "same"}),
+            ((rng.standard_normal((1, 3, 2, 3)), w), {"stride": (1, 2), "dilation": 2}),
+        ]
+
+
+# --------------------------------------------------------------------------- conv2d_weight
+
+
+class Conv2dWeight(Op):
+    """The gradient of ``conv2d`` with respect to its weight.
+
+    ``dw[o, c, p, q] = sum_{n, i, j} grad[n, o, i, j] * x[n, c, i*sh + p*dh - top,
+    j*sw + q*dw - left]``: the correlation of the input with the output gradient.
+
+    Parameters
+    ----------
+    x : Tensor
+        (N, C, H, W), the conv2d input.
+    grad : Tensor
+        (N, O, OH, OW), the gradient of the conv2d output.
+    w_shape : (O, C, kh, kw)
+        Shape of the weight (the kernel size cannot be told from ``x`` and ``grad`` alone).
+    stride, padding, dilation
+        As given to conv2d.
+
+    Returns
+    -------
+    Tensor
+        (O, C, kh, kw) in the float dtype of ``x`` and ``grad``.
+
+    Notes
+    -----
+    Linear in each input: its backward calls ``mg.ops.conv_transpose2d(grad, u, x_hw)`` for
+    ``x`` and ``mg.ops.conv2d(x, u)`` for ``grad``.
+
+    Examples
+    --------
+    >>> import minigrad as mg
+    >>> x = mg.ones(1, 1, 3, 3)                                      # (N, C, H, W)
+    >>> g = mg.ones(1, 2, 2, 2)                                      # (N, O, OH, OW)
+    >>> mg.ops.conv2d_weight(x, g, w_shape=(2, 1, 2, 2)).data[0, 0]  # 4 windows per tap
+    array([[4., 4.],
+           [4., 4.]], dtype=float32)
+    """
+
+    name = "conv2d_weight"
+
+    @staticmethod
+    def forward(
+        ctx: Context,
+        x: np.ndarray,
+        grad: np.ndarray,
+        *,
+        w_shape: tuple[int, int, int, int],
+        stride: int | tuple[int, int] = 1,
+        padding: int | tuple[int, ...] | str = 0,
+        dilation: int | tuple[int, int] = 1,
+    ) -> np.ndarray:
+        op = "conv2d_weight"
+        _check_input(op, x.shape)
+        _check_input(op, grad.shape, "grad")
+        if grad.shape[0] != x.shape[0]:
+            raise ValueError(
+                f"{op}: x has batch size {x.shape[0]} (shape {x.shape}) but grad has "
+                f"{grad.shape[0]} (shape {grad.shape}); they must match"
+            )
+        ctx.save_for_backward(x, grad)
+        # (N, C, H, W), (N, O, OH, OW) -> (O, C, kh, kw)
+        return _conv2d_weight(x, grad, w_shape, stride, padding, dilation)
+
+    @staticmethod
+    def backward(ctx: Context, u: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        x, grad = ctx.saved_tensors
+        need_x, need_g = ctx.needs_input_grad
+        attrs = _conv_attrs(ctx)
+        dx = dg = None
+        if need_x:  # (O, C, kh, kw) -> (N, C, H, W)
+            dx = mg.ops.conv_transpose2d(grad, u, x_hw=_hw(x), **attrs)
+        if need_g:  # (O, C, kh, kw) -> (N, O, OH, OW)
+            dg = mg.ops.conv2d(x, u, **attrs)
+        return dx, dg
+
+    @staticmethod
+    def sample_inputs() -> Samples:
+        """Small float64 inputs: padding, then a stride with dilation."""
+        rng = np.random.default_rng(2)
+        x = rng.standard_normal((2, 2, 5, 5))
+        return [
+            ((x, rng.standard_normal((2, 3, 5, 5))), {"w_shape": (3, 2, 3, 3), "padding": 1}),
+            (
+                (x, rng.standard_normal((2, 2, 2, 2))),
+                {"w_shape": (2, 2, 2, 2), "stride": 2, "dilation": (2, 1)},
+            ),
+        ]
