@@ -321,40 +321,48 @@ def fit(
     loader = data.DataLoader(x, y, batch_size=batch_size, shuffle=True, seed=seed)
     history: list[EpochStats] = []
     model.train()
-    for epoch in range(1, epochs + 1):
-        start = time.perf_counter()
-        if lr_schedule is not None:
-            optimizer.lr = float(lr_schedule(epoch))
-        total_loss, correct, seen = 0.0, 0, 0
-        bar = tqdm(
-            loader,
-            desc=f"{desc} epoch {epoch}/{epochs}",
-            leave=False,
-            disable=not progress,
-            unit="batch",
-            file=sys.stderr,
-        )
-        for xb, yb in bar:
-            scores = model(Tensor(xb))
-            loss = loss_fn(scores, Tensor(yb))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            n = len(yb)
-            total_loss += float(loss.item()) * n
-            correct += int((scores.data.argmax(axis=1) == yb).sum())
-            seen += n
-            bar.set_postfix(
-                loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}", refresh=False
-            )
+    # one bar for the whole run; the per-epoch lines are printed above it
+    bar = tqdm(
+        total=epochs * len(loader),
+        desc=desc,
+        unit="batch",
+        disable=not progress,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+    try:
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            if lr_schedule is not None:
+                optimizer.lr = float(lr_schedule(epoch))
+            bar.set_description(f"{desc} epoch {epoch}/{epochs}", refresh=False)
+            total_loss, correct, seen = 0.0, 0, 0
+            for xb, yb in loader:
+                scores = model(Tensor(xb))
+                loss = loss_fn(scores, Tensor(yb))
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                n = len(yb)
+                total_loss += float(loss.item()) * n
+                correct += int((scores.data.argmax(axis=1) == yb).sum())
+                seen += n
+                bar.set_postfix(
+                    loss=f"{total_loss / seen:.4f}", acc=f"{correct / seen:.3f}", refresh=False
+                )
+                bar.update(1)
+            seconds = time.perf_counter() - start
+            stats = EpochStats(epoch, total_loss / seen, correct / seen, seconds)
+            history.append(stats)
+            if log is not None:
+                line = (
+                    f"epoch {epoch:>3}/{epochs}  loss {stats.loss:.4f}  "
+                    f"train accuracy {stats.accuracy:6.1%}  ({stats.seconds:.2f} s)"
+                )
+                with tqdm.external_write_mode(file=sys.stdout):
+                    log(line)
+    finally:
         bar.close()
-        stats = EpochStats(epoch, total_loss / seen, correct / seen, time.perf_counter() - start)
-        history.append(stats)
-        if log is not None:
-            log(
-                f"epoch {epoch:>3}/{epochs}  loss {stats.loss:.4f}  "
-                f"train accuracy {stats.accuracy:6.1%}  ({stats.seconds:.2f} s)"
-            )
     return history
 
 
@@ -492,7 +500,10 @@ def plot_filters(
         ax.imshow(f, cmap="RdBu_r", vmin=-limit, vmax=limit)
         if f.size <= 25:
             for (i, j), v in np.ndenumerate(f):
-                ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7)
+                text = f"{v:.1f}"
+                ax.text(
+                    j, i, "0.0" if text == "-0.0" else text, ha="center", va="center", fontsize=7
+                )
         ax.set_title(f"filter {k}", fontsize=8)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -732,7 +743,11 @@ def run_digits(
     cm = confusion_matrix(y_test, predicted, 10)
 
     files["loss_curve"] = plot_loss_curve(history, out / "digits_loss_curve.png", "digits")
-    files["confusion_matrix"] = plot_confusion_matrix(cm, out / "digits_confusion_matrix.png")
+    files["confusion_matrix"] = plot_confusion_matrix(
+        cm,
+        out / "digits_confusion_matrix.png",
+        title=f"confusion matrix, {len(y_test)} test images, accuracy {test_accuracy:.1%}",
+    )
     files["filters"] = plot_filters(
         model.conv1.weight.data, out / "digits_filters.png", "digits: learned filters of conv1"
     )

@@ -68,12 +68,16 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Train a small CNN and write pictures: the forward and backward graphs of one "
             "training step, the learned filters, the loss curve, and feature maps (xo) or a "
-            "confusion matrix (digits). Needs the extra 'demo' (matplotlib, tqdm); digits "
-            "also needs 'digits' (scikit-learn)."
+            "confusion matrix (digits), and the trained weights (.npz). Needs the extra "
+            "'demo' (matplotlib, tqdm); digits also needs 'digits' (scikit-learn)."
         ),
     )
     parser.add_argument(
-        "task", nargs="?", default=TASKS[0], choices=TASKS, help="what to learn (default: xo)"
+        "task",
+        nargs="?",
+        default=TASKS[0],
+        choices=TASKS,
+        help="xo: X vs O on 9x9 images (default); digits: a LeNet-style CNN on 8x8 digits",
     )
     parser.add_argument(
         "--out",
@@ -82,7 +86,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help=f"output folder (default: {DEFAULT_OUT})",
     )
     parser.add_argument(
-        "--epochs", type=_positive_int, default=None, metavar="N", help="training epochs"
+        "--epochs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="training epochs (default: 8 for xo, 40 for digits, 4 with --quick)",
     )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument(
