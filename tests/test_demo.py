@@ -210,12 +210,18 @@ def test_missing_sklearn_names_the_digits_extra(monkeypatch, tmp_path):
     demo.check_extras("xo")  # X vs O does not need scikit-learn
 
 
-def test_cli_missing_extra_exits_nonzero_with_the_hint(monkeypatch, tmp_path, capsys):
-    monkeypatch.setitem(sys.modules, "sklearn", None)
-    code = cli_main(["demo", "digits", "--quick", "--out", str(tmp_path / "out")])
+@pytest.mark.parametrize(
+    "task, module, extra", [("digits", "sklearn", "digits"), ("xo", "matplotlib", "demo")]
+)
+def test_cli_missing_extra_exits_nonzero_with_the_hint(
+    task, module, extra, monkeypatch, tmp_path, capsys
+):
+    monkeypatch.setitem(sys.modules, module, None)
+    code = cli_main(["demo", task, "--quick", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 1
-    assert 'pip install "minigrad-cnn[digits]"' in err
+    assert f'pip install "minigrad-cnn[{extra}]"' in err
+    assert err.startswith(f"minigrad demo {task}: ")
     assert not (tmp_path / "out").exists()
 
 
