@@ -388,13 +388,15 @@ def write_step_graphs(
     y: np.ndarray,
     out_dir: str | os.PathLike[str],
     prefix: str = "",
+    title: str = "one training step",
 ) -> tuple[dict[str, Path], bool]:
     """Draw the forward and the backward graph of one training step on the batch (x, y).
 
     Runs the model and the loss, writes ``{prefix}forward_graph.dot`` and
     ``{prefix}backward_graph.dot`` (DOT text, no Graphviz binary needed) and, when the
-    Graphviz ``dot`` program is installed, the matching ``.svg`` files. The gradients are then
-    computed (``loss.backward()``) and cleared again, so the model is unchanged.
+    Graphviz ``dot`` program is installed, the matching ``.svg`` files. The backward graph
+    shows the gradient values of this step (recomputed by the drawing, before any
+    ``backward()``); no ``.grad`` is touched and the model is unchanged.
 
     Returns the written files by role ("forward_graph", "backward_graph", and
     "forward_graph_dot", "backward_graph_dot") and whether Graphviz was missing.
@@ -405,13 +407,16 @@ def write_step_graphs(
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    loss = loss_fn(model(Tensor(x)), Tensor(y))
+    images, labels = Tensor(x), Tensor(y)
+    images.name, labels.name = "images", "labels"
+    loss = loss_fn(model(images), labels)
     loss.name = "loss"
     files: dict[str, Path] = {}
     missing = False
     # the backward graph is drawn before backward() runs, while the saved state is still there
     for role, backward in (("forward_graph", False), ("backward_graph", True)):
-        digraph = graph.draw(loss, backward=backward)
+        view = "backward" if backward else "forward"
+        digraph = graph.draw(loss, backward=backward, title=f"{title}: {view}")
         dot_path = out / f"{prefix}{role}.dot"
         dot_path.write_text(digraph.source, encoding="utf-8")
         files[f"{role}_dot"] = dot_path
@@ -424,9 +429,6 @@ def write_step_graphs(
             missing = True
             continue
         files[role] = svg_path
-    model.zero_grad()
-    loss.backward()
-    model.zero_grad()
     return files, missing
 
 
@@ -645,7 +647,15 @@ def run_xo(
     optimizer = optim.Adam(model.parameters(), lr=0.02)
     log(str(model))
 
-    files, missing = write_step_graphs(model, loss_fn, x_train[:4], y_train[:4], out, "xo_")
+    files, missing = write_step_graphs(
+        model,
+        loss_fn,
+        x_train[:4],
+        y_train[:4],
+        out,
+        "xo_",
+        "X vs O, one training step on 4 images",
+    )
     history = fit(
         model,
         loss_fn,
@@ -723,7 +733,15 @@ def run_digits(
     optimizer = optim.Adam(model.parameters(), lr=lr)
     log(str(model))
 
-    files, missing = write_step_graphs(model, loss_fn, x_train[:4], y_train[:4], out, "digits_")
+    files, missing = write_step_graphs(
+        model,
+        loss_fn,
+        x_train[:4],
+        y_train[:4],
+        out,
+        "digits_",
+        "digits, one training step on 4 images",
+    )
     history = fit(
         model,
         loss_fn,
