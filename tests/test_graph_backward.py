@@ -303,7 +303,7 @@ _UNARY = [
     lambda a: a * 0.5,
     lambda a: mg.clip(a, -2.0, 2.0).exp(),
     lambda a: -a,
-    lambda a: a.sum(axis=0),
+    lambda a: a.sum(axis=0) if a.ndim else a * 2.0,
 ]
 
 
