@@ -191,10 +191,12 @@ _NO_GRADS = [(False,) * n for n in range(8)]
 
 
 def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:
-    """Call ``op`` as users do: tensors (arrays, numbers) positionally, attributes by keyword.
+    """Call ``op`` as users do: ``op(*tensors, *attrs, **attrs)``.
 
-    Binds arguments against ``op.forward``'s signature, fills in attribute defaults and
-    reports misuse with the op's name and its valid attributes.
+    Binds arguments against ``op.forward``'s signature: tensor inputs first, then attributes
+    in their declared order (positionally or by keyword, as in PyTorch's
+    ``max_pool2d(x, 2)``); fills in attribute defaults and reports misuse with the op's
+    name and its valid attributes.
     """
     spec = op_spec(op)
     n_in = len(spec.inputs)
@@ -204,10 +206,18 @@ def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:
             raise TypeError(f"{spec.name}: expected at least one tensor input")
     else:
         if len(args) > n_in:
-            raise TypeError(
-                f"{spec.name}: takes {n_in} tensor input(s) {spec.inputs}, got {len(args)}; "
-                f"attributes {tuple(spec.attrs)} are keyword-only"
-            )
+            extra, args = args[n_in:], args[:n_in]
+            names = tuple(spec.attrs)
+            if len(extra) > len(names):
+                raise TypeError(
+                    f"{spec.name}: takes {n_in} tensor input(s) {spec.inputs} and "
+                    f"{len(names)} attribute(s) {names}, got {n_in + len(extra)} "
+                    "positional arguments"
+                )
+            for name, value in zip(names, extra):
+                if name in kwargs:
+                    raise TypeError(f"{spec.name}: got multiple values for attribute '{name}'")
+                kwargs[name] = value
         tensors = list(args) + [None] * (n_in - len(args))
         for i, name in enumerate(spec.inputs[len(args) :], start=len(args)):
             if name in kwargs:

@@ -321,6 +321,12 @@ def _signature(cls: type[Op]) -> inspect.Signature:
     sig = inspect.signature(cls.forward)
     # forward's annotations describe arrays; users pass Tensors (or arrays, numbers)
     params = [p.replace(annotation=p.empty) for p in list(sig.parameters.values())[1:]]
+    if not any(p.kind is p.VAR_POSITIONAL for p in params):
+        # attributes may also be passed positionally, after the tensor inputs (see call_op)
+        params = [
+            p.replace(kind=p.POSITIONAL_OR_KEYWORD) if p.kind is p.KEYWORD_ONLY else p
+            for p in params
+        ]
     return sig.replace(parameters=params, return_annotation=Tensor)
 
 

@@ -370,3 +370,12 @@ def test_engine_checks_gradient_shape_naming_the_op() -> None:
         match=r"op 'wrongshape': backward returned a gradient of shape \(7,\) for input 0 of shape \(2,\)",
     ):
         call_op(WrongShape, x).sum().backward()
+
+
+def test_attributes_may_follow_the_tensor_inputs_positionally() -> None:
+    x = mg.tensor([1.0, 2.0])
+    np.testing.assert_array_equal(call_op(WithBias, x, None, 5.0).data, [5.0, 10.0])
+    with pytest.raises(TypeError, match="multiple values for attribute 'scale'"):
+        call_op(WithBias, x, None, 5.0, scale=2.0)
+    with pytest.raises(TypeError, match=r"takes 2 tensor input\(s\) .* and 1 attribute\(s\)"):
+        call_op(WithBias, x, None, 5.0, 6.0)
