@@ -63,6 +63,12 @@ def _norm_axis(axis: Any, ndim: int, name: str) -> tuple[int, ...] | None:
     if axis is None:
         return None
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if ndim == 0:
+        # as in PyTorch, a 0-d tensor accepts axis 0 or -1 and reduces over nothing
+        bad = [a for a in axes if a not in (0, -1)]
+        if bad:
+            raise ValueError(f"{name}: axis {bad[0]} is out of range for a 0-D tensor")
+        return ()
     out = []
     for a in axes:
         if not -ndim <= a < _builtin_max(ndim, 1):

@@ -402,3 +402,14 @@ def test_concatenate_mismatch() -> None:
 def test_where_needs_bool_condition() -> None:
     with pytest.raises(TypeError, match="where: condition must be a bool tensor"):
         mg.where(mg.ones(2), mg.ones(2), mg.zeros(2))
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean", "max", "min"])
+def test_reductions_of_a_0d_tensor_accept_axis_0_like_pytorch(reduction: str) -> None:
+    x = mg.tensor(2.0, requires_grad=True)
+    y = getattr(x, reduction)(axis=0)
+    assert y.shape == () and y.item() == 2.0
+    y.backward()
+    assert x.grad.item() == 1.0
+    with pytest.raises(ValueError, match="axis 1 is out of range for a 0-D tensor"):
+        getattr(x, reduction)(axis=1)
