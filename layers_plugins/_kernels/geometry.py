@@ -23,6 +23,8 @@ def _prefix(op: str) -> str:
 
 
 def _is_int(value: object) -> bool:
+    if type(value) is int:  # the common case, without the slower ABC check
+        return True
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
 
 
@@ -34,6 +36,8 @@ def pair(value: IntOrPair, name: str, *, op: str = "") -> Pair:
     >>> pair((1, 2), "stride")
     (1, 2)
     """
+    if type(value) is tuple and len(value) == 2 and type(value[0]) is type(value[1]) is int:
+        return value  # type: ignore[return-value]
     if _is_int(value):
         return (int(value), int(value))
     if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
@@ -59,6 +63,51 @@ def check_4d(
     """Raise unless ``shape`` has four dimensions."""
     if len(shape) != 4:
         raise ValueError(f"{_prefix(op)}expected a 4-D {what} {layout}, got shape {_shape(shape)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Caching
+# ---------------------------------------------------------------------------------------------
+
+# Validated geometries by argument key; cleared when it grows past _CACHE_SIZE entries.
+_CACHE: dict[tuple, object] = {}
+_CACHE_SIZE = 1024
+
+
+def _key(value: object) -> object:
+    """A hashable key that tells apart values that compare equal but validate differently.
+
+    ``True == 1`` and ``[1, 2] == (1, 2)`` would otherwise share an entry, although ``pair``
+    rejects a bool; the type goes into the key. Raises TypeError for unhashable values.
+    """
+    kind = type(value)
+    if kind is int or kind is str or value is None:
+        return value
+    if kind is tuple:
+        for v in value:
+            if type(v) is not int:
+                break
+        else:  # the common case, a shape or a pair of ints
+            return value
+    if kind is tuple or kind is list:
+        return (kind, tuple(map(_key, value)))
+    hash(value)
+    return (kind, value)
+
+
+def _cached(compute, *args):  # type: ignore[no-untyped-def]
+    """``compute(*args)``, remembered for the same arguments (errors are not remembered)."""
+    try:
+        key = (compute, *map(_key, args))
+        hit = _CACHE.get(key)
+    except TypeError:  # an unhashable argument: validate it every time
+        return compute(*args)
+    if hit is None:
+        hit = compute(*args)
+        if len(_CACHE) >= _CACHE_SIZE:
+            _CACHE.clear()
+        _CACHE[key] = hit
+    return hit
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,8 +216,24 @@ def conv2d_geometry(
 ) -> ConvGeometry:
     """Validate conv2d arguments and compute the output size.
 
-    ``x_shape`` is ``(N, C, H, W)``, ``w_shape`` is ``(O, C, kh, kw)``.
+    ``x_shape`` is ``(N, C, H, W)``, ``w_shape`` is ``(O, C, kh, kw)``. Results are cached by
+    argument values (and types), since a network calls its layers with the same ones each step.
+
+    >>> g = conv2d_geometry((64, 6, 12, 12), (16, 6, 5, 5))
+    >>> g.out_shape, g.ck
+    ((64, 16, 8, 8), 150)
     """
+    return _cached(_conv2d_geometry, x_shape, w_shape, stride, padding, dilation, op)
+
+
+def _conv2d_geometry(
+    x_shape: Sequence[int],
+    w_shape: Sequence[int],
+    stride: IntOrPair,
+    padding: ConvPadding,
+    dilation: IntOrPair,
+    op: str,
+) -> ConvGeometry:
     check_4d(x_shape, op)
     check_4d(w_shape, op, "weight", "(out_channels, in_channels, kh, kw)")
     n, c, h, w = _shape(x_shape)
@@ -277,7 +342,22 @@ def pool2d_geometry(
     """Validate pooling arguments (PyTorch's rules) and compute the output size.
 
     ``stride=None`` means ``stride = kernel_size``. Padding may be at most half the kernel.
+    Results are cached like ``conv2d_geometry``'s.
+
+    >>> pool2d_geometry((64, 6, 24, 24), 2).out_shape
+    (64, 6, 12, 12)
     """
+    return _cached(_pool2d_geometry, x_shape, kernel_size, stride, padding, ceil_mode, op)
+
+
+def _pool2d_geometry(
+    x_shape: Sequence[int],
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None,
+    padding: IntOrPair,
+    ceil_mode: bool,
+    op: str,
+) -> PoolGeometry:
     check_4d(x_shape, op)
     n, c, h, w = _shape(x_shape)
     kernel = _at_least(pair(kernel_size, "kernel_size", op=op), 1, "kernel_size", op)
