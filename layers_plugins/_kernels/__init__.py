@@ -14,7 +14,14 @@ forward                     gradients
 ``avg_pool2d(x)``           x: ``avg_pool2d_backward`` (its own gradient: ``avg_pool2d``)
 ``sum_pool2d(x)``           x: ``sum_pool2d_backward`` (its own gradient: ``sum_pool2d``)
 ==========================  ======================================================
+
+Importing this package (which happens when a program first uses a conv or pooling op) raises
+glibc's malloc thresholds once, so that the large temporaries of each training step are reused
+instead of page-faulting in afresh: see ``minigrad._memory`` (``MINIGRAD_NO_MALLOC_TUNING=1``
+turns it off).
 """
+
+from minigrad._memory import tune_malloc
 
 from .conv import (
     col2im,
@@ -71,3 +78,5 @@ __all__ = [
     "sum_pool2d",
     "sum_pool2d_backward",
 ]
+
+tune_malloc()
