@@ -49,14 +49,18 @@ def _const(arr: np.ndarray) -> Tensor:
     return Tensor._make_const(arr)
 
 
+def _broadcast_error(name: str, a: np.ndarray, b: np.ndarray) -> ValueError:
+    return ValueError(
+        f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together "
+        "(trailing dimensions must be equal or 1)"
+    )
+
+
 def _broadcast(name: str, fn: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         return fn(a, b)
     except ValueError:
-        raise ValueError(
-            f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together "
-            "(trailing dimensions must be equal or 1)"
-        ) from None
+        raise _broadcast_error(name, a, b) from None
 
 
 def _norm_axis(axis: Any, ndim: int, name: str) -> tuple[int, ...] | None:
@@ -85,7 +89,10 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return _broadcast("add", np.add, a, b)
+        try:  # inline rather than through _broadcast: this is the hottest path
+            return a + b
+        except ValueError:
+            raise _broadcast_error("add", a, b) from None
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
@@ -97,7 +104,10 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return _broadcast("sub", np.subtract, a, b)
+        try:  # inline rather than through _broadcast: this is the hottest path
+            return a - b
+        except ValueError:
+            raise _broadcast_error("sub", a, b) from None
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
@@ -110,7 +120,10 @@ class Mul(Op):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)
-        return _broadcast("mul", np.multiply, a, b)
+        try:  # inline rather than through _broadcast: this is the hottest path
+            return a * b
+        except ValueError:
+            raise _broadcast_error("mul", a, b) from None
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
@@ -125,7 +138,10 @@ class Div(Op):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         ctx.save_for_backward(a, b)
-        return _broadcast("div", np.true_divide, a, b)
+        try:  # inline rather than through _broadcast: this is the hottest path
+            return a / b
+        except ValueError:
+            raise _broadcast_error("div", a, b) from None
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
