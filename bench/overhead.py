@@ -1,6 +1,6 @@
 """Per-op overhead of the engine on tiny tensors, minigrad next to PyTorch CPU in one run.
 
-    python bench/overhead.py            # or: python -m bench.overhead
+    python bench/overhead.py            # or: python -m bench.overhead; also part of python -m bench
 
 Times ``c = a * b + a; c.sum().backward()`` on (3, 3) float32 tensors (3 ops forward and
 backward) and a chain of 1,000 multiplications forward + backward, then prints microseconds
@@ -11,127 +11,114 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if __name__ == "__main__":  # run as a script: one thread, and the repository on the path
+    for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
 import minigrad as mg
 
-try:
-    import torch
+if TYPE_CHECKING:
+    from bench.worker import Runner
 
-    torch.set_num_threads(1)
-except ImportError:  # the benchmark still reports minigrad's own numbers
-    torch = None
+CHAIN = 1000
 
 
-def best_time(fn: Callable[[], object], min_seconds: float = 1.0, rounds: int = 7) -> float:
-    """Best per-call time over ``rounds`` rounds, each lasting about min_seconds/rounds."""
-    fn()
-    n, t = 1, 0.0
-    while t < min_seconds / rounds / 4:
-        n *= 2
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        t = time.perf_counter() - start
-    per_round = max(1, int(n * (min_seconds / rounds) / t))
-    best = float("inf")
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for _ in range(per_round):
-            fn()
-        best = min(best, (time.perf_counter() - start) / per_round)
-    return best
+def tiny_cases(torch: Any) -> dict[str, Callable[[], None]]:
+    """``(a * b + a).sum().backward()`` on (3, 3) float32 leaves: 3 ops and their backward."""
+    rng = np.random.default_rng(0)
+    a_np, b_np = rng.random((2, 3, 3), dtype=np.float32)
+    a = mg.tensor(a_np, requires_grad=True)
+    b = mg.tensor(b_np, requires_grad=True)
+
+    def ours() -> None:
+        a.grad = b.grad = None
+        (a * b + a).sum().backward()
+
+    cases = {"minigrad": ours}
+    if torch is not None:
+        at = torch.tensor(a_np, requires_grad=True)
+        bt = torch.tensor(b_np, requires_grad=True)
+
+        def theirs() -> None:
+            at.grad = bt.grad = None
+            (at * bt + at).sum().backward()
+
+        cases["torch"] = theirs
+    return cases
 
 
-def tiny_minigrad() -> Callable[[], None]:
-    a = mg.tensor(np.random.rand(3, 3).astype(np.float32), requires_grad=True)
-    b = mg.tensor(np.random.rand(3, 3).astype(np.float32), requires_grad=True)
-
-    def step() -> None:
-        c = a * b + a
-        c.sum().backward()
-
-    return step
-
-
-def tiny_torch() -> Callable[[], None]:
-    a = torch.rand(3, 3, requires_grad=True)
-    b = torch.rand(3, 3, requires_grad=True)
-
-    def step() -> None:
-        c = a * b + a
-        c.sum().backward()
-
-    return step
-
-
-def chain_minigrad(n: int) -> Callable[[], None]:
+def chain_cases(torch: Any, n: int = CHAIN) -> dict[str, Callable[[], None]]:
+    """``n`` multiplications of a (3, 3) float32 tensor by a constant, summed, backward."""
     x = mg.tensor(np.ones((3, 3), dtype=np.float32), requires_grad=True)
 
-    def step() -> None:
+    def ours() -> None:
+        x.grad = None
         y = x
         for _ in range(n):
             y = y * 1.0001
         y.sum().backward()
 
-    return step
+    cases = {"minigrad": ours}
+    if torch is not None:
+        xt = torch.ones(3, 3, requires_grad=True)
+
+        def theirs() -> None:
+            xt.grad = None
+            y = xt
+            for _ in range(n):
+                y = y * 1.0001
+            y.sum().backward()
+
+        cases["torch"] = theirs
+    return cases
 
 
-def chain_torch(n: int) -> Callable[[], None]:
-    x = torch.ones(3, 3, requires_grad=True)
-
-    def step() -> None:
-        y = x
-        for _ in range(n):
-            y = y * 1.0001
-        y.sum().backward()
-
-    return step
+WORKLOADS = [
+    ("tiny: a*b+a, sum, backward", 3, tiny_cases),
+    (f"chain: {CHAIN:,} muls, sum, backward", CHAIN + 1, chain_cases),
+]
 
 
-def run() -> list[dict]:
-    """Measure both workloads; returns one record per workload."""
-    rows = []
-    cases = [
-        ("tiny: a*b+a, sum, backward", 3, tiny_minigrad, tiny_torch),
-        (
-            "chain: 1,000 muls, sum, backward",
-            1001,
-            lambda: chain_minigrad(1000),
-            lambda: chain_torch(1000),
-        ),
-    ]
-    for label, n_ops, ours, theirs in cases:
-        t_mg = best_time(ours())
-        t_pt = best_time(theirs()) if torch is not None else None
-        rows.append(
-            {
-                "workload": label,
-                "ops": n_ops,
-                "minigrad_us_per_op": t_mg / n_ops * 1e6,
-                "torch_us_per_op": None if t_pt is None else t_pt / n_ops * 1e6,
-                "ratio": None if t_pt is None else t_mg / t_pt,
-            }
+def run_overhead(runner: Runner) -> None:
+    """Both workloads, float32; target: at most half of PyTorch's time per op."""
+    for label, n_ops, factory in WORKLOADS:
+        runner.time(
+            "overhead",
+            label,
+            "float32",
+            lambda factory=factory: factory(runner.torch),
+            ops=n_ops,
+            target=0.5,
         )
-    return rows
 
 
 def main() -> None:
+    """Print both workloads as a small table (one thread, 1 s per library and workload)."""
+    from bench.timing import interleaved
+
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:  # the benchmark still reports minigrad's own numbers
+        torch = None
     torch_version = getattr(torch, "__version__", "not installed")
     print(f"minigrad {mg.__version__}, numpy {np.__version__}, torch {torch_version}")
     print(f"{'workload':36} {'minigrad us/op':>15} {'torch us/op':>12} {'ratio':>7}")
-    for r in run():
-        pt = "-" if r["torch_us_per_op"] is None else f"{r['torch_us_per_op']:.2f}"
-        ratio = "-" if r["ratio"] is None else f"{r['ratio']:.2f}x"
-        print(f"{r['workload']:36} {r['minigrad_us_per_op']:>15.2f} {pt:>12} {ratio:>7}")
+    for label, n_ops, factory in WORKLOADS:
+        t = interleaved(factory(torch), min_seconds=1.0)
+        ours = t["minigrad"].min / n_ops * 1e6
+        theirs = t["torch"].min / n_ops * 1e6 if "torch" in t else None
+        pt = "-" if theirs is None else f"{theirs:.2f}"
+        ratio = "-" if theirs is None else f"{ours / theirs:.2f}x"
+        print(f"{label:36} {ours:>15.2f} {pt:>12} {ratio:>7}")
 
 
 if __name__ == "__main__":
