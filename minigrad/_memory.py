@@ -9,9 +9,13 @@ both thresholds by itself as it sees large blocks freed, but only up to 32 MiB, 
 on a batch of 512 page-faults thousands of times a step and runs about 20% slower than with the
 thresholds raised (a batch of 64 stays under the limit and is unaffected).
 
-``tune_malloc()`` raises them once, through ``mallopt``: freed memory up to the trim threshold
-then stays in the heap for reuse. It costs address space, not speed: at most about the size of
-a step's temporaries stays mapped. Set ``MINIGRAD_NO_MALLOC_TUNING=1`` to keep glibc's defaults.
+``tune_malloc()`` raises them once, through ``mallopt``, to 64 MiB (mmap) and 128 MiB (trim):
+freed blocks then stay in the heap for reuse. Measured on a LeNet-5 training step (float32,
+one thread): batch 512 went from 28.5 ms to 21.5 ms and batch 2048 from 98 ms to 89 ms, with
+no page faults left in the steady state. The price is memory kept after it is freed: with
+256/512 MiB the peak resident memory of the benchmark's convolution suite doubled (0.9 GB to
+1.5-2 GB, since every malloc arena may keep up to the trim threshold), with 64/128 MiB it grew
+by 5% for the same speed. Set ``MINIGRAD_NO_MALLOC_TUNING=1`` to keep glibc's defaults.
 Elsewhere (macOS, Windows, musl) it does nothing.
 
 The CNN kernels call it when they are first imported, i.e. when a program first uses a conv or
@@ -27,10 +31,10 @@ import threading
 
 __all__ = ["MMAP_THRESHOLD", "TRIM_THRESHOLD", "tune_malloc", "tuned"]
 
-# Blocks of at least this size are mmapped (glibc's default starts at 128 KiB, dynamic up to
-# 32 MiB); freed memory at the top of the heap beyond this is returned to the OS.
-MMAP_THRESHOLD = 256 << 20
-TRIM_THRESHOLD = 512 << 20
+# Blocks of at least MMAP_THRESHOLD are mmapped (glibc starts at 128 KiB and raises it up to
+# 32 MiB); free memory at the top of the heap beyond TRIM_THRESHOLD is returned to the OS.
+MMAP_THRESHOLD = 64 << 20
+TRIM_THRESHOLD = 128 << 20
 
 OPT_OUT = "MINIGRAD_NO_MALLOC_TUNING"
 
