@@ -16,6 +16,7 @@ import gc
 import heapq
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -641,6 +642,43 @@ def shown_attrs(ctx: Context) -> dict[str, Any]:
     }
 
 
+# Statistics of one array, computed once per drawing: a label and a tooltip both show them.
+# The cache lives only while a drawing is built (see summary_cache), as arrays such as
+# parameters change in place between drawings.
+_stats_cache: ContextVar[dict[int, tuple[np.ndarray, dict[str, Any]]] | None] = ContextVar(
+    "minigrad_graph_stats", default=None
+)
+
+
+@contextmanager
+def summary_cache() -> Iterator[None]:
+    """Reuse array statistics within one drawing (nested uses share the outer cache)."""
+    if _stats_cache.get() is not None:
+        yield
+        return
+    token = _stats_cache.set({})
+    try:
+        yield
+    finally:
+        _stats_cache.reset(token)
+
+
+def _stats(a: np.ndarray) -> dict[str, Any]:
+    cache = _stats_cache.get()
+    if cache is not None:
+        hit = cache.get(id(a))
+        if hit is not None and hit[0] is a:
+            return hit[1]
+    out: dict[str, Any] = {}
+    if a.dtype.kind in "biuf":
+        out["min"], out["mean"], out["max"] = a.min(), a.mean(), a.max()
+    if a.dtype.kind in "fc":
+        out["norm"] = float(np.sqrt(np.vdot(a, a).real))
+    if cache is not None:
+        cache[id(a)] = (a, out)  # holding `a` keeps its id from being reused meanwhile
+    return out
+
+
 def array_summary(a: np.ndarray, max_values: int = MAX_VALUES) -> dict[str, Any]:
     """Cheap facts about an array: its values when small, else min/mean/max; and its norm.
 
@@ -652,10 +690,10 @@ def array_summary(a: np.ndarray, max_values: int = MAX_VALUES) -> dict[str, Any]
         return out
     if a.size <= max_values:
         out["values"] = a
-    elif a.dtype.kind in "biuf":
-        out["min"], out["mean"], out["max"] = a.min(), a.mean(), a.max()
-    if a.dtype.kind in "fc":
-        out["norm"] = float(np.sqrt(np.vdot(a, a).real))
+        if a.dtype.kind in "fc":
+            out["norm"] = float(np.sqrt(np.vdot(a, a).real))
+        return out
+    out.update(_stats(a))
     return out
 
 
@@ -804,7 +842,7 @@ def to_networkx(
         show_tensors=show_tensors,
     )
     G = nx.MultiDiGraph(view=data.view, values=data.values)
-    with _gc_paused():
+    with _gc_paused(), summary_cache():
         G.add_nodes_from((n.id, node_facts(n)) for n in data.nodes)
         G.add_edges_from((e.src.id, e.dst.id, edge_facts(e)) for e in data.edges)
     return G

@@ -7,6 +7,7 @@ or PDF needs the Graphviz ``dot`` program. Without it, :func:`render` (and ``.re
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +17,7 @@ import graphviz
 
 from ..tensor import Tensor
 from . import style as _style
-from .build import MAX_VALUES, GraphData, _gc_paused, build
+from .build import MAX_VALUES, GraphData, _gc_paused, build, summary_cache
 
 __all__ = ["GraphDrawing", "GraphTooLargeError", "GraphvizNotFoundError", "draw", "render"]
 
@@ -207,7 +208,7 @@ def draw(t: Tensor, backward: bool = False, **options: Any) -> GraphDrawing:
         show_tensors=opts["show_tensors"],
     )
     _size_check(data, opts["max_nodes"], opts)
-    with _gc_paused():
+    with _gc_paused(), summary_cache():
         return to_digraph(data, opts)
 
 
@@ -230,6 +231,21 @@ def _quick_size_check(t: Tensor, opts: Mapping[str, Any]) -> None:
             f"draw(): the graph has more than max_nodes={cap} op nodes alone; try {hints}, "
             "or raise max_nodes to draw it anyway (large drawings are slow to lay out)"
         )
+
+
+# Style names and values repeat on every node: quote each once. Labels and tooltips are
+# unique, so they go through graphviz's quote uncached. Lines are written exactly as
+# graphviz's own node()/edge() write them (sorted attributes), only without re-quoting.
+_quote = graphviz.quoting.quote
+_quote_style = functools.lru_cache(maxsize=4096)(_quote)
+
+
+def _attr_list(label: str | None, attrs: Mapping[str, Any]) -> str:
+    parts = [] if label is None else [f"label={_quote(label)}"]
+    for k, v in sorted(attrs.items()):
+        if v is not None:
+            parts.append(f"{_quote_style(k)}={_quote(v) if k == 'tooltip' else _quote_style(v)}")
+    return f" [{' '.join(parts)}]" if parts else ""
 
 
 def to_digraph(data: GraphData, opts: Mapping[str, Any]) -> GraphDrawing:
@@ -270,7 +286,8 @@ def to_digraph(data: GraphData, opts: Mapping[str, Any]) -> GraphDrawing:
         tooltip = _style.node_tooltip(n)
         if tooltip:
             attrs["tooltip"] = tooltip
-        holder(n.scope).node(n.id, _style.node_label(n, show_values, max_values), **attrs)
+        label = _style.node_label(n, show_values, max_values)
+        holder(n.scope).body.append(f"\t{_quote_style(n.id)}{_attr_list(label, attrs)}\n")
     # attach clusters deepest first, so every child is inside its parent before the parent
     # is copied into its own parent (graphviz copies a subgraph's body when attaching it)
     order = {s: i for i, s in enumerate(clusters)}
@@ -283,7 +300,8 @@ def to_digraph(data: GraphData, opts: Mapping[str, Any]) -> GraphDrawing:
         text = _style.edge_label(e, show_values, max_values)
         if text is not None:
             attrs["label"] = text
-        g.edge(e.src.id, e.dst.id, **attrs)
+        tail, head = _quote_style(e.src.id), _quote_style(e.dst.id)
+        g.body.append(f"\t{tail} -> {head}{_attr_list(attrs.pop('label', None), attrs)}\n")
     return g
 
 
