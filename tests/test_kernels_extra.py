@@ -315,3 +315,44 @@ def test_lenet_layers_float32_match_torch(x_shape, w_shape, padding):
     np.testing.assert_allclose(y, yt.detach().numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(dx, xt.grad.numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(dw, wt.grad.numpy(), rtol=1e-4, atol=1e-3)
+
+
+# ---------------------------------------------------------------------------------------------
+# Max pooling over tiling windows (the input is rearranged into contiguous slices first)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kernel", [2, (2, 3), (3, 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_tiled_max_pool_ties_nan_and_infinities_match_torch(kernel, dtype):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(8)
+    x = np.round(rng.standard_normal((2, 3, 6, 6)))  # many ties
+    x[rng.random(x.shape) < 0.1] = np.nan
+    x[rng.random(x.shape) < 0.1] = -np.inf
+    x[rng.random(x.shape) < 0.05] = np.inf
+    x = x.astype(dtype)
+    kh, kw = pair(kernel, "kernel_size")
+    x[0, 0, :kh, :kw] = -np.inf  # a window of -inf only
+    xt = torch.tensor(x, requires_grad=True)
+    yt, it = torch.nn.functional.max_pool2d(xt, kernel, return_indices=True)
+    yt.backward(torch.ones_like(yt))
+    out, offsets = K.max_pool2d(x, kernel)
+    np.testing.assert_array_equal(out, yt.detach().numpy())
+    oh = np.arange(out.shape[2])[:, None]
+    ow = np.arange(out.shape[3])[None, :]
+    index = (oh * kh + offsets // kw) * x.shape[3] + ow * kw + offsets % kw
+    np.testing.assert_array_equal(index, it.numpy())
+    dx = K.max_pool2d_backward(np.ones_like(out), offsets, x.shape[2:], kernel)
+    np.testing.assert_array_equal(dx, xt.grad.numpy())
+
+
+def test_tiled_max_pool_result_does_not_share_scratch():
+    rng = np.random.default_rng(9)
+    a, b = rng.standard_normal((2, 2, 3, 8, 8))
+    out_a, off_a = K.max_pool2d(a, 2)
+    saved = out_a.copy(), off_a.copy()
+    K.max_pool2d(b, 2)  # reuses the rearranged-input scratch
+    np.testing.assert_array_equal(out_a, saved[0])
+    np.testing.assert_array_equal(off_a, saved[1])
+    np.testing.assert_array_equal(out_a, a.reshape(2, 3, 4, 2, 4, 2).max(axis=(3, 5)))

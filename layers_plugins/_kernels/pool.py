@@ -39,8 +39,9 @@ __all__ = [
     "sum_pool2d_backward",
 ]
 
-# Scratch slots (see scratch.py): a padded copy of the input and output-sized temporaries.
-_PAD, _TMP, _MASK, _PICK = 10, 11, 12, 13
+# Scratch slots (see scratch.py): a padded copy of the input, output-sized temporaries, and
+# the window offsets of a tiled input laid out one after the other.
+_PAD, _TMP, _MASK, _PICK, _TILES = 10, 11, 12, 13, 14
 
 
 # ---------------------------------------------------------------------------------------------
@@ -102,6 +103,22 @@ def _slices(a: np.ndarray, g: PoolGeometry) -> list[np.ndarray]:
     sh, sw = g.stride
     rows, cols = sh * (g.oh - 1) + 1, sw * (g.ow - 1) + 1
     return [a[:, :, i : i + rows : sh, j : j + cols : sw] for i in range(kh) for j in range(kw)]
+
+
+def _tile_slices(x: np.ndarray, g: PoolGeometry) -> list[np.ndarray]:
+    """Contiguous copies of the window-offset slices of a tiled input (``g.tiles``).
+
+    When the windows tile the input, the slices together hold each input value once: one
+    copy of ``x`` rearranged as (kh, kw, N, C, OH, OW) turns every later pass over a slice into
+    a pass over contiguous memory, which numpy vectorises; passes over the strided slices
+    themselves are several times slower (float64 especially). Read-only use only: the copy
+    lives in scratch memory.
+    """
+    kh, kw = g.kernel
+    buf = scratch((kh, kw, g.n, g.c, g.oh, g.ow), x.dtype, _TILES)
+    # (N, C, OH, kh, OW, kw) -> (kh, kw, N, C, OH, OW)
+    np.copyto(buf, x.reshape(g.n, g.c, g.oh, kh, g.ow, kw).transpose(3, 5, 0, 1, 2, 4))
+    return [buf[i, j] for i in range(kh) for j in range(kw)]
 
 
 def _geometry(
@@ -203,10 +220,11 @@ def max_pool2d(
     padded = _needs_pad(g)
     if padded:
         low = -np.inf if floating else np.iinfo(x.dtype).min
-        src = _padded(x, g, low)
+        views = _slices(_padded(x, g, low), g)
+    elif g.tiles and g.kernel != (1, 1):
+        views = _tile_slices(x, g)
     else:
-        src = x
-    views = _slices(src, g)
+        views = _slices(x, g)
 
     out = np.empty(g.out_shape, dtype=x.dtype)
     offsets = np.zeros(g.out_shape, dtype=_offset_dtype(len(views)))
