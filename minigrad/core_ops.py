@@ -441,7 +441,8 @@ class Sum(Op):
     def forward(
         ctx: Context, x: np.ndarray, *, axis: Any = None, keepdims: bool = False
     ) -> np.ndarray:
-        return np.sum(x, axis=_norm_axis(axis, x.ndim, "sum"), keepdims=keepdims)
+        # ufunc.reduce is np.sum without its Python-level dispatch (same result and dtype)
+        return np.add.reduce(x, axis=_norm_axis(axis, x.ndim, "sum"), keepdims=keepdims)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
@@ -460,7 +461,10 @@ class Mean(Op):
         axes = _norm_axis(axis, x.ndim, "mean")
         if x.size == 0:
             raise ValueError(f"mean: cannot take the mean of an empty tensor of shape {x.shape}")
-        return np.mean(x, axis=axes, keepdims=keepdims)
+        if x.dtype in (np.float32, np.float64):
+            count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+            return np.add.reduce(x, axis=axes, keepdims=keepdims) / x.dtype.type(count)
+        return np.mean(x, axis=axes, keepdims=keepdims)  # float16 accumulates wider, ints -> float
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
