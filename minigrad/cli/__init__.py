@@ -24,13 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _SUBCOMMANDS:
-        try:
-            module = importlib.import_module(f"minigrad.cli.{name}")
-        except ModuleNotFoundError as e:
-            if e.name != f"minigrad.cli.{name}":
-                raise
-            continue
-        module.add_parser(sub)
+        importlib.import_module(f"minigrad.cli.{name}").add_parser(sub)
     return parser
 
 
