@@ -295,51 +295,37 @@ class Clip(Op):
         return grad * _const(keep.astype(grad.dtype))
 
 
-class _MaxMin(Op):
-    """Elementwise maximum/minimum; ties split the gradient evenly (as PyTorch does)."""
-
-    _pick: Any = None
-    _wins: Any = None
-
-    @classmethod
-    def _forward(cls, ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        ctx.save_for_backward(a, b)
-        return _broadcast(cls.name or "", cls._pick, a, b)
-
-    @classmethod
-    def _backward(cls, ctx: Context, grad: Tensor) -> tuple:
-        a, b = ctx.saved_arrays
-        share = cls._wins(a, b) + 0.5 * (a == b)
-        share = share.astype(grad.dtype)
-        return grad * _const(share), grad * _const(1 - share)
+def _tie_split(ctx: Context, grad: Tensor, wins: Any) -> tuple:
+    """Gradient of an elementwise maximum/minimum: ties split it evenly (as PyTorch does)."""
+    a, b = ctx.saved_arrays
+    share = (wins(a, b) + 0.5 * (a == b)).astype(grad.dtype)
+    return grad * _const(share), grad * _const(1 - share)
 
 
-class Maximum(_MaxMin):
+class Maximum(Op):
     name = "maximum"
-    _pick = staticmethod(np.maximum)
-    _wins = staticmethod(np.greater)
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return Maximum._forward(ctx, a, b)
+        ctx.save_for_backward(a, b)
+        return _broadcast("maximum", np.maximum, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
-        return Maximum._backward(ctx, grad)
+        return _tie_split(ctx, grad, np.greater)
 
 
-class Minimum(_MaxMin):
+class Minimum(Op):
     name = "minimum"
-    _pick = staticmethod(np.minimum)
-    _wins = staticmethod(np.less)
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return Minimum._forward(ctx, a, b)
+        ctx.save_for_backward(a, b)
+        return _broadcast("minimum", np.minimum, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
-        return Minimum._backward(ctx, grad)
+        return _tie_split(ctx, grad, np.less)
 
 
 class Where(Op):
@@ -474,51 +460,48 @@ class Mean(Op):
         return _unreduce(grad, x.shape, axes, ctx.attrs["keepdims"]) / float(count)
 
 
-class _Extremum(Op):
-    """max/min reduction; ties share the gradient evenly (as PyTorch's amax/amin)."""
-
-    _reduce: Any = None
-
-    @classmethod
-    def _forward(cls, ctx: Context, x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
-        axes = _norm_axis(axis, x.ndim, cls.name or "")
-        if x.size == 0:
-            raise ValueError(f"{cls.name}: cannot reduce an empty tensor of shape {x.shape}")
-        out = cls._reduce(x, axis=axes, keepdims=True)
-        ctx.save_for_backward(x, out)
-        return out if keepdims else (out.reshape(()) if axes is None else np.squeeze(out, axes))
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Tensor:
-        x, out = ctx.saved_arrays
-        axes = _norm_axis(ctx.attrs["axis"], x.ndim, ctx.name)
-        mask = x == out
-        share = mask / mask.sum(axis=axes, keepdims=True)
-        return _unreduce(grad, x.shape, axes, ctx.attrs["keepdims"]) * _const(
-            share.astype(grad.dtype)
-        )
+def _extremum(ctx: Context, reduce: Any, x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    """Forward of the max/min reductions; saves x and the kept-dims result for backward."""
+    name = ctx.name
+    axes = _norm_axis(axis, x.ndim, name)
+    if x.size == 0:
+        raise ValueError(f"{name}: cannot reduce an empty tensor of shape {x.shape}")
+    out = reduce(x, axis=axes, keepdims=True)
+    ctx.save_for_backward(x, out)
+    return out if keepdims else (out.reshape(()) if axes is None else np.squeeze(out, axes))
 
 
-class Max(_Extremum):
+def _extremum_backward(ctx: Context, grad: Tensor) -> Tensor:
+    """Ties share the gradient evenly (as PyTorch's amax/amin)."""
+    x, out = ctx.saved_arrays
+    axes = _norm_axis(ctx.attrs["axis"], x.ndim, ctx.name)
+    mask = x == out
+    share = (mask / mask.sum(axis=axes, keepdims=True)).astype(grad.dtype)
+    return _unreduce(grad, x.shape, axes, ctx.attrs["keepdims"]) * _const(share)
+
+
+class Max(Op):
     name = "max"
-    _reduce = staticmethod(np.max)
 
     @staticmethod
     def forward(
         ctx: Context, x: np.ndarray, *, axis: Any = None, keepdims: bool = False
     ) -> np.ndarray:
-        return Max._forward(ctx, x, axis, keepdims)
+        return _extremum(ctx, np.max, x, axis, keepdims)
+
+    backward = staticmethod(_extremum_backward)
 
 
-class Min(_Extremum):
+class Min(Op):
     name = "min"
-    _reduce = staticmethod(np.min)
 
     @staticmethod
     def forward(
         ctx: Context, x: np.ndarray, *, axis: Any = None, keepdims: bool = False
     ) -> np.ndarray:
-        return Min._forward(ctx, x, axis, keepdims)
+        return _extremum(ctx, np.min, x, axis, keepdims)
+
+    backward = staticmethod(_extremum_backward)
 
 
 # --------------------------------------------------------------------------- shape
