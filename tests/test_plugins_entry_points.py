@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from plugin_sources import WRONG_GRAD_SOURCE
 
 GOOD_MODULE = '''
 import numpy as np
@@ -48,26 +49,6 @@ class Double(mg.Op):
     def backward(ctx, grad):
         return grad * 2
 '''
-
-WRONG_MODULE = """
-import numpy as np
-import minigrad as mg
-
-class WrongGrad(mg.Op):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * x  # should be 2 x
-
-    @staticmethod
-    def sample_inputs():
-        return [((np.array([1.0, 2.0]),), {})]
-"""
 
 
 def make_dist(
@@ -336,7 +317,7 @@ def test_cli_check_passes_and_fails(site):
         "e2e-wrong",
         "0.1",
         {"e2e_wrong": "e2e_wrong_mod:WrongGrad"},
-        {"e2e_wrong_mod": WRONG_MODULE},
+        {"e2e_wrong_mod": WRONG_GRAD_SOURCE},
     )
 
     proc = run(site, ["-m", "minigrad", "plugins", "check", "e2e_cube", "e2e_double"])

@@ -14,6 +14,7 @@ from importlib.metadata import EntryPoint
 
 import numpy as np
 import pytest
+from plugin_sources import WRONG_GRAD_SOURCE
 
 import minigrad as mg
 from minigrad import core_ops
@@ -654,26 +655,6 @@ def test_import_minigrad_imports_no_plugin_module():
 
 # --------------------------------------------------------------------------- CLI, in process
 
-WRONG_SOURCE = """
-import numpy as np
-import minigrad as mg
-
-class WrongGrad(mg.Op):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * x  # should be 2 x
-
-    @staticmethod
-    def sample_inputs():
-        return [((np.array([1.0, 2.0]),), {})]
-"""
-
 
 def test_list_prints_an_aligned_table(make_module):
     mod = make_module(CUBE_SOURCE)
@@ -710,7 +691,7 @@ def test_list_load_reveals_broken_ops_with_their_error(make_module):
 
 def test_check_passes_fails_and_reports_missing_samples(make_module):
     mod = make_module(CUBE_SOURCE)
-    wrong = make_module(WRONG_SOURCE)
+    wrong = make_module(WRONG_GRAD_SOURCE)
     broken = make_module('raise ImportError("no luck")\n')
     source = lambda: [  # noqa: E731
         entry("cube", f"{mod}:Cube"),

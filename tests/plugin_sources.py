@@ -1,0 +1,22 @@
+"""Plugin module sources shared by the registry and entry-point tests."""
+
+# An op whose gradient is wrong (x instead of 2x): `plugins check` must report it.
+WRONG_GRAD_SOURCE = """
+import numpy as np
+import minigrad as mg
+
+class WrongGrad(mg.Op):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * x  # should be 2 x
+
+    @staticmethod
+    def sample_inputs():
+        return [((np.array([1.0, 2.0]),), {})]
+"""
