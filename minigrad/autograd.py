@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import heapq
+import inspect
 import itertools
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -150,11 +151,14 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     record = False
     generation = 0
     arrays = []
+    needs = []
     for t in inputs:
         if t is None:
             arrays.append(None)
+            needs.append(False)
             continue
         arrays.append(t.data)
+        needs.append(t._requires_grad)
         if t._requires_grad:
             record = True
             node = t._node
@@ -165,10 +169,7 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     ctx.op = op
     ctx.attrs = attrs
     ctx._saved = ()
-    if record:
-        ctx.needs_input_grad = tuple(t is not None and t._requires_grad for t in inputs)
-    else:
-        ctx.needs_input_grad = _NO_GRADS[len(inputs)] if len(inputs) < 8 else (False,) * len(inputs)
+    ctx.needs_input_grad = tuple(needs) if record else (False,) * len(inputs)
     out = op.forward(ctx, *arrays, **attrs)
     if type(out) is not np.ndarray:
         out = np.asarray(out)
@@ -185,9 +186,6 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     result = Tensor._from_node(out, ctx)
     ctx._out = weakref.ref(result)
     return result
-
-
-_NO_GRADS = [(False,) * n for n in range(8)]
 
 
 def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:
@@ -237,13 +235,10 @@ def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:
         )
     attrs = dict(spec.attrs)
     attrs.update(kwargs)
-    missing = [k for k, v in attrs.items() if v is _EMPTY]
+    missing = [k for k, v in attrs.items() if v is inspect.Parameter.empty]
     if missing:
         raise TypeError(f"{spec.name}: missing required attribute(s) {missing}")
     return apply(op, tuple(tensors), attrs)
-
-
-_EMPTY = __import__("inspect").Parameter.empty
 
 
 # --------------------------------------------------------------------------- backward
