@@ -6,19 +6,11 @@ import math
 
 import numpy as np
 import pytest
+from helpers import require_ops
 
 import minigrad as mg
 from minigrad import nn
 from minigrad.testing import gradcheck, gradgradcheck
-
-
-def require_ops(*names: str) -> None:
-    """Skip the calling test until the plugin ops it needs are installed."""
-    for name in names:
-        try:
-            getattr(mg.ops, name)
-        except (AttributeError, ImportError) as e:
-            pytest.skip(f"plugin op mg.ops.{name} is not available ({type(e).__name__}: {e})")
 
 
 def call_with(module, params, *args, call=None):

@@ -7,18 +7,10 @@ from collections import OrderedDict
 
 import numpy as np
 import pytest
+from helpers import require_ops
 
 import minigrad as mg
 from minigrad import nn
-
-
-def require_ops(*names: str) -> None:
-    """Skip the calling test until the plugin ops it needs are installed."""
-    for name in names:
-        try:
-            getattr(mg.ops, name)
-        except (AttributeError, ImportError) as e:
-            pytest.skip(f"plugin op mg.ops.{name} is not available ({type(e).__name__}: {e})")
 
 
 class LeNet(nn.Module):

@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from plugin_sources import WRONG_GRAD_SOURCE
+from helpers import WRONG_GRAD_SOURCE
 
 GOOD_MODULE = '''
 import numpy as np

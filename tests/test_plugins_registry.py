@@ -14,7 +14,7 @@ from importlib.metadata import EntryPoint
 
 import numpy as np
 import pytest
-from plugin_sources import WRONG_GRAD_SOURCE
+from helpers import WRONG_GRAD_SOURCE
 
 import minigrad as mg
 from minigrad import core_ops

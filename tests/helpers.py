@@ -1,4 +1,18 @@
-"""Plugin module sources shared by the registry and entry-point tests."""
+"""Helpers shared by several test files."""
+
+import pytest
+
+import minigrad as mg
+
+
+def require_ops(*names: str) -> None:
+    """Skip the calling test until the plugin ops it needs are installed."""
+    for name in names:
+        try:
+            getattr(mg.ops, name)
+        except (AttributeError, ImportError) as e:
+            pytest.skip(f"plugin op mg.ops.{name} is not available ({type(e).__name__}: {e})")
+
 
 # An op whose gradient is wrong (x instead of 2x): `plugins check` must report it.
 WRONG_GRAD_SOURCE = """
