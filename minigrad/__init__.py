@@ -55,8 +55,10 @@ _LAZY = {
     "register_op": ("minigrad.plugins", "register_op"),
     "save": ("minigrad.serialization", "save"),
     "load": ("minigrad.serialization", "load"),
+    "set_num_threads": ("minigrad.parallel", "set_num_threads"),
+    "get_num_threads": ("minigrad.parallel", "get_num_threads"),
 }
-_SUBMODULES = {"plugins", "graph", "nn", "optim", "data", "testing", "serialization"}
+_SUBMODULES = {"plugins", "graph", "nn", "optim", "data", "testing", "serialization", "onnx"}
 
 
 def __getattr__(name: str) -> object:

@@ -22,11 +22,36 @@ from . import style
 from .build import to_networkx
 from .render import GraphDrawing, GraphTooLargeError, GraphvizNotFoundError, draw, render
 
+# the explorer page, the window explainer and the training recorder load on first use
+_LAZY = {
+    "explore": "minigrad.graph.explorer",
+    "Explorer": "minigrad.graph.explorer",
+    "explain": "minigrad.graph.explain",
+    "Explanation": "minigrad.graph.explain",
+    "Recorder": "minigrad.graph.recorder",
+}
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    if name not in _LAZY:
+        raise AttributeError(f"module 'minigrad.graph' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "Explanation",
+    "Explorer",
     "GraphDrawing",
+    "Recorder",
     "GraphTooLargeError",
     "GraphvizNotFoundError",
     "draw",
+    "explain",
+    "explore",
     "render",
     "style",
     "to_networkx",
