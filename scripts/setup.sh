@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Set up everything minigrad needs in ./.venv: Python packages with the [dev] extra, the
-# Debian `graphviz` package (for rendering drawings), and PyTorch CPU when it can be installed
-# (it is only used to compare against; without it those comparisons are skipped).
-# Sourced by scripts/demo.sh and scripts/test.sh; safe to run again.
+# Debian `graphviz` package (for rendering drawings), the Debian `chromium` package (the
+# explorer page's browser tests) and PyTorch CPU when it can be installed (it is only used to
+# compare against; without it those comparisons are skipped).
+# Run by scripts/demo.sh and scripts/test.sh; safe to run again: when pyproject.toml has not
+# changed since the last run, the Python packages are not installed again.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -33,10 +35,18 @@ if [ ! -x .venv/bin/python ]; then
     fi
 fi
 
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e ".[dev]"
+# The editable install is current when pyproject.toml is unchanged since it was made.
+stamp=.venv/.minigrad-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ] || ! .venv/bin/python -c 'import minigrad' 2>/dev/null; then
+    # setuptools prints a banner about editable installs on every run: keep it out of the output
+    export PYTHONWARNINGS="ignore:Editable installation"
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[dev]"
+    echo "$want" > "$stamp"
+fi
 
-if [ "${MINIGRAD_SKIP_TORCH:-0}" != 1 ] && ! .venv/bin/python -c 'import torch' 2>/dev/null; then
+if [ "${MINIGRAD_SKIP_TORCH:-0}" != 1 ] && ! .venv/bin/python -c 'import importlib.util as u, sys; sys.exit(u.find_spec("torch") is None)' 2>/dev/null; then
     .venv/bin/python -m pip install -q "torch==2.13.0" 2>/dev/null ||
         echo "note: PyTorch CPU could not be installed; comparisons with PyTorch will be skipped."
 fi
@@ -45,4 +55,10 @@ if ! command -v dot >/dev/null 2>&1; then
     echo "Installing the Graphviz binary (Debian package graphviz) ..."
     apt_install graphviz ||
         echo "note: drawing to SVG/PNG needs Graphviz: sudo apt-get install graphviz (macOS: brew install graphviz). DOT text works without it."
+fi
+
+if [ "${MINIGRAD_SKIP_BROWSER:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then
+    echo "Installing headless Chromium (Debian package chromium) for the explorer's browser tests ..."
+    apt_install chromium ||
+        echo "note: the explorer's browser tests need Chromium: sudo apt-get install chromium. They are skipped without it."
 fi
