@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Set up ./.venv, lint, and run the whole test suite; extra arguments go to pytest.
+# Set up ./.venv, lint, run the docstring examples of minigrad and layers_plugins, then the
+# whole test suite; extra arguments go to the test suite's pytest.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+.venv/bin/python -m pytest -q --doctest-modules minigrad layers_plugins
 exec .venv/bin/python -m pytest -n auto "$@"
