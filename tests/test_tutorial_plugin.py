@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import site
 import subprocess
 import sys
+import sysconfig
 import venv
 from pathlib import Path
 
@@ -65,14 +67,44 @@ def test_swish_samples_pass_opcheck(monkeypatch):
         assert opcheck(Swish, *args, **attrs)
 
 
+def this_interpreters_site_dirs() -> list[str]:
+    """The site-packages directories of the interpreter running the tests (``.venv``'s)."""
+    dirs = [
+        *site.getsitepackages(),
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+    ]
+    return list(dict.fromkeys(d for d in dirs if Path(d).is_dir()))
+
+
+def make_venv_on_top(env_dir: Path) -> str:
+    """A fresh venv whose only packages are this interpreter's (never the base Python's).
+
+    ``system_site_packages=True`` would expose the *base* interpreter's packages (an old
+    setuptools, no minigrad) instead of ``.venv``'s. So the venv is isolated, and a ``.pth``
+    file adds the running interpreter's site directories with ``site.addsitedir``, which also
+    runs their own ``.pth`` files (the editable minigrad install is one).
+    """
+    venv.EnvBuilder(system_site_packages=False, with_pip=False).create(env_dir)
+    bindir = "Scripts" if os.name == "nt" else "bin"
+    python = str(env_dir / bindir / ("python.exe" if os.name == "nt" else "python"))
+    purelib = subprocess.run(
+        [python, "-I", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    lines = [f"import site; site.addsitedir({d!r})" for d in this_interpreters_site_dirs()]
+    (Path(purelib) / "_minigrad_test_parent_env.pth").write_text("\n".join(lines) + "\n")
+    return python
+
+
 @pytest.mark.slow
 def test_pip_installed_swish_package_registers_the_op(tmp_path):
     """A fresh venv (reusing this interpreter's packages), pip install, then use the op."""
-    env_dir = tmp_path / "venv"
-    # system site packages: numpy and the editable minigrad are reused, pip too, no network
-    venv.EnvBuilder(system_site_packages=True, with_pip=False).create(env_dir)
-    bindir = "Scripts" if os.name == "nt" else "bin"
-    python = str(env_dir / bindir / ("python.exe" if os.name == "nt" else "python"))
+    import setuptools
+
+    python = make_venv_on_top(tmp_path / "venv")
     env = clean_env(PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1")
     env.pop("PYTHONPATH", None)
     env.pop("PYTHONHOME", None)
@@ -81,6 +113,11 @@ def test_pip_installed_swish_package_registers_the_op(tmp_path):
         return subprocess.run(
             [python, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
         )
+
+    # the build below uses this interpreter's setuptools, whatever the base Python has
+    proc = run("-c", "import setuptools, sys; print(setuptools.__version__, sys.prefix)")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == setuptools.__version__, proc.stdout
 
     if run("-c", "import minigrad").returncode != 0:
         # minigrad not visible from the venv: install it from this checkout
