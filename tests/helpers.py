@@ -1,8 +1,24 @@
-"""Helpers shared by several test files."""
+"""Helpers shared by several test files.
 
+- :func:`require_ops` skips a test until optional plugin ops are installed, but FAILS when an op
+  that minigrad-cnn ships is broken (a broken shipped plugin must never turn into a skip).
+- :func:`compare_with_torch` compares a minigrad function with a PyTorch one: values, first and
+  second order gradients, in float32 and float64.
+- The test plugins (op classes and their sources for entry-point packages) are defined once,
+  here, and imported by every test that needs one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
 import pytest
 
 import minigrad as mg
+
+# --------------------------------------------------------------------------- skip guards
 
 
 def require_ops(*names: str) -> None:
@@ -13,6 +29,122 @@ def require_ops(*names: str) -> None:
         except (AttributeError, ImportError) as e:
             pytest.skip(f"plugin op mg.ops.{name} is not available ({type(e).__name__}: {e})")
 
+
+# --------------------------------------------------------------------------- PyTorch parity
+
+#: default (rtol, atol) per dtype for :func:`compare_with_torch`
+TORCH_TOLERANCES = {"float32": (1e-4, 1e-5), "float64": (1e-9, 1e-10)}
+
+
+def _tolerance(value: float | dict[str, float] | None, dtype: str, which: int) -> float:
+    if value is None:
+        return TORCH_TOLERANCES[dtype][which]
+    return value[dtype] if isinstance(value, dict) else value
+
+
+def _as_list(out: Any) -> list[Any]:
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def compare_with_torch(
+    mg_fn: Callable[..., Any],
+    torch_fn: Callable[..., Any],
+    *arrays: Any,
+    dtypes: Sequence[str] = ("float32", "float64"),
+    order: int = 2,
+    atol: float | dict[str, float] | None = None,
+    rtol: float | dict[str, float] | None = None,
+    seed: int = 0,
+) -> None:
+    """Assert that ``mg_fn`` computes what ``torch_fn`` computes, up to ``order`` derivatives.
+
+    ``arrays`` are numpy arrays (or numbers). Floating ones are cast to each dtype of
+    ``dtypes`` and differentiated; the others (integer targets, boolean masks) are passed
+    unchanged as constants. ``mg_fn`` gets minigrad Tensors, ``torch_fn`` torch tensors, in
+    the same order; both return one tensor or a tuple of them.
+
+    - order 0: output values and dtypes;
+    - order 1: the gradients of ``L = sum(c1 * y + c2 * y * y)`` (fixed random ``c1``, ``c2``)
+      with respect to every floating input, and their dtypes;
+    - order 2: the Hessian-vector products ``grad(sum(v * dL/dx))``: the squared term makes
+      the cotangent depend on the inputs, so the op's backward must be differentiable in both
+      its inputs and its incoming gradient (double backward).
+
+    ``atol`` / ``rtol`` are numbers or ``{"float32": ..., "float64": ...}``; defaults in
+    :data:`TORCH_TOLERANCES`. Skips when torch is not installed.
+    """
+    torch = pytest.importorskip("torch")
+    for dtype in dtypes:
+        tol = {"rtol": _tolerance(rtol, dtype, 0), "atol": _tolerance(atol, dtype, 1)}
+        _compare_one_dtype(torch, mg_fn, torch_fn, arrays, np.dtype(dtype), order, tol, seed)
+
+
+def _compare_one_dtype(torch, mg_fn, torch_fn, arrays, dtype, order, tol, seed) -> None:
+    rng = np.random.default_rng(seed)
+    cast = [np.asarray(a) for a in arrays]
+    floating = [a.dtype.kind == "f" for a in cast]
+    cast = [a.astype(dtype) if f else a for a, f in zip(cast, floating)]
+    xs = [mg.tensor(a, requires_grad=f) for a, f in zip(cast, floating)]
+    ts = [torch.tensor(a, requires_grad=bool(f)) for a, f in zip(cast, floating)]
+    ys, tys = _as_list(mg_fn(*xs)), _as_list(torch_fn(*ts))
+    where = f"({dtype.name})"
+    assert len(ys) == len(tys), f"{where} {len(ys)} outputs, torch gives {len(tys)}"
+    for k, (y, ty) in enumerate(zip(ys, tys)):
+        assert y.shape == tuple(ty.shape), f"{where} output {k}: shape {y.shape} vs {ty.shape}"
+        assert y.dtype == dtype or y.dtype.kind != "f", f"{where} output {k}: dtype {y.dtype}"
+        expected = ty.detach().numpy()
+        np.testing.assert_allclose(y.data, expected, **tol, err_msg=f"{where} output {k} value")
+    diff = [i for i, f in enumerate(floating) if f]
+    if order < 1 or not diff:
+        return
+    live = [(y, ty) for y, ty in zip(ys, tys) if y.requires_grad]
+    cs = [
+        (rng.standard_normal(y.shape).astype(dtype), rng.standard_normal(y.shape).astype(dtype))
+        for y, _ in live
+    ]
+    loss = sum((mg.tensor(a) * y + mg.tensor(b) * y * y).sum() for (y, _), (a, b) in zip(live, cs))
+    tloss = sum(
+        (torch.tensor(a) * ty + torch.tensor(b) * ty * ty).sum()
+        for (_, ty), (a, b) in zip(live, cs)
+    )
+    inputs, tinputs = [xs[i] for i in diff], [ts[i] for i in diff]
+    grads = mg.grad(loss, inputs, create_graph=order >= 2, allow_unused=True)
+    tgrads = torch.autograd.grad(tloss, tinputs, create_graph=order >= 2, allow_unused=True)
+    _assert_grads_close(grads, tgrads, [cast[i] for i in diff], diff, tol, f"{where} first order")
+    if order < 2:
+        return
+    vs = [rng.standard_normal(cast[i].shape).astype(dtype) for i in diff]
+    linked = [k for k, tg in enumerate(tgrads) if tg is not None and tg.requires_grad]
+    cut = [diff[k] for k in linked if grads[k] is None or not grads[k].requires_grad]
+    assert not cut, (
+        f"{where} second order: the gradient of input(s) {cut} is a constant in minigrad but "
+        "depends on the inputs in torch (is a backward computed outside the graph, in numpy?)"
+    )
+    if not linked:
+        return
+    pairs = [(grads[k], vs[k]) for k in linked]
+    tpairs = [(tgrads[k], vs[k]) for k in linked]
+    try:
+        hvp = mg.grad(sum((g * mg.tensor(v)).sum() for g, v in pairs), inputs, allow_unused=True)
+    except Exception as e:
+        raise AssertionError(f"{where} second order (double backward) failed: {e}") from e
+    thvp = torch.autograd.grad(
+        sum((g * torch.tensor(v)).sum() for g, v in tpairs), tinputs, allow_unused=True
+    )
+    _assert_grads_close(hvp, thvp, [cast[i] for i in diff], diff, tol, f"{where} second order")
+
+
+def _assert_grads_close(grads, tgrads, arrays, positions, tol, what: str) -> None:
+    for k, g, tg, a in zip(positions, grads, tgrads, arrays):
+        ours = np.zeros(a.shape, a.dtype) if g is None else g.data
+        theirs = np.zeros(a.shape, a.dtype) if tg is None else tg.detach().numpy()
+        if g is not None:
+            assert g.shape == a.shape, f"{what}: gradient of input {k} has shape {g.shape}"
+            assert g.dtype == a.dtype, f"{what}: gradient of input {k} has dtype {g.dtype}"
+        np.testing.assert_allclose(ours, theirs, **tol, err_msg=f"{what}: gradient of input {k}")
+
+
+# --------------------------------------------------------------------------- test plugins
 
 # An op whose gradient is wrong (x instead of 2x): `plugins check` must report it.
 WRONG_GRAD_SOURCE = """
