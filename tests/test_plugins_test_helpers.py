@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import compare_with_torch
 
 import minigrad as mg
-from tests.helpers import compare_with_torch
 
 torch = pytest.importorskip("torch")
 
