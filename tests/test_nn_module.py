@@ -278,9 +278,10 @@ def test_ops_recorded_in_module_scopes():
     out = model(mg.randn(2, 4))
     assert out._node.scope == "head"
     scopes = {(n.name, n.scope) for n in _graph_nodes(out)}
-    assert ("matmul", "features/0") in scopes
-    assert ("reshape", "features/1") in scopes
-    assert ("add", "features/2") in scopes
+    # numbered Sequential children are labelled by layer type, numbered per type
+    assert ("matmul", "features/fc1") in scopes
+    assert ("reshape", "features/flatten1") in scopes
+    assert ("add", "features/fc2") in scopes
     assert ("add", "head") in scopes
     # the top-level model adds no scope of its own
     assert all(n.scope.split("/")[0] in ("features", "head") for n in _graph_nodes(out))
@@ -320,24 +321,35 @@ def test_repr_nested_like_pytorch():
 def test_summary_rows_shapes_and_totals(capsys):
     model = MLP()
     s = model.summary((7, 4))
-    printed = capsys.readouterr().out
-    assert [(r.name, r.type, r.output_shape) for r in s.rows] == [
-        ("features", "Sequential", (7, 5)),
-        ("features.0", "Linear", (7, 8)),
-        ("features.1", "Flatten", (7, 8)),
-        ("features.2", "Linear", (7, 5)),
-        ("head", "Linear", (7, 3)),
+    assert capsys.readouterr().out == ""  # returned, not printed: a REPL shows it once
+    assert [(r.name, r.label, r.type, r.output_shape) for r in s.rows] == [
+        ("features", "features", "Sequential", (7, 5)),
+        ("features.0", "fc1", "Linear", (7, 8)),
+        ("features.1", "flatten1", "Flatten", (7, 8)),
+        ("features.2", "fc2", "Linear", (7, 5)),
+        ("head", "head", "Linear", (7, 3)),
     ]
     assert [r.params for r in s.rows] == [4 * 8 + 8 + 8 * 5 + 5, 40, 0, 45, 18]
     assert s.total_params == sum(p.size for p in model.parameters())
     assert s.output_shape == (7, 3)
-    assert "features.2 (Linear)" in printed and f"{s.total_params:,}" in printed
-    assert str(s) == printed.rstrip("\n")
+    table = repr(s)
+    assert table == str(s) == s.table()
+    assert "  fc2 (Linear)" in table and f"Total params: {s.total_params:,}" in table
+    assert table.count("Total params") == 1
+
+
+def test_summary_shows_once_in_an_interactive_session(capsys):
+    import code
+
+    console = code.InteractiveConsole({"model": MLP()})
+    console.push("model.summary((1, 4))")  # an expression statement: the REPL echoes its repr
+    out = capsys.readouterr().out
+    assert out.count("Total params") == 1 and "fc1 (Linear)" in out
 
 
 def test_summary_records_no_graph_and_keeps_grads():
     model = MLP()
-    s = model.summary((1, 4), print_table=False)
+    s = model.summary((1, 4))
     assert all(p.grad is None for p in model.parameters())
     assert s.trainable_params == s.total_params
 
@@ -345,7 +357,7 @@ def test_summary_records_no_graph_and_keeps_grads():
 def test_summary_of_lenet_matches_the_shape_formula():
     require_ops("conv2d", "max_pool2d", "relu")
     model = LeNet()
-    s = model.summary((2, 1, 28, 28), print_table=False)
+    s = model.summary((2, 1, 28, 28))
     shapes = {r.name: r.output_shape for r in s.rows}
     assert shapes["conv1"] == (2, 6, 24, 24)  # 28 - 5 + 1
     assert shapes["pool1"] == (2, 6, 12, 12)
@@ -481,3 +493,40 @@ def test_to_converts_parameters_for_a_whole_model_gradcheck():
     assert gradcheck(lambda x: model(x), x)
     with pytest.raises(TypeError, match="MLP.to: parameters must stay floating point"):
         model.to(np.int64)
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def test_numbered_sequential_children_are_labelled_by_type_keys_stay_indices():
+    model = nn.Sequential(
+        nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 4), nn.ReLU(), nn.Flatten(), nn.Linear(4, 2)
+    )
+    assert [m.label for m in model] == ["fc1", "relu1", "fc2", "relu2", "flatten1", "fc3"]
+    # keys as in PyTorch: indexing, named_modules and state_dict use "0", "1"...
+    assert [n for n, _ in model.named_modules()][1:3] == ["0", "1"]
+    assert list(model.state_dict())[:2] == ["0.weight", "0.bias"]
+    assert model[2] is list(model.children())[2]
+    # graph scopes (the clusters of a drawing) use the labels
+    out = model(mg.randn(2, 4))
+    scopes = {n.scope for n in _graph_nodes(out)}
+    assert {"fc1", "fc2", "fc3", "flatten1"} <= scopes and "0" not in scopes
+    model.append(nn.Linear(2, 2))
+    assert model[6].label == "fc4"
+
+
+def test_named_sequential_children_keep_their_names_as_labels():
+    from collections import OrderedDict
+
+    model = nn.Sequential(OrderedDict([("encoder", nn.Linear(2, 2)), ("act", nn.ReLU())]))
+    assert [m.label for m in model] == ["encoder", "act"]
+    assert MLP().head.label == "head" and MLP().label is None  # top level: no label
+
+
+def test_cnn_layers_use_short_type_labels():
+    model = nn.Sequential(
+        nn.Conv2d(1, 2, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(2, 2, 1), nn.AvgPool2d(1),
+        nn.GlobalAvgPool2d(), nn.Sigmoid(),
+    )  # fmt: skip
+    labels = ["conv1", "relu1", "pool1", "conv2", "pool2", "pool3", "sigmoid1"]
+    assert [m.label for m in model] == labels

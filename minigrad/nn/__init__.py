@@ -1,5 +1,9 @@
 """Building blocks for models: Module, Parameter, Sequential, layers, losses and initialisers.
 
+Files by job: ``module`` (Module), ``parameter``, ``containers`` (Sequential and the labels of
+its numbered children), ``summary`` (``Module.summary``), ``layers`` (Linear, Conv2d),
+``pooling``, ``activations`` (and Flatten, Identity), ``losses``, ``init``.
+
 Layers that need CNN operations call the plugin ops by name through ``mg.ops`` (the registry
 is loaded on first use, not when ``minigrad.nn`` is imported).
 
@@ -15,24 +19,14 @@ is loaded on first use, not when ``minigrad.nn`` is imported).
 from __future__ import annotations
 
 from . import init
-from .layers import (
-    AvgPool2d,
-    Conv2d,
-    Flatten,
-    GlobalAvgPool2d,
-    GlobalMaxPool2d,
-    Identity,
-    Linear,
-    LogSoftmax,
-    MaxPool2d,
-    ReLU,
-    Sigmoid,
-    Softmax,
-    SumPool2d,
-    Tanh,
-)
+from .activations import Flatten, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .containers import Sequential
+from .layers import Conv2d, Linear
 from .losses import CrossEntropyLoss, LogLoss
-from .module import LoadResult, ModelSummary, Module, Parameter, Sequential, SummaryRow
+from .module import LoadResult, Module
+from .parameter import Parameter
+from .pooling import AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d, SumPool2d
+from .summary import ModelSummary, SummaryRow
 
 __all__ = [
     "AvgPool2d",

@@ -1,4 +1,4 @@
-"""Layers: Linear (core ops) and CNN layers that call the plugin ops through ``mg.ops``.
+"""Linear (core ops) and Conv2d (the ``conv2d`` plugin op), and the checks layers share.
 
 Every layer checks its input before calling an op, so a wrong shape is reported with the layer
 (and its path in the model, e.g. ``at 'conv1'``), what it expected and what it got.
@@ -19,24 +19,10 @@ import numpy as np
 
 from ..tensor import Tensor, as_tensor
 from . import init
-from .module import Module, Parameter
+from .module import Module
+from .parameter import Parameter
 
-__all__ = [
-    "AvgPool2d",
-    "Conv2d",
-    "Flatten",
-    "GlobalAvgPool2d",
-    "GlobalMaxPool2d",
-    "Identity",
-    "Linear",
-    "LogSoftmax",
-    "MaxPool2d",
-    "ReLU",
-    "Sigmoid",
-    "Softmax",
-    "SumPool2d",
-    "Tanh",
-]
+__all__ = ["Conv2d", "Linear"]
 
 
 def _ops() -> Any:
@@ -78,6 +64,7 @@ class Linear(Module):
 
     ``weight`` has shape (out_features, in_features); input (..., in_features) gives
     (..., out_features). Initialised as PyTorch's Linear (uniform in +-1/sqrt(in_features)).
+    Labelled ``fc1``, ``fc2``... inside an unnamed Sequential.
 
     >>> import minigrad as mg
     >>> fc = mg.nn.Linear(4, 3)
@@ -86,6 +73,8 @@ class Linear(Module):
     >>> fc(mg.ones(2, 4)).shape
     (2, 3)
     """
+
+    label_prefix = "fc"
 
     def __init__(
         self, in_features: int, out_features: int, bias: bool = True, dtype: Any = np.float32
@@ -130,6 +119,8 @@ class Conv2d(Module):
     >>> conv.weight.shape
     (6, 1, 5, 5)
     """
+
+    label_prefix = "conv"
 
     def __init__(
         self,
@@ -193,241 +184,3 @@ class Conv2d(Module):
         if self.bias is None:
             text += ", bias=False"
         return text
-
-
-def _check_4d(layer: Module, x: Any) -> None:
-    shape = np.shape(x.data if isinstance(x, Tensor) else x)
-    if len(shape) != 4:
-        raise ValueError(
-            f"{layer._where()}: expected a 4-D input of shape (N, C, H, W), "
-            f"got shape {tuple(shape)}"
-        )
-
-
-class _Pool2d(Module):
-    _op = ""
-
-    def __init__(
-        self,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] | None = None,
-        padding: int | tuple[int, int] = 0,
-        ceil_mode: bool = False,
-    ) -> None:
-        super().__init__()
-        owner = type(self).__name__
-        _positive(_pair(kernel_size, "kernel_size", owner), "kernel_size", owner)
-        if stride is not None:
-            _positive(_pair(stride, "stride", owner), "stride", owner)
-        _positive(_pair(padding, "padding", owner), "padding", owner, allow_zero=True)
-        self.kernel_size = kernel_size
-        self.stride = kernel_size if stride is None else stride
-        self.padding = padding
-        self.ceil_mode = bool(ceil_mode)
-
-    def _attrs(self) -> dict[str, Any]:
-        return {
-            "kernel_size": self.kernel_size,
-            "stride": self.stride,
-            "padding": self.padding,
-            "ceil_mode": self.ceil_mode,
-        }
-
-    def forward(self, x: Any) -> Tensor:
-        _check_4d(self, x)
-        return getattr(_ops(), self._op)(x, **self._attrs())
-
-    def extra_repr(self) -> str:
-        text = f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
-        return text + (", ceil_mode=True" if self.ceil_mode else "")
-
-
-class MaxPool2d(_Pool2d):
-    """Max pooling over NCHW input (``mg.ops.max_pool2d``); stride defaults to kernel_size.
-
-    >>> import minigrad as mg
-    >>> mg.nn.MaxPool2d(2)
-    MaxPool2d(kernel_size=2, stride=2, padding=0)
-    """
-
-    _op = "max_pool2d"
-
-
-class SumPool2d(_Pool2d):
-    """Sum pooling over NCHW input (``mg.ops.sum_pool2d``); stride defaults to kernel_size.
-
-    >>> import minigrad as mg
-    >>> mg.nn.SumPool2d(3, stride=1)
-    SumPool2d(kernel_size=3, stride=1, padding=0)
-    """
-
-    _op = "sum_pool2d"
-
-
-class AvgPool2d(_Pool2d):
-    """Average pooling over NCHW input (``mg.ops.avg_pool2d``); stride defaults to kernel_size.
-
-    With ``count_include_pad=True`` padded zeros count in the average, as in PyTorch.
-
-    >>> import minigrad as mg
-    >>> mg.nn.AvgPool2d(2, padding=1, count_include_pad=False)
-    AvgPool2d(kernel_size=2, stride=2, padding=1, count_include_pad=False)
-    """
-
-    _op = "avg_pool2d"
-
-    def __init__(
-        self,
-        kernel_size: int | tuple[int, int],
-        stride: int | tuple[int, int] | None = None,
-        padding: int | tuple[int, int] = 0,
-        ceil_mode: bool = False,
-        count_include_pad: bool = True,
-    ) -> None:
-        super().__init__(kernel_size, stride, padding, ceil_mode)
-        self.count_include_pad = bool(count_include_pad)
-
-    def _attrs(self) -> dict[str, Any]:
-        return {**super()._attrs(), "count_include_pad": self.count_include_pad}
-
-    def extra_repr(self) -> str:
-        text = super().extra_repr()
-        return text + ("" if self.count_include_pad else ", count_include_pad=False")
-
-
-class GlobalAvgPool2d(Module):
-    """Mean over the spatial dimensions: (N, C, H, W) -> (N, C).
-
-    >>> import minigrad as mg
-    >>> mg.nn.GlobalAvgPool2d()(mg.ones(2, 3, 4, 4)).shape
-    (2, 3)
-    """
-
-    def forward(self, x: Any) -> Tensor:
-        _check_4d(self, x)
-        return _ops().global_avg_pool2d(x)
-
-
-class GlobalMaxPool2d(Module):
-    """Maximum over the spatial dimensions: (N, C, H, W) -> (N, C).
-
-    >>> import minigrad as mg
-    >>> mg.nn.GlobalMaxPool2d()(mg.ones(2, 3, 4, 4)).shape
-    (2, 3)
-    """
-
-    def forward(self, x: Any) -> Tensor:
-        _check_4d(self, x)
-        return _ops().global_max_pool2d(x)
-
-
-class ReLU(Module):
-    """max(x, 0) elementwise (``mg.ops.relu``; the gradient at 0 is 0).
-
-    >>> import minigrad as mg
-    >>> mg.nn.ReLU()(mg.tensor([-1.0, 2.0])).data
-    array([0., 2.], dtype=float32)
-    """
-
-    def forward(self, x: Any) -> Tensor:
-        return _ops().relu(x)
-
-
-class Sigmoid(Module):
-    """1 / (1 + exp(-x)) elementwise (``mg.ops.sigmoid``).
-
-    >>> import minigrad as mg
-    >>> mg.nn.Sigmoid()(mg.tensor([0.0])).data
-    array([0.5], dtype=float32)
-    """
-
-    def forward(self, x: Any) -> Tensor:
-        return _ops().sigmoid(x)
-
-
-class Tanh(Module):
-    """tanh(x) elementwise (``mg.ops.tanh``).
-
-    >>> import minigrad as mg
-    >>> mg.nn.Tanh()(mg.tensor([0.0])).data
-    array([0.], dtype=float32)
-    """
-
-    def forward(self, x: Any) -> Tensor:
-        return _ops().tanh(x)
-
-
-class Softmax(Module):
-    """exp(x) / sum(exp(x)) along ``axis`` (``mg.ops.softmax``).
-
-    >>> import minigrad as mg
-    >>> mg.nn.Softmax()(mg.tensor([[0.0, 0.0]])).data
-    array([[0.5, 0.5]], dtype=float32)
-    """
-
-    def __init__(self, axis: int = -1) -> None:
-        super().__init__()
-        self.axis = int(axis)
-
-    def forward(self, x: Any) -> Tensor:
-        return _ops().softmax(x, axis=self.axis)
-
-    def extra_repr(self) -> str:
-        return f"axis={self.axis}"
-
-
-class LogSoftmax(Module):
-    """log(softmax(x)) along ``axis``, computed stably (``mg.ops.log_softmax``).
-
-    >>> import minigrad as mg
-    >>> mg.nn.LogSoftmax()(mg.tensor([[0.0, 0.0]])).shape
-    (1, 2)
-    """
-
-    def __init__(self, axis: int = -1) -> None:
-        super().__init__()
-        self.axis = int(axis)
-
-    def forward(self, x: Any) -> Tensor:
-        return _ops().log_softmax(x, axis=self.axis)
-
-    def extra_repr(self) -> str:
-        return f"axis={self.axis}"
-
-
-class Flatten(Module):
-    """Merge dimensions ``start_dim..end_dim``: (N, C, H, W) -> (N, C*H*W) by default.
-
-    >>> import minigrad as mg
-    >>> mg.nn.Flatten()(mg.zeros(2, 3, 4, 4)).shape
-    (2, 48)
-    """
-
-    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
-        super().__init__()
-        self.start_dim = int(start_dim)
-        self.end_dim = int(end_dim)
-
-    def forward(self, x: Any) -> Tensor:
-        x = as_tensor(x)
-        if x.ndim <= self.start_dim and self.start_dim >= 0:
-            raise ValueError(
-                f"{self._where()}: start_dim {self.start_dim} needs an input with more than "
-                f"{self.start_dim} dimension(s), got shape {x.shape}"
-            )
-        return x.flatten(self.start_dim, self.end_dim)
-
-    def extra_repr(self) -> str:
-        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
-
-
-class Identity(Module):
-    """Returns its input unchanged (a placeholder layer).
-
-    >>> import minigrad as mg
-    >>> mg.nn.Identity()(mg.tensor([1.0])).data
-    array([1.], dtype=float32)
-    """
-
-    def forward(self, x: Any) -> Any:
-        return x

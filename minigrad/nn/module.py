@@ -1,4 +1,4 @@
-"""Module, Parameter and Sequential: the containers models are built from.
+"""Module: the base class of layers and models.
 
 A :class:`Module` registers every :class:`Parameter` and sub-module assigned to one of its
 attributes, in assignment order, so ``named_parameters()`` is the same in every run::
@@ -13,57 +13,31 @@ attributes, in assignment order, so ``named_parameters()`` is the same in every 
             x = mg.ops.max_pool2d(mg.ops.relu(self.conv1(x)), kernel_size=2)
             return self.fc(x.flatten(1))
 
-Calling a module runs ``forward`` inside ``mg.name_scope(<its attribute name>)``, so every op
-it records carries ``ctx.scope`` such as ``"conv1"`` or ``"features/0"`` and graph drawings
-cluster by layer. The model you call at the top level has no attribute name and adds no scope.
+Calling a module runs ``forward`` inside ``mg.name_scope(<its label>)``, so every op it
+records carries ``ctx.scope`` such as ``"conv1"`` or ``"features/relu1"`` and graph drawings
+cluster by layer. A module's label is its attribute name, except inside a
+:class:`~minigrad.nn.Sequential` that numbers its children, where it is the layer type
+numbered per type (``conv1``, ``relu1``, ``pool1``, ``fc1``...); keys (``state_dict``,
+``named_parameters``, ``model[0]``) stay ``"0"``, ``"1"``... as in PyTorch. The model you
+call at the top level has no attribute name and adds no scope.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextvars import ContextVar
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..autograd import name_scope, no_grad
-from ..tensor import Tensor
+from ..autograd import name_scope
+from . import _context
+from ._context import module_path as _path
+from .parameter import Parameter
+from .state import check_state
+from .summary import ModelSummary, summarize
 
-__all__ = ["LoadResult", "ModelSummary", "Module", "Parameter", "Sequential", "SummaryRow"]
-
-
-class Parameter(Tensor):
-    """A Tensor that is a learnable weight of a Module: a leaf that requires grad.
-
-    Float data keeps its dtype (float64 arrays stay float64); anything else becomes float32.
-    A Parameter assigned to a Module attribute is registered under that name and, unless
-    you named it, is named after its path in the model (``"conv1.weight"``), which graph
-    drawings show.
-
-    >>> import minigrad as mg
-    >>> w = mg.nn.Parameter(mg.zeros(2, 3))
-    >>> w.requires_grad, w.dtype, w.is_leaf
-    (True, dtype('float32'), True)
-    """
-
-    # True when the name was given by a Module (and may be updated), False when set by the user
-    __slots__ = ("_auto_name",)
-
-    def __init__(
-        self, data: Any, requires_grad: bool = True, name: str | None = None, dtype: Any = None
-    ) -> None:
-        if isinstance(data, Tensor):
-            data = data.data
-        if dtype is None:
-            kind = np.asarray(data).dtype.kind
-            dtype = None if kind == "f" else np.float32
-        super().__init__(data, requires_grad=requires_grad, name=name, dtype=dtype)
-        self._auto_name = False
-
-    def __repr__(self) -> str:
-        return "Parameter containing:\n" + super().__repr__()
+__all__ = ["LoadResult", "Module", "Parameter"]
 
 
 class LoadResult(NamedTuple):
@@ -71,12 +45,6 @@ class LoadResult(NamedTuple):
 
     missing_keys: list[str]
     unexpected_keys: list[str]
-
-
-# the dotted path of the module being called ("features.conv1"), for error messages
-_path: ContextVar[str | None] = ContextVar("minigrad_module_path", default=None)
-# rows collected by Module.summary(), or None when no summary is running
-_recorder: ContextVar[list | None] = ContextVar("minigrad_summary_rows", default=None)
 
 
 class Module:
@@ -111,7 +79,8 @@ class Module:
         d = self.__dict__
         d["_parameters"] = OrderedDict()
         d["_modules"] = OrderedDict()
-        d["_name"] = None
+        d["_name"] = None  # attribute name in the parent: the key in paths and state_dict
+        d["_label"] = None  # display name (scope, summary) when it differs from _name
         d["training"] = True
         return self
 
@@ -186,7 +155,7 @@ class Module:
         name = self._name
         outer = _path.get()
         path = outer if name is None else (name if outer is None else f"{outer}.{name}")
-        rows = _recorder.get()
+        rows = _context.summary_rows.get()
         if rows is not None:  # a summary is running: keep a row in call order
             row = len(rows)
             rows.append(None)
@@ -195,7 +164,7 @@ class Module:
         else:
             token = _path.set(path)
             try:
-                with name_scope(name):
+                with name_scope(self.label):
                     out = self.forward(*args, **kwargs)
             finally:
                 _path.reset(token)
@@ -203,11 +172,28 @@ class Module:
             rows[row] = (path or "", self, out)
         return out
 
+    @property
+    def label(self) -> str | None:
+        """The name drawings and summaries show: ``conv1`` for ``model.conv1``, or for the
+        first Conv2d of an unnamed Sequential (whose key is ``"0"``); None at the top level.
+
+        >>> import minigrad as mg
+        >>> model = mg.nn.Sequential(mg.nn.Linear(4, 3), mg.nn.ReLU(), mg.nn.Linear(3, 2))
+        >>> [m.label for m in model]
+        ['fc1', 'relu1', 'fc2']
+        """
+        return self._label if self._label is not None else self._name
+
     def _where(self) -> str:
-        """``Linear(in_features=4, out_features=3)``, plus `` at 'fc1'`` inside a model."""
+        """``Linear(in_features=4, out_features=3)``, plus `` at 'fc1'`` inside a model
+        (`` at '1' (fc2)`` when the key and the label differ)."""
         text = f"{type(self).__name__}({self.extra_repr()})"
         path = _path.get()
-        return text if path is None else f"{text} at '{path}'"
+        if path is None:
+            return text
+        label = self.label
+        shown = "" if label is None or label == self._name else f" ({label})"
+        return f"{text} at '{path}'{shown}"
 
     # --- traversal -----------------------------------------------------------------------
 
@@ -353,49 +339,7 @@ class Module:
         >>> b.load_state_dict(a.state_dict())
         LoadResult(missing_keys=[], unexpected_keys=[])
         """
-        if not isinstance(state, Mapping):
-            raise TypeError(
-                f"load_state_dict: expected a mapping of names to arrays (such as "
-                f"model.state_dict() or mg.load(path)), got {type(state).__name__}"
-            )
-        owner = type(self).__name__
-        updates: list[tuple[Parameter, np.ndarray]] = []
-        missing: list[str] = []
-        named = list(self.named_parameters())
-        for name, p in named:
-            if name not in state:
-                if strict:
-                    raise ValueError(
-                        f"load_state_dict ({owner}): parameter '{name}' (shape {p.shape}, "
-                        f"{p.dtype}) is missing from the state; pass strict=False to skip it"
-                    )
-                missing.append(name)
-                continue
-            value = state[name]
-            arr = value.data if isinstance(value, Tensor) else value
-            if not isinstance(arr, np.ndarray):
-                raise TypeError(
-                    f"load_state_dict ({owner}): entry '{name}' is a {type(value).__name__}; "
-                    "expected a numpy array or a Tensor"
-                )
-            if arr.shape != p.shape:
-                raise ValueError(
-                    f"load_state_dict ({owner}): entry '{name}' has shape {arr.shape} but the "
-                    f"model's parameter has shape {p.shape}"
-                )
-            if arr.dtype != p.dtype:
-                raise ValueError(
-                    f"load_state_dict ({owner}): entry '{name}' has dtype {arr.dtype} but the "
-                    f"model's parameter has dtype {p.dtype}; convert it with .astype() first"
-                )
-            updates.append((p, arr))
-        known = {name for name, _ in named}
-        unexpected = [k for k in state if k not in known]
-        if unexpected and strict:
-            raise ValueError(
-                f"load_state_dict ({owner}): unexpected entry '{unexpected[0]}' (the model has "
-                f"no such parameter); pass strict=False to ignore it"
-            )
+        updates, missing, unexpected = check_state(self, state, strict)
         for p, arr in updates:
             if p.data.flags.writeable:
                 np.copyto(p.data, arr)  # in place: views and optimizers keep seeing it
@@ -419,179 +363,21 @@ class Module:
             return f"{type(self).__name__}({extra})"
         return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
 
-    def summary(
-        self,
-        input_shape: tuple[int, ...],
-        dtype: Any = None,
-        print_table: bool = True,
-    ) -> ModelSummary:
+    def summary(self, input_shape: tuple[int, ...], dtype: Any = None) -> ModelSummary:
         """Run a forward pass on zeros of ``input_shape`` (batch included) and tabulate layers.
 
-        Each row is a sub-module call, in call order: its dotted name, type, output shape and
+        Each row is a sub-module call, in call order: its label, type, output shape and
         parameter count (its own and its sub-modules'). Totals count every parameter once.
-        The pass runs under ``no_grad`` and records nothing. Prints the table unless
-        ``print_table=False``; the returned :class:`ModelSummary` has the rows.
+        The pass runs under ``no_grad`` and records nothing. Nothing is printed: the returned
+        :class:`~minigrad.nn.ModelSummary` shows itself as the table in a REPL or notebook,
+        and ``print(model.summary(...))`` prints it from a script.
 
         >>> import minigrad as mg
         >>> m = mg.nn.Sequential(mg.nn.Linear(4, 3), mg.nn.Linear(3, 2))
-        >>> s = m.summary((1, 4), print_table=False)
-        >>> [(r.name, r.output_shape, r.params) for r in s.rows]
-        [('0', (1, 3), 15), ('1', (1, 2), 8)]
+        >>> s = m.summary((1, 4))
+        >>> [(r.name, r.label, r.output_shape, r.params) for r in s.rows]
+        [('0', 'fc1', (1, 3), 15), ('1', 'fc2', (1, 2), 8)]
         >>> s.total_params
         23
         """
-        if dtype is None:
-            first = next(self.parameters(), None)
-            dtype = np.float32 if first is None else first.dtype
-        x = Tensor._make_const(np.zeros(tuple(int(s) for s in input_shape), dtype=dtype))
-        rows: list = []
-        token = _recorder.set(rows)
-        path_token = _path.set(None)
-        try:
-            with no_grad():
-                out = self.forward(x)
-        finally:
-            _recorder.reset(token)
-            _path.reset(path_token)
-        table = []
-        for path, module, result in rows:
-            n = sum(p.size for p in module.parameters())
-            table.append(
-                SummaryRow(path, type(module).__name__, _shape_of(result), n, path.count("."))
-            )
-        params = list(self.parameters())
-        return ModelSummary(
-            model=type(self).__name__,
-            input_shape=tuple(x.shape),
-            output_shape=_shape_of(out),
-            rows=table,
-            total_params=sum(p.size for p in params),
-            trainable_params=sum(p.size for p in params if p.requires_grad),
-            _print=print_table,
-        )
-
-
-def _shape_of(result: Any) -> Any:
-    if isinstance(result, (Tensor, np.ndarray)):
-        return tuple(result.shape)
-    if isinstance(result, (tuple, list)):
-        return tuple(_shape_of(r) for r in result)
-    return None
-
-
-@dataclass(frozen=True)
-class SummaryRow:
-    """One called sub-module in :meth:`Module.summary`."""
-
-    name: str
-    type: str
-    output_shape: Any
-    params: int
-    depth: int = 0
-
-
-@dataclass
-class ModelSummary:
-    """The result of :meth:`Module.summary`; ``str()`` (and ``repr``) give the table."""
-
-    model: str
-    input_shape: tuple[int, ...]
-    output_shape: Any
-    rows: list[SummaryRow] = field(default_factory=list)
-    total_params: int = 0
-    trainable_params: int = 0
-    _print: bool = field(default=False, repr=False)
-
-    def __post_init__(self) -> None:
-        if self._print:
-            print(self.table())
-
-    def table(self) -> str:
-        """The summary as a fixed-width text table."""
-        head = ("Layer (type)", "Output shape", "Params")
-        body = [
-            ("  " * r.depth + f"{r.name} ({r.type})", str(r.output_shape), f"{r.params:,}")
-            for r in self.rows
-        ]
-        widths = [max(len(row[i]) for row in [head, *body]) for i in range(3)]
-        total_width = sum(widths) + 4
-
-        def line(row: tuple[str, str, str]) -> str:
-            return f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:>{widths[2]}}"
-
-        rule = "-" * total_width
-        out = [f"{self.model} summary, input shape {self.input_shape}", rule, line(head), rule]
-        out += [line(r) for r in body]
-        out += [
-            rule,
-            f"Output shape: {self.output_shape}",
-            f"Total params: {self.total_params:,}",
-            f"Trainable params: {self.trainable_params:,}",
-        ]
-        return "\n".join(out)
-
-    def __str__(self) -> str:
-        return self.table()
-
-    __repr__ = __str__
-
-
-class Sequential(Module):
-    """Modules applied one after another; children are named "0", "1"... unless named.
-
-    >>> import minigrad as mg
-    >>> model = mg.nn.Sequential(mg.nn.Linear(4, 8), mg.nn.ReLU(), mg.nn.Linear(8, 2))
-    >>> len(model), type(model[1]).__name__
-    (3, 'ReLU')
-    >>> from collections import OrderedDict
-    >>> named = mg.nn.Sequential(OrderedDict([("fc", mg.nn.Linear(4, 2))]))
-    >>> [n for n, _ in named.named_parameters()]
-    ['fc.weight', 'fc.bias']
-    """
-
-    def __init__(self, *modules: Module | Mapping[str, Module]) -> None:
-        super().__init__()
-        if len(modules) == 1 and isinstance(modules[0], Mapping):
-            items: Iterable[tuple[str, Any]] = modules[0].items()
-        else:
-            items = ((str(i), m) for i, m in enumerate(modules))
-        for name, m in items:
-            if not isinstance(m, Module):
-                raise TypeError(
-                    f"Sequential: item {name!r} is a {type(m).__name__}; expected a Module "
-                    "(activations such as ReLU are modules: mg.nn.ReLU())"
-                )
-            setattr(self, str(name), m)
-
-    def append(self, module: Module) -> Sequential:
-        """Add ``module`` at the end (named by its index); returns self."""
-        if not isinstance(module, Module):
-            raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
-        setattr(self, str(len(self)), module)
-        return self
-
-    def forward(self, x: Any) -> Any:
-        for m in self._modules.values():
-            x = m(x)
-        return x
-
-    def __len__(self) -> int:
-        return len(self._modules)
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._modules.values())
-
-    def __getitem__(self, index: int | slice) -> Any:
-        items = list(self._modules.items())
-        if isinstance(index, slice):
-            return Sequential(OrderedDict(items[index]))
-        try:
-            return items[index][1]
-        except IndexError:
-            raise IndexError(
-                f"Sequential index {index} is out of range for {len(items)} modules"
-            ) from None
-        except TypeError:
-            raise TypeError(
-                f"Sequential indices must be integers or slices, got {type(index).__name__}"
-            ) from None
+        return summarize(self, input_shape, dtype)
