@@ -1,9 +1,9 @@
 """Elementwise activations: relu, sigmoid, tanh.
 
-Each works on any shape (NCHW or not) and keeps a float input's dtype. Integer inputs to
-sigmoid and tanh give float32, minigrad's default float (relu keeps integers as they are).
-Every backward is written with minigrad operations, so it can be drawn and differentiated
-again (``create_graph=True``).
+Each works on any shape (NCHW or not). Dtypes: float16, float32 or float64 in, the same dtype
+out; integer, bool and complex inputs raise ``TypeError`` naming the op and the dtype (see
+``layers_plugins._dtypes``). Every backward is written with minigrad operations, so it can be
+drawn and differentiated again (``create_graph=True``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,9 @@ import numpy as np
 from minigrad.op import Context, Op
 from minigrad.tensor import Tensor
 
+from ._dtypes import check_float
+
 __all__ = ["ReLU", "Sigmoid", "Tanh"]
-
-
-def _float(x: np.ndarray) -> np.ndarray:
-    """``x`` itself when floating point, else a float32 copy (ints and bools)."""
-    return x if x.dtype.kind in "fc" else x.astype(np.float32)
 
 
 class ReLU(Op):
@@ -29,7 +26,7 @@ class ReLU(Op):
     Parameters
     ----------
     x : Tensor
-        Any shape, any dtype; the output has the same shape and dtype.
+        Any shape; float16, float32 or float64. The output has the same shape and dtype.
 
     Returns
     -------
@@ -58,6 +55,7 @@ class ReLU(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        check_float("relu", "x", x)
         ctx.save_for_backward(x)
         return np.maximum(x, x.dtype.type(0))
 
@@ -80,7 +78,7 @@ class Sigmoid(Op):
     Parameters
     ----------
     x : Tensor
-        Any shape. Float inputs keep their dtype; integer inputs give float32.
+        Any shape; float16, float32 or float64 (kept in the output).
 
     Returns
     -------
@@ -105,7 +103,7 @@ class Sigmoid(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        x = _float(x)
+        check_float("sigmoid", "x", x)
         one = x.dtype.type(1)
         with np.errstate(under="ignore"):  # exp(-1000) is simply 0
             z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
@@ -132,7 +130,7 @@ class Tanh(Op):
     Parameters
     ----------
     x : Tensor
-        Any shape. Float inputs keep their dtype; integer inputs give float32.
+        Any shape; float16, float32 or float64 (kept in the output).
 
     Returns
     -------
@@ -155,7 +153,8 @@ class Tanh(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        out = np.tanh(_float(x))
+        check_float("tanh", "x", x)
+        out = np.tanh(x)
         ctx.save_for_backward(out)
         return out
 

@@ -17,6 +17,10 @@ op                                     gradients
 
 Only the gradients that ``ctx.needs_input_grad`` asks for are computed: the first layer of a
 network, whose input needs no gradient, never runs a transposed convolution.
+
+Dtypes: every array input is float16, float32 or float64; integer, bool and complex ones raise
+``TypeError`` naming the op and the argument (see ``layers_plugins._dtypes``). Inputs of two
+float widths follow numpy's promotion (a float32 image with float64 weights gives float64).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ import minigrad as mg
 from minigrad.op import Context, Op
 from minigrad.tensor import Tensor
 
+from ._dtypes import check_float
 from ._kernels import conv2d as _conv2d
 from ._kernels import conv2d_weight as _conv2d_weight
 from ._kernels import conv_transpose2d as _conv_transpose2d
@@ -72,6 +77,13 @@ def _check_input(op: str, shape: tuple[int, ...], what: str = "input") -> None:
     check_4d(shape, op, what)
 
 
+def _check_floats(op: str, **arrays: np.ndarray | None) -> None:
+    """Every given array is float16, float32 or float64 (see ``layers_plugins._dtypes``)."""
+    for what, a in arrays.items():
+        if a is not None:
+            check_float(op, what, a)
+
+
 def _hw(t: Tensor) -> tuple[int, int]:
     return (int(t.shape[2]), int(t.shape[3]))
 
@@ -88,7 +100,7 @@ class Conv2d(Op):
     Parameters
     ----------
     x : Tensor
-        (N, C, H, W) input.
+        (N, C, H, W) input, float16, float32 or float64 (as are ``weight`` and ``bias``).
     weight : Tensor
         (O, C, kh, kw) filters, one (C, kh, kw) filter per output channel.
     bias : Tensor, optional
@@ -113,7 +125,8 @@ class Conv2d(Op):
     gradient), ``mg.ops.conv2d_weight`` for ``weight`` and a sum over (N, OH, OW) for ``bias``,
     so it is a graph of ops that can be drawn and differentiated again.
 
-    Raises ``ValueError`` naming conv2d, the shapes and the attributes for: an input or weight
+    Raises ``TypeError`` naming conv2d for an integer, bool or complex array, and
+    ``ValueError`` naming conv2d, the shapes and the attributes for: an input or weight
     that is not 4-D, a channel mismatch between input and weight, a bias that is not (O,), a
     kernel (with its dilation) larger than the padded input, stride or dilation < 1, and
     ``"same"`` padding with a stride other than 1.
@@ -145,6 +158,7 @@ class Conv2d(Op):
         dilation: int | tuple[int, int] = 1,
     ) -> np.ndarray:
         _check_input("conv2d", x.shape)
+        _check_floats("conv2d", x=x, weight=weight, bias=bias)
         ctx.save_for_backward(x, weight)
         # (N, C, H, W) * (O, C, kh, kw) -> (N, O, OH, OW)
         return _conv2d(x, weight, bias, stride, padding, dilation)
@@ -220,7 +234,7 @@ class ConvTranspose2d(Op):
     Parameters
     ----------
     grad : Tensor
-        (N, O, OH, OW), e.g. the gradient of a conv2d output.
+        (N, O, OH, OW), e.g. the gradient of a conv2d output; float16, float32 or float64.
     weight : Tensor
         (O, C, kh, kw), as given to conv2d.
     x_hw : (H, W), optional
@@ -272,6 +286,7 @@ class ConvTranspose2d(Op):
         op = "conv_transpose2d"
         _check_input(op, grad.shape, "grad")
         check_4d(weight.shape, op, "weight", "(out_channels, in_channels, kh, kw)")
+        _check_floats(op, grad=grad, weight=weight)
         if grad.shape[1] != weight.shape[0]:
             raise ValueError(
                 f"{op}: grad has {grad.shape[1]} channels (shape {grad.shape}) but weight of "
@@ -320,7 +335,7 @@ class Conv2dWeight(Op):
     Parameters
     ----------
     x : Tensor
-        (N, C, H, W), the conv2d input.
+        (N, C, H, W), the conv2d input; float16, float32 or float64.
     grad : Tensor
         (N, O, OH, OW), the gradient of the conv2d output.
     w_shape : (O, C, kh, kw)
@@ -364,6 +379,7 @@ class Conv2dWeight(Op):
         op = "conv2d_weight"
         _check_input(op, x.shape)
         _check_input(op, grad.shape, "grad")
+        _check_floats(op, x=x, grad=grad)
         if grad.shape[0] != x.shape[0]:
             raise ValueError(
                 f"{op}: x has batch size {x.shape[0]} (shape {x.shape}) but grad has "

@@ -2,7 +2,10 @@
 
 Both reduce with ``reduction="mean"`` (default), ``"sum"`` or ``"none"`` (per-element
 losses), as PyTorch's losses do. Each backward is written with minigrad operations, so
-it can be differentiated again (``create_graph=True``).
+it can be differentiated again (``create_graph=True``). Dtypes: the probabilities and logits are
+float16, float32 or float64 (integer, bool and complex ones raise ``TypeError`` naming the op,
+see ``layers_plugins._dtypes``) and the loss has their dtype; log_loss labels may be float,
+integer or bool, cross_entropy class indices are integers.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ import numpy as np
 from minigrad.core_ops import astype, clip, exp, log
 from minigrad.op import Context, Op
 from minigrad.tensor import Tensor
+
+from ._dtypes import check_float
 
 __all__ = ["CrossEntropy", "LogLoss"]
 
@@ -83,7 +88,7 @@ class LogLoss(Op):
     ----------
     p : Tensor
         Probabilities in [0, 1] (for example the output of ``mg.ops.sigmoid``), any shape,
-        floating point.
+        float16, float32 or float64.
     target : Tensor
         Same shape as ``p`` (no broadcasting): 0/1 labels or soft labels in [0, 1]. Integer
         and bool labels are accepted. It gets a gradient only if it requires one:
@@ -133,10 +138,11 @@ class LogLoss(Op):
                 f"log_loss: p has shape {p.shape} but target has shape {target.shape}; "
                 "they must match"
             )
-        if p.dtype.kind not in "fc":
+        check_float("log_loss", "p", p)
+        if target.dtype.kind not in "biuf":
             raise TypeError(
-                f"log_loss: p must hold probabilities as floats, got dtype {p.dtype} "
-                "(apply mg.ops.sigmoid to scores first)"
+                f"log_loss: target has dtype {target.dtype}; labels must be real numbers "
+                "(float, integer or bool) in [0, 1]"
             )
         if p.size and not ((p >= 0) & (p <= 1)).all():
             raise ValueError(
@@ -197,8 +203,8 @@ class CrossEntropy(Op):
     Parameters
     ----------
     logits : Tensor
-        (N, C) class scores, floating point; also (N, C, d1, d2, ...) as in PyTorch, for a
-        class per position (for example per pixel).
+        (N, C) class scores, float16, float32 or float64; also (N, C, d1, d2, ...) as in
+        PyTorch, for a class per position (for example per pixel).
     target : Tensor
         (N,) class indices in ``[0, C)`` of an integer dtype; (N, d1, d2, ...) for
         higher-dimensional logits. Gets no gradient.
@@ -237,10 +243,7 @@ class CrossEntropy(Op):
                 f"cross_entropy: logits must have shape (N, C) (or (N, C, d1, ...)), got shape "
                 f"{logits.shape}; for a single sample use logits.reshape((1, -1))"
             )
-        if logits.dtype.kind not in "fc":
-            raise TypeError(
-                f"cross_entropy: logits must be floating point scores, got dtype {logits.dtype}"
-            )
+        check_float("cross_entropy", "logits", logits)
         if target.dtype.kind not in "iu":
             raise TypeError(
                 "cross_entropy: target must hold class indices of an integer dtype, got "

@@ -23,6 +23,10 @@ op                                                 gradient
 ``offsets`` is a small unsigned integer array, one entry per output cell: the position
 ``i * kw + j`` of the window's winner. It enters ``max_unpool2d`` and ``max_pool2d_gather`` as
 a tensor input (it gets no gradient), so graphs show where the winners come from.
+
+Dtypes: the pooled values and gradients are float16, float32 or float64 and keep their dtype;
+integer, bool and complex ones raise ``TypeError`` naming the op (see
+``layers_plugins._dtypes``). Only ``offsets`` is an integer input.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import minigrad as mg
 from minigrad.op import Context, Op
 from minigrad.tensor import Tensor
 
+from ._dtypes import check_float
 from ._kernels import avg_pool2d as _avg_pool2d
 from ._kernels import avg_pool2d_backward as _avg_pool2d_backward
 from ._kernels import max_pool2d as _max_pool2d
@@ -159,11 +164,6 @@ def _check_offsets(op: str, offsets: np.ndarray, g: PoolGeometry) -> None:
         )
 
 
-def _float(x: np.ndarray) -> np.ndarray:
-    """``x`` itself when floating point, else a float32 copy (ints and bools)."""
-    return x if x.dtype.kind == "f" else x.astype(np.float32)
-
-
 def _offsets_tensor(ctx: Context) -> Tensor:
     """The saved winner offsets as a named constant (a leaf of the backward graph)."""
     (offsets,) = ctx.saved_arrays
@@ -186,7 +186,7 @@ class MaxPool2d(Op):
     Parameters
     ----------
     x : Tensor
-        (N, C, H, W) input, float or integer.
+        (N, C, H, W) input, float16, float32 or float64.
     kernel_size : int or (kh, kw)
         Window size, >= 1.
     stride : int, (sh, sw) or None, default None
@@ -237,6 +237,7 @@ class MaxPool2d(Op):
         padding: Size = 0,
         ceil_mode: bool = False,
     ) -> np.ndarray:
+        check_float("max_pool2d", "x", x)
         _geometry("max_pool2d", x.shape, kernel_size, stride, padding, ceil_mode)
         # (N, C, H, W) -> (N, C, OH, OW), offsets (N, C, OH, OW) of the winners
         out, offsets = _max_pool2d(x, kernel_size, stride, padding, ceil_mode)
@@ -272,7 +273,7 @@ class MaxUnpool2d(Op):
     Parameters
     ----------
     grad : Tensor
-        (N, C, OH, OW) values to place, e.g. the gradient of a max_pool2d output.
+        (N, C, OH, OW) values to place, e.g. the gradient of a max_pool2d output (float).
     offsets : Tensor
         (N, C, OH, OW) integers in ``[0, kh*kw)``: the winner's position ``i*kw + j`` inside
         each window (as saved by max_pool2d). Gets no gradient.
@@ -315,6 +316,7 @@ class MaxUnpool2d(Op):
         ceil_mode: bool = False,
     ) -> np.ndarray:
         op = "max_unpool2d"
+        check_float(op, "grad", grad)
         g = _unpool_geometry(op, grad, x_hw, kernel_size, stride, padding, ceil_mode)
         _check_offsets(op, offsets, g)
         ctx.save_for_backward(offsets)
@@ -389,6 +391,7 @@ class MaxPool2dGather(Op):
         ceil_mode: bool = False,
     ) -> np.ndarray:
         op = "max_pool2d_gather"
+        check_float(op, "x", x)
         g = _geometry(op, x.shape, kernel_size, stride, padding, ceil_mode)
         _check_offsets(op, offsets, g)
         ctx.save_for_backward(offsets)
@@ -423,7 +426,7 @@ class AvgPool2d(Op):
     Parameters
     ----------
     x : Tensor
-        (N, C, H, W); float inputs keep their dtype, integer inputs give float32.
+        (N, C, H, W); float16, float32 or float64 (kept in the output).
     kernel_size : int or (kh, kw)
         Window size, >= 1.
     stride : int, (sh, sw) or None, default None
@@ -473,12 +476,11 @@ class AvgPool2d(Op):
         count_include_pad: bool = True,
     ) -> np.ndarray:
         op = "avg_pool2d"
+        check_float(op, "x", x)
         _geometry(op, x.shape, kernel_size, stride, padding, ceil_mode)
         _check_flag(op, "count_include_pad", count_include_pad)
         # (N, C, H, W) -> (N, C, OH, OW)
-        return _avg_pool2d(
-            _float(x), kernel_size, stride, padding, ceil_mode, bool(count_include_pad)
-        )
+        return _avg_pool2d(x, kernel_size, stride, padding, ceil_mode, bool(count_include_pad))
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
@@ -506,7 +508,7 @@ class AvgUnpool2d(Op):
     Parameters
     ----------
     grad : Tensor
-        (N, C, OH, OW), e.g. the gradient of an avg_pool2d output; integers give float32.
+        (N, C, OH, OW), e.g. the gradient of an avg_pool2d output; float16, float32 or float64.
     x_hw : (H, W)
         Size of the pooled input, i.e. of this op's output.
     kernel_size, stride, padding, ceil_mode, count_include_pad
@@ -544,11 +546,12 @@ class AvgUnpool2d(Op):
         count_include_pad: bool = True,
     ) -> np.ndarray:
         op = "avg_unpool2d"
+        check_float(op, "grad", grad)
         _unpool_geometry(op, grad, x_hw, kernel_size, stride, padding, ceil_mode)
         _check_flag(op, "count_include_pad", count_include_pad)
         # (N, C, OH, OW) -> (N, C, H, W)
         return _avg_pool2d_backward(
-            _float(grad), x_hw, kernel_size, stride, padding, ceil_mode, bool(count_include_pad)
+            grad, x_hw, kernel_size, stride, padding, ceil_mode, bool(count_include_pad)
         )
 
     @staticmethod
@@ -582,7 +585,7 @@ class SumPool2d(Op):
     Parameters
     ----------
     x : Tensor
-        (N, C, H, W); float inputs keep their dtype, integer inputs give float32.
+        (N, C, H, W); float16, float32 or float64 (kept in the output).
     kernel_size, stride, padding, ceil_mode
         As for max_pool2d (``stride=None`` means ``kernel_size``).
 
@@ -616,9 +619,10 @@ class SumPool2d(Op):
         padding: Size = 0,
         ceil_mode: bool = False,
     ) -> np.ndarray:
+        check_float("sum_pool2d", "x", x)
         _geometry("sum_pool2d", x.shape, kernel_size, stride, padding, ceil_mode)
         # (N, C, H, W) -> (N, C, OH, OW)
-        return _sum_pool2d(_float(x), kernel_size, stride, padding, ceil_mode)
+        return _sum_pool2d(x, kernel_size, stride, padding, ceil_mode)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
@@ -644,7 +648,7 @@ class SumUnpool2d(Op):
     Parameters
     ----------
     grad : Tensor
-        (N, C, OH, OW); integers give float32.
+        (N, C, OH, OW); float16, float32 or float64.
     x_hw : (H, W)
         Size of the pooled input, i.e. of this op's output.
     kernel_size, stride, padding, ceil_mode
@@ -681,9 +685,10 @@ class SumUnpool2d(Op):
         padding: Size = 0,
         ceil_mode: bool = False,
     ) -> np.ndarray:
+        check_float("sum_unpool2d", "grad", grad)
         _unpool_geometry("sum_unpool2d", grad, x_hw, kernel_size, stride, padding, ceil_mode)
         # (N, C, OH, OW) -> (N, C, H, W)
-        return _sum_pool2d_backward(_float(grad), x_hw, kernel_size, stride, padding, ceil_mode)
+        return _sum_pool2d_backward(grad, x_hw, kernel_size, stride, padding, ceil_mode)
 
     @staticmethod
     def backward(ctx: Context, u: Tensor) -> Tensor:
@@ -707,6 +712,7 @@ class SumUnpool2d(Op):
 
 
 def _check_global(op: str, x: np.ndarray) -> None:
+    check_float(op, "x", x)
     _check_input(op, x.shape)
     if x.shape[2] * x.shape[3] == 0:
         raise ValueError(f"{op}: the input's feature maps are empty (shape {x.shape})")
@@ -721,7 +727,7 @@ class GlobalMaxPool2d(Op):
     Parameters
     ----------
     x : Tensor
-        (N, C, H, W), float or integer.
+        (N, C, H, W), float16, float32 or float64.
 
     Returns
     -------
@@ -782,7 +788,7 @@ class GlobalAvgPool2d(Op):
     Parameters
     ----------
     x : Tensor
-        (N, C, H, W); float inputs keep their dtype, integer inputs give float32.
+        (N, C, H, W); float16, float32 or float64 (kept in the output).
 
     Returns
     -------
@@ -806,7 +812,6 @@ class GlobalAvgPool2d(Op):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         _check_global("global_avg_pool2d", x)
-        x = _float(x)
         return x.mean(axis=(2, 3), dtype=x.dtype)  # (N, C, H, W) -> (N, C)
 
     @staticmethod

@@ -3,6 +3,8 @@
 Both subtract the maximum along the axis before exponentiating, so any finite input works
 (``softmax([1000, 1000])`` is ``[0.5, 0.5]``). Each backward is written with minigrad
 operations on the saved output, so it can be differentiated again (``create_graph=True``).
+Dtypes: float16, float32 or float64 in, the same dtype out; integer, bool and complex inputs
+raise ``TypeError`` naming the op (see ``layers_plugins._dtypes``).
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from minigrad.core_ops import exp
 from minigrad.op import Context, Op
 from minigrad.tensor import Tensor
 
+from ._dtypes import check_float
+
 __all__ = ["LogSoftmax", "Softmax"]
 
 
 def _shifted(name: str, x: np.ndarray, axis: Any) -> tuple[np.ndarray, int]:
-    """Check ``axis`` and return ``x`` minus its maximum along it (as float), with the axis."""
+    """Check ``x`` and ``axis``; return ``x`` minus its maximum along the axis, and the axis."""
+    check_float(name, "x", x)
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{name}: axis must be an int, got {axis!r}")
     if x.ndim == 0:
@@ -32,8 +37,6 @@ def _shifted(name: str, x: np.ndarray, axis: Any) -> tuple[np.ndarray, int]:
     axis = int(axis) % x.ndim
     if x.shape[axis] == 0:
         raise ValueError(f"{name}: axis {axis} of the input of shape {x.shape} is empty")
-    if x.dtype.kind not in "fc":
-        x = x.astype(np.float32)
     return x - x.max(axis=axis, keepdims=True), axis
 
 
@@ -43,8 +46,8 @@ class Softmax(Op):
     Parameters
     ----------
     x : Tensor
-        Any shape with at least one dimension. Float inputs keep their dtype; integer
-        inputs give float32.
+        Any shape with at least one dimension; float16, float32 or float64 (kept in the
+        output).
     axis : int, default -1
         The axis whose entries are turned into probabilities (``axis=1`` for the class
         scores of an (N, C) batch).
@@ -98,8 +101,8 @@ class LogSoftmax(Op):
     Parameters
     ----------
     x : Tensor
-        Any shape with at least one dimension. Float inputs keep their dtype; integer
-        inputs give float32.
+        Any shape with at least one dimension; float16, float32 or float64 (kept in the
+        output).
     axis : int, default -1
         The axis to normalise over.
 

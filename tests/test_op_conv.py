@@ -153,16 +153,6 @@ def test_mixed_float_dtypes_promote_and_gradients_keep_each_inputs_dtype():
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float64
 
 
-def test_integer_image_with_float_weights():
-    x = t(nchw(IMAGE, np.uint8))
-    w = t(nchw(KERNEL), requires_grad=True)
-    y = mg.ops.conv2d(x, w)
-    assert y.dtype == np.float32
-    np.testing.assert_array_equal(y.data[0, 0], VALID)
-    y.sum().backward()
-    assert w.grad.dtype == np.float32
-
-
 # --------------------------------------------------------------------------- only what is needed
 
 

@@ -194,16 +194,6 @@ def test_global_pools_keep_the_dtype(dtype):
         assert gx.dtype == dtype
 
 
-def test_integer_maps():
-    x = mg.tensor(np.arange(16, dtype=np.int32).reshape(1, 1, 4, 4))
-    y = mg.ops.max_pool2d(x, kernel_size=2)
-    assert y.dtype == np.int32 and y.data[0, 0].tolist() == [[5, 7], [13, 15]]
-    assert mg.ops.global_max_pool2d(x).data.tolist() == [[15]]
-    assert mg.ops.avg_pool2d(x, kernel_size=2).dtype == np.float32
-    assert mg.ops.sum_pool2d(x, kernel_size=4).data.tolist() == [[[[120.0]]]]
-    assert mg.ops.global_avg_pool2d(x).data.tolist() == [[7.5]]
-
-
 # --------------------------------------------------------------------------- graphs
 
 
