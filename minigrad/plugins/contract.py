@@ -1,0 +1,107 @@
+"""The Op contract as the registry checks it, and the ``mg.ops.<name>`` functions it makes.
+
+>>> import minigrad as mg
+>>> from minigrad.plugins.contract import contract_problems
+>>> contract_problems(len)
+['it is a builtin_function_or_method, not a subclass of minigrad.Op']
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from .. import op as _op_module
+from ..autograd import call_op
+from ..op import Op, op_spec
+from .providers import Provider
+
+__all__ = ["adopt", "contract_problems", "make_function"]
+
+
+def contract_problems(cls: Any) -> list[str]:
+    """Everything wrong with ``cls`` as an op class (an empty list when it is fine)."""
+    if not (isinstance(cls, type) and issubclass(cls, Op)):
+        kind = type(cls).__name__ if not isinstance(cls, type) else f"class {cls.__qualname__}"
+        return [f"it is a {kind}, not a subclass of minigrad.Op"]
+    problems = []
+    for method, params in (("forward", "(ctx, *arrays, **attrs)"), ("backward", "(ctx, grad)")):
+        raw = inspect.getattr_static(cls, method)
+        if getattr(cls, method) is getattr(Op, method):
+            problems.append(f"it does not define {method}{params}")
+        elif not isinstance(raw, staticmethod):
+            problems.append(f"{method} must be a @staticmethod taking {params}")
+    if problems:
+        return problems
+    try:
+        inspect.signature(cls.backward).bind(None, None)
+    except (TypeError, ValueError):
+        problems.append("backward must accept two arguments (ctx, grad)")
+    try:
+        params = list(inspect.signature(cls.forward).parameters.values())
+    except (TypeError, ValueError) as e:
+        return [*problems, f"the signature of forward cannot be read ({e})"]
+    if not params or params[0].kind not in (
+        params[0].POSITIONAL_ONLY,
+        params[0].POSITIONAL_OR_KEYWORD,
+    ):
+        problems.append("forward must take ctx as its first positional parameter")
+    else:
+        try:
+            op_spec(cls)
+        except Exception as e:
+            problems.append(f"forward's signature is not a valid op signature: {e}")
+    return problems
+
+
+def _signature(cls: type[Op]) -> inspect.Signature:
+    """forward's signature without ctx, returning a Tensor: what users call."""
+    from ..tensor import Tensor
+
+    sig = inspect.signature(cls.forward)
+    # forward's annotations describe arrays; users pass Tensors (or arrays, numbers)
+    params = [p.replace(annotation=p.empty) for p in list(sig.parameters.values())[1:]]
+    if not any(p.kind is p.VAR_POSITIONAL for p in params):
+        # attributes may also be passed positionally, after the tensor inputs (see call_op)
+        params = [
+            p.replace(kind=p.POSITIONAL_OR_KEYWORD) if p.kind is p.KEYWORD_ONLY else p
+            for p in params
+        ]
+    return sig.replace(parameters=params, return_annotation=Tensor)
+
+
+def make_function(provider: Provider) -> Callable[..., Any]:
+    """The function behind ``mg.ops.<name>``: calls the op, documented like it."""
+    cls = provider.cls
+    assert cls is not None
+
+    def op_function(*args: Any, **kwargs: Any) -> Any:
+        return call_op(cls, *args, **kwargs)
+
+    name = provider.name
+    op_function.__name__ = name
+    op_function.__qualname__ = name
+    op_function.__module__ = "minigrad.ops"
+    op_function.__signature__ = _signature(cls)  # type: ignore[attr-defined]
+    doc = inspect.getdoc(cls) or inspect.getdoc(cls.forward) or f"The '{name}' op."
+    where = f"{cls.__module__}.{cls.__qualname__}, from {provider.label}"
+    if provider.source == "entry point":
+        where += f" (entry point '{provider.value}')"
+    op_function.__doc__ = f"{doc}\n\nOp class: {where}."
+    op_function.op = cls  # type: ignore[attr-defined]
+    return op_function
+
+
+def adopt(cls: type[Op], p: Provider) -> None:
+    """Tell the class where it came from, and give it the registered name if it has none."""
+    if cls.__module__.split(".")[0] == "minigrad":
+        return  # a core class offered under another name: leave the core untouched
+    if p.source == "register_op":
+        cls.plugin = f"{p.value} (register_op)"
+    else:
+        cls.plugin = f"{p.dist} {p.version}" if p.version else (p.dist or p.value)
+    if "name" not in cls.__dict__ or cls.__dict__["name"] is None:
+        cls.name = p.name
+        # op_spec caches the name; drop a spec computed before the class had one
+        getattr(_op_module, "_SPECS", {}).pop(cls, None)
