@@ -1,0 +1,318 @@
+"""Load an ONNX model as an ``mg.nn.Module`` that runs the graph with minigrad ops.
+
+Float initializers become Parameters named as in the file (``conv1.weight`` lands on a
+sub-module ``conv1``), so a loaded model trains, draws and explores like one built here.
+Loading only parses the file (protobuf): nothing in it is executed, and ops from other domains
+(custom-op libraries) are refused, never loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from minigrad import Tensor, name_scope
+from minigrad.nn import Module, Parameter
+
+from . import load_layers, load_shape  # noqa: F401  (they register their ops)
+from .errors import OnnxError, OnnxFormatError, UnsupportedOnnxOpError
+from .load_ops import LOADERS, NodeView, np_dtype
+
+__all__ = ["OnnxModule", "load", "read_model"]
+
+_DEFAULT_DOMAINS = ("", "ai.onnx")
+
+
+def _onnx() -> Any:
+    try:
+        import onnx
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'minigrad.onnx needs the onnx package: pip install "minigrad-cnn[onnx]"'
+        ) from e
+    return onnx
+
+
+def read_model(source: Any) -> Any:
+    """Parse ``source`` (a path, bytes or an ``onnx.ModelProto``) and check it is well formed."""
+    onnx = _onnx()
+    what = "the given bytes"
+    if isinstance(source, onnx.ModelProto):
+        model = source
+        what = "the given ModelProto"
+    else:
+        if isinstance(source, (bytes, bytearray)):
+            data = bytes(source)
+        else:
+            what = os.fspath(source)
+            with open(what, "rb") as f:
+                data = f.read()
+        model = onnx.ModelProto()
+        try:
+            model.ParseFromString(data)
+        except Exception as e:  # protobuf's DecodeError and friends
+            raise OnnxFormatError(f"{what} is not an ONNX model: {e}") from None
+        if isinstance(source, (str, os.PathLike)) and any(
+            t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer
+        ):
+            from onnx.external_data_helper import load_external_data_for_model
+
+            load_external_data_for_model(model, os.path.dirname(os.path.abspath(what)))
+    if not model.graph.node and not model.graph.output:
+        raise OnnxFormatError(f"{what} is not an ONNX model: its graph has no nodes and no outputs")
+    try:
+        onnx.checker.check_model(model)
+    except onnx.checker.ValidationError as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else repr(e)
+        raise OnnxFormatError(f"{what} is not a valid ONNX model: {first}") from None
+    return model
+
+
+def _opset(model: Any) -> int:
+    for imp in model.opset_import:
+        if imp.domain in _DEFAULT_DOMAINS:
+            return int(imp.version)
+    raise OnnxFormatError("the model imports no version of the default ONNX opset")
+
+
+def _check_supported(graph: Any) -> None:
+    """Raise one error naming every op the file uses that cannot run here."""
+    missing: dict[str, list[str]] = {}
+    for i, node in enumerate(graph.node):
+        key = node.op_type if node.domain in _DEFAULT_DOMAINS else f"{node.domain}::{node.op_type}"
+        if node.domain not in _DEFAULT_DOMAINS or node.op_type not in LOADERS:
+            missing.setdefault(key, []).append(node.name or f"#{i}")
+    if missing:
+        parts = [
+            f"{op} (node{'s' if len(n) > 1 else ''} {', '.join(n[:3])}"
+            f"{', ...' if len(n) > 3 else ''})"
+            for op, n in sorted(missing.items())
+        ]
+        raise UnsupportedOnnxOpError(
+            f"the model uses {len(missing)} ONNX op(s) minigrad cannot run: {'; '.join(parts)}. "
+            "Ops from other domains (custom-op libraries) are never loaded; a missing standard "
+            "op can be added with mg.onnx.register_loader(op_type, fn).",
+            sorted(missing),
+        )
+
+
+def _check_dataflow(graph: Any, known: set[str]) -> None:
+    defined = set(known)
+    for i, node in enumerate(graph.node):
+        for name in node.input:
+            if name and name not in defined:
+                raise OnnxFormatError(
+                    f"ONNX node '{node.name or f'#{i}'}' ({node.op_type}) reads '{name}', which "
+                    "no input, initializer or earlier node defines (nodes must come in "
+                    "topological order)"
+                )
+        defined.update(o for o in node.output if o)
+    for out in graph.output:
+        if out.name not in defined:
+            raise OnnxFormatError(f"graph output '{out.name}' is never computed")
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """A graph input: its name, shape (a str or None for a dynamic dimension) and dtype."""
+
+    name: str
+    shape: tuple[int | str | None, ...]
+    dtype: np.dtype
+
+
+def _input_spec(vi: Any) -> InputSpec:
+    t = vi.type.tensor_type
+    if not vi.type.HasField("tensor_type"):
+        raise OnnxFormatError(f"graph input '{vi.name}' is not a tensor")
+    dims: list[int | str | None] = []
+    for d in t.shape.dim:
+        if d.HasField("dim_value"):
+            dims.append(int(d.dim_value))
+        else:
+            dims.append(d.dim_param or None)
+    return InputSpec(vi.name, tuple(dims), np_dtype(t.elem_type))
+
+
+def _attrs(node: Any) -> dict[str, Any]:
+    from onnx import helper, numpy_helper
+
+    out = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        if a.type == a.TENSOR:
+            v = numpy_helper.to_array(v)
+        out[a.name] = v
+    return out
+
+
+def _scope(node: Any, params: set[str]) -> str | None:
+    """The layer a node belongs to: from its name (/conv1/Conv) or its first parameter."""
+    parts = [p for p in node.name.split("/") if p]
+    if len(parts) > 1:
+        return "/".join(parts[:-1])
+    for name in node.input:
+        if name in params and "." in name:
+            return name.rsplit(".", 1)[0].replace(".", "/")
+    return None
+
+
+class _Group(Module):
+    """A namespace for the Parameters of one layer of a loaded model."""
+
+    def forward(self, *args: Any) -> Any:
+        raise TypeError("this module only groups the parameters of a loaded ONNX layer")
+
+
+def _attach(root: Module, params: dict[str, Parameter]) -> None:
+    """Register ``a.b.weight`` as Parameter ``weight`` of sub-module ``b`` of sub-module ``a``."""
+    tree: dict[str, Any] = {}
+    for name, p in params.items():
+        parts = [part or "_" for part in name.split(".")]
+        node = tree
+        ok = True
+        for part in parts[:-1]:
+            child = node.setdefault(part, {})
+            if not isinstance(child, dict):
+                ok = False
+                break
+            node = child
+        if not ok or parts[-1] in node:
+            node, parts = tree, [name.replace(".", "_")]
+        node[parts[-1]] = p
+
+    def build(module: Module, sub: dict[str, Any]) -> None:
+        for key, value in sub.items():
+            safe = key + "_" if hasattr(Module, key) else key
+            if isinstance(value, dict):
+                child = _Group()
+                build(child, value)
+                setattr(module, safe, child)
+            else:
+                setattr(module, safe, value)
+
+    build(root, tree)
+
+
+class OnnxModule(Module):
+    """An ONNX graph run with minigrad ops; call it with one array or Tensor per graph input.
+
+    ``inputs`` lists the graph inputs (:class:`InputSpec`), ``output_names`` the outputs and
+    ``onnx_params`` maps initializer names to their Parameters.
+    """
+
+    def __init__(self, model: Any) -> None:
+        super().__init__()
+        from onnx import numpy_helper
+
+        graph = model.graph
+        self.opset = _opset(model)
+        _check_supported(graph)
+        consts: dict[str, np.ndarray] = {}
+        params: dict[str, Parameter] = {}
+        frozen = {
+            n.input[i]
+            for n in graph.node
+            if n.op_type == "BatchNormalization"
+            for i in (3, 4)
+            if len(n.input) > i
+        }
+        for init in graph.initializer:
+            arr = numpy_helper.to_array(init)
+            if arr.dtype.kind == "f":
+                params[init.name] = Parameter(np.array(arr))
+                if init.name in frozen:  # running statistics, not trained
+                    params[init.name].requires_grad = False
+            else:
+                consts[init.name] = np.array(arr)
+        init_names = set(params) | set(consts)
+        self.inputs = [_input_spec(vi) for vi in graph.input if vi.name not in init_names]
+        self.output_names = [o.name for o in graph.output]
+        _check_dataflow(graph, init_names | {s.name for s in self.inputs})
+        self._consts = consts
+        self.onnx_params = params
+        self._nodes = []
+        for i, node in enumerate(graph.node):
+            view = NodeView(
+                node.name or f"{node.op_type}_{i}",
+                node.op_type,
+                _attrs(node),
+                self.opset,
+                len(node.output),
+            )
+            ins = list(node.input)
+            while ins and not ins[-1]:
+                ins.pop()  # trailing omitted optional inputs
+            self._nodes.append((view, ins, list(node.output), _scope(node, set(params))))
+        _attach(self, params)
+
+    def forward(self, *args: Any) -> Any:
+        if len(args) != len(self.inputs):
+            names = [s.name for s in self.inputs]
+            raise TypeError(f"the ONNX model takes {len(names)} input(s) {names}, got {len(args)}")
+        env: dict[str, Any] = dict(self._consts)
+        env.update(self.onnx_params)
+        for spec, value in zip(self.inputs, args):
+            env[spec.name] = self._input(spec, value)
+        for view, ins, outs, scope in self._nodes:
+            values = [env[n] if n else None for n in ins]
+            result = self._run(view, values, scope)
+            if not isinstance(result, tuple):
+                result = (result,)
+            for name, value in zip(outs, result):
+                if name:
+                    env[name] = value
+        results = tuple(
+            v if isinstance(v, Tensor) else Tensor(np.asarray(v))
+            for v in (env[n] for n in self.output_names)
+        )
+        return results[0] if len(results) == 1 else results
+
+    @staticmethod
+    def _run(view: NodeView, values: list[Any], scope: str | None) -> Any:
+        try:
+            if scope is None:
+                return LOADERS[view.op_type](view, *values)
+            with name_scope(scope):
+                return LOADERS[view.op_type](view, *values)
+        except OnnxError:
+            raise
+        except (ValueError, TypeError, IndexError, KeyError) as e:
+            raise OnnxError(f"{view.where()}: {type(e).__name__}: {e}") from e
+
+    @staticmethod
+    def _input(spec: InputSpec, value: Any) -> Tensor:
+        t = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=spec.dtype))
+        ok = len(t.shape) == len(spec.shape) and all(
+            not isinstance(d, int) or d == n for d, n in zip(spec.shape, t.shape)
+        )
+        if not ok:
+            shown = tuple(d if isinstance(d, int) else (d or "?") for d in spec.shape)
+            raise ValueError(
+                f"ONNX model input '{spec.name}' expects shape {shown}, got {tuple(t.shape)}"
+            )
+        if t.name is None and not isinstance(value, Tensor):
+            t.name = spec.name
+        return t
+
+    def extra_repr(self) -> str:
+        ins = ", ".join(f"{s.name}{list(s.shape)}" for s in self.inputs)
+        return f"inputs=[{ins}], nodes={len(self._nodes)}, opset={self.opset}"
+
+
+def load(path: Any) -> OnnxModule:
+    """Load an ONNX model (a path, bytes or ``onnx.ModelProto``) as an ``mg.nn.Module``.
+
+    Raises :class:`~minigrad.onnx.OnnxFormatError` for a malformed file and
+    :class:`~minigrad.onnx.UnsupportedOnnxOpError` listing every op it cannot run.
+
+    >>> import minigrad as mg
+    >>> model = mg.onnx.load("model.onnx")                  # doctest: +SKIP
+    >>> y = model(mg.randn(1, 1, 8, 8))                     # doctest: +SKIP
+    >>> [name for name, _ in model.named_parameters()]      # doctest: +SKIP
+    ['conv1.weight', 'conv1.bias', ...]
+    """
+    return OnnxModule(read_model(path))
