@@ -1,0 +1,55 @@
+"""Small datasets that ship with minigrad or are generated on the fly, and batching.
+
+Everything here is plain numpy: functions return ``numpy.ndarray`` objects in the NCHW layout
+the CNN layers expect, and :class:`DataLoader` yields numpy batches. Wrap them with
+``mg.tensor`` to compute with them.
+
+Contents
+--------
+X/O images (9x9, pixels -1/+1), as in the classic "how a CNN works" explainers:
+    :data:`XO_CLASSES`, :func:`canonical_x`, :func:`canonical_o`, :func:`xo_features`,
+    :func:`match_score`, :func:`match_map`, :func:`xo_images`.
+X or not X (5x5, pixels 0/1) for a binary classifier:
+    :func:`canonical_x5`, :func:`x_or_not_x`.
+Handwritten digits (8x8, shipped inside scikit-learn, no download):
+    :func:`load_digits`.
+MNIST-format IDX files the user already has (never downloaded):
+    :func:`read_idx`, :func:`load_mnist`.
+Batching:
+    :class:`DataLoader`.
+
+Files by job: ``xo`` (X/O images), ``x5`` (X or not X), ``shapes`` (drawing from geometry),
+``digits``, ``idx`` (IDX files and MNIST), ``loader``.
+"""
+
+from __future__ import annotations
+
+from .digits import load_digits
+from .idx import load_mnist, read_idx
+from .loader import DataLoader
+from .x5 import canonical_x5, x_or_not_x
+from .xo import (
+    XO_CLASSES,
+    canonical_o,
+    canonical_x,
+    match_map,
+    match_score,
+    xo_features,
+    xo_images,
+)
+
+__all__ = [
+    "XO_CLASSES",
+    "DataLoader",
+    "canonical_o",
+    "canonical_x",
+    "canonical_x5",
+    "load_digits",
+    "load_mnist",
+    "match_map",
+    "match_score",
+    "read_idx",
+    "x_or_not_x",
+    "xo_features",
+    "xo_images",
+]
