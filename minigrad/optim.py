@@ -12,6 +12,10 @@ skipped) without recording a graph; ``zero_grad()`` sets the grads to None.
 array([ 0.8, -1.6], dtype=float32)
 >>> opt.zero_grad(); w.grad is None
 True
+
+``opt.explain_update(param, index)`` writes out one element's update with the optimizer's own
+numbers, by running ``step()``'s arithmetic on that element (so it agrees bit for bit);
+``opt.state_of(param)`` copies one parameter's state, ``opt.hyperparameters()`` the settings.
 """
 
 from __future__ import annotations
@@ -36,10 +40,19 @@ def _check(
         raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}")
 
 
+def _fill(lines: list[str], v: dict[str, float], h: dict[str, Any]) -> list[str]:
+    """Each ``{name}`` of ``lines`` replaced by a value (6 significant digits) or a setting."""
+    names = {**h, **{k: f"{x:.6g}" for k, x in v.items()}}
+    return [line.format_map(names) for line in lines]
+
+
 class Optimizer:
     """Base class: keeps the parameter list, per-parameter state and ``zero_grad``.
 
-    Subclasses implement ``_update(i, p, grad)`` for one parameter with a gradient.
+    Subclasses implement ``_rule(state, w, g)``: from one parameter's state, weights and
+    gradient it returns every intermediate of the update (``"u"`` is what ``step()``
+    subtracts) and the new state, without changing its inputs. ``step()`` runs it on whole
+    arrays and ``explain_update`` on one element, so both compute the same numbers.
     """
 
     def __init__(self, params: Iterable[Tensor], defaults: dict[str, Any]) -> None:
@@ -84,18 +97,159 @@ class Optimizer:
                     f"{type(self).__name__}: the grad of parameter {i} ({p._label()}) has shape "
                     f"{grad.shape}, expected {p.shape}"
                 )
-            update = self._update(self.state[i], p.data, grad)
+            terms, new_state = self._rule(self.state[i], p.data, grad)
+            self.state[i].update(new_state)
             if p.data.flags.writeable:
-                p.data -= update
+                p.data -= terms["u"]
             else:
-                p.data = p.data - update
+                p.data = p.data - terms["u"]
 
-    def _update(self, state: dict[str, Any], w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _rule(self, state: dict, w: np.ndarray, g: np.ndarray) -> tuple[dict, dict]:
         raise NotImplementedError
+
+    def _lines(self, v: dict[str, float], h: dict[str, Any]) -> list[str]:
+        raise NotImplementedError  # the arithmetic of _rule as text, from its values
+
+    # --- looking inside ----------------------------------------------------------------------
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """The settings the next ``step()`` uses (current values: ``lr`` may have been changed).
+
+        >>> import minigrad as mg
+        >>> opt = mg.optim.SGD([mg.nn.Parameter(mg.zeros(2))], lr=0.1, momentum=0.9)
+        >>> opt.lr = 0.05
+        >>> opt.hyperparameters()["lr"], opt.hyperparameters()["momentum"]
+        (0.05, 0.9)
+        """
+        return {k: getattr(self, k) for k in self.defaults}
+
+    def _index_of(self, param: Tensor) -> int:
+        for i, p in enumerate(self.params):
+            if p is param:
+                return i
+        label = param._label() if isinstance(param, Tensor) else type(param).__name__
+        raise ValueError(
+            f"{type(self).__name__}: {label} is not one of this optimizer's parameters"
+        )
+
+    def state_of(self, param: Tensor) -> dict[str, Any]:
+        """A copy of ``param``'s state (arrays copied): empty before its first update.
+
+        SGD with momentum keeps ``momentum_buffer``; Adam ``step``, ``exp_avg`` (m) and
+        ``exp_avg_sq`` (v). ``explain_update(..., state=...)`` takes it back.
+
+        >>> import minigrad as mg
+        >>> w = mg.nn.Parameter(mg.tensor([1.0]))
+        >>> opt = mg.optim.Adam([w], lr=0.1)
+        >>> opt.state_of(w)
+        {}
+        >>> (w * 3.0).sum().backward(); opt.step()
+        >>> s = opt.state_of(w); s["step"], s["exp_avg"].round(6)
+        (1, array([0.3], dtype=float32))
+        """
+        state = self.state[self._index_of(param)]
+        return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
+
+    def explain_update(
+        self, param: Tensor, index: Any, *, grad: Any = None, weight: Any = None, state: Any = None
+    ) -> dict[str, Any]:
+        """The update of one element of ``param``, written out with this optimizer's numbers.
+
+        By default it explains the step ``step()`` would make now: from ``param.grad``, the
+        current weights and the current state. To explain a step afterwards, pass what held
+        before it: ``grad``, ``weight`` (the whole arrays) and ``state`` (from
+        :meth:`state_of`). ``index`` is a flat index or one index per axis.
+
+        Returns a dict: ``optimizer``, ``parameter`` (name), ``index`` (tuple),
+        ``hyperparameters``, ``values`` (name -> float: ``grad``, ``weight``, every
+        intermediate, ``u`` (what is subtracted), ``new_weight``, ``change`` = new - old),
+        ``lines`` (the arithmetic, one formula a line) and ``text`` (the lines joined).
+
+        >>> import minigrad as mg
+        >>> w = mg.nn.Parameter(mg.tensor([1.0, 2.0]), name="w")
+        >>> opt = mg.optim.SGD([w], lr=0.1)
+        >>> (w * w).sum().backward()
+        >>> e = opt.explain_update(w, 1)
+        >>> print(e["text"])
+        w[1]: SGD step, lr=0.1
+        u = lr * grad = 0.1 * 4 = 0.4
+        w = w - u = 2 - 0.4 = 1.6
+        >>> opt.step(); bool(w.data[1] == e["values"]["new_weight"])
+        True
+        """
+        i = self._index_of(param)
+        idx = _element_index(index, tuple(param.shape), type(self).__name__, param._label())
+        w1, g1, one = self._element_inputs(i, idx, grad, weight, state)
+        terms, _ = self._rule(one, w1, g1)  # the arithmetic of step(), on one element
+        new_w = w1 - terms["u"]
+        values = {"grad": float(g1[0]), "weight": float(w1[0])}
+        values.update((k, float(np.asarray(v).reshape(-1)[0])) for k, v in terms.items())
+        values.update(new_weight=float(new_w[0]), change=float((new_w - w1)[0]))
+        hyper = self.hyperparameters()
+        name = param.name or f"parameter {i}"
+        lines = [
+            f"{name}[{', '.join(map(str, idx))}]: {type(self).__name__} step, "
+            + ", ".join(_hyper_text(hyper)),
+            *self._lines(values, hyper),
+            *_fill(["w = w - u = {weight} - {u} = {new_weight}"], values, hyper),
+        ]
+        out = dict(optimizer=type(self).__name__, parameter=name, index=idx, hyperparameters=hyper)
+        return {**out, "values": values, "lines": lines, "text": "\n".join(lines)}
+
+    def _element_inputs(
+        self, i: int, idx: tuple[int, ...], grad: Any, weight: Any, state: Any
+    ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+        """One-element arrays of the parameter's dtype: weight, gradient and state."""
+        p, where = self.params[i], f"{type(self).__name__}.explain_update"
+        if grad is None and p.grad is None:
+            raise ValueError(f"{where}: {p._label()} has no gradient; call backward() first")
+        g = np.asarray(p.grad.data if grad is None else grad)
+        w = np.asarray(p.data if weight is None else weight)
+        for what, arr in (("grad", g), ("weight", w)):
+            if arr.shape != p.shape:
+                raise ValueError(
+                    f"{where}: {what} has shape {arr.shape}, expected the shape of "
+                    f"{p._label()}, {p.shape}"
+                )
+        before = self.state[i] if state is None else state
+        one = {
+            k: (v[idx].reshape(1) if isinstance(v, np.ndarray) else v) for k, v in before.items()
+        }
+        return w[idx].reshape(1).astype(p.dtype), g[idx].reshape(1).astype(p.dtype), one
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
         return f"{type(self).__name__}({len(self.params)} parameters, {opts})"
+
+
+def _element_index(index: Any, shape: tuple[int, ...], owner: str, label: str) -> tuple[int, ...]:
+    size = math.prod(shape)
+    flat = isinstance(index, (int, np.integer)) and not isinstance(index, bool)
+    try:  # a flat index or one per axis, negatives counting from the end as in numpy
+        idx, dims = ((int(index),), (size,)) if flat else (tuple(map(int, index)), shape)
+        if len(idx) != len(dims) or not all(-n <= k < n for k, n in zip(idx, dims)):
+            raise IndexError
+        idx = tuple(k % n for k, n in zip(idx, dims))
+        return tuple(int(k) for k in np.unravel_index(idx[0], shape)) if flat else idx
+    except (IndexError, TypeError, ValueError):
+        raise IndexError(
+            f"{owner}.explain_update: index {index!r} does not name one element of {label}, "
+            f"shape {shape} (give a flat index below {size} or one index per axis)"
+        ) from None
+
+
+def _hyper_text(hyper: dict[str, Any]) -> list[str]:
+    """``["lr=0.1", "momentum=0.9"]``: the settings that take part (zeros and False left out)."""
+    shown = []
+    for k, v in hyper.items():
+        if k == "betas":
+            shown += [f"beta1={v[0]}", f"beta2={v[1]}"]
+        elif k in ("lr", "eps") or v not in (0, False):
+            shown.append(f"{k}={v}")
+    return shown
+
+
+_DECAY = "g = grad + weight_decay * w = {grad} + {weight_decay} * {weight} = {g}"
 
 
 class SGD(Optimizer):
@@ -123,43 +277,55 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         nesterov: bool = False,
     ) -> None:
-        _check("SGD", "lr", lr)
-        _check("SGD", "momentum", momentum)
-        _check("SGD", "weight_decay", weight_decay)
-        _check("SGD", "dampening", dampening)
+        hyper = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, dampening=dampening)
+        for name, value in hyper.items():
+            _check("SGD", name, value)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError(
                 f"SGD: nesterov=True needs momentum > 0 and dampening = 0, "
                 f"got momentum={momentum} and dampening={dampening}"
             )
-        super().__init__(
-            params,
-            {
-                "lr": lr,
-                "momentum": momentum,
-                "weight_decay": weight_decay,
-                "dampening": dampening,
-                "nesterov": nesterov,
-            },
-        )
-        self.lr = lr
-        self.momentum = momentum
-        self.weight_decay = weight_decay
-        self.dampening = dampening
-        self.nesterov = nesterov
+        super().__init__(params, {**hyper, "nesterov": nesterov})
+        self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
+        self.dampening, self.nesterov = dampening, nesterov
 
-    def _update(self, state: dict[str, Any], w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _rule(self, state: dict, w: np.ndarray, g: np.ndarray) -> tuple[dict, dict]:
+        terms: dict[str, Any] = {}
+        new_state: dict[str, Any] = {}
         if self.weight_decay != 0:
-            g = g + self.weight_decay * w
+            g = terms["g"] = g + self.weight_decay * w
         if self.momentum != 0:
-            buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = np.array(g, copy=True)
+            prev = state.get("momentum_buffer")
+            if prev is None:
+                buf = np.array(g, copy=True)  # never an alias of the gradient
             else:
-                buf *= self.momentum
-                buf += (1 - self.dampening) * g
-            g = g + self.momentum * buf if self.nesterov else buf
-        return self.lr * g
+                terms["b_prev"] = prev
+                buf = prev * self.momentum + (1 - self.dampening) * g
+            terms["b"] = new_state["momentum_buffer"] = buf
+            if self.nesterov:
+                g = terms["d"] = g + self.momentum * buf
+            else:
+                g = buf
+        terms["u"] = self.lr * g
+        return terms, new_state
+
+    def _lines(self, v: dict[str, float], h: dict[str, Any]) -> list[str]:
+        g = "g" if "g" in v else "grad"
+        d = "d" if "d" in v else "b" if "b" in v else g
+        lines = [_DECAY] if g == "g" else []
+        if "b_prev" in v:
+            lines.append(
+                f"b = momentum * b_prev + (1 - dampening) * {g} = {{momentum}} * {{b_prev}} + "
+                f"{1 - h['dampening']:.6g} * {{{g}}} = {{b}}"
+            )
+        elif "b" in v:
+            lines.append(f"b = {g} = {{b}}  (the first step starts the buffer)")
+        if "d" in v:
+            lines.append(
+                f"d = {g} + momentum * b = {{{g}}} + {{momentum}} * {{b}} = {{d}}  (Nesterov)"
+            )
+        lines.append(f"u = lr * {d} = {{lr}} * {{{d}}} = {{u}}")
+        return _fill(lines, v, h)
 
 
 class Adam(Optimizer):
@@ -185,36 +351,48 @@ class Adam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
     ) -> None:
-        _check("Adam", "lr", lr)
-        _check("Adam", "eps", eps)
-        _check("Adam", "weight_decay", weight_decay)
+        for name, value in (("lr", lr), ("eps", eps), ("weight_decay", weight_decay)):
+            _check("Adam", name, value)
         if len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        _check("Adam", "betas[0]", betas[0], 0.0, 1.0)
-        _check("Adam", "betas[1]", betas[1], 0.0, 1.0)
-        super().__init__(
-            params,
-            {"lr": lr, "betas": tuple(betas), "eps": eps, "weight_decay": weight_decay},
-        )
-        self.lr = lr
+        for k in (0, 1):
+            _check("Adam", f"betas[{k}]", betas[k], 0.0, 1.0)
+        hyper = dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+        super().__init__(params, hyper)
+        self.lr, self.eps, self.weight_decay = lr, eps, weight_decay
         self.betas = (float(betas[0]), float(betas[1]))
-        self.eps = eps
-        self.weight_decay = weight_decay
 
-    def _update(self, state: dict[str, Any], w: np.ndarray, g: np.ndarray) -> np.ndarray:
+    def _rule(self, state: dict, w: np.ndarray, g: np.ndarray) -> tuple[dict, dict]:
         b1, b2 = self.betas
+        terms: dict[str, Any] = {}
         if self.weight_decay != 0:
-            g = g + self.weight_decay * w
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = np.zeros_like(w)
-            state["exp_avg_sq"] = np.zeros_like(w)
-        state["step"] += 1
-        t = state["step"]
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - b1) * (g - m)  # m = b1 m + (1 - b1) g, written as PyTorch's lerp
-        v *= b2
-        v += (1 - b2) * g * g
-        step_size = self.lr / (1 - b1**t)
-        denom = np.sqrt(v) / math.sqrt(1 - b2**t) + self.eps
-        return step_size * m / denom
+            g = terms["g"] = g + self.weight_decay * w
+        t = state.get("step", 0) + 1
+        m_prev = state["exp_avg"] if state else np.zeros_like(w)
+        v_prev = state["exp_avg_sq"] if state else np.zeros_like(w)
+        m = m_prev + (1 - b1) * (g - m_prev)  # b1 m + (1 - b1) g, written as PyTorch's lerp
+        v = v_prev * b2 + (1 - b2) * g * g
+        bc1, bc2 = 1 - b1**t, 1 - b2**t
+        step_size = self.lr / bc1
+        denom = np.sqrt(v) / math.sqrt(bc2) + self.eps
+        terms.update(t=t, m_prev=m_prev, v_prev=v_prev, m=m, v=v, step_size=step_size)
+        terms.update(bias_correction1=bc1, bias_correction2=bc2, denom=denom)
+        terms["u"] = step_size * m / denom
+        return terms, {"step": t, "exp_avg": m, "exp_avg_sq": v}
+
+    def _lines(self, v: dict[str, float], h: dict[str, Any]) -> list[str]:
+        g = "g" if "g" in v else "grad"
+        b1, b2 = h["betas"]
+        v = {**v, "m_hat": v["m"] / v["bias_correction1"], "v_hat": v["v"] / v["bias_correction2"]}
+        lines = [_DECAY] if g == "g" else []
+        lines += [
+            f"m = beta1 * m_prev + (1 - beta1) * {g} = {b1} * {{m_prev}} + {1 - b1:.6g} * {{{g}}}"
+            " = {m}",
+            f"v = beta2 * v_prev + (1 - beta2) * {g}^2 = {b2} * {{v_prev}} + {1 - b2:.6g} * "
+            f"{{{g}}}^2 = {{v}}",
+            f"step t = {int(v['t'])}: 1 - beta1^t = {{bias_correction1}}, "
+            "1 - beta2^t = {bias_correction2}",
+            "m_hat = m / (1 - beta1^t) = {m_hat}, v_hat = v / (1 - beta2^t) = {v_hat}",
+            "u = lr * m_hat / (sqrt(v_hat) + eps) = {lr} * {m_hat} / (sqrt({v_hat}) + {eps}) = {u}",
+        ]
+        return _fill(lines, v, h)

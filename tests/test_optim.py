@@ -218,3 +218,106 @@ def test_sgd_hand_formula_equals_torch_semantics_for_training():
     for n, p in model.named_parameters():
         np.testing.assert_allclose(p.data, before[n] - 0.5 * grads[n], rtol=1e-6)
     assert math.isfinite(loss.item())
+
+
+# --------------------------------------------------------------------------- explain_update
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(("name", "kwargs"), OPTIMIZERS)
+def test_explained_update_is_the_real_update_bit_for_bit(name, kwargs, dtype):
+    rng = np.random.default_rng(1)
+    w = nn.Parameter(rng.standard_normal((3, 4)).astype(dtype), name="w")
+    opt = getattr(mg.optim, name)([w], **kwargs)
+    for step in range(1, 5):
+        set_grad(w, rng.standard_normal((3, 4)) * 10.0 ** rng.integers(-3, 3))
+        before_w, before_g, before_state = w.data.copy(), w.grad.data.copy(), opt.state_of(w)
+        ahead = [opt.explain_update(w, k) for k in range(w.size)]  # before the step
+        opt.step()
+        for k in range(w.size):
+            idx = np.unravel_index(k, w.shape)
+            after = opt.explain_update(  # after the step, from what held before it
+                w, idx, grad=before_g, weight=before_w, state=before_state
+            )
+            for e in (ahead[k], after):
+                assert e["values"]["new_weight"] == w.data[idx]  # exactly
+                assert e["values"]["change"] == (w.data - before_w)[idx]
+                assert e["values"]["grad"] == before_g[idx]
+                assert e["index"] == idx
+            if name == "Adam":
+                assert after["values"]["t"] == step == opt.state_of(w)["step"]
+                assert after["values"]["m"] == opt.state_of(w)["exp_avg"][idx]
+                assert after["values"]["v"] == opt.state_of(w)["exp_avg_sq"][idx]
+
+
+def test_explained_sgd_terms_are_the_textbook_formula():
+    w = nn.Parameter(np.array([2.0, -1.0]), name="w")
+    opt = mg.optim.SGD([w], lr=0.1, momentum=0.5, weight_decay=0.25)
+    set_grad(w, [1.0, 3.0])
+    e = opt.explain_update(w, 0)
+    v = e["values"]
+    assert v["g"] == 1.0 + 0.25 * 2.0 and v["b"] == v["g"] and "b_prev" not in v
+    assert v["u"] == 0.1 * 1.5 and v["new_weight"] == 2.0 - 0.15
+    assert "first step starts the buffer" in e["text"]
+    opt.step()
+    set_grad(w, [-2.0, 0.0])
+    v = opt.explain_update(w, (0,))["values"]
+    g2 = -2.0 + 0.25 * 1.85
+    assert v["b_prev"] == 1.5 and v["b"] == 0.5 * 1.5 + g2
+    assert v["u"] == 0.1 * v["b"]
+
+
+def test_explained_adam_text_shows_moments_bias_corrections_and_step():
+    w = nn.Parameter(np.array([[0.5]]), name="fc.weight")
+    opt = mg.optim.Adam([w], lr=0.01, betas=(0.8, 0.9), eps=1e-8)
+    for g in (0.5, -0.25):
+        set_grad(w, [[g]])
+        e = opt.explain_update(w, (0, 0))
+        opt.step()
+    v = e["values"]
+    m1, v1 = 0.2 * 0.5, 0.1 * 0.25
+    assert v["m_prev"] == pytest.approx(m1) and v["v_prev"] == pytest.approx(v1)
+    assert v["m"] == pytest.approx(0.8 * m1 + 0.2 * -0.25)
+    assert v["v"] == pytest.approx(0.9 * v1 + 0.1 * 0.0625)
+    assert v["t"] == 2 and v["bias_correction1"] == pytest.approx(1 - 0.8**2)
+    text = e["text"]
+    assert text.startswith("fc.weight[0, 0]: Adam step, lr=0.01, beta1=0.8, beta2=0.9, eps=1e-08")
+    assert "step t = 2" in text and "m = beta1 * m_prev" in text and "sqrt(v_hat)" in text
+    assert f"= {v['new_weight']:.6g}" in e["lines"][-1]
+
+
+def test_explain_update_bad_input_raises_clear_errors():
+    w = nn.Parameter(np.zeros((2, 3)), name="w")
+    other = nn.Parameter(np.zeros(1), name="other")
+    opt = mg.optim.Adam([w])
+    with pytest.raises(ValueError, match="'w' has no gradient; call backward"):
+        opt.explain_update(w, 0)
+    set_grad(w, np.ones((2, 3)))
+    with pytest.raises(
+        IndexError, match=r"index \(2, 0\) does not name one element of 'w', shape \(2, 3\)"
+    ):
+        opt.explain_update(w, (2, 0))
+    with pytest.raises(IndexError, match="flat index below 6"):
+        opt.explain_update(w, 6)
+    with pytest.raises(ValueError, match="'other' is not one of this optimizer's parameters"):
+        opt.explain_update(other, 0)
+    with pytest.raises(ValueError, match=r"grad has shape \(3,\), expected the shape of 'w'"):
+        opt.explain_update(w, 0, grad=np.ones(3))
+
+
+def test_state_of_is_a_copy_and_hyperparameters_follow_lr_changes():
+    w = nn.Parameter(np.ones(2), name="w")
+    opt = mg.optim.SGD([w], lr=0.1, momentum=0.9)
+    set_grad(w, [1.0, 2.0])
+    opt.step()
+    snap = opt.state_of(w)
+    snap["momentum_buffer"][:] = 99.0
+    np.testing.assert_array_equal(opt.state[0]["momentum_buffer"], [1.0, 2.0])
+    opt.lr = 0.5
+    assert opt.hyperparameters() == {
+        "lr": 0.5,
+        "momentum": 0.9,
+        "weight_decay": 0.0,
+        "dampening": 0.0,
+        "nesterov": False,
+    }
