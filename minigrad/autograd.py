@@ -1,32 +1,65 @@
-"""The reverse-mode engine: recording op calls, grad modes, and ``backward``.
+"""The reverse-mode engine: recording op calls, and ONE traversal of the recorded graph.
 
 Every op call goes through :func:`apply`. When grad mode is on and an input requires a
 gradient, the call's :class:`~minigrad.op.Context` becomes a node of the graph: it keeps its
 inputs (a tuple, so ``x * x`` has two edges), a weak reference to its output (so the graph
 is freed when the user drops the result) and a *generation* one more than its deepest input.
-:func:`run_backward` pops nodes from a heap, newest generation first, so each node runs once,
+
+:func:`traverse` pops nodes from a heap, newest generation first, so each node runs once,
 after every consumer of its output has contributed its gradient. Nothing here recurses.
+``Tensor.backward``, :func:`grad` and every inspector (``mg.graph``) are built on it; an
+inspector passes a :class:`BackwardObserver` and sees each step of the engine's own pass.
+
+Gradient policy (what the engine checks for every gradient an op's backward returns):
+
+- shape: the input's shape, or a shape that broadcasts to it from the gradient's side (the
+  engine sums it back, e.g. ``a + b`` with ``b`` of shape ``(1, 3)``); anything else is an error.
+- dtype: a floating (or, for complex inputs, complex) gradient. Precision differences of the
+  same kind are *fitted*: a float64 gradient for a float32 input is cast to float32, so
+  mixed-precision inputs keep working. A cast that loses information is always an error:
+  complex to real, or an integer/bool gradient (:func:`check_grad_dtype`).
+- Errors name the op and, for plugin ops, the distribution, version and entry point.
 """
 
 from __future__ import annotations
 
-import functools
 import heapq
-import inspect
 import itertools
+import sys
 import weakref
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
+from ._contract import (
+    check_grad_dtype,
+    check_output,
+    fingerprint_saved,
+    note,
+    readonly,
+    verify_saved,
+    where,
+)
+from ._modes import (
+    _anomaly,
+    _backward_of,
+    _grad_enabled,
+    _scope,
+    detect_anomaly,
+    enable_grad,
+    is_grad_enabled,
+    name_scope,
+    no_grad,
+)
 from .op import Context, Op, op_spec
+from .tensor import Tensor, as_tensor, freed_placeholder
 
 __all__ = [
+    "BackwardObserver",
     "apply",
     "call_op",
+    "check_grad_dtype",
     "detect_anomaly",
     "enable_grad",
     "grad",
@@ -34,108 +67,18 @@ __all__ = [
     "name_scope",
     "no_grad",
     "run_backward",
+    "traverse",
 ]
 
-_grad_enabled: ContextVar[bool] = ContextVar("minigrad_grad_enabled", default=True)
-_anomaly: ContextVar[bool] = ContextVar("minigrad_detect_anomaly", default=False)
-_scope: ContextVar[str | None] = ContextVar("minigrad_scope", default=None)
-_backward_of: ContextVar[Context | None] = ContextVar("minigrad_backward_of", default=None)
 _seq = itertools.count(1)
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def is_grad_enabled() -> bool:
-    """True when op calls are being recorded for backward (the default)."""
-    return _grad_enabled.get()
-
-
-class _GradMode:
-    """Context manager and decorator setting grad mode for the current thread/context."""
-
-    _enabled: bool
-
-    def __init__(self) -> None:
-        self._tokens: list = []
-
-    def __enter__(self) -> None:
-        self._tokens.append(_grad_enabled.set(self._enabled))
-
-    def __exit__(self, *exc: object) -> None:
-        _grad_enabled.reset(self._tokens.pop())
-
-    def __call__(self, fn: F) -> F:
-        mode = self._enabled
-
-        @functools.wraps(fn)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            token = _grad_enabled.set(mode)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _grad_enabled.reset(token)
-
-        return wrapper  # type: ignore[return-value]
-
-
-class no_grad(_GradMode):
-    """Do not record op calls: a context manager or a decorator, per thread.
-
-    >>> import minigrad as mg
-    >>> w = mg.tensor([1.0], requires_grad=True)
-    >>> with mg.no_grad():
-    ...     y = w * 2
-    >>> y.requires_grad
-    False
-    """
-
-    _enabled = False
-
-
-class enable_grad(_GradMode):
-    """Record op calls again inside a ``no_grad`` block (context manager or decorator)."""
-
-    _enabled = True
-
-
-@contextmanager
-def detect_anomaly() -> Iterator[None]:
-    """Raise ``FloatingPointError`` naming the first op whose forward or backward makes NaN/Inf.
-
-    >>> import minigrad as mg
-    >>> with mg.detect_anomaly():  # doctest: +SKIP
-    ...     mg.log(mg.tensor([-1.0]))
-    FloatingPointError: op 'log' produced NaN/Inf in its forward output ...
-    """
-    token = _anomaly.set(True)
-    try:
-        with np.errstate(all="ignore"):
-            yield
-    finally:
-        _anomaly.reset(token)
-
-
-@contextmanager
-def name_scope(name: str) -> Iterator[None]:
-    """Tag every op recorded inside with a scope such as ``"features/conv1"`` (graph clusters)."""
-    outer = _scope.get()
-    token = _scope.set(name if outer is None else f"{outer}/{name}")
-    try:
-        yield
-    finally:
-        _scope.reset(token)
-
-
-def _where(ctx: Context) -> str:
-    plugin = ctx.op.plugin
-    return f"op '{ctx.name}'" + (f" (from plugin {plugin})" if plugin else "")
+_where = where  # old private name, still used by a few callers
 
 
 def _check_finite(ctx: Context, arr: np.ndarray, what: str) -> None:
     if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
         outer = _backward_of.get()
-        inside = f" while computing the backward of {_where(outer)}" if outer else ""
-        raise FloatingPointError(f"{_where(ctx)} produced NaN/Inf in its {what}{inside}")
+        inside = f" while computing the backward of {where(outer)}" if outer else ""
+        raise FloatingPointError(f"{where(ctx)} produced NaN/Inf in its {what}{inside}")
 
 
 # --------------------------------------------------------------------------- recording
@@ -165,25 +108,28 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
             if node is not None and node.generation > generation:
                 generation = node.generation
     record = record and _grad_enabled.get()
-    ctx = Context.__new__(Context)
-    ctx.op = op
-    ctx.attrs = attrs
-    ctx._saved = ()
-    ctx.needs_input_grad = tuple(needs) if record else (False,) * len(inputs)
-    out = op.forward(ctx, *arrays, **attrs)
-    if type(out) is not np.ndarray:
-        out = np.asarray(out)
+    ctx = Context(op, attrs, tuple(needs) if record else (False,) * len(inputs))
+    trusted = op.__dict__.get("_core", False)
+    try:
+        # plugin ops see read-only views: an in-place write raises instead of changing x.data
+        views = None if trusted else readonly(arrays)
+        out = op.forward(ctx, *(arrays if views is None else views), **attrs)
+    except Exception as e:
+        note(e, ctx, "forward")
+        raise
+    if views is not None or type(out) is not np.ndarray or out.dtype.kind not in "fc":
+        out = check_output(ctx, out, arrays, views)
     if _anomaly.get():
         _check_finite(ctx, out, "forward output")
     if not record or out.dtype.kind not in "fc":
-        return Tensor._make_const(out)
+        return Tensor._new(out, None, False)
     ctx.inputs = inputs
     ctx.generation = generation + 1
     ctx.seq = next(_seq)
     ctx.scope = _scope.get()
-    ctx.hooks = None
-    ctx.freed = False
-    result = Tensor._from_node(out, ctx)
+    if ctx._saved:
+        ctx._checks = fingerprint_saved(ctx)
+    result = Tensor._new(out, ctx, True)
     ctx._out = weakref.ref(result)
     return result
 
@@ -191,128 +137,113 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
 def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:
     """Call ``op`` as users do: ``op(*tensors, *attrs, **attrs)``.
 
-    Binds arguments against ``op.forward``'s signature: tensor inputs first, then attributes
-    in their declared order (positionally or by keyword, as in PyTorch's
-    ``max_pool2d(x, 2)``); fills in attribute defaults and reports misuse with the op's
-    name and its valid attributes.
+    Binds arguments against ``op.forward``'s signature (see :meth:`OpSpec.bind`): tensor
+    inputs first, then attributes in their declared order (positionally or by keyword, as in
+    PyTorch's ``max_pool2d(x, 2)``); fills in attribute defaults and reports misuse with the
+    op's name and its valid attributes.
     """
-    spec = op_spec(op)
-    n_in = len(spec.inputs)
-    if spec.variadic:
-        tensors = [as_tensor(a) for a in args]
-        if not tensors:
-            raise TypeError(f"{spec.name}: expected at least one tensor input")
-    else:
-        if len(args) > n_in:
-            extra, args = args[n_in:], args[:n_in]
-            names = tuple(spec.attrs)
-            if len(extra) > len(names):
-                raise TypeError(
-                    f"{spec.name}: takes {n_in} tensor input(s) {spec.inputs} and "
-                    f"{len(names)} attribute(s) {names}, got {n_in + len(extra)} "
-                    "positional arguments"
-                )
-            for name, value in zip(names, extra):
-                if name in kwargs:
-                    raise TypeError(f"{spec.name}: got multiple values for attribute '{name}'")
-                kwargs[name] = value
-        tensors = list(args) + [None] * (n_in - len(args))
-        for i, name in enumerate(spec.inputs[len(args) :], start=len(args)):
-            if name in kwargs:
-                tensors[i] = kwargs.pop(name)
-        ref = next((t for t in tensors if hasattr(t, "_requires_grad")), None)
-        for i, (name, t) in enumerate(zip(spec.inputs, tensors, strict=True)):
-            if t is None:
-                if name not in spec.optional:
-                    raise TypeError(f"{spec.name}: missing required tensor input '{name}'")
-            else:
-                tensors[i] = as_tensor(t, like=ref)
-    unknown = set(kwargs) - set(spec.attrs)
-    if unknown:
-        raise TypeError(
-            f"{spec.name}: unexpected attribute(s) {sorted(unknown)}; "
-            f"valid attributes are {sorted(spec.attrs)}"
-        )
-    attrs = dict(spec.attrs)
-    attrs.update(kwargs)
-    missing = [k for k, v in attrs.items() if v is inspect.Parameter.empty]
-    if missing:
-        raise TypeError(f"{spec.name}: missing required attribute(s) {missing}")
-    return apply(op, tuple(tensors), attrs)
+    tensors, attrs = op_spec(op).bind(args, kwargs, as_tensor)
+    return apply(op, tensors, attrs)
 
 
-# --------------------------------------------------------------------------- backward
+# --------------------------------------------------------------------------- observers
 
 
-class _NotTwiceDifferentiable(Op):
-    """Stands for a gradient that an op's backward returned as a plain array."""
+class BackwardObserver:
+    """Sees every step of one :func:`traverse`; subclasses override what they need.
 
-    name = "plain_array_grad"
+    >>> import minigrad as mg
+    >>> from minigrad.autograd import BackwardObserver, traverse
+    >>> class Steps(BackwardObserver):
+    ...     def __init__(self): self.names = []
+    ...     def step(self, index, node, grad, input_grads): self.names.append(node.name)
+    >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> obs = Steps()
+    >>> traverse([(x * x).sum()], [None], accumulate=False, hooks=False, observer=obs)
+    >>> obs.names, x.grad
+    (['sum', 'mul'], None)
+    """
 
-    @staticmethod
-    def forward(ctx: Context, *inputs: np.ndarray, value: Any = None, source: str = "") -> Any:
-        return value
+    def seed(self, root: Tensor, grad: Tensor) -> None:
+        """Each root of the pass and its starting gradient."""
 
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Any:
-        raise RuntimeError(
-            f"{ctx.attrs['source']}'s backward returned a plain numpy array, so it cannot be "
-            "differentiated again (create_graph=True). Write its backward with minigrad "
-            "operations on Tensors (ctx.saved_tensors, grad) to support double backward."
-        )
+    def step(
+        self, index: int, node: Context, grad: Tensor, input_grads: tuple[Tensor | None, ...]
+    ) -> None:
+        """``node``'s backward ran (step ``index``, from 0): ``grad`` is the incoming gradient
+        of its output (after hooks), ``input_grads`` one fitted gradient per input (None where
+        not needed)."""
+
+    def accumulate(
+        self, index: int, target: Context | Tensor, contribution: Tensor, total: Tensor
+    ) -> None:
+        """A gradient reached a tensor that already had one: ``target`` is the producing
+        Context of a non-leaf, the Tensor of a leaf; ``total`` the running sum after adding;
+        ``index`` the step that sent it (-1 for a root's seed)."""
+
+    def leaf(self, tensor: Tensor, grad: Tensor) -> None:
+        """A leaf's final summed gradient (after its hooks, before it goes to ``.grad``)."""
 
 
-def _as_grad(ctx: Context, i: int, t: Tensor, g: Any, create_graph: bool) -> Tensor:
-    """Check one gradient returned by ``ctx.op.backward`` and fit it to input ``t``."""
-    if type(g) is Tensor:
-        arr = g.data
-        if arr.shape == t.data.shape and arr.dtype == t.data.dtype and not _anomaly.get():
-            return g  # the common case: nothing to fit
-    if isinstance(g, Tensor):
-        arr = g.data
-    else:
-        try:
-            arr = np.asarray(g)
-        except Exception:
-            arr = None
-        if arr is None or arr.dtype == object:
-            raise TypeError(
-                f"{_where(ctx)}: backward returned {type(g).__name__} for input {i}; "
-                "expected a Tensor, a numpy array or None"
-            )
-        if create_graph:
-            g = apply(
-                _NotTwiceDifferentiable,
-                tuple(x for x in ctx.inputs if x is not None),
-                {"value": arr, "source": _where(ctx)},
-            )
+# --------------------------------------------------------------------------- traversal
+
+
+class _Pass:
+    """The running state of one traversal: pending gradients per node and per leaf."""
+
+    __slots__ = ("heap", "leaves", "node_grads", "observer")
+
+    def __init__(self, observer: BackwardObserver | None) -> None:
+        self.node_grads: dict[Context, Tensor] = {}
+        self.leaves: dict[int, tuple[Tensor, Tensor]] = {}
+        self.heap: list[tuple[int, int, Context]] = []
+        self.observer = observer
+
+    def send(self, t: Tensor, g: Tensor, index: int) -> None:
+        node = t._node
+        if node is None:
+            prev = self.leaves.get(id(t))
+            if prev is None:
+                self.leaves[id(t)] = (t, g)
+                return
+            total = prev[1] + g
+            self.leaves[id(t)] = (t, total)
+            if self.observer is not None:
+                self.observer.accumulate(index, t, g, total)
+        elif node in self.node_grads:
+            total = self.node_grads[node] + g
+            self.node_grads[node] = total
+            if self.observer is not None:
+                self.observer.accumulate(index, node, g, total)
         else:
-            g = Tensor._make_const(arr)
-    if arr.dtype.kind not in "fc":
-        raise TypeError(
-            f"{_where(ctx)}: backward returned a gradient of dtype {arr.dtype} for input {i} "
-            f"of dtype {t.dtype}; gradients must be floating point"
+            self.node_grads[node] = g
+            heapq.heappush(self.heap, (-node.generation, -node.seq, node))
+
+
+def _seed(root: Tensor, g: Any) -> Tensor:
+    """The starting gradient of one root: ones for a scalar, else the given one, checked."""
+    if not root._requires_grad:
+        raise RuntimeError(
+            f"backward: tensor of shape {root.shape} does not require grad and has no "
+            "graph; create its leaves with requires_grad=True"
         )
-    if arr.shape != t.shape:
-        try:
-            ok = np.broadcast_shapes(arr.shape, t.shape) == arr.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ValueError(
-                f"{_where(ctx)}: backward returned a gradient of shape {arr.shape} for input "
-                f"{i} of shape {t.shape}; expected the input's shape (or a broadcast of it)"
+    if g is None:
+        if root.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for a scalar output, "
+                f"got shape {root.shape}; pass grad= with that shape (e.g. ones)"
             )
-        g = _core_ops.sum_to(g, t.shape)
-    if arr.dtype != t.dtype:
-        g = _core_ops.astype(g, t.dtype)
-    if _anomaly.get():
-        _check_finite(ctx, g.data, f"backward (gradient for input {i})")
+        return Tensor._new(np.ones(root.shape, dtype=root.dtype), None, False)
+    g = as_tensor(g, like=root)
+    if g.shape != root.shape:
+        raise ValueError(
+            f"backward: grad has shape {g.shape} but the output has shape {root.shape}"
+        )
     return g
 
 
 def _run_hooks(hooks: list, g: Tensor, who: str) -> Tensor:
-    for hook in hooks:
+    for hook in list(hooks):
         r = hook(g)
         if r is None:
             continue
@@ -328,6 +259,247 @@ def _run_hooks(hooks: list, g: Tensor, who: str) -> Tensor:
     return g
 
 
+def _call_backward(node: Context, g: Tensor, anomaly: bool) -> tuple:
+    """Run one node's backward (checking its saved inputs first); one gradient per input."""
+    if node.freed:
+        raise RuntimeError(node._freed_message())
+    if node._checks is not None:
+        verify_saved(node)
+    outer = _backward_of.set(node) if anomaly else None
+    try:
+        raw = node.op.backward(node, g)
+    except Exception as e:
+        note(e, node, "backward")
+        raise
+    finally:
+        if outer is not None:
+            _backward_of.reset(outer)
+    if not isinstance(raw, (tuple, list)):
+        raw = (raw,)
+    if len(raw) != len(node.inputs):
+        raise ValueError(
+            f"{where(node)}: backward returned {len(raw)} gradient(s) for "
+            f"{len(node.inputs)} input(s)"
+        )
+    return tuple(raw)
+
+
+def _fit_all(node: Context, raw: tuple, create_graph: bool, anomaly: bool) -> tuple:
+    """Each returned gradient checked and fitted to its input (shape, dtype); None if unused."""
+    out = []
+    for i, (t, gi, need) in enumerate(zip(node.inputs, raw, node.needs_input_grad)):
+        if not need or gi is None:
+            out.append(None)
+        elif (
+            type(gi) is not Tensor
+            or gi.data.shape != t.data.shape
+            or gi.data.dtype != t.data.dtype
+            or anomaly
+        ):
+            out.append(_fit(node, i, t, gi, create_graph))
+        else:
+            out.append(gi)
+    return tuple(out)
+
+
+def traverse(
+    roots: Sequence[Tensor],
+    grad_roots: Sequence[Any],
+    *,
+    retain_graph: bool = False,
+    create_graph: bool = False,
+    inputs: Sequence[Tensor] | None = None,
+    accumulate: bool = True,
+    hooks: bool = True,
+    observer: BackwardObserver | None = None,
+) -> dict[int, Tensor] | None:
+    """Propagate gradients from ``roots`` to the leaves: the one backward loop of minigrad.
+
+    ``grad_roots`` has one starting gradient per root (None: ones, for a one-element root).
+    With ``inputs`` given, their gradients are returned keyed by ``id`` (``mg.grad``).
+    ``accumulate=False`` writes no ``.grad`` anywhere; ``hooks=False`` calls no user hook
+    (inspectors pass both, with ``retain_graph=True``). Without ``retain_graph`` each node's
+    saved state is freed once it ran, and so are intermediate values nobody else holds.
+    """
+    token = _grad_enabled.set(create_graph)
+    try:
+        state = _Pass(observer)
+        wanted = {t._node: t for t in inputs if t._node is not None} if inputs else {}
+        captured: dict[int, Tensor] = {}
+        for root, g in zip(roots, grad_roots, strict=True):
+            g = _seed(root, g)
+            if observer is not None:
+                observer.seed(root, g)
+            state.send(root, g, -1)
+        done = _run_nodes(state, retain_graph, create_graph, accumulate, hooks, wanted, captured)
+        _finish_leaves(state, create_graph, inputs is not None, accumulate, hooks, captured)
+        if not retain_graph:
+            _release_values(done)
+        return captured if inputs is not None else None
+    finally:
+        _grad_enabled.reset(token)
+
+
+def _run_nodes(
+    state: _Pass,
+    retain_graph: bool,
+    create_graph: bool,
+    accumulate: bool,
+    hooks: bool,
+    wanted: dict[Context, Tensor],
+    captured: dict[int, Tensor],
+) -> list[Context]:
+    """The main loop: pop the newest node, run its backward, send gradients to its inputs."""
+    anomaly = _anomaly.get()
+    observer = state.observer
+    done = []
+    index = 0
+    while state.heap:
+        node = heapq.heappop(state.heap)[2]
+        g = state.node_grads.pop(node)
+        if hooks and node.hooks:
+            g = _run_hooks(node.hooks, g, f"the output of {where(node)}")
+        out = node.output
+        if accumulate and out is not None and out._retains_grad and not wanted:
+            kept = g if create_graph else g.detach()
+            out.grad = kept if out.grad is None else out.grad + kept
+        if node in wanted:
+            captured[id(wanted[node])] = g
+        grads = _fit_all(node, _call_backward(node, g, anomaly), create_graph, anomaly)
+        if not retain_graph:
+            node._saved = None
+            node._checks = None
+            node.freed = True
+            done.append(node)
+        if observer is not None:
+            observer.step(index, node, g, grads)
+        for t, gi in zip(node.inputs, grads):
+            if gi is not None:
+                state.send(t, gi, index)
+        index += 1
+    return done
+
+
+def _finish_leaves(
+    state: _Pass,
+    create_graph: bool,
+    functional: bool,
+    accumulate: bool,
+    hooks: bool,
+    captured: dict[int, Tensor],
+) -> None:
+    """Run leaf hooks, report each leaf's total, and accumulate it into ``.grad``."""
+    for t, g in state.leaves.values():
+        if hooks and t._hooks:
+            g = _run_hooks(t._hooks, g, f"leaf tensor {t._label()}")
+        if state.observer is not None:
+            state.observer.leaf(t, g)
+        if functional:
+            captured[id(t)] = g
+        elif accumulate:
+            if not create_graph and g._node is not None:
+                g = g.detach()
+            t.grad = g if t.grad is None else t.grad + g
+
+
+def _refs_beyond(entry: list) -> int:
+    """References to ``entry[0]`` besides ``entry[1]`` input slots, this list and the call."""
+    return sys.getrefcount(entry[0]) - entry[1]
+
+
+_probe = [object(), 0]
+_NOBODY_ELSE = _refs_beyond(_probe)  # what _refs_beyond says when only the graph holds it
+del _probe
+
+
+def _release_values(nodes: list[Context]) -> None:
+    """Free intermediate arrays the graph alone holds, after a backward without retain_graph.
+
+    A non-leaf input of a node that ran is kept alive by its consumers' ``inputs`` tuples. If
+    nothing else refers to it (the user kept no variable for it), its array is replaced by a
+    zero-byte placeholder with the same shape and dtype (``Tensor.values_freed`` is then
+    True), so the graph still shows structure, names, shapes, dtypes and gradients. The count
+    is CPython's reference count; a tensor referred to from anywhere else keeps its data.
+    """
+    seen: dict[int, list] = {}
+    for node in nodes:
+        for t in node.inputs:
+            if t is not None and t._node is not None:
+                entry = seen.get(id(t))
+                if entry is None:
+                    seen[id(t)] = [t, 1]
+                else:
+                    entry[1] += 1
+    for entry in seen.values():
+        if _refs_beyond(entry) == _NOBODY_ELSE:
+            t = entry[0]
+            t.data = freed_placeholder(t.data)
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+class _NotTwiceDifferentiable(Op):
+    """Stands for a gradient that an op's backward returned as a plain array."""
+
+    name = "plain_array_grad"
+    formula = "(a plain array from another op's backward: not differentiable again)"
+    _core = True
+
+    @staticmethod
+    def forward(ctx: Context, *inputs: np.ndarray, value: Any = None, source: str = "") -> Any:
+        return value
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Any:
+        raise RuntimeError(
+            f"{ctx.attrs['source']}'s backward returned a plain numpy array, so it cannot be "
+            "differentiated again (create_graph=True). Write its backward with minigrad "
+            "operations on Tensors (ctx.saved_tensors, grad) to support double backward."
+        )
+
+
+def _fit(ctx: Context, i: int, t: Tensor, g: Any, create_graph: bool) -> Tensor:
+    """Check one gradient returned by ``ctx.op.backward`` and fit it to input ``t``."""
+    if isinstance(g, Tensor):
+        arr = g.data
+    else:
+        try:
+            arr = np.asarray(g)
+        except Exception:
+            arr = None
+        if arr is None or arr.dtype.kind not in "biufc":
+            raise TypeError(
+                f"{where(ctx)}: backward returned {type(g).__name__} for input {i}; "
+                "expected a Tensor, a numpy array or None"
+            )
+        if create_graph:
+            live = tuple(x for x in ctx.inputs if x is not None)
+            g = apply(_NotTwiceDifferentiable, live, {"value": arr, "source": where(ctx)})
+        else:
+            g = Tensor._new(arr, None, False)
+    check_grad_dtype(ctx.op, i, arr.dtype, t.dtype)
+    if arr.shape != t.shape:
+        try:
+            ok = np.broadcast_shapes(arr.shape, t.shape) == arr.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"{where(ctx)}: backward returned a gradient of shape {arr.shape} for input "
+                f"{i} of shape {t.shape}; expected the input's shape (or a broadcast of it)"
+            )
+        g = g.sum_to(t.shape)
+    if arr.dtype != t.dtype:
+        g = g.astype(t.dtype)
+    if _anomaly.get():
+        _check_finite(ctx, g.data, f"backward (gradient for input {i})")
+    return g
+
+
+# --------------------------------------------------------------------------- callers
+
+
 def run_backward(
     roots: Sequence[Tensor],
     grad_roots: Sequence[Any],
@@ -335,108 +507,19 @@ def run_backward(
     create_graph: bool = False,
     inputs: Sequence[Tensor] | None = None,
 ) -> dict[int, Tensor] | None:
-    """Propagate gradients from ``roots`` to the leaves.
+    """``traverse`` with the positional arguments ``Tensor.backward`` has always used."""
+    return traverse(
+        roots, grad_roots, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs
+    )
 
-    With ``inputs=None`` gradients accumulate into leaves' ``.grad`` (``Tensor.backward``);
-    otherwise the gradients of ``inputs`` are returned keyed by ``id`` and nothing
-    accumulates (``mg.grad``).
-    """
-    token = _grad_enabled.set(create_graph)
-    try:
-        node_grads: dict[Context, Tensor] = {}
-        leaf_grads: dict[int, tuple[Tensor, Tensor]] = {}
-        heap: list[tuple[int, int, Context]] = []
-        wanted_nodes = {}
-        if inputs is not None:
-            wanted_nodes = {t._node: t for t in inputs if t._node is not None}
-        captured: dict[int, Tensor] = {}
 
-        def send(t: Tensor, g: Tensor) -> None:
-            node = t._node
-            if node is None:
-                prev = leaf_grads.get(id(t))
-                leaf_grads[id(t)] = (t, g if prev is None else prev[1] + g)
-            elif node in node_grads:
-                node_grads[node] = node_grads[node] + g
-            else:
-                node_grads[node] = g
-                heapq.heappush(heap, (-node.generation, -node.seq, node))
-
-        for root, g in zip(roots, grad_roots, strict=True):
-            if not root._requires_grad:
-                raise RuntimeError(
-                    f"backward: tensor of shape {root.shape} does not require grad and has no "
-                    "graph; create its leaves with requires_grad=True"
-                )
-            if g is None:
-                if root.size != 1:
-                    raise RuntimeError(
-                        f"backward: grad can be implicitly created only for a scalar output, "
-                        f"got shape {root.shape}; pass grad= with that shape (e.g. ones)"
-                    )
-                g = Tensor._make_const(np.ones(root.shape, dtype=root.dtype))
-            else:
-                g = as_tensor(g, like=root)
-                if g.shape != root.shape:
-                    raise ValueError(
-                        f"backward: grad has shape {g.shape} but the output has shape {root.shape}"
-                    )
-            send(root, g)
-
-        anomaly = _anomaly.get()
-        while heap:
-            node = heapq.heappop(heap)[2]
-            g = node_grads.pop(node)
-            if node.hooks:
-                g = _run_hooks(node.hooks, g, f"the output of {_where(node)}")
-            out = node.output
-            if out is not None and out._retains_grad:
-                out.grad = g if create_graph else g.detach()
-            if node in wanted_nodes:
-                captured[id(wanted_nodes[node])] = g
-            if node.freed:
-                raise RuntimeError(node._freed_message())
-            if anomaly:
-                outer = _backward_of.set(node)
-                try:
-                    raw = node.op.backward(node, g)
-                finally:
-                    _backward_of.reset(outer)
-            else:
-                raw = node.op.backward(node, g)
-            n = len(node.inputs)
-            if not isinstance(raw, (tuple, list)):
-                raw = (raw,)
-            if len(raw) != n:
-                raise ValueError(
-                    f"{_where(node)}: backward returned {len(raw)} gradient(s) for {n} input(s)"
-                )
-            if not retain_graph:
-                node._saved = None
-                node.freed = True
-            for i, (t, gi, need) in enumerate(zip(node.inputs, raw, node.needs_input_grad)):
-                if need and gi is not None:
-                    if (
-                        type(gi) is not Tensor
-                        or gi.data.shape != t.data.shape
-                        or gi.data.dtype != t.data.dtype
-                        or anomaly
-                    ):
-                        gi = _as_grad(node, i, t, gi, create_graph)
-                    send(t, gi)
-
-        for t, g in leaf_grads.values():
-            if t._hooks:
-                g = _run_hooks(t._hooks, g, f"leaf tensor {t._label()}")
-            if inputs is not None:
-                captured[id(t)] = g
-            else:
-                if not create_graph and g._node is not None:
-                    g = g.detach()
-                t.grad = g if t.grad is None else t.grad + g
-        return captured if inputs is not None else None
-    finally:
-        _grad_enabled.reset(token)
+def _grad_outputs(grad_outputs: Any, n: int) -> list[Any]:
+    """One starting gradient per output; a single array or Tensor serves a single output."""
+    if grad_outputs is None:
+        return [None] * n
+    if isinstance(grad_outputs, (Tensor, np.ndarray)):
+        return [grad_outputs]
+    return list(grad_outputs)
 
 
 def grad(
@@ -458,16 +541,15 @@ def grad(
     """
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None or isinstance(grad_outputs, Tensor):
-        gouts = [grad_outputs] * len(outs) if grad_outputs is None else [grad_outputs]
-    else:
-        gouts = list(grad_outputs)
+    gouts = _grad_outputs(grad_outputs, len(outs))
     for t in ins:
         if not isinstance(t, Tensor) or not t._requires_grad:
             raise ValueError(f"grad: every input must be a Tensor that requires grad, got {t!r}")
     if retain_graph is None:
         retain_graph = create_graph
-    captured = run_backward(outs, gouts, retain_graph, create_graph, inputs=ins)
+    captured = traverse(
+        outs, gouts, retain_graph=retain_graph, create_graph=create_graph, inputs=ins
+    )
     assert captured is not None
     result = []
     for i, t in enumerate(ins):
@@ -479,8 +561,3 @@ def grad(
             )
         result.append(g)
     return tuple(result)
-
-
-# imported last: tensor.py and core_ops.py import this module
-from . import core_ops as _core_ops  # noqa: E402
-from .tensor import Tensor, as_tensor  # noqa: E402

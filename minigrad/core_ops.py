@@ -86,6 +86,8 @@ def _norm_axis(axis: Any, ndim: int, name: str) -> tuple[int, ...] | None:
 
 class Add(Op):
     name = "add"
+    _core = True
+    formula = "da = dy, db = dy"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -101,6 +103,8 @@ class Add(Op):
 
 class Sub(Op):
     name = "sub"
+    _core = True
+    formula = "da = dy, db = -dy"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -116,6 +120,8 @@ class Sub(Op):
 
 class Mul(Op):
     name = "mul"
+    _core = True
+    formula = "da = dy * b, db = dy * a"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -134,6 +140,8 @@ class Mul(Op):
 
 class Div(Op):
     name = "div"
+    _core = True
+    formula = "da = dy / b, db = -dy * a / b**2"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -152,6 +160,8 @@ class Div(Op):
 
 class Neg(Op):
     name = "neg"
+    _core = True
+    formula = "dx = -dy"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -166,6 +176,8 @@ class Pow(Op):
     """``x ** y`` with a tensor exponent."""
 
     name = "pow"
+    _core = True
+    formula = "dx = dout * y * x**(y - 1), dy = dout * x**y * log(x)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -191,6 +203,8 @@ class PowScalar(Op):
     """``x ** c`` with a constant exponent ``c``."""
 
     name = "pow"
+    _core = True
+    formula = "dx = dy * c * x**(c - 1)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, exponent: float) -> np.ndarray:
@@ -210,6 +224,8 @@ class PowScalar(Op):
 
 class Exp(Op):
     name = "exp"
+    _core = True
+    formula = "dx = dy * exp(x)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -225,6 +241,8 @@ class Exp(Op):
 
 class Log(Op):
     name = "log"
+    _core = True
+    formula = "dx = dy / x"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -240,6 +258,8 @@ class Log(Op):
 
 class Sqrt(Op):
     name = "sqrt"
+    _core = True
+    formula = "dx = dy / (2 * sqrt(x))"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -258,6 +278,8 @@ class Abs(Op):
     """|x|; the gradient at 0 is 0 (sign(0) = 0)."""
 
     name = "abs"
+    _core = True
+    formula = "dx = dy * sign(x)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -273,6 +295,8 @@ class Clip(Op):
     """Clamp to [min, max]; the gradient passes where min <= x <= max (boundaries included)."""
 
     name = "clip"
+    _core = True
+    formula = "dx = dy * (min <= x <= max)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, min: Any = None, max: Any = None) -> np.ndarray:
@@ -304,6 +328,8 @@ def _tie_split(ctx: Context, grad: Tensor, wins: Any) -> tuple:
 
 class Maximum(Op):
     name = "maximum"
+    _core = True
+    formula = "da = dy * ((a > b) + (a == b) / 2), db = dy - da"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -317,6 +343,8 @@ class Maximum(Op):
 
 class Minimum(Op):
     name = "minimum"
+    _core = True
+    formula = "da = dy * ((a < b) + (a == b) / 2), db = dy - da"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -332,6 +360,8 @@ class Where(Op):
     """Pick from ``a`` where ``cond`` is true, else from ``b`` (``cond`` gets no gradient)."""
 
     name = "where"
+    _core = True
+    formula = "da = where(cond, dy, 0), db = where(cond, 0, dy)"
 
     @staticmethod
     def forward(ctx: Context, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -360,6 +390,8 @@ class MatMul(Op):
     """Matrix product with numpy's rules: 1-D operands, batched and broadcast leading dims."""
 
     name = "matmul"
+    _core = True
+    formula = "da = dy @ b.T, db = a.T @ dy"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -422,6 +454,8 @@ def _unreduce(
 
 class Sum(Op):
     name = "sum"
+    _core = True
+    formula = "dx = broadcast(dy, x.shape)"
 
     @staticmethod
     def forward(
@@ -439,6 +473,8 @@ class Sum(Op):
 
 class Mean(Op):
     name = "mean"
+    _core = True
+    formula = "dx = broadcast(dy, x.shape) / n"
 
     @staticmethod
     def forward(
@@ -482,6 +518,8 @@ def _extremum_backward(ctx: Context, grad: Tensor) -> Tensor:
 
 class Max(Op):
     name = "max"
+    _core = True
+    formula = "dx = broadcast(dy) * (x == max) / count(x == max)"
 
     @staticmethod
     def forward(
@@ -494,6 +532,8 @@ class Max(Op):
 
 class Min(Op):
     name = "min"
+    _core = True
+    formula = "dx = broadcast(dy) * (x == min) / count(x == min)"
 
     @staticmethod
     def forward(
@@ -509,6 +549,8 @@ class Min(Op):
 
 class Reshape(Op):
     name = "reshape"
+    _core = True
+    formula = "dx = reshape(dy, x.shape)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, shape: tuple[int, ...]) -> np.ndarray:
@@ -527,6 +569,8 @@ class Reshape(Op):
 
 class Transpose(Op):
     name = "transpose"
+    _core = True
+    formula = "dx = transpose(dy, inverse(axes))"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, axes: tuple[int, ...] | None = None) -> np.ndarray:
@@ -551,6 +595,8 @@ class Expand(Op):
     """Broadcast to a larger shape (numpy's broadcast_to); the gradient sums back."""
 
     name = "expand"
+    _core = True
+    formula = "dx = sum_to(dy, x.shape)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, shape: tuple[int, ...]) -> np.ndarray:
@@ -575,6 +621,8 @@ class SumTo(Op):
     """Sum a broadcast array back down to ``shape`` (the adjoint of expand)."""
 
     name = "sum_to"
+    _core = True
+    formula = "dx = expand(dy, x.shape)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, shape: tuple[int, ...]) -> np.ndarray:
@@ -594,6 +642,8 @@ class AsType(Op):
     """Cast between float dtypes; the gradient is cast back."""
 
     name = "astype"
+    _core = True
+    formula = "dx = astype(dy, x.dtype)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, dtype: Any) -> np.ndarray:
@@ -628,6 +678,8 @@ class GetItem(Op):
     """``x[index]``: basic slicing and integer-array indexing."""
 
     name = "getitem"
+    _core = True
+    formula = "dx = index_add(zeros(x.shape), index, dy)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, index: Any) -> np.ndarray:
@@ -647,6 +699,8 @@ class IndexAdd(Op):
     """Scatter ``grad`` into zeros of ``shape`` at ``index``, summing repeated positions."""
 
     name = "index_add"
+    _core = True
+    formula = "dg = dy[index]"
 
     @staticmethod
     def forward(ctx: Context, g: np.ndarray, *, index: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -664,6 +718,8 @@ class IndexAdd(Op):
 
 class Concatenate(Op):
     name = "concatenate"
+    _core = True
+    formula = "dx_i = dy[the slice of x_i along axis]"
 
     @staticmethod
     def forward(ctx: Context, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -689,6 +745,8 @@ class Concatenate(Op):
 
 class Stack(Op):
     name = "stack"
+    _core = True
+    formula = "dx_i = dy[i along axis]"
 
     @staticmethod
     def forward(ctx: Context, *arrays: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -712,6 +770,8 @@ class Pad(Op):
     """Constant padding; ``pad_width`` as numpy's ((before, after), ...) per axis."""
 
     name = "pad"
+    _core = True
+    formula = "dx = dy[the unpadded window]"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, pad_width: Any, value: float = 0.0) -> np.ndarray:
@@ -961,6 +1021,7 @@ def _install_methods() -> None:
     T.broadcast_to = expand
     T.T = property(lambda a: transpose(a))
     T.astype = astype
+    T.sum_to = sum_to
 
 
 _install_methods()

@@ -3,6 +3,7 @@
 An op is a class with two static methods::
 
     class Square(mg.Op):
+        formula = "dx = dy * 2 * x"
         @staticmethod
         def forward(ctx, x):              # numpy arrays in, one numpy array out
             ctx.save_for_backward(x)
@@ -15,13 +16,16 @@ An op is a class with two static methods::
 
 Positional parameters of ``forward`` are tensor inputs (a parameter with a default of ``None``
 is an optional tensor input, such as conv2d's ``bias``); keyword-only parameters are attributes
-and land in ``ctx.attrs``, defaults included.
+and land in ``ctx.attrs``, defaults included. The checks the engine applies to what an op
+returns (numeric outputs, gradient dtypes, saved inputs left unmodified) live in
+:mod:`minigrad._contract`.
 """
 
 from __future__ import annotations
 
 import inspect
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -30,7 +34,7 @@ import numpy as np
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["Context", "Op", "OpSpec", "op_spec"]
+__all__ = ["Context", "Op", "OpSpec", "forget_spec", "op_spec"]
 
 
 class Op:
@@ -38,13 +42,15 @@ class Op:
 
     Subclasses define static ``forward(ctx, *arrays, **attrs)`` and ``backward(ctx, grad)``.
     Optional class attributes: ``name`` (shown in graphs and errors; defaults to the class
-    name in lower case) and ``sample_inputs()`` (a staticmethod returning a list of
+    name in lower case), ``formula`` (the derivative card shown by inspectors, e.g.
+    ``"dx = dy * (x > 0)"``) and ``sample_inputs()`` (a staticmethod returning a list of
     ``(args, attrs)`` pairs used by ``python -m minigrad plugins check``).
 
     Example
     -------
     >>> import minigrad as mg
     >>> class Double(mg.Op):
+    ...     formula = "dx = 2 * dy"
     ...     @staticmethod
     ...     def forward(ctx, x):
     ...         return 2 * x
@@ -57,6 +63,8 @@ class Op:
     """
 
     name: ClassVar[str | None] = None
+    #: the derivative card, e.g. ``"dx = dy * (x > 0)"`` (None: not written down)
+    formula: ClassVar[str | None] = None
     #: distribution that provided the op (set by the plugin registry; None for core ops)
     plugin: ClassVar[str | None] = None
 
@@ -79,12 +87,74 @@ class OpSpec:
     variadic: bool  # forward(ctx, *arrays)
     attrs: dict[str, Any]  # keyword-only attributes with their defaults (inspect.Parameter.empty)
 
+    def bind(
+        self, args: tuple, kwargs: dict[str, Any], as_tensor: Callable[..., Tensor]
+    ) -> tuple[tuple[Tensor | None, ...], dict[str, Any]]:
+        """Split a user's call into tensor inputs and attributes (defaults filled in)."""
+        n_in = len(self.inputs)
+        if self.variadic:
+            tensors: list[Any] = [as_tensor(a) for a in args]
+            if not tensors:
+                raise TypeError(f"{self.name}: expected at least one tensor input")
+        else:
+            tensors = self._bind_inputs(args, kwargs, n_in, as_tensor)
+        unknown = set(kwargs) - set(self.attrs)
+        if unknown:
+            raise TypeError(
+                f"{self.name}: unexpected attribute(s) {sorted(unknown)}; "
+                f"valid attributes are {sorted(self.attrs)}"
+            )
+        attrs = dict(self.attrs)
+        attrs.update(kwargs)
+        missing = [k for k, v in attrs.items() if v is inspect.Parameter.empty]
+        if missing:
+            raise TypeError(f"{self.name}: missing required attribute(s) {missing}")
+        return tuple(tensors), attrs
+
+    def _bind_inputs(
+        self, args: tuple, kwargs: dict[str, Any], n_in: int, as_tensor: Callable[..., Tensor]
+    ) -> list[Any]:
+        if len(args) > n_in:
+            extra, args = args[n_in:], args[:n_in]
+            names = tuple(self.attrs)
+            if len(extra) > len(names):
+                raise TypeError(
+                    f"{self.name}: takes {n_in} tensor input(s) {self.inputs} and "
+                    f"{len(names)} attribute(s) {names}, got {n_in + len(extra)} "
+                    "positional arguments"
+                )
+            for name, value in zip(names, extra):
+                if name in kwargs:
+                    raise TypeError(f"{self.name}: got multiple values for attribute '{name}'")
+                kwargs[name] = value
+        tensors = list(args) + [None] * (n_in - len(args))
+        for i, name in enumerate(self.inputs[len(args) :], start=len(args)):
+            if name in kwargs:
+                tensors[i] = kwargs.pop(name)
+        ref = next((t for t in tensors if hasattr(t, "_requires_grad")), None)
+        for i, (name, t) in enumerate(zip(self.inputs, tensors, strict=True)):
+            if t is None:
+                if name not in self.optional:
+                    raise TypeError(f"{self.name}: missing required tensor input '{name}'")
+            else:
+                tensors[i] = as_tensor(t, like=ref)
+        return tensors
+
 
 _SPECS: dict[type, OpSpec] = {}
 
 
 def op_spec(cls: type[Op]) -> OpSpec:
-    """Return (and cache) the input/attribute layout of ``cls.forward``."""
+    """Return (and cache) the input/attribute layout of ``cls.forward``.
+
+    >>> import minigrad as mg
+    >>> from minigrad.op import op_spec
+    >>> class Scale(mg.Op):
+    ...     @staticmethod
+    ...     def forward(ctx, x, *, factor=2.0): return x * factor
+    >>> op_spec(Scale).inputs, op_spec(Scale).attrs
+    (('x',), {'factor': 2.0})
+    """
     spec = _SPECS.get(cls)
     if spec is not None:
         return spec
@@ -110,6 +180,41 @@ def op_spec(cls: type[Op]) -> OpSpec:
     return spec
 
 
+def forget_spec(cls: type[Op]) -> None:
+    """Drop the cached :func:`op_spec` of ``cls`` (e.g. after giving a nameless class a name).
+
+    >>> import minigrad as mg
+    >>> from minigrad.op import forget_spec, op_spec
+    >>> class Nameless(mg.Op):
+    ...     @staticmethod
+    ...     def forward(ctx, x): return x
+    >>> op_spec(Nameless).name
+    'nameless'
+    >>> Nameless.name = "renamed"; forget_spec(Nameless); op_spec(Nameless).name
+    'renamed'
+    """
+    _SPECS.pop(cls, None)
+
+
+_const: Callable[[np.ndarray], Tensor] | None = None
+
+
+def _constant(a: Any) -> Tensor:
+    """A constant Tensor around ``a`` (tensor.py is imported on first use: it imports us)."""
+    global _const
+    if _const is None:
+        from .tensor import Tensor
+
+        _const = Tensor._make_const
+    return _const(np.asarray(a))
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 class Context:
     """Everything one op call records for its backward pass; also the node of the graph.
 
@@ -118,12 +223,13 @@ class Context:
     ``save_for_backward(*arrays)`` / ``saved_tensors``: arrays kept for backward. A saved array
     that *is* an input or the output comes back as that Tensor, so the backward pass stays
     connected to the graph (which makes double backward work); other saved arrays come back
-    as constant Tensors.
+    as constant Tensors. ``saved_arrays`` gives them as read-only numpy arrays.
     """
 
     __slots__ = (
         "__dict__",
         "__weakref__",
+        "_checks",
         "_out",
         "_saved",
         "attrs",
@@ -137,12 +243,15 @@ class Context:
         "seq",
     )
 
-    def __init__(self, op: type[Op], attrs: dict[str, Any]) -> None:
+    def __init__(
+        self, op: type[Op], attrs: dict[str, Any], needs_input_grad: tuple[bool, ...] = ()
+    ) -> None:
         self.op = op
         self.attrs = attrs
+        self.needs_input_grad = needs_input_grad
         self.inputs: tuple[Tensor | None, ...] = ()
-        self.needs_input_grad: tuple[bool, ...] = ()
         self._saved: tuple[Any, ...] | None = ()
+        self._checks: tuple | None = None  # fingerprints of saved leaf inputs (see _contract)
         self._out: weakref.ref | None = None
         self.freed = False
         self.generation = 0
@@ -161,10 +270,10 @@ class Context:
 
     @property
     def saved_arrays(self) -> tuple[Any, ...]:
-        """The saved values as plain numpy arrays."""
+        """The saved values as read-only numpy arrays (a write raises instead of corrupting)."""
         if self._saved is None:
             raise RuntimeError(self._freed_message())
-        return self._saved
+        return tuple(_readonly(a) if isinstance(a, np.ndarray) else a for a in self._saved)
 
     @property
     def saved_tensors(self) -> tuple[Any, ...]:
@@ -174,8 +283,8 @@ class Context:
         output = self.output
         out = []
         for a in self._saved:
-            if a is None or not isinstance(a, np.ndarray):
-                out.append(a)
+            if not isinstance(a, np.ndarray):
+                out.append(_constant(a) if isinstance(a, np.generic) else a)
                 continue
             for t in self.inputs:
                 if t is not None and t.data is a:
@@ -185,7 +294,7 @@ class Context:
                 if output is not None and output.data is a:
                     out.append(output)
                 else:
-                    out.append(_Tensor._make_const(a))
+                    out.append(_constant(_readonly(a)))
         return tuple(out)
 
     @property
@@ -202,6 +311,3 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<{self.name} node #{self.seq}>"
-
-
-from .tensor import Tensor as _Tensor  # noqa: E402  (tensor.py imports this module's users)

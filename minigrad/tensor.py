@@ -7,12 +7,36 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import autograd
-
 if TYPE_CHECKING:
     from .op import Context
 
-__all__ = ["Tensor", "as_tensor", "tensor"]
+__all__ = ["RemovableHandle", "Tensor", "as_tensor", "freed_placeholder", "tensor"]
+
+# the buffer behind every freed value: read-only zero bytes, wide enough for any dtype
+_FREED = bytes(32)
+
+
+def freed_placeholder(arr: np.ndarray) -> np.ndarray:
+    """A zero-byte stand-in for a freed array: same shape and dtype, all zeros, read-only."""
+    return np.ndarray(arr.shape, arr.dtype, buffer=_FREED, strides=(0,) * arr.ndim)
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    __slots__ = ("_fn", "_hooks")
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks = hooks
+        self._fn = fn
+
+    def remove(self) -> None:
+        """Remove the hook (doing it twice is harmless)."""
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+    def __call__(self) -> None:  # handles used to be plain functions: keep that spelling
+        self.remove()
 
 
 def _default_array(data: Any, dtype: Any = None) -> np.ndarray:
@@ -83,19 +107,8 @@ class Tensor:
     # --- construction without copies (used by the engine) -------------------------------
 
     @classmethod
-    def _make_const(cls, arr: np.ndarray) -> Tensor:
-        t = cls.__new__(cls)
-        t.data = arr
-        t.grad = None
-        t.name = None
-        t._node = None
-        t._hooks = None
-        t._retains_grad = False
-        t._requires_grad = False
-        return t
-
-    @classmethod
-    def _from_node(cls, arr: np.ndarray, node: Context) -> Tensor:
+    def _new(cls, arr: np.ndarray, node: Context | None, requires_grad: bool) -> Tensor:
+        """The one construction path besides ``__init__``: wrap ``arr`` as it is (no copy)."""
         t = cls.__new__(cls)
         t.data = arr
         t.grad = None
@@ -103,8 +116,30 @@ class Tensor:
         t._node = node
         t._hooks = None
         t._retains_grad = False
-        t._requires_grad = True
+        t._requires_grad = requires_grad
         return t
+
+    @classmethod
+    def _make_const(cls, arr: np.ndarray) -> Tensor:
+        """Kept for older callers; public spelling: ``mg.as_tensor(array)``."""
+        return cls._new(arr, None, False)
+
+    @property
+    def values_freed(self) -> bool:
+        """True when backward() freed this intermediate's values (shape and dtype remain).
+
+        After ``backward()`` without ``retain_graph``, intermediate tensors that only the graph
+        refers to give their arrays back; drawings read this flag to say so.
+
+        >>> import minigrad as mg
+        >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
+        >>> loss = ((x * 2) * x).sum()
+        >>> loss._node.inputs[0].values_freed
+        False
+        >>> loss.backward(); loss._node.inputs[0].values_freed
+        True
+        """
+        return self.data.base is _FREED
 
     # --- autodiff state ------------------------------------------------------------------
 
@@ -151,7 +186,11 @@ class Tensor:
         afterwards unless ``retain_graph=True``; ``create_graph=True`` records the backward
         pass itself so it can be differentiated again.
         """
-        autograd.run_backward((self,), (grad,), retain_graph or create_graph, create_graph)
+        from .autograd import traverse
+
+        traverse(
+            (self,), (grad,), retain_graph=retain_graph or create_graph, create_graph=create_graph
+        )
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph.
@@ -160,23 +199,25 @@ class Tensor:
         >>> mg.tensor([1.0], requires_grad=True).detach().requires_grad
         False
         """
-        return Tensor._make_const(self.data)
+        return Tensor._new(self.data, None, False)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
         if self._node is not None:
             self._retains_grad = True
 
-    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> Callable[[], None]:
+    def register_hook(self, fn: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
         """Call ``fn(grad)`` when this tensor's gradient is computed; a returned Tensor replaces it.
 
-        Returns a function that removes the hook.
+        Returns a handle whose ``remove()`` takes the hook off.
 
         >>> import minigrad as mg
         >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
-        >>> remove = x.register_hook(lambda g: g * 2)
+        >>> h = x.register_hook(lambda g: g * 2)
         >>> (x * 3).sum().backward(); x.grad.data
         array([6., 6.], dtype=float32)
+        >>> h.remove(); x.zero_grad(); (x * 3).sum().backward(); x.grad.data
+        array([3., 3.], dtype=float32)
         """
         if not self._requires_grad:
             raise RuntimeError(
@@ -191,7 +232,7 @@ class Tensor:
                 self._hooks = []
             hooks = self._hooks
         hooks.append(fn)
-        return lambda: hooks.remove(fn) if fn in hooks else None
+        return RemovableHandle(hooks, fn)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``.grad`` to None)."""
