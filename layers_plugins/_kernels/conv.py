@@ -301,17 +301,17 @@ def _wide_transpose(grad: np.ndarray, w_kc: np.ndarray, dx: np.ndarray, g: ConvG
     spread[:, :, : g.oh, : g.ow] = grad
     # (kh*kw*C, O) @ (m, O, Hp*Wp) -> (m, kh*kw*C, Hp*Wp) = (m, kh*kw, C*Hp*Wp)
     blocks = scratch((m, g.kh * g.kw, g.c * plane), grad.dtype, _COLS)
-    np.matmul(w_kc, spread.reshape(m, g.o, plane), out=blocks.reshape(m, -1, plane))
+    np.matmul(w_kc, spread.reshape(m, g.o, plane), out=blocks.reshape(m, g.kh * g.kw * g.c, plane))
     size = m * g.c * plane
     margin = (g.kh - 1) * dh * wp + (g.kw - 1) * dw
     acc = scratch((size + margin,), grad.dtype, _SOURCE)
     # Offset (0, 0) has no shift: assign it instead of zero-filling first.
-    acc[:size].reshape(m, -1)[...] = blocks[:, 0]
+    acc[:size].reshape(m, g.c * plane)[...] = blocks[:, 0]
     acc[size:] = 0
     for k in range(1, g.kh * g.kw):
         i, j = divmod(k, g.kw)
         shift = i * dh * wp + j * dw
-        part = acc[shift : shift + size].reshape(m, -1)
+        part = acc[shift : shift + size].reshape(m, g.c * plane)
         np.add(part, blocks[:, k], out=part)
     dx[...] = acc[:size].reshape(m, g.c, hp, wp)[:, :, top : top + g.h, left : left + g.w]
 
@@ -442,7 +442,7 @@ def conv2d(
             # every Wp columns
             _, wp, _ = _wide_dims(g)
             wide = scratch((m, g.o, g.oh, wp), dtype, _WIDE)
-            flat = wide.reshape(m, g.o, -1)[..., :length]
+            flat = wide.reshape(m, g.o, g.oh * wp)[..., :length]
             np.matmul(w2d, c.reshape(m, g.ck, length), out=flat)
             kept = wide[..., : g.ow]
             if bias is None:
@@ -511,7 +511,7 @@ def conv_transpose2d(
         length = hp * wp
         # (O, C, kh, kw) -> (kh, kw, C, O) -> (kh*kw*C, O): rows by kernel offset, then channel
         w_kc = np.ascontiguousarray(w.astype(dtype, copy=False).transpose(2, 3, 1, 0))
-        w_kc = w_kc.reshape(-1, g.o)
+        w_kc = w_kc.reshape(g.ck, g.o)
     else:
         length = g.ohw
 
