@@ -209,9 +209,9 @@ def opcheck(
         if t is not None and t.dtype.kind == "f":
             t.requires_grad = True
     before = [None if t is None else t.data.copy() for t in tensors]
-    out1 = call_op(op_class, *tensors, **attrs)
+    out1 = _call_checking_writes(name, op_class, tensors, attrs)
     _check_unchanged(name, "forward", tensors, before)
-    out2 = call_op(op_class, *tensors, **attrs)
+    out2 = _call_checking_writes(name, op_class, tensors, attrs)
     if out1.shape != out2.shape or not np.array_equal(out1.data, out2.data, equal_nan=True):
         raise GradcheckError(f"opcheck({name}): forward is not deterministic on the same inputs")
     node = out1._node
@@ -264,3 +264,16 @@ def _check_unchanged(name: str, phase: str, tensors: list, before: list) -> None
     for k, (t, b) in enumerate(zip(tensors, before)):
         if t is not None and not np.array_equal(t.data, b, equal_nan=True):
             raise GradcheckError(f"opcheck({name}): {phase} modified input {k} in place")
+
+
+def _call_checking_writes(name: str, op_class: type[Op], tensors: list, attrs: dict) -> Tensor:
+    """Call the op; a forward writing into its (read-only) input arrays is a contract break."""
+    try:
+        return call_op(op_class, *tensors, **attrs)
+    except ValueError as e:
+        if "read-only" not in str(e):
+            raise
+        raise GradcheckError(
+            f"opcheck({name}): forward modified an input in place ({e}); forward must not "
+            "write into its input arrays: compute into a new array (x = x * 2, not x *= 2)"
+        ) from e

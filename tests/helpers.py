@@ -145,13 +145,60 @@ def _assert_grads_close(grads, tgrads, arrays, positions, tol, what: str) -> Non
 
 
 # --------------------------------------------------------------------------- test plugins
+# Each test plugin is defined once, here. Tests call the classes directly, or write them into
+# a module (entry-point tests) with plugin_source(), which copies these very definitions.
 
-# An op whose gradient is wrong (x instead of 2x): `plugins check` must report it.
-WRONG_GRAD_SOURCE = """
-import numpy as np
-import minigrad as mg
+PLUGIN_HEADER = "import numpy as np\nimport minigrad as mg\n"
+
+
+class Cube(mg.Op):
+    """x ** power, elementwise (a test op)."""
+
+    formula = "dx = dy * power * x ** (power - 1)"
+
+    @staticmethod
+    def forward(ctx, x, *, power=3):
+        ctx.save_for_backward(x)
+        return x**power
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        p = ctx.attrs["power"]
+        return grad * p * x ** (p - 1)
+
+    @staticmethod
+    def sample_inputs():
+        return [((np.array([0.5, -1.5, 2.0]),), {}), ((np.array([[1.0, 2.0]]),), {"power": 2})]
+
+
+class Half(mg.Op):
+    """x / 2."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x / 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad / 2
+
+
+class Double(mg.Op):
+    """2 x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return 2 * x
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2
+
 
 class WrongGrad(mg.Op):
+    """x * x with a wrong gradient (x instead of 2 x): every check must report it."""
+
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -165,4 +212,65 @@ class WrongGrad(mg.Op):
     @staticmethod
     def sample_inputs():
         return [((np.array([1.0, 2.0]),), {})]
-"""
+
+
+class NumpyGradCube(mg.Op):
+    """x ** 3 whose backward is computed in numpy: right to first order, not differentiable."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad.data * 3.0 * x.data * x.data  # plain arrays: the graph ends here
+
+    @staticmethod
+    def sample_inputs():
+        return [((np.array([0.5, -1.5, 2.0]),), {})]
+
+
+class DetachedCube(mg.Op):
+    """x ** 3 with the right first derivative computed from a saved copy (a constant)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x.copy())
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors  # a copy, so a constant: the graph is cut here
+        return grad * 3.0 * x * x
+
+
+def plugin_source(*classes: type) -> str:
+    """Module source defining ``classes`` exactly as above (for entry-point test packages)."""
+    import inspect
+
+    return PLUGIN_HEADER + "\n\n" + "\n\n".join(inspect.getsource(c) for c in classes)
+
+
+#: Cube and Half: a plugin module with a working op (with an attribute) and a plain one
+CUBE_SOURCE = plugin_source(Cube, Half)
+#: Cube and Double
+GOOD_SOURCE = plugin_source(Cube, Double)
+#: WrongGrad only: `plugins check` must report it
+WRONG_GRAD_SOURCE = plugin_source(WrongGrad)
+
+
+class FakeDist:
+    """Stands in for importlib.metadata.Distribution: a name and a version."""
+
+    def __init__(self, name: str, version: str) -> None:
+        self.name = name
+        self.version = version
+
+
+def entry(name: str, value: str, dist: str = "fake-layers", version: str = "1.0") -> tuple:
+    """An ``(EntryPoint, dist)`` pair for ``Registry(entry_points_fn=...)``."""
+    from importlib.metadata import EntryPoint
+
+    return (EntryPoint(name, value, "minigrad.ops"), FakeDist(dist, version))

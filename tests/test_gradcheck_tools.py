@@ -4,50 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import Cube, DetachedCube, WrongGrad
 
 import minigrad as mg
 from minigrad.autograd import call_op
 from minigrad.testing import GradcheckError, gradcheck, gradgradcheck, opcheck
-
-
-class GoodCube(mg.Op):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 3.0 * x * x
-
-
-class WrongCube(mg.Op):
-    """Off by a factor: 2x^2 instead of 3x^2."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 2.0 * x * x
-
-
-class DetachedCube(mg.Op):
-    """Right first derivative, computed from a constant: wrong second derivative."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x.copy())
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors  # a copy, so a constant: the graph is cut here
-        return grad * 3.0 * x * x
 
 
 class Mutating(mg.Op):
@@ -77,22 +38,22 @@ def x64(*shape: int) -> mg.Tensor:
 
 
 def test_gradcheck_accepts_a_correct_op() -> None:
-    assert gradcheck(lambda t: call_op(GoodCube, t), x64(3, 2))
-    assert gradgradcheck(lambda t: call_op(GoodCube, t), x64(3, 2))
+    assert gradcheck(lambda t: call_op(Cube, t), x64(3, 2))
+    assert gradgradcheck(lambda t: call_op(Cube, t), x64(3, 2))
 
 
 def test_gradcheck_reports_input_element_and_values() -> None:
     with pytest.raises(
         GradcheckError, match=r"gradient of input 0 \(shape \(3,\)\) .* analytic .* numeric"
     ):
-        gradcheck(lambda t: call_op(WrongCube, t), x64(3))
-    assert gradcheck(lambda t: call_op(WrongCube, t), x64(3), raise_exception=False) is False
+        gradcheck(lambda t: call_op(WrongGrad, t), x64(3))
+    assert gradcheck(lambda t: call_op(WrongGrad, t), x64(3), raise_exception=False) is False
 
 
 def test_gradcheck_random_direction_for_large_inputs() -> None:
     with pytest.raises(GradcheckError, match="along a random direction"):
-        gradcheck(lambda t: call_op(WrongCube, t), x64(30, 30), max_full_size=100)
-    assert gradcheck(lambda t: call_op(GoodCube, t), x64(30, 30), max_full_size=100)
+        gradcheck(lambda t: call_op(WrongGrad, t), x64(30, 30), max_full_size=100)
+    assert gradcheck(lambda t: call_op(Cube, t), x64(30, 30), max_full_size=100)
 
 
 def test_gradgradcheck_catches_a_cut_backward_graph() -> None:
@@ -107,11 +68,11 @@ def test_gradcheck_requires_float64() -> None:
 
 
 def test_opcheck_accepts_a_correct_op() -> None:
-    assert opcheck(GoodCube, np.array([0.5, 1.5], dtype=np.float32))
+    assert opcheck(Cube, np.array([0.5, 1.5], dtype=np.float32))
 
 
 def test_opcheck_catches_mutation() -> None:
-    with pytest.raises(GradcheckError, match="forward modified input 0 in place"):
+    with pytest.raises(GradcheckError, match="forward modified .*in place"):
         opcheck(Mutating, np.array([1.0, 2.0]))
 
 
@@ -124,4 +85,4 @@ def test_opcheck_catches_wrong_gradient_dtype() -> None:
 
 def test_opcheck_catches_wrong_gradient_values() -> None:
     with pytest.raises(GradcheckError, match="does not match finite differences"):
-        opcheck(WrongCube, np.array([0.5, 1.5]))
+        opcheck(WrongGrad, np.array([0.5, 1.5]))

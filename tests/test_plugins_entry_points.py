@@ -14,41 +14,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import GOOD_SOURCE as GOOD_MODULE
 from helpers import WRONG_GRAD_SOURCE
-
-GOOD_MODULE = '''
-import numpy as np
-import minigrad as mg
-
-class Cube(mg.Op):
-    """x ** 3, elementwise."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 3 * x * x
-
-    @staticmethod
-    def sample_inputs():
-        return [((np.array([0.5, -1.5, 2.0]),), {})]
-
-
-class Double(mg.Op):
-    """2 x."""
-
-    @staticmethod
-    def forward(ctx, x):
-        return 2 * x
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad * 2
-'''
 
 
 def make_dist(
@@ -120,7 +87,7 @@ def test_working_plugin_is_discovered_lazily_and_works(site):
     assert "value [8.0, -1.0]" in out
     assert "grad [12.0, 3.0]" in out
     assert "plugin e2e-good 1.2.3" in out
-    assert any(line.startswith("signature (x)") for line in out)
+    assert any(line.startswith("signature (x, power=3)") for line in out)
     assert "status loaded available" in out
     assert "dist e2e-good 1.2.3" in out
 

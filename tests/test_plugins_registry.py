@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import io
-import itertools
 import pydoc
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from importlib.metadata import EntryPoint
 
 import numpy as np
 import pytest
-from helpers import WRONG_GRAD_SOURCE
+from helpers import CUBE_SOURCE, WRONG_GRAD_SOURCE, FakeDist, entry
 
 import minigrad as mg
 from minigrad import core_ops
@@ -33,71 +32,6 @@ from minigrad.plugins import (
 )
 
 GROUP = "minigrad.ops"
-
-CUBE_SOURCE = '''
-import numpy as np
-import minigrad as mg
-
-class Cube(mg.Op):
-    """x ** power, elementwise (a test op)."""
-
-    @staticmethod
-    def forward(ctx, x, *, power=3):
-        ctx.save_for_backward(x)
-        return x ** power
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        p = ctx.attrs["power"]
-        return grad * p * x ** (p - 1)
-
-    @staticmethod
-    def sample_inputs():
-        return [((np.array([0.5, -1.5, 2.0]),), {}), ((np.array([[1.0, 2.0]]),), {"power": 2})]
-
-
-class Half(mg.Op):
-    @staticmethod
-    def forward(ctx, x):
-        return x / 2
-
-    @staticmethod
-    def backward(ctx, grad):
-        return grad / 2
-'''
-
-
-class FakeDist:
-    """Stands in for importlib.metadata.Distribution: a name and a version."""
-
-    def __init__(self, name: str, version: str) -> None:
-        self.name = name
-        self.version = version
-
-
-_counter = itertools.count()
-
-
-@pytest.fixture
-def make_module(tmp_path, monkeypatch):
-    """Write a module with a unique name on a temporary sys.path entry; returns its name."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    created = []
-
-    def make(source: str) -> str:
-        name = f"fake_plugin_{next(_counter)}_{tmp_path.name}".replace("-", "_")
-        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
-        created.append(name)
-        return name
-
-    yield make
-    for name in created:
-        sys.modules.pop(name, None)
-
-
-def entry(name: str, value: str, dist: str = "fake-layers", version: str = "1.0"):
-    return (EntryPoint(name, value, GROUP), FakeDist(dist, version))
 
 
 def counting(items):

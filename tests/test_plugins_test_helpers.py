@@ -4,37 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import compare_with_torch
+from helpers import NumpyGradCube, WrongGrad, compare_with_torch
 
 import minigrad as mg
 
 torch = pytest.importorskip("torch")
-
-
-class NumpyBackwardCube(mg.Op):
-    """Right first derivative computed in numpy: no second derivative."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad.data * 3.0 * x.data * x.data
-
-
-class OffByOneCube(mg.Op):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 2.0 * x * x
 
 
 def _x() -> np.ndarray:
@@ -56,13 +30,13 @@ def test_compare_with_torch_catches_a_wrong_first_derivative() -> None:
     from minigrad.autograd import call_op
 
     with pytest.raises(AssertionError, match=r"first order: gradient of input 0"):
-        compare_with_torch(lambda x: call_op(OffByOneCube, x), lambda x: x**3, _x())
+        compare_with_torch(lambda x: call_op(WrongGrad, x), lambda x: x * x, _x())
 
 
 def test_compare_with_torch_catches_a_backward_outside_the_graph() -> None:
     from minigrad.autograd import call_op
 
-    ours = lambda x: call_op(NumpyBackwardCube, x)  # noqa: E731
+    ours = lambda x: call_op(NumpyGradCube, x)  # noqa: E731
     compare_with_torch(ours, lambda x: x**3, _x(), order=1)  # first order is right
     with pytest.raises(AssertionError, match="second order"):
         compare_with_torch(ours, lambda x: x**3, _x(), order=2)

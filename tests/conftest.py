@@ -1,0 +1,31 @@
+"""Fixtures shared by the test files (helpers that are not fixtures live in helpers.py)."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import textwrap
+
+import pytest
+
+_counter = itertools.count()
+
+
+@pytest.fixture
+def make_module(tmp_path, monkeypatch):
+    """Write a module with a unique name on a temporary sys.path entry; returns its name.
+
+    Each call gives a fresh module, so a test sees a plugin being imported for the first time.
+    """
+    monkeypatch.syspath_prepend(str(tmp_path))
+    created = []
+
+    def make(source: str) -> str:
+        name = f"fake_plugin_{next(_counter)}_{tmp_path.name}".replace("-", "_")
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+        created.append(name)
+        return name
+
+    yield make
+    for name in created:
+        sys.modules.pop(name, None)
