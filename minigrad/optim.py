@@ -47,12 +47,11 @@ def _fill(lines: list[str], v: dict[str, float], h: dict[str, Any]) -> list[str]
 
 
 class Optimizer:
-    """Base class: keeps the parameter list, per-parameter state and ``zero_grad``.
+    """Base class: parameters, per-parameter state, ``zero_grad`` and update explanations.
 
-    Subclasses implement ``_rule(state, w, g)``: from one parameter's state, weights and
-    gradient it returns every intermediate of the update (``"u"`` is what ``step()``
-    subtracts) and the new state, without changing its inputs. ``step()`` runs it on whole
-    arrays and ``explain_update`` on one element, so both compute the same numbers.
+    Subclasses implement ``_rule(state, w, g, h)``, which returns every intermediate of the
+    update (``"u"`` is what is subtracted) and the new state, changing none of its inputs;
+    ``step()`` runs it on whole arrays and ``explain_update`` on one element.
     """
 
     def __init__(self, params: Iterable[Tensor], defaults: dict[str, Any]) -> None:
@@ -88,6 +87,7 @@ class Optimizer:
 
     def step(self) -> None:
         """Update every parameter that has a gradient, in place."""
+        h = self.hyperparameters()
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
@@ -97,14 +97,14 @@ class Optimizer:
                     f"{type(self).__name__}: the grad of parameter {i} ({p._label()}) has shape "
                     f"{grad.shape}, expected {p.shape}"
                 )
-            terms, new_state = self._rule(self.state[i], p.data, grad)
+            terms, new_state = self._rule(self.state[i], p.data, grad, h)
             self.state[i].update(new_state)
             if p.data.flags.writeable:
                 p.data -= terms["u"]
             else:
                 p.data = p.data - terms["u"]
 
-    def _rule(self, state: dict, w: np.ndarray, g: np.ndarray) -> tuple[dict, dict]:
+    def _rule(self, state: dict, w: np.ndarray, g: np.ndarray, h: dict) -> tuple[dict, dict]:
         raise NotImplementedError
 
     def _lines(self, v: dict[str, float], h: dict[str, Any]) -> list[str]:
@@ -151,14 +151,16 @@ class Optimizer:
         return {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in state.items()}
 
     def explain_update(
-        self, param: Tensor, index: Any, *, grad: Any = None, weight: Any = None, state: Any = None
-    ) -> dict[str, Any]:
+        self, param: Tensor, index: Any, *, grad: Any = None, weight: Any = None,
+        state: Any = None, hyperparameters: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         """The update of one element of ``param``, written out with this optimizer's numbers.
 
         By default it explains the step ``step()`` would make now: from ``param.grad``, the
-        current weights and the current state. To explain a step afterwards, pass what held
-        before it: ``grad``, ``weight`` (the whole arrays) and ``state`` (from
-        :meth:`state_of`). ``index`` is a flat index or one index per axis.
+        current weights, state and settings. To explain a step afterwards, pass what held
+        before it: ``grad``, ``weight`` (whole arrays), ``state`` (from :meth:`state_of`) and
+        ``hyperparameters`` (from :meth:`hyperparameters`). ``index`` is a flat index or one
+        index per axis.
 
         Returns a dict: ``optimizer``, ``parameter`` (name), ``index`` (tuple),
         ``hyperparameters``, ``values`` (name -> float: ``grad``, ``weight``, every
@@ -180,12 +182,12 @@ class Optimizer:
         i = self._index_of(param)
         idx = _element_index(index, tuple(param.shape), type(self).__name__, param._label())
         w1, g1, one = self._element_inputs(i, idx, grad, weight, state)
-        terms, _ = self._rule(one, w1, g1)  # the arithmetic of step(), on one element
+        hyper = self.hyperparameters() if hyperparameters is None else dict(hyperparameters)
+        terms, _ = self._rule(one, w1, g1, hyper)  # the arithmetic of step(), on one element
         new_w = w1 - terms["u"]
         values = {"grad": float(g1[0]), "weight": float(w1[0])}
         values.update((k, float(np.asarray(v).reshape(-1)[0])) for k, v in terms.items())
         values.update(new_weight=float(new_w[0]), change=float((new_w - w1)[0]))
-        hyper = self.hyperparameters()
         name = param.name or f"parameter {i}"
         lines = [
             f"{name}[{', '.join(map(str, idx))}]: {type(self).__name__} step, "
@@ -289,24 +291,24 @@ class SGD(Optimizer):
         self.lr, self.momentum, self.weight_decay = lr, momentum, weight_decay
         self.dampening, self.nesterov = dampening, nesterov
 
-    def _rule(self, state: dict, w: np.ndarray, g: np.ndarray) -> tuple[dict, dict]:
+    def _rule(self, state: dict, w: np.ndarray, g: np.ndarray, h: dict) -> tuple[dict, dict]:
         terms: dict[str, Any] = {}
         new_state: dict[str, Any] = {}
-        if self.weight_decay != 0:
-            g = terms["g"] = g + self.weight_decay * w
-        if self.momentum != 0:
+        if h["weight_decay"] != 0:
+            g = terms["g"] = g + h["weight_decay"] * w
+        if h["momentum"] != 0:
             prev = state.get("momentum_buffer")
             if prev is None:
                 buf = np.array(g, copy=True)  # never an alias of the gradient
             else:
                 terms["b_prev"] = prev
-                buf = prev * self.momentum + (1 - self.dampening) * g
+                buf = prev * h["momentum"] + (1 - h["dampening"]) * g
             terms["b"] = new_state["momentum_buffer"] = buf
-            if self.nesterov:
-                g = terms["d"] = g + self.momentum * buf
+            if h["nesterov"]:
+                g = terms["d"] = g + h["momentum"] * buf
             else:
                 g = buf
-        terms["u"] = self.lr * g
+        terms["u"] = h["lr"] * g
         return terms, new_state
 
     def _lines(self, v: dict[str, float], h: dict[str, Any]) -> list[str]:
@@ -362,19 +364,19 @@ class Adam(Optimizer):
         self.lr, self.eps, self.weight_decay = lr, eps, weight_decay
         self.betas = (float(betas[0]), float(betas[1]))
 
-    def _rule(self, state: dict, w: np.ndarray, g: np.ndarray) -> tuple[dict, dict]:
-        b1, b2 = self.betas
+    def _rule(self, state: dict, w: np.ndarray, g: np.ndarray, h: dict) -> tuple[dict, dict]:
+        b1, b2 = h["betas"]
         terms: dict[str, Any] = {}
-        if self.weight_decay != 0:
-            g = terms["g"] = g + self.weight_decay * w
+        if h["weight_decay"] != 0:
+            g = terms["g"] = g + h["weight_decay"] * w
         t = state.get("step", 0) + 1
         m_prev = state["exp_avg"] if state else np.zeros_like(w)
         v_prev = state["exp_avg_sq"] if state else np.zeros_like(w)
         m = m_prev + (1 - b1) * (g - m_prev)  # b1 m + (1 - b1) g, written as PyTorch's lerp
         v = v_prev * b2 + (1 - b2) * g * g
         bc1, bc2 = 1 - b1**t, 1 - b2**t
-        step_size = self.lr / bc1
-        denom = np.sqrt(v) / math.sqrt(bc2) + self.eps
+        step_size = h["lr"] / bc1
+        denom = np.sqrt(v) / math.sqrt(bc2) + h["eps"]
         terms.update(t=t, m_prev=m_prev, v_prev=v_prev, m=m, v=v, step_size=step_size)
         terms.update(bias_correction1=bc1, bias_correction2=bc2, denom=denom)
         terms["u"] = step_size * m / denom

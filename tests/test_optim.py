@@ -233,11 +233,18 @@ def test_explained_update_is_the_real_update_bit_for_bit(name, kwargs, dtype):
         set_grad(w, rng.standard_normal((3, 4)) * 10.0 ** rng.integers(-3, 3))
         before_w, before_g, before_state = w.data.copy(), w.grad.data.copy(), opt.state_of(w)
         ahead = [opt.explain_update(w, k) for k in range(w.size)]  # before the step
+        before_hyper = opt.hyperparameters()
         opt.step()
+        opt.lr = opt.lr * 0.5  # a schedule changing lr afterwards changes nothing below
         for k in range(w.size):
             idx = np.unravel_index(k, w.shape)
             after = opt.explain_update(  # after the step, from what held before it
-                w, idx, grad=before_g, weight=before_w, state=before_state
+                w,
+                idx,
+                grad=before_g,
+                weight=before_w,
+                state=before_state,
+                hyperparameters=before_hyper,
             )
             for e in (ahead[k], after):
                 assert e["values"]["new_weight"] == w.data[idx]  # exactly
