@@ -57,7 +57,8 @@ class ReLU(Op):
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         check_float("relu", "x", x)
         ctx.save_for_backward(x)
-        return np.maximum(x, x.dtype.type(0))
+        # asarray: a ufunc on a 0-d array returns a numpy scalar, not an array
+        return np.asarray(np.maximum(x, x.dtype.type(0)))
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
@@ -108,7 +109,9 @@ class Sigmoid(Op):
         with np.errstate(under="ignore"):  # exp(-1000) is simply 0
             z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
             s = one / (one + z)  # sigmoid(|x|)
-            out = np.where(x >= 0, s, z * s)  # sigmoid(-|x|) = exp(-|x|) / (1 + exp(-|x|))
+            # sigmoid(-|x|) = exp(-|x|) / (1 + exp(-|x|)); np.where always returns an array,
+            # also for a 0-d x, so the saved output is the returned array
+            out = np.where(x >= 0, s, z * s)
         ctx.save_for_backward(out)
         return out
 
@@ -154,7 +157,9 @@ class Tanh(Op):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         check_float("tanh", "x", x)
-        out = np.tanh(x)
+        # asarray: np.tanh of a 0-d array is a numpy scalar, and the saved output must be the
+        # very array the op returns (so that saved_tensors gives the output Tensor back)
+        out = np.asarray(np.tanh(x))
         ctx.save_for_backward(out)
         return out
 

@@ -35,7 +35,7 @@ def _check_reduction(name: str, reduction: Any) -> None:
 def _reduce(name: str, loss: np.ndarray, reduction: str) -> np.ndarray:
     """Apply ``reduction`` to per-element losses, keeping their dtype."""
     if reduction == "none":
-        return loss
+        return np.asarray(loss)  # a 0-d input gives a numpy scalar here
     if reduction == "sum":
         return np.asarray(loss.sum(), dtype=loss.dtype)
     if loss.size == 0:
