@@ -1,0 +1,254 @@
+"""The arithmetic behind one number: an output cell of conv2d or pooling, or a gradient cell.
+
+``explain(y, index)`` reads the recorded call that produced ``y`` and writes out how
+``y[index]`` was computed, with the real numbers: its input window (padding included), the
+products or values that were added, the bias, the max-pool winner, the average's divisor.
+With ``wrt=`` it explains a cell of the gradient the op's backward sends to one of its
+inputs (given the output's gradient ``grad``): the terms that sum to it.
+:func:`from_contributions` explains a tensor used k times: its gradient is the sum of k
+contributions.
+
+>>> import numpy as np, minigrad as mg
+>>> img = mg.tensor(np.arange(9.0).reshape(1, 1, 3, 3), requires_grad=True)
+>>> e = mg.graph.explain(mg.ops.max_pool2d(img, 2, stride=1), (0, 0, 0, 0))
+>>> e.value, e.winner
+(4.0, (0, 0, 1, 1))
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..op import op_spec
+from ..tensor import Tensor
+from .explorer.windows import WINDOW_OPS, Window, window_of
+
+__all__ = ["Explanation", "explain", "from_contributions"]
+
+
+def _g(x: float) -> str:
+    return f"{float(x):.6g}"
+
+
+def _gp(x: float) -> str:
+    """A factor after "*": negatives in parentheses, "0.4*(-1)"."""
+    text = _g(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+@dataclass
+class Explanation:
+    """How one number was computed: ``sum(terms) + (bias or 0) == value``.
+
+    ``window`` maps input names to the window's values (padding included: zeros, or -inf for
+    max pooling; cells past a partial window are NaN); ``cells`` gives the window's cell codes
+    (0 input, 1 padding, 2 past the padding); ``winner`` is the max-pool winner's index in
+    the input; ``divisor`` an average's divisor; ``sources`` the output (or contribution)
+    indices each term came from, for gradient cells.
+    """
+
+    op: str
+    index: tuple[int, ...]
+    value: float
+    terms: np.ndarray
+    bias: float | None = None
+    window: dict[str, np.ndarray] = field(default_factory=dict)
+    winner: tuple[int, ...] | None = None
+    divisor: int | None = None
+    cells: np.ndarray | None = None
+    sources: list[tuple[int, ...]] | None = None
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _index(t: Tensor, index: int | Sequence[int]) -> tuple[int, ...]:
+    shape = t.shape
+    if isinstance(index, (int, np.integer)):
+        if not 0 <= int(index) < t.size:
+            raise IndexError(f"explain: flat index {index} out of range for shape {shape}")
+        return tuple(int(i) for i in np.unravel_index(int(index), shape))
+    idx = tuple(int(i) for i in index)
+    if len(idx) != len(shape) or any(not -s <= i < s for i, s in zip(idx, shape)):
+        raise IndexError(f"explain: index {tuple(index)} does not fit shape {shape}")
+    return tuple(i % s for i, s in zip(idx, shape))
+
+
+def _sum_text(terms: list[str], value: float, bias: float | None = None, limit: int = 12) -> str:
+    shown = terms if len(terms) <= limit else [*terms[: limit - 2], "...", terms[-1]]
+    text = " + ".join(shown) if shown else "0"
+    if bias is not None:
+        text += f" + {_g(bias)} (bias)"
+    return f"{text} = {_g(value)}"
+
+
+def _gather(a: np.ndarray, w: Window, n: int, c: Any, i: int, j: int, fill: float) -> np.ndarray:
+    """The window of ``a[n, c]`` at output cell (i, j), ``fill`` in the padding, NaN past it."""
+    codes = w.cells(i, j)
+    r = np.clip(w.rows(i), 0, w.in_hw[0] - 1)
+    q = np.clip(w.cols(j), 0, w.in_hw[1] - 1)
+    vals = a[n, c][..., r[:, None], q[None, :]].astype(np.float64)
+    vals = np.where(codes == 0, vals, np.where(codes == 1, fill, np.nan))
+    return vals
+
+
+def _conv(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
+    ctx = y._node
+    x, weight, bias = ctx.inputs[0].data, ctx.inputs[1].data, ctx.inputs[2]
+    n, o, i, j = idx
+    groups = int(ctx.attrs.get("groups", 1) or 1)
+    cg = weight.shape[1]  # input channels per group
+    first = (o // (weight.shape[0] // groups)) * cg
+    chans = np.arange(first, first + cg)
+    win = _gather(x, w, n, chans, i, j, 0.0)  # (Cg, kh, kw)
+    codes = np.broadcast_to(w.cells(i, j), win.shape)
+    k = weight[o].astype(np.float64)
+    products = np.where(codes == 0, win * k, 0.0)
+    keep = codes == 0
+    terms = products[keep]
+    b = None if bias is None else float(bias.data[o])
+    parts = [f"{_g(a)}*{_gp(c)}" for a, c in zip(win[keep], k[keep])]
+    value = float(y.data[idx])
+    names = op_spec(ctx.op).inputs
+    return Explanation(
+        "conv2d",
+        idx,
+        value,
+        terms,
+        b,
+        {names[0]: win, names[1]: k},
+        cells=w.cells(i, j),
+        text=_sum_text(parts, value, b),
+    )
+
+
+def _pool(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
+    ctx = y._node
+    x = ctx.inputs[0].data
+    kind = w.kind
+    if kind.startswith("global"):
+        n, c = idx
+        i = j = 0
+        win = x[n, c].astype(np.float64)
+        codes = np.zeros(win.shape, dtype=int)
+        r0 = c0 = 0
+    else:
+        n, c, i, j = idx
+        win = _gather(x, w, n, c, i, j, -np.inf if kind == "max" else 0.0)
+        codes = w.cells(i, j)
+        r0, c0 = int(w.rows(i)[0]), int(w.cols(j)[0])
+    value = float(y.data[idx])
+    inside = win[codes == 0]
+    name = op_spec(ctx.op).inputs[0]
+    e = Explanation(ctx.name, idx, value, inside, window={name: win}, cells=codes)
+    if kind.endswith("max"):
+        # ties: the first maximum in row-major order; NaN wins as in PyTorch
+        flat = np.where(codes == 0, win, -np.inf).ravel()
+        nan = np.flatnonzero(np.isnan(flat))
+        k = int(nan[0]) if nan.size else int(np.argmax(flat))
+        p, q = divmod(k, win.shape[1])
+        dr, dc = (1, 1) if kind.startswith("global") else w.dilation
+        e.winner = (n, c, r0 + p * dr, c0 + q * dc)
+        e.terms = np.array([flat[k]])
+        e.text = f"max of {inside.size} values = {_g(value)} (winner at {e.winner[2:]})"
+    elif kind.endswith("avg"):
+        d = int(inside.size) if kind.startswith("global") else w.divisor(i, j)
+        e.divisor = d
+        e.terms = inside / d
+        parts = [_g(v) for v in inside]
+        shown = parts if len(parts) <= 12 else [*parts[:10], "...", parts[-1]]
+        e.text = f"({' + '.join(shown)}) / {d} = {_g(value)}"
+    else:
+        e.text = _sum_text([_g(v) for v in inside], value)
+    return e
+
+
+def explain(
+    t: Tensor,
+    index: int | Sequence[int],
+    *,
+    wrt: int | str | None = None,
+    grad: Any = None,
+) -> Explanation:
+    """Explain element ``index`` of ``t``, the output of conv2d or a pooling op.
+
+    With ``wrt`` (an input name such as ``"weight"`` or ``"x"``, or its position), explain
+    element ``index`` of the gradient the op sends to that input instead, given ``grad``,
+    the gradient of ``t`` (default: ``t.grad``, kept by ``t.retain_grad()``).
+
+    >>> import numpy as np, minigrad as mg
+    >>> x = mg.tensor(np.ones((1, 1, 3, 3)))
+    >>> k = mg.tensor(np.full((1, 1, 2, 2), 0.5), requires_grad=True)
+    >>> print(mg.graph.explain(mg.ops.conv2d(x, k), (0, 0, 0, 0)))
+    1*0.5 + 1*0.5 + 1*0.5 + 1*0.5 = 2
+    """
+    if not isinstance(t, Tensor):
+        raise TypeError(f"explain: expected a minigrad Tensor, got {type(t).__name__}")
+    ctx = t._node
+    if ctx is None:
+        raise ValueError(
+            "explain: this tensor was not produced by a recorded op (a leaf, or computed "
+            "under no_grad); explain the output of conv2d or a pooling op whose inputs "
+            "require grad"
+        )
+    w = window_of(ctx)
+    if w is None:
+        raise ValueError(
+            f"explain: op '{ctx.name}' has no window to explain; supported ops: "
+            f"{', '.join(WINDOW_OPS)}"
+        )
+    idx = _index(t, index)
+    if wrt is not None:
+        from .explorer.gradcells import explain_grad
+
+        return explain_grad(t, w, wrt, grad, index)
+    return _conv(t, idx, w) if w.kind == "conv" else _pool(t, idx, w)
+
+
+def from_contributions(
+    contributions: Sequence[Any], index: int | Sequence[int], names: Sequence[str] | None = None
+) -> Explanation:
+    """A gradient that is the sum of k contributions (a tensor used k times), at ``index``.
+
+    >>> e = from_contributions([np.array([1.0, 2.0]), np.array([0.5, 0.5])], 1)
+    >>> e.terms.tolist(), e.value
+    ([2.0, 0.5], 2.5)
+    """
+    arrays = [np.asarray(c.data if isinstance(c, Tensor) else c) for c in contributions]
+    if not arrays:
+        raise ValueError("from_contributions: no contributions given")
+    shape = arrays[0].shape
+    if isinstance(index, (int, np.integer)):
+        idx = tuple(int(i) for i in np.unravel_index(int(index), shape))
+    else:
+        idx = tuple(int(i) for i in index)
+    terms = np.array([a[idx] for a in arrays], dtype=np.float64)
+    total = np.sum(arrays, axis=0)[idx]
+    labels = list(names) if names is not None else [f"use {k + 1}" for k in range(len(arrays))]
+    parts = [f"{_g(v)} ({lab})" for v, lab in zip(terms, labels)]
+    return Explanation(
+        "accumulate",
+        idx,
+        float(total),
+        terms,
+        sources=[(k,) for k in range(len(arrays))],
+        text=_sum_text(parts, float(total)),
+    )
+
+
+class _CallableModule(types.ModuleType):
+    """``import minigrad.graph.explain`` makes ``mg.graph.explain`` this module (Python sets a
+    package's attribute to a submodule once imported), so the module calls :func:`explain`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Explanation:
+        return explain(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -1,0 +1,226 @@
+"""The page's data for one computation: laid-out graphs, tensors, op calls, backward steps.
+
+Everything is computed here, once, from the engine's objects: the drawings' node ids
+(``t0``, ``op1``, ``bw3`` ...) key the nodes; tensors and op calls get their own keys
+(``T0``, ``C0`` ...) so forward and backward nodes share one copy of each array; the
+backward steps are the events of the engine's own traversal (:mod:`.trace`).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+from typing import Any
+
+import numpy as np
+
+from ...op import Context, op_spec
+from ...tensor import Tensor
+from ..build import GraphData, Node, build, leaf_role, shown_attrs, to_plain
+from ..render import draw
+from . import encode
+from .health import health
+from .trace import Trace, watch
+from .windows import window_of
+
+__all__ = ["graph_payload"]
+
+
+def _version(dist: str | None) -> str | None:
+    if not dist:
+        return None
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _freed(t: Tensor) -> bool:
+    return bool(getattr(t, "values_freed", False))
+
+
+class _Registry:
+    """Keys tensors and calls, and encodes each array once."""
+
+    def __init__(self, root: Tensor, trace: Trace, samples: int, max_elements: int) -> None:
+        self.root, self.trace = root, trace
+        self.samples, self.max_elements = samples, max_elements
+        self.tensors: dict[int, tuple[str, Tensor]] = {}
+        self.calls: dict[Context, str] = {}
+        self.out: dict[str, Any] = {"tensors": {}, "calls": {}}
+
+    def view(self, a: np.ndarray, batch: bool) -> dict[str, Any]:
+        return encode.tensor_view(a, self.samples if batch else 1 << 30, self.max_elements)
+
+    def tensor(self, t: Tensor | None) -> str | None:
+        if t is None:
+            return None
+        hit = self.tensors.get(id(t))
+        if hit is not None:
+            return hit[0]
+        key = f"T{len(self.tensors)}"
+        self.tensors[id(t)] = (key, t)
+        role = leaf_role(t) if t._node is None else ("output" if t is self.root else "intermediate")
+        batch = role != "parameter"
+        entry: dict[str, Any] = {
+            "name": t.name,
+            "role": role,
+            "shape": list(t.shape),
+            "dtype": t.dtype.name,
+            "op": t.op,
+            "freed": _freed(t),
+        }
+        if not _freed(t):
+            entry.update(stats=encode.stats(t.data), hist=encode.histogram(t.data))
+            entry["value"] = self.view(t.data, batch)
+        g = self.trace.totals.get(id(t))
+        if g is None and t.grad is not None:
+            g = t.grad.data
+            entry["grad_from"] = ".grad"
+        if g is not None:
+            entry.update(grad=self.view(g, batch), grad_stats=encode.stats(g))
+            entry["grad_hist"] = encode.histogram(g)
+        sent = self.trace.contributions.get(id(t), [])
+        if len(sent) > 1:  # used k times: the k contributions the engine summed
+            entry["contributions"] = [
+                {"from": who, "grad": self.view(a, batch), "stats": encode.stats(a)}
+                for who, a in sent
+            ]
+        self.out["tensors"][key] = entry
+        return key
+
+    def call(self, ctx: Context) -> str:
+        key = self.calls.get(ctx)
+        if key is not None:
+            return key
+        key = self.calls[ctx] = f"C{len(self.calls)}"
+        spec = op_spec(ctx.op)
+        saved = ctx._saved
+        win = window_of(ctx)
+        entry = {
+            "op": ctx.name,
+            "attrs": {k: to_plain(v) for k, v in ctx.attrs.items()},
+            "shown": sorted(shown_attrs(ctx)),
+            "scope": ctx.scope,
+            "plugin": ctx.op.plugin,
+            "version": _version(ctx.op.plugin),
+            "formula": getattr(ctx.op, "formula", None),
+            "generation": ctx.generation,
+            "inputs": [
+                {
+                    "name": spec.inputs[i] if i < len(spec.inputs) else f"arg{i}",
+                    "tensor": self.tensor(t),
+                    "needs_grad": bool(need),
+                }
+                for i, (t, need) in enumerate(zip(ctx.inputs, ctx.needs_input_grad))
+            ],
+            "output": self.tensor(ctx.output),
+            "freed": bool(ctx.freed),
+            "saved": None if saved is None else [_saved_json(a) for a in saved],
+            "window": None if win is None else win.to_json(),
+        }
+        self.out["calls"][key] = entry
+        return key
+
+
+def _saved_json(a: Any) -> dict[str, Any]:
+    if isinstance(a, np.ndarray):
+        return {"shape": list(a.shape), "dtype": a.dtype.name, "bytes": int(a.nbytes)}
+    return {"value": str(to_plain(a))}
+
+
+def _label(n: Node) -> str:
+    if n.kind == "module":
+        return n.name or "module"
+    if n.ctx is not None and n.kind in ("op", "backward"):
+        return n.ctx.name + (" backward" if n.kind == "backward" else "")
+    t = n.tensor
+    base = (t.name if t is not None and t.name else None) or n.role
+    return {"grad": f"{base}.grad", "accumulate": f"+ ({base})", "seed": "seed"}.get(n.kind, base)
+
+
+def _nodes_json(data: GraphData, reg: _Registry) -> dict[str, Any]:
+    out = {}
+    for n in data.nodes:
+        entry: dict[str, Any] = {
+            "kind": n.kind,
+            "role": n.role,
+            "scope": n.scope,
+            "label": _label(n),
+            "tensor": reg.tensor(n.tensor),
+        }
+        if n.ctx is not None:
+            entry["call"] = reg.call(n.ctx)
+        out[n.id] = entry
+    return out
+
+
+def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, Any]]:
+    out = []
+    for e in data.edges:
+        entry: dict[str, Any] = {
+            "src": e.src.id,
+            "dst": e.dst.id,
+            "kind": e.kind,
+            "arg": e.arg,
+            "tensor": reg.tensor(e.tensor),
+        }
+        g = grads.get(id(e))
+        if g is not None:
+            entry["grad"] = encode.stats(g)
+        out.append(entry)
+    return out
+
+
+def _svg(t: Tensor, backward: bool, options: dict[str, Any]) -> str:
+    return draw(t, backward=backward, **options).pipe(format="svg").decode("utf-8")
+
+
+def graph_payload(
+    t: Tensor,
+    backward: bool = True,
+    *,
+    samples: int = 2,
+    max_elements: int = encode.MAX_ELEMENTS,
+    **draw_options: Any,
+) -> dict[str, Any]:
+    """``payload["graph"]`` for the page: see the module docstring."""
+    from .steps import backward_grads, steps_json
+
+    fwd = build(t, False, values=False)
+    ctxs = [n.ctx for n in fwd.nodes if n.ctx is not None]
+    trace = watch(t, ctxs) if backward else Trace("off")
+    reg = _Registry(t, trace, samples, max_elements)
+    views: dict[str, Any] = {
+        "forward": {
+            "svg": _svg(t, False, draw_options),
+            "nodes": _nodes_json(fwd, reg),
+            "edges": _edges_json(fwd, reg, {}),
+        }
+    }
+    steps: list[dict[str, Any]] = []
+    if backward and t.requires_grad:
+        bwd = build(t, True, values=False)
+        grads = backward_grads(bwd, trace)
+        views["backward"] = {
+            "svg": _svg(t, True, draw_options),
+            "nodes": _nodes_json(bwd, reg),
+            "edges": _edges_json(bwd, reg, grads),
+        }
+        steps = steps_json(bwd, trace, reg)
+    notes = {
+        "computed": None,
+        "off": None,
+        "freed": "The graph's saved values were freed by backward() (call backward("
+        "retain_graph=True), or explore before backward()): the structure and the leaves' "
+        ".grad are shown, the step-through is not.",
+    }
+    return {
+        "values": trace.status,
+        "note": notes.get(trace.status, f"Gradients {trace.status}."),
+        "views": views,
+        "tensors": reg.out["tensors"],
+        "calls": reg.out["calls"],
+        "steps": steps,
+        "health": health(reg, trace, views),
+        "samples": samples,
+    }

@@ -1,0 +1,139 @@
+"""Arrays and numbers as JSON the page can read back exactly, NaN and infinities included.
+
+JSON has no NaN or infinity, so a number is written as a JSON number when finite and as the
+string ``"NaN"``, ``"Infinity"`` or ``"-Infinity"`` otherwise (``MG.num`` reads both). Arrays
+travel as base64 of their little-endian bytes (float32 stays float32, float64 stays
+float64), so the page shows the engine's numbers bit for bit and NaN/Inf need no special
+case. Large arrays are cut to a few samples along the batch axis and, past a size cap,
+subsampled with a stride per axis; the encoding says which indices it kept.
+
+>>> num(float("nan")), num(1.5), num(float("-inf"))
+('NaN', 1.5, '-Infinity')
+>>> enc = array(np.array([[1.0, np.inf]], dtype=np.float32))
+>>> enc["shape"], enc["dtype"], enc["b64"]
+([1, 2], 'float32', 'AACAPwAAgH8=')
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["array", "histogram", "num", "stats", "tensor_view"]
+
+#: at most this many elements of one array go into the page (after cutting samples)
+MAX_ELEMENTS = 4096
+
+
+def num(x: Any) -> float | str | None:
+    """A float as JSON: a number when finite, else "NaN" / "Infinity" / "-Infinity"."""
+    if x is None:
+        return None
+    f = float(x)
+    if math.isnan(f):
+        return "NaN"
+    if math.isinf(f):
+        return "Infinity" if f > 0 else "-Infinity"
+    return f
+
+
+def _wire_dtype(a: np.ndarray) -> np.ndarray:
+    if a.dtype == np.float64:
+        return a.astype("<f8", copy=False)
+    if a.dtype.kind == "f":
+        return a.astype("<f4", copy=False)
+    if a.dtype.kind == "b":
+        return a.astype("u1")
+    return a.astype("<i4")
+
+
+_NAMES = {"f8": "float64", "f4": "float32", "u1": "uint8", "i4": "int32"}
+
+
+def array(a: np.ndarray, index: list[list[int]] | None = None) -> dict[str, Any]:
+    """``{shape, dtype, b64}`` (plus ``index``: kept indices per axis, when subsampled)."""
+    w = np.ascontiguousarray(_wire_dtype(np.asarray(a)))
+    out: dict[str, Any] = {
+        "shape": list(w.shape),
+        "dtype": _NAMES[w.dtype.str[1:]],
+        "b64": base64.b64encode(w.tobytes()).decode("ascii"),
+    }
+    if index is not None:
+        out["index"] = index
+    return out
+
+
+def tensor_view(a: np.ndarray, samples: int, max_elements: int = MAX_ELEMENTS) -> dict[str, Any]:
+    """What the page keeps of an array: the first ``samples`` along the batch axis of a 4-D
+    (NCHW) array, then a stride per axis until at most ``max_elements`` remain.
+
+    >>> v = tensor_view(np.zeros((64, 6, 24, 24), np.float32), samples=2, max_elements=10**6)
+    >>> v["shape"], v["index"][0]
+    ([2, 6, 24, 24], [0, 1])
+    """
+    a = np.asarray(a)
+    orig = a.shape
+    idx = [list(range(s)) for s in a.shape]
+    if a.ndim == 4 and a.shape[0] > samples:
+        a = a[:samples]
+        idx[0] = idx[0][:samples]
+    steps = [1] * a.ndim
+    # widen the stride of the largest axis first, keeping (C, H, W) pictures whole longest
+    while a.ndim and int(np.prod([-(-s // st) for s, st in zip(a.shape, steps)])) > max_elements:
+        sizes = [-(-s // st) for s, st in zip(a.shape, steps)]
+        k = int(np.argmax(sizes))
+        steps[k] *= 2
+    if any(st > 1 for st in steps):
+        a = a[tuple(slice(None, None, st) for st in steps)]
+        idx = [i[::st] for i, st in zip(idx, steps)]
+    full = [len(i) for i in idx] == list(orig)
+    return array(a, None if full else idx)
+
+
+def stats(a: np.ndarray | None) -> dict[str, Any] | None:
+    """min, max, mean, std over the finite values, and the NaN / +-Inf counts."""
+    if a is None:
+        return None
+    a = np.asarray(a)
+    out: dict[str, Any] = {"size": int(a.size)}
+    if a.size == 0 or a.dtype.kind not in "biuf":
+        return out
+    if a.dtype.kind == "f":
+        finite = np.isfinite(a)
+        out["nan"] = int(np.isnan(a).sum())
+        out["inf"] = int((~finite).sum()) - out["nan"]
+        vals = a[finite] if out["nan"] or out["inf"] else a
+    else:
+        vals = a
+    if vals.size:
+        v64 = vals.astype(np.float64, copy=False)
+        out.update(
+            min=num(v64.min()),
+            max=num(v64.max()),
+            mean=num(v64.mean()),
+            std=num(v64.std()),
+            norm=num(np.sqrt(np.vdot(v64, v64))),
+        )
+        if vals.dtype.kind in "f":
+            out["zero"] = int((vals == 0).sum())
+    return out
+
+
+def histogram(a: np.ndarray | None, bins: int = 24) -> dict[str, Any] | None:
+    """Counts of the finite values in ``bins`` equal bins: ``{lo, hi, counts}``."""
+    if a is None:
+        return None
+    a = np.asarray(a)
+    if a.size == 0 or a.dtype.kind not in "biuf":
+        return None
+    v = a[np.isfinite(a)] if a.dtype.kind == "f" else a
+    if not v.size:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    counts, _ = np.histogram(v.astype(np.float64), bins=bins, range=(lo, hi))
+    return {"lo": num(lo), "hi": num(hi), "counts": counts.tolist()}

@@ -1,0 +1,65 @@
+"""The page: one self-contained HTML file from a JSON-able payload and the static files.
+
+The page carries its data once, as JSON in a ``<script type="application/json">`` element,
+and every ``*.css`` and ``*.js`` file of ``static/`` inline, in sorted file-name order. The
+JavaScript only shows the data (see ``static/00_core.js`` for the module pattern). Nothing is
+fetched: no URL appears in the page, so it works offline and from ``file://``.
+
+Same payload, same bytes: the JSON is written with sorted keys and the static files are
+read in a fixed order.
+
+>>> html = render_page({"graph": None}, "demo")
+>>> html.startswith("<!DOCTYPE html>") and "MG.boot" in html
+True
+"""
+
+from __future__ import annotations
+
+import html as _html
+import json
+from importlib import resources
+from typing import Any
+
+__all__ = ["payload_json", "render_page", "static_files"]
+
+
+def static_files(suffix: str) -> list[tuple[str, str]]:
+    """``(name, text)`` of every static file ending in ``suffix``, sorted by name."""
+    folder = resources.files("minigrad.graph.explorer") / "static"
+    files = [f for f in folder.iterdir() if f.name.endswith(suffix)]
+    return [(f.name, f.read_text(encoding="utf-8")) for f in sorted(files, key=lambda f: f.name)]
+
+
+def payload_json(payload: Any) -> str:
+    """The payload as JSON that is safe inside a ``<script>`` element.
+
+    NaN and infinities are not JSON: encode them before (see :mod:`.encode`); here they
+    raise ``ValueError``.
+    """
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    # "</script>" or "<!--" inside a string would end the element early
+    # (a JSON string may spell "/" as "\\/" and "<" as "\\u003c")
+    return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
+
+
+def render_page(payload: dict[str, Any], title: str) -> str:
+    """One HTML document showing ``payload`` (``payload["graph"]``, ``payload["timeline"]``).
+
+    Each key of ``payload`` is read by the static modules that know it; a missing key hides
+    that part of the page.
+    """
+    css = "\n".join(f"/* {name} */\n{text}" for name, text in static_files(".css"))
+    js = "\n".join(f"// ---- {name}\n{text}" for name, text in static_files(".js"))
+    esc = _html.escape(title)
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{esc}</title>\n<style>\n{css}\n</style>\n</head>\n<body>\n"
+        '<div id="mg-app" class="mg-app"></div>\n'
+        f'<script type="application/json" id="mg-payload">{payload_json(payload)}</script>\n'
+        f"<script>\n{js}\n</script>\n"
+        "<script>MG.boot(JSON.parse(document.getElementById('mg-payload').textContent), "
+        f"{payload_json(title)});</script>\n"
+        "</body>\n</html>\n"
+    )

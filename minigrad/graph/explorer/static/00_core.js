@@ -1,0 +1,183 @@
+/* minigrad explorer: the core every other static file builds on.
+
+   MODULE PATTERN (every *.js file in static/ follows it; files load in sorted name order,
+   all before MG.boot runs, so a file may use anything defined by a file sorted before it):
+
+     (function (MG) {
+       "use strict";
+       MG.modules.myjob = {              // a module: one job, no view of its own
+         init: function (payload) {...}  // called once by MG.boot, in sorted key order
+       };
+       MG.views.myview = {               // a view: one tab of the page
+         title: "My view",               // the tab's label
+         order: 50,                      // tabs sort by order (graph views 10-30)
+         available: function (payload) { return !!payload.myview; },
+         mount: function (el, payload) {...},   // build the view inside el, once
+         show: function () {...},        // optional: the tab became visible
+         key: function (event) {...}     // optional: a key press while visible; return true
+       };                                //   when handled
+     })(window.MG);
+
+   Shared services (all on window.MG):
+     MG.on(name, fn) / MG.emit(name, data)   events: "select" {view, id}, "view" {name},
+                                             "step" {index}, "sample" {index}
+     MG.h(tag, attrs, children)              make a DOM element (attrs: class, text, on*)
+     MG.arr(enc)                             decode an encoded array -> {shape, data, ...}
+     MG.num(v)                               decode a number (NaN/Infinity come as strings)
+     MG.fmt(x, digits)                       a number as short text ("NaN", "-inf", 0.123)
+     MG.payload, MG.state                    the data and the page state (view, selection)
+     MG.panel                                the details panel element (right side)
+   Data never comes from the network: the payload is JSON embedded in the page.
+*/
+(function () {
+  "use strict";
+  var MG = {
+    modules: {},
+    views: {},
+    state: { view: null, selected: null, sample: 0 },
+    payload: null,
+    handlers: {}
+  };
+  window.MG = MG;
+
+  MG.on = function (name, fn) {
+    (MG.handlers[name] = MG.handlers[name] || []).push(fn);
+  };
+  MG.emit = function (name, data) {
+    (MG.handlers[name] || []).forEach(function (fn) { fn(data); });
+  };
+
+  MG.h = function (tag, attrs, children) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      var v = attrs[k];
+      if (v === null || v === undefined) return;
+      if (k === "text") el.textContent = v;
+      else if (k === "class") el.className = v;
+      else if (k.slice(0, 2) === "on") el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v);
+    });
+    (children || []).forEach(function (c) {
+      if (c === null || c === undefined) return;
+      el.appendChild(typeof c === "string" ? document.createTextNode(c) : c);
+    });
+    return el;
+  };
+
+  MG.num = function (v) {
+    if (typeof v === "number") return v;
+    if (v === "NaN") return NaN;
+    if (v === "Infinity") return Infinity;
+    if (v === "-Infinity") return -Infinity;
+    return v === null || v === undefined ? null : Number(v);
+  };
+
+  MG.fmt = function (x, digits) {
+    x = MG.num(x);
+    if (x === null) return "–";
+    if (isNaN(x)) return "NaN";
+    if (x === Infinity) return "inf";
+    if (x === -Infinity) return "-inf";
+    if (x === 0) return "0";
+    var d = digits || 4, a = Math.abs(x);
+    if (a >= 1e5 || a < 1e-3) return x.toExponential(Math.max(d - 2, 1));
+    return String(parseFloat(x.toPrecision(d)));
+  };
+
+  var cache = new Map();
+  /* An encoded array: {shape, dtype, b64} with little-endian float32/float64/int bytes,
+     so NaN and infinities survive and the numbers are the engine's exactly. Decoded once. */
+  MG.arr = function (enc) {
+    if (!enc) return null;
+    if (cache.has(enc)) return cache.get(enc);
+    var bin = atob(enc.b64), n = bin.length, bytes = new Uint8Array(n);
+    for (var i = 0; i < n; i++) bytes[i] = bin.charCodeAt(i);
+    var Ctor = { float32: Float32Array, float64: Float64Array, int32: Int32Array,
+                 uint8: Uint8Array }[enc.dtype] || Float32Array;
+    var out = { shape: enc.shape, data: new Ctor(bytes.buffer), dtype: enc.dtype,
+                index: enc.index || null };
+    cache.set(enc, out);
+    return out;
+  };
+
+  function buildTabs(root, payload) {
+    var names = Object.keys(MG.views).filter(function (k) {
+      return MG.views[k].available(payload);
+    }).sort(function (a, b) { return (MG.views[a].order || 99) - (MG.views[b].order || 99); });
+    var bar = MG.h("nav", { class: "mg-tabs", role: "tablist" });
+    var body = MG.h("div", { class: "mg-views" });
+    names.forEach(function (name, i) {
+      var view = MG.views[name];
+      var pane = MG.h("section", { class: "mg-view", id: "mg-view-" + name, role: "tabpanel" });
+      var tab = MG.h("button", {
+        class: "mg-tab", id: "mg-tab-" + name, role: "tab", text: view.title,
+        title: "Show " + view.title + " (key " + (i + 1) + ")",
+        onclick: function () { MG.show(name); }
+      });
+      bar.appendChild(tab);
+      body.appendChild(pane);
+      view.pane = pane;
+      view.tab = tab;
+    });
+    root.appendChild(bar);
+    root.appendChild(body);
+    MG.viewNames = names;
+    return names;
+  }
+
+  MG.show = function (name) {
+    var prev = MG.state.view;
+    MG.state.view = name;
+    MG.viewNames.forEach(function (n) {
+      var v = MG.views[n], on = n === name;
+      v.pane.classList.toggle("mg-hidden", !on);
+      v.tab.classList.toggle("mg-on", on);
+      v.tab.setAttribute("aria-selected", on ? "true" : "false");
+      if (on && !v.mounted) { v.mount(v.pane, MG.payload); v.mounted = true; }
+    });
+    if (MG.views[name].show) MG.views[name].show();
+    if (prev !== name) MG.emit("view", { name: name });
+  };
+
+  MG.boot = function (payload, title) {
+    MG.payload = payload;
+    var app = document.getElementById("mg-app");
+    var head = MG.h("header", { class: "mg-head" }, [
+      MG.h("h1", { text: title }),
+      MG.h("span", { class: "mg-keys", text:
+        "keys: 1-9 views · / search · ←/→ step · +/− zoom · 0 fit · Esc clear" })
+    ]);
+    app.appendChild(head);
+    var main = MG.h("div", { class: "mg-main" });
+    var left = MG.h("div", { class: "mg-left" });
+    MG.panel = MG.h("aside", { class: "mg-panel", id: "mg-panel", tabindex: "-1" }, [
+      MG.h("p", { class: "mg-hint", text: "Click a node to see its values, gradient and arithmetic." })
+    ]);
+    main.appendChild(left);
+    main.appendChild(MG.panel);
+    app.appendChild(main);
+    Object.keys(MG.modules).sort().forEach(function (k) {
+      if (MG.modules[k].init) MG.modules[k].init(payload);
+    });
+    var names = buildTabs(left, payload);
+    if (!names.length) {
+      left.appendChild(MG.h("p", { text: "Nothing to show: the page has no data." }));
+      return;
+    }
+    document.addEventListener("keydown", function (ev) {
+      var tag = (ev.target && ev.target.tagName) || "";
+      if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA") {
+        if (ev.key === "Escape") ev.target.blur();
+        return;
+      }
+      if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      var digit = parseInt(ev.key, 10);
+      if (digit >= 1 && digit <= names.length) { MG.show(names[digit - 1]); ev.preventDefault(); return; }
+      var view = MG.views[MG.state.view];
+      if (view && view.key && view.key(ev)) { ev.preventDefault(); return; }
+      MG.emit("key", ev);
+    });
+    MG.show(names[0]);
+    document.body.setAttribute("data-ready", "1");
+  };
+})();
