@@ -52,6 +52,7 @@ class ReLU(Op):
     """
 
     name = "relu"
+    formula = "dx = dy * (x > 0)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -101,6 +102,7 @@ class Sigmoid(Op):
     """
 
     name = "sigmoid"
+    formula = "dx = dy * s * (1 - s), s = sigmoid(x)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -153,6 +155,7 @@ class Tanh(Op):
     """
 
     name = "tanh"
+    formula = "dx = dy * (1 - t**2), t = tanh(x)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:

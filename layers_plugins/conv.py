@@ -145,6 +145,7 @@ class Conv2d(Op):
     """
 
     name = "conv2d"
+    formula = "dx = conv_transpose2d(dy, w); dw = conv2d_weight(x, dy); db = sum(dy, (N, H, W))"
 
     @staticmethod
     def forward(
@@ -271,6 +272,7 @@ class ConvTranspose2d(Op):
     """
 
     name = "conv_transpose2d"
+    formula = "dgrad = conv2d(dy, w); dw = conv2d_weight(dy, grad)"
 
     @staticmethod
     def forward(
@@ -364,6 +366,7 @@ class Conv2dWeight(Op):
     """
 
     name = "conv2d_weight"
+    formula = "dx = conv_transpose2d(grad, dy); dgrad = conv2d(x, dy)"
 
     @staticmethod
     def forward(

@@ -120,6 +120,10 @@ class LogLoss(Op):
     """
 
     name = "log_loss"
+    formula = (
+        "dp = g * (p - y) / (p * (1 - p)) (0 where p was clipped); "
+        "dy = g * (log(1 - p) - log(p)); g = dloss (/ size for mean)"
+    )
 
     @staticmethod
     def forward(
@@ -232,6 +236,7 @@ class CrossEntropy(Op):
     """
 
     name = "cross_entropy"
+    formula = "dlogits = (softmax(logits, axis=1) - onehot(target)) * dloss (/ N for mean)"
 
     @staticmethod
     def forward(

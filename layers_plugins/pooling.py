@@ -226,6 +226,7 @@ class MaxPool2d(Op):
     """
 
     name = "max_pool2d"
+    formula = "dx[winner] += dy (first maximum in row-major order)"
 
     @staticmethod
     def forward(
@@ -302,6 +303,7 @@ class MaxUnpool2d(Op):
     """
 
     name = "max_unpool2d"
+    formula = "dgrad = max_pool2d_gather(dy, offsets)"
 
     @staticmethod
     def forward(
@@ -378,6 +380,7 @@ class MaxPool2dGather(Op):
     """
 
     name = "max_pool2d_gather"
+    formula = "dx = max_unpool2d(dy, offsets)"
 
     @staticmethod
     def forward(
@@ -463,6 +466,7 @@ class AvgPool2d(Op):
     """
 
     name = "avg_pool2d"
+    formula = "dx[window] += dy / divisor (divisor: the cells the window counts)"
 
     @staticmethod
     def forward(
@@ -532,6 +536,7 @@ class AvgUnpool2d(Op):
     """
 
     name = "avg_unpool2d"
+    formula = "dgrad = avg_pool2d(dy)"
 
     @staticmethod
     def forward(
@@ -608,6 +613,7 @@ class SumPool2d(Op):
     """
 
     name = "sum_pool2d"
+    formula = "dx[window] += dy"
 
     @staticmethod
     def forward(
@@ -673,6 +679,7 @@ class SumUnpool2d(Op):
     """
 
     name = "sum_unpool2d"
+    formula = "dgrad = sum_pool2d(dy)"
 
     @staticmethod
     def forward(
@@ -753,6 +760,7 @@ class GlobalMaxPool2d(Op):
     """
 
     name = "global_max_pool2d"
+    formula = "dx[n, c, winner] = dy[n, c] (first maximum in row-major order), 0 elsewhere"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
@@ -808,6 +816,7 @@ class GlobalAvgPool2d(Op):
     """
 
     name = "global_avg_pool2d"
+    formula = "dx[n, c, :, :] = dy[n, c] / (H * W)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:

@@ -72,6 +72,7 @@ class Softmax(Op):
     """
 
     name = "softmax"
+    formula = "dx = s * (dy - sum(dy * s, axis)), s = softmax(x, axis)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, axis: int = -1) -> np.ndarray:
@@ -125,6 +126,7 @@ class LogSoftmax(Op):
     """
 
     name = "log_softmax"
+    formula = "dx = dy - exp(y) * sum(dy, axis), y = log_softmax(x, axis)"
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, axis: int = -1) -> np.ndarray:
