@@ -254,8 +254,8 @@ def test_cli_list_shows_the_distribution(site):
         site,
         "e2e-shaky",
         "0.4",
-        {"e2e_shaky": "e2e_shaky_mod:Shaky"},
-        {"e2e_shaky_mod": "raise ImportError('missing piece')\n"},
+        {"e2e_shaky": "e2e_shaky_mod:Shaky", "e2e_gone": "e2e_gone_mod:Gone"},
+        {"e2e_shaky_mod": "raise ImportError('missing piece')\n"},  # no e2e_gone_mod at all
     )
     proc = run(site, ["-m", "minigrad", "plugins", "list"])
     assert proc.returncode == 0, proc.stderr
@@ -263,6 +263,8 @@ def test_cli_list_shows_the_distribution(site):
     assert rows["NAME"] == ["NAME", "STATUS", "DISTRIBUTION", "VERSION", "ENTRY", "POINT"]
     assert rows["e2e_cube"] == ["e2e_cube", "available", "e2e-good", "1.2.3", "e2e_good_mod:Cube"]
     assert rows["e2e_shaky"][1] == "available"  # listing imports nothing
+    assert rows["e2e_gone"] == ["e2e_gone", "broken", "e2e-shaky", "0.4", "e2e_gone_mod:Gone"]
+    assert "e2e-shaky::e2e_gone: module 'e2e_gone_mod' is not installed" in proc.stdout
 
     proc = run(site, ["-m", "minigrad", "plugins", "list", "--load"])
     assert proc.returncode == 0, proc.stderr

@@ -17,7 +17,13 @@ Loading rules
 - A plugin that fails to import raises :class:`PluginLoadError` (an ``ImportError``) and one
   that breaks the Op contract raises :class:`PluginContractError` (a ``TypeError``), naming
   the op, its distribution and version and the entry-point value; every other op keeps
-  working.
+  working. ``SystemExit`` raised by a plugin's import is such a failure too (it does not end
+  the program); ``KeyboardInterrupt`` is not caught.
+- Each op loads under its own lock: a plugin whose import hangs holds up only the callers of
+  that op; every other op still loads and runs, in any thread.
+- A loaded op class gets two class attributes: ``plugin`` (``"<distribution> <version>"``)
+  and ``entry_point`` (the entry-point value, or ``"mg.register_op"``); errors raised inside
+  the op's forward or backward carry them in their notes.
 - Two distributions that register the same name make that name an error
   (:class:`PluginConflictError`, listing both) when it is used; nothing is decided by install
   order. ``mg.ops.get("dist-name::op")`` picks one of them.
@@ -157,7 +163,8 @@ def unregister_op(name: str) -> None:
 def available() -> list[PluginInfo]:
     """One :class:`PluginInfo` per op (and per distribution when two clash), sorted by name.
 
-    Reading this imports no plugin: an op not used yet shows as ``"available"``.
+    Reading this imports no plugin: an op not used yet shows as ``"available"``, or as
+    ``"broken"`` when its module cannot be found (looked up without running any of its code).
 
     >>> import minigrad as mg
     >>> all(r.status in mg.plugins.STATUSES for r in mg.plugins.available())

@@ -12,9 +12,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from .. import op as _op_module
 from ..autograd import call_op
-from ..op import Op, op_spec
+from ..op import Op, forget_spec, op_spec
 from .providers import Provider
 
 __all__ = ["adopt", "contract_problems", "make_function"]
@@ -94,14 +93,22 @@ def make_function(provider: Provider) -> Callable[..., Any]:
 
 
 def adopt(cls: type[Op], p: Provider) -> None:
-    """Tell the class where it came from, and give it the registered name if it has none."""
+    """Tell the class where it came from, and give it the registered name if it has none.
+
+    Sets two class attributes that errors and graphs read:
+
+    - ``plugin``: ``"<distribution> <version>"`` (or ``"<module>:<class> (register_op)"``);
+    - ``entry_point``: the entry-point value (``"my_layers.swish:Swish"``), or
+      ``"mg.register_op"`` for a class registered by hand.
+    """
     if cls.__module__.split(".")[0] == "minigrad":
         return  # a core class offered under another name: leave the core untouched
     if p.source == "register_op":
         cls.plugin = f"{p.value} (register_op)"
+        cls.entry_point = "mg.register_op"  # type: ignore[attr-defined]
     else:
         cls.plugin = f"{p.dist} {p.version}" if p.version else (p.dist or p.value)
+        cls.entry_point = p.value  # type: ignore[attr-defined]
     if "name" not in cls.__dict__ or cls.__dict__["name"] is None:
         cls.name = p.name
-        # op_spec caches the name; drop a spec computed before the class had one
-        getattr(_op_module, "_SPECS", {}).pop(cls, None)
+        forget_spec(cls)  # op_spec caches the name: drop a spec computed before it had one

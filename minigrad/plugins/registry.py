@@ -59,9 +59,12 @@ class Registry:
 
     >>> from importlib.metadata import EntryPoint
     >>> from minigrad.plugins import Registry
-    >>> reg = Registry(entry_points_fn=lambda: [EntryPoint("cube", "nowhere:Cube", "minigrad.ops")])
-    >>> [(r.name, r.status) for r in reg.available()]
-    [('cube', 'available')]
+    >>> reg = Registry(entry_points_fn=lambda: [
+    ...     EntryPoint("cube", "nowhere:Cube", "minigrad.ops"),
+    ...     EntryPoint("loads", "json:loads", "minigrad.ops"),
+    ... ])
+    >>> [(r.name, r.status) for r in reg.available()]  # no plugin is imported to find out
+    [('cube', 'broken'), ('loads', 'available')]
     """
 
     def __init__(
@@ -174,7 +177,11 @@ class Registry:
         self._scan()
         with self._lock:
             provider = self._resolve(name)
+        # the provider's own lock, not the registry's: a plugin whose import hangs (or takes
+        # long) holds up only the callers of that op, never the loading of another one
+        with provider.lock:
             self._load(provider)
+        with self._lock:
             fn = self._functions.get(name)
             if fn is None:
                 fn = make_function(provider)
@@ -235,7 +242,9 @@ class Registry:
             raise type(p.error)(str(p.error), **p.fields()) from p.error.__cause__
         try:
             obj = p.ep.load()
-        except Exception as e:
+        except (Exception, SystemExit) as e:
+            # SystemExit too: a plugin must not end the user's program. KeyboardInterrupt
+            # (and other BaseExceptions) propagate, so Ctrl-C still stops a hanging import.
             p.error = PluginLoadError(
                 f"cannot load {p.who()}: importing it raised {type(e).__name__}: {e}. "
                 f"Every other op still works; fix or reinstall {p.label}, or disable the op "
@@ -348,6 +357,9 @@ class Registry:
             return "broken", str(p.error)
         if p.cls is not None:
             return "loaded", None
+        missing = p.missing()
+        if missing:
+            return "broken", f"{missing} (found without importing the plugin)"
         return "available", None
 
 
