@@ -21,12 +21,17 @@ needed to run the exported files elsewhere.
 
 from __future__ import annotations
 
+from .builder import Builder, ExportNode
 from .errors import OnnxError, OnnxExportError, OnnxFormatError, UnsupportedOnnxOpError
 from .example import example_inputs, example_loss
+from .export import export
+from .export_ops import register_exporter
 from .load import OnnxModule, load
 from .load_ops import NodeView, register_loader
 
 __all__ = [
+    "Builder",
+    "ExportNode",
     "NodeView",
     "OnnxError",
     "OnnxExportError",
@@ -35,6 +40,8 @@ __all__ = [
     "UnsupportedOnnxOpError",
     "example_inputs",
     "example_loss",
+    "export",
     "load",
+    "register_exporter",
     "register_loader",
 ]
