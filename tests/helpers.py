@@ -1,7 +1,7 @@
 """Helpers shared by several test files.
 
 - :func:`require_ops` skips a test until optional plugin ops are installed, but FAILS when an op
-  that minigrad-cnn ships is broken (a broken shipped plugin must never turn into a skip).
+  that minigrad-cnn ships is missing or broken (a broken shipped plugin never becomes a skip).
 - :func:`compare_with_torch` compares a minigrad function with a PyTorch one: values, first and
   second order gradients, in float32 and float64.
 - The test plugins (op classes and their sources for entry-point packages) are defined once,
@@ -10,7 +10,9 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,12 +23,41 @@ import minigrad as mg
 # --------------------------------------------------------------------------- skip guards
 
 
+REPO = Path(__file__).resolve().parents[1]
+
+
+@functools.lru_cache(maxsize=1)
+def shipped_ops() -> dict[str, str]:
+    """The ops this repository ships (its ``minigrad.ops`` entry points): name -> value.
+
+    Read from ``pyproject.toml``, not from what happens to be installed, so an op that should
+    be there but is missing or broken is noticed.
+    """
+    import tomllib
+
+    meta = tomllib.loads((REPO / "pyproject.toml").read_text())
+    return dict(meta["project"]["entry-points"]["minigrad.ops"])
+
+
 def require_ops(*names: str) -> None:
-    """Skip the calling test until the plugin ops it needs are installed."""
+    """Make sure the plugin ops a test needs can be used.
+
+    An op that minigrad-cnn ships (see :func:`shipped_ops`) must work: if it cannot be loaded
+    the test FAILS with the plugin's error. Any other op (an optional, third-party one) that
+    is not installed skips the test.
+    """
     for name in names:
         try:
             getattr(mg.ops, name)
-        except (AttributeError, ImportError) as e:
+        except Exception as e:
+            if name in shipped_ops():
+                pytest.fail(
+                    f"mg.ops.{name} ships with minigrad-cnn ({shipped_ops()[name]}) but cannot be "
+                    f"used: {type(e).__name__}: {e}",
+                    pytrace=False,
+                )
+            if not isinstance(e, (AttributeError, ImportError)):
+                raise
             pytest.skip(f"plugin op mg.ops.{name} is not available ({type(e).__name__}: {e})")
 
 
