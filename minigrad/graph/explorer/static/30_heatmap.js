@@ -1,0 +1,124 @@
+/* Pictures of arrays on <canvas>: heatmaps per channel (values on a sequential scale,
+   gradients on a diverging one, NaN magenta, +-inf black), bars for 1-D, histograms.
+   MG.heat.picture(enc, opts) -> element; a click on a cell calls opts.onCell({c, i, j, flat}). */
+(function (MG) {
+  "use strict";
+  function seq(t) {            // light -> dark blue
+    var a = [247, 251, 255], b = [8, 48, 107];
+    return "rgb(" + a.map(function (v, k) { return Math.round(v + (b[k] - v) * t); }).join(",") + ")";
+  }
+  function div(t) {            // -1 blue, 0 white, +1 red
+    var c = t < 0 ? [33, 102, 172] : [178, 24, 43], s = Math.min(1, Math.abs(t));
+    return "rgb(" + c.map(function (v) { return Math.round(255 + (v - 255) * s); }).join(",") + ")";
+  }
+  function color(v, lo, hi, diverging) {
+    if (isNaN(v)) return "#ff00ff";
+    if (!isFinite(v)) return "#000";
+    if (diverging) return div(hi > 0 ? v / hi : 0);
+    return seq(hi > lo ? (v - lo) / (hi - lo) : 0.5);
+  }
+  function range(data, start, n) {
+    var lo = Infinity, hi = -Infinity;
+    for (var k = start; k < start + n; k++) {
+      var v = data[k];
+      if (isFinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    }
+    return lo === Infinity ? [0, 0] : [lo, hi];
+  }
+
+  /* a (H, W) block of `data` starting at `start` as a canvas; returns the canvas */
+  function map2d(data, start, h, w, opts) {
+    var cell = Math.max(3, Math.min(opts.cell || 18, Math.floor((opts.size || 150) / Math.max(h, w))));
+    var cv = MG.h("canvas", { width: w * cell, height: h * cell, class: "mg-heat" });
+    var g = cv.getContext("2d"), r = opts.range || range(data, start, h * w);
+    var hi = opts.diverging ? Math.max(Math.abs(r[0]), Math.abs(r[1])) : r[1];
+    for (var i = 0; i < h; i++) for (var j = 0; j < w; j++) {
+      g.fillStyle = color(data[start + i * w + j], r[0], hi, opts.diverging);
+      g.fillRect(j * cell, i * cell, cell, cell);
+    }
+    cv.cell = cell;
+    cv.hw = [h, w];
+    if (opts.onCell) {
+      cv.style.cursor = "crosshair";
+      cv.addEventListener("click", function (ev) {
+        var b = cv.getBoundingClientRect(), s = cv.width / b.width;
+        var j2 = Math.floor((ev.clientX - b.left) * s / cell), i2 = Math.floor((ev.clientY - b.top) * s / cell);
+        opts.onCell({ c: opts.channel || 0, i: i2, j: j2, canvas: cv });
+      });
+    }
+    return cv;
+  }
+
+  /* outline cells on a heatmap: list of {i, j, color, dash} */
+  function outline(cv, cells) {
+    var g = cv.getContext("2d"), c = cv.cell;
+    cells.forEach(function (p) {
+      g.strokeStyle = p.color || "#f08c00";
+      g.lineWidth = p.width || 2;
+      g.setLineDash(p.dash ? [3, 2] : []);
+      g.strokeRect(p.j * c + 1, p.i * c + 1, c - 2, c - 2);
+    });
+  }
+
+  function bars(data, opts) {
+    var n = data.length, w = Math.max(2, Math.min(14, Math.floor(300 / Math.max(n, 1))));
+    var cv = MG.h("canvas", { width: n * w, height: 60, class: "mg-heat" });
+    var g = cv.getContext("2d"), r = range(data, 0, n), m = Math.max(Math.abs(r[0]), Math.abs(r[1])) || 1;
+    for (var k = 0; k < n; k++) {
+      var v = data[k], hgt = isFinite(v) ? Math.abs(v) / m * 28 : 28;
+      g.fillStyle = opts.diverging ? color(v, 0, m, true) : (isFinite(v) ? "#4263eb" : "#ff00ff");
+      g.fillRect(k * w, v >= 0 || !isFinite(v) ? 30 - hgt : 30, w - 1, Math.max(hgt, 1));
+    }
+    cv.cell = w;
+    if (opts.onCell) cv.addEventListener("click", function (ev) {
+      var b = cv.getBoundingClientRect();
+      opts.onCell({ c: 0, i: 0, j: Math.floor((ev.clientX - b.left) * cv.width / b.width / w), flat: true });
+    });
+    return cv;
+  }
+
+  /* The picture of an encoded array for one sample: one heatmap per channel (NCHW), a
+     heatmap (2-D), bars (1-D) or the number (0-d). */
+  function picture(enc, opts) {
+    opts = opts || {};
+    var a = MG.arr(enc);
+    if (!a) return MG.h("span", { class: "mg-hint", text: "no values" });
+    var shape = a.shape, d = a.data, box = MG.h("div", { class: "mg-pics" });
+    box.canvases = [];
+    if (shape.length === 0) { box.appendChild(MG.h("b", { text: MG.fmt(d[0], 6) })); return box; }
+    if (shape.length === 1) { box.appendChild(bars(d, opts)); return box; }
+    var lead = shape.length === 4 ? Math.min(opts.sample || 0, shape[0] - 1) : 0;
+    var C = shape.length === 4 ? shape[1] : shape.length === 3 ? shape[0] : 1;
+    var H = shape[shape.length - 2], W = shape[shape.length - 1];
+    var per = C * H * W, base = shape.length === 4 ? lead * per : 0;
+    var limit = Math.min(C, opts.maxChannels || 16);
+    var r = range(d, base, per);
+    var size = C > 1 ? (opts.size || 96) : (opts.size || 180);
+    for (var c = 0; c < limit; c++) {
+      var cv = map2d(d, base + c * H * W, H, W, {
+        diverging: opts.diverging, size: size, range: r,
+        channel: c, onCell: opts.onCell
+      });
+      box.canvases.push(cv);
+      box.appendChild(MG.h("figure", { class: "mg-fig" }, [cv,
+        C > 1 ? MG.h("figcaption", { text: "ch " + c }) : null]));
+    }
+    if (limit < C) box.appendChild(MG.h("span", { class: "mg-hint", text: "+" + (C - limit) + " more channels" }));
+    return box;
+  }
+
+  function hist(h, title) {
+    if (!h) return null;
+    var n = h.counts.length, cv = MG.h("canvas", { width: n * 8, height: 40, class: "mg-hist" });
+    var g = cv.getContext("2d"), m = Math.max.apply(null, h.counts) || 1;
+    h.counts.forEach(function (v, k) {
+      g.fillStyle = "#748ffc";
+      var hh = v / m * 38;
+      g.fillRect(k * 8, 40 - hh, 7, hh);
+    });
+    return MG.h("div", { class: "mg-histbox" }, [MG.h("div", { class: "mg-cap", text: title }), cv,
+      MG.h("div", { class: "mg-cap", text: MG.fmt(h.lo) + " … " + MG.fmt(h.hi) })]);
+  }
+
+  MG.heat = { picture: picture, map2d: map2d, outline: outline, hist: hist, color: color };
+})(window.MG);

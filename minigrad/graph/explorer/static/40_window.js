@@ -1,0 +1,248 @@
+/* Window explainer: click an output cell of conv2d or a pooling op and see its input window
+   (padding shown as padding, clipped partial windows, the max winner) and the arithmetic
+   with the engine's numbers. In the backward view, click a gradient cell: the terms that
+   sum to it (conv input and weight gradients, which outputs a max-pool input's gradient
+   came from, the k contributions of a tensor used k times). Geometry comes resolved from
+   Python (windows.py); values are the engine's arrays embedded in the page. */
+(function (MG) {
+  "use strict";
+  var G = function () { return MG.payload.graph; };
+
+  function exact(enc) { // usable for arithmetic: nothing but the batch axis was cut
+    if (!enc) return null;
+    var a = MG.arr(enc);
+    if (!a.index) return a;
+    for (var k = 1; k < a.index.length; k++) if (a.index[k].length !== a.shape[k] || a.index[k][0] !== 0 ||
+      (a.index[k].length > 1 && a.index[k][1] !== 1)) return null;
+    return a;
+  }
+  function at(a, idx) { // idx over a's (possibly sample-cut) shape
+    var f = 0;
+    for (var k = 0; k < idx.length; k++) f = f * a.shape[k] + idx[k];
+    return a.data[f];
+  }
+  function sampleId(a, n) { return a.index ? a.index[0][n] : n; }
+
+  /* cells of output (i, j): [{p, q, r, c, code}] code 0 input, 1 padding, 2 past it */
+  function cells(w, i, j) {
+    var out = [], H = w.in_hw[0], W = w.in_hw[1];
+    for (var p = 0; p < w.kernel[0]; p++) for (var q = 0; q < w.kernel[1]; q++) {
+      var r = i * w.stride[0] - w.pad[0] + p * w.dilation[0], c = j * w.stride[1] - w.pad[2] + q * w.dilation[1];
+      var inside = r >= 0 && r < H && c >= 0 && c < W;
+      var padded = r >= -w.pad[0] && r < H + w.pad[1] && c >= -w.pad[2] && c < W + w.pad[3];
+      out.push({ p: p, q: q, r: r, c: c, code: inside ? 0 : padded ? 1 : 2 });
+    }
+    return out;
+  }
+  MG.windowCells = cells;
+
+  /* The forward arithmetic of output cell (n, o, i, j) of call `c`; n indexes the embedded
+     samples. Returns {terms, text, value, engine, winner, divisor, bias, used: [{ch, cells}]} */
+  function forward(c, n, o, i, j) {
+    var w = c.window, t = G().tensors, x = exact(t[c.inputs[0].tensor].value);
+    var y = exact(t[c.output].value);
+    if (!x || !y) return { error: "values were subsampled or freed: no arithmetic for this op" };
+    var glob = w.kind.indexOf("global") === 0, res = { terms: [], parts: [], used: [] };
+    res.engine = glob ? at(y, [n, o]) : at(y, [n, o, i, j]);
+    if (w.kind === "conv") {
+      var k = MG.arr(t[c.inputs[1].tensor].value), b = c.inputs[2] && t[c.inputs[2].tensor];
+      var cg = k.shape[1], first = Math.floor(o / (k.shape[0] / (x.shape[1] / cg))) * cg;
+      for (var ch = first; ch < first + cg; ch++) {
+        var cl = cells(w, i, j);
+        cl.forEach(function (e) {
+          e.v = e.code === 0 ? at(x, [n, ch, e.r, e.c]) : 0;
+          e.k = at(k, [o, ch - first, e.p, e.q]);
+          if (e.code === 0) {
+            res.terms.push(e.v * e.k);
+            res.parts.push(MG.fmt(e.v, 6) + "*" + (e.k < 0 ? "(" + MG.fmt(e.k, 6) + ")" : MG.fmt(e.k, 6)));
+          }
+        });
+        res.used.push({ ch: ch, cells: cl });
+      }
+      res.bias = b ? MG.arr(b.value).data[o] : null;
+    } else {
+      var cl2 = glob ? null : cells(w, i, j), vals = [];
+      if (glob) {
+        cl2 = [];
+        for (var r = 0; r < w.in_hw[0]; r++) for (var q = 0; q < w.in_hw[1]; q++) cl2.push({ p: r, q: q, r: r, c: q, code: 0 });
+      }
+      cl2.forEach(function (e) { e.v = e.code === 0 ? at(x, [n, o, e.r, e.c]) : (w.kind === "max" ? -Infinity : 0); if (e.code === 0) vals.push(e); });
+      res.used.push({ ch: o, cells: cl2 });
+      if (w.kind.slice(-3) === "max") {
+        var best = null;
+        vals.forEach(function (e) { if (best === null || (isNaN(e.v) && !isNaN(best.v)) || (!isNaN(best.v) && e.v > best.v)) best = e; });
+        best.winner = true;
+        res.winner = [sampleId(x, n), o, best.r, best.c];
+        res.terms = [best.v];
+        res.text = "max of " + vals.length + " values = " + MG.fmt(best.v, 6) + " (winner at row " + best.r + ", col " + best.c + ")";
+      } else {
+        var d = w.kind.slice(-3) === "avg" ? (glob ? vals.length : cl2.filter(function (e) {
+          return e.code === 0 || (e.code === 1 && w.count_include_pad);
+        }).length) : 1;
+        res.divisor = w.kind.slice(-3) === "avg" ? d : null;
+        res.terms = vals.map(function (e) { return e.v / d; });
+        res.parts = vals.map(function (e) { return MG.fmt(e.v, 6); });
+      }
+    }
+    var sum = res.terms.reduce(function (a, v) { return a + v; }, 0) + (res.bias || 0);
+    res.value = sum;
+    if (!res.text) {
+      var shown = res.parts.length > 14 ? res.parts.slice(0, 12).concat(["…", res.parts[res.parts.length - 1]]) : res.parts;
+      res.text = res.divisor ? "(" + shown.join(" + ") + ") / " + res.divisor + " = " + MG.fmt(sum, 6)
+        : shown.join(" + ") + (res.bias !== null && res.bias !== undefined ? " + " + MG.fmt(res.bias, 6) + " (bias)" : "") + " = " + MG.fmt(sum, 6);
+    }
+    return res;
+  }
+  MG.explainCell = forward;
+
+  function windowTable(cl, kind) {
+    var kh = 0, kw = 0;
+    cl.forEach(function (e) { kh = Math.max(kh, e.p + 1); kw = Math.max(kw, e.q + 1); });
+    if (kh * kw > 144) return MG.h("p", { class: "mg-hint", text: "window of " + kh + "×" + kw + " cells" });
+    var tb = MG.h("table", { class: "mg-win" });
+    for (var p = 0; p < kh; p++) {
+      var tr = MG.h("tr");
+      for (var q = 0; q < kw; q++) {
+        var e = cl[p * kw + q];
+        var txt = e.code === 0 ? MG.fmt(e.v, 4) : e.code === 1 ? "pad" : "–";
+        if (e.k !== undefined) txt += " ×" + MG.fmt(e.k, 3);
+        tr.appendChild(MG.h("td", { class: "mg-c" + e.code + (e.winner ? " mg-winner" : ""), text: txt,
+          title: e.code === 0 ? "input row " + e.r + ", col " + e.c : e.code === 1 ? "padding" : "past the padding (partial window)" }));
+      }
+      tb.appendChild(tr);
+    }
+    return tb;
+  }
+
+  function show(box, c, n, o, i, j, inputPics) {
+    var res = forward(c, n, o, i, j);
+    box.innerHTML = "";
+    var glob = c.window.kind.indexOf("global") === 0;
+    box.appendChild(MG.h("h4", { text: "output cell " + (glob ? "[" + o + "]" : "[ch " + o + ", row " + i + ", col " + j + "]") }));
+    if (res.error) { box.appendChild(MG.h("p", { text: res.error })); return; }
+    res.used.slice(0, 6).forEach(function (u) {
+      box.appendChild(MG.h("div", { class: "mg-cap", text: "input channel " + u.ch }));
+      box.appendChild(windowTable(u.cells));
+      var cv = inputPics && inputPics.canvases[u.ch];
+      if (cv) MG.heat.outline(cv, u.cells.filter(function (e) { return e.code === 0; }).map(function (e) {
+        return { i: e.r, j: e.c, color: e.winner ? "#e03131" : "#f08c00", width: e.winner ? 3 : 2 };
+      }));
+    });
+    if (res.used.length > 6) box.appendChild(MG.h("p", { class: "mg-hint", text: "+" + (res.used.length - 6) + " more input channels in the sum" }));
+    box.appendChild(MG.h("pre", { class: "mg-arith", text: res.text }));
+    box.appendChild(MG.h("p", { class: "mg-engine", text: "engine's value: " + MG.fmt(res.engine, 8) +
+      (res.divisor ? " · divisor " + res.divisor : "") }));
+  }
+
+  /* gradient cell of a tensor with k contributions */
+  function contributions(box, t, n, idx) {
+    var parts = [], sum = 0;
+    t.contributions.forEach(function (cb) {
+      var a = MG.arr(cb.grad), v = at(a, a.shape.length === 4 ? [n].concat(idx) : idx);
+      sum += v;
+      parts.push(MG.fmt(v, 6) + " (" + cb.from + ")");
+    });
+    box.innerHTML = "";
+    box.appendChild(MG.h("h4", { text: "gradient cell: " + t.contributions.length + " contributions" }));
+    box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.join("\n+ ") + "\n= " + MG.fmt(sum, 6) }));
+  }
+
+  /* gradient of an input of a max/avg/sum pool or conv2d, at (n, ch, h, w) */
+  function gradCell(box, c, pos, n, ch, h, wc) {
+    var w = c.window, t = G().tensors, dy = exact(t[c.output].grad), parts = [], sum = 0;
+    box.innerHTML = "";
+    if (!dy) { box.appendChild(MG.h("p", { text: "the output gradient was subsampled: no arithmetic" })); return; }
+    var O = dy.shape[1], OH = w.out_hw[0], OW = w.out_hw[1];
+    if (w.kind === "conv" && pos === 1) {
+      var x = exact(t[c.inputs[0].tensor].value), o = ch, cc = h, p = wc[0], q = wc[1];
+      for (var s = 0; s < dy.shape[0]; s++) for (var i = 0; i < OH; i++) for (var j = 0; j < OW; j++) {
+        var e = cells(w, i, j)[p * w.kernel[1] + q];
+        if (e.code !== 0) continue;
+        var v = at(dy, [s, o, i, j]) * at(x, [s, cc, e.r, e.c]);
+        sum += v;
+        parts.push(MG.fmt(at(dy, [s, o, i, j]), 4) + "*" + MG.fmt(at(x, [s, cc, e.r, e.c]), 4));
+      }
+      var total = at(MG.arr(t[c.inputs[1].tensor].grad), [o, cc, p, q]);
+      var N = t[c.inputs[0].tensor].shape[0];
+      box.appendChild(MG.h("h4", { text: "weight gradient [" + [o, cc, p, q].join(", ") + "]: dy × input over samples and positions" }));
+      box.appendChild(MG.h("pre", { class: "mg-arith", text: (parts.length > 14 ? parts.slice(0, 12).concat(["…"]) : parts).join(" + ") +
+        " = " + MG.fmt(sum, 6) + (dy.shape[0] < N ? "  (the " + dy.shape[0] + " samples shown)\n+ " + MG.fmt(total - sum, 6) +
+        "  (the other " + (N - dy.shape[0]) + " samples)" : "") + "\n= " + MG.fmt(total, 6) + "  (engine's gradient)" }));
+      return;
+    }
+    for (var o2 = 0; o2 < (w.kind === "conv" ? O : 1); o2++) for (var i2 = 0; i2 < OH; i2++) for (var j2 = 0; j2 < OW; j2++) {
+      cells(w, i2, j2).forEach(function (e) {
+        if (e.code !== 0 || e.r !== h || e.c !== wc) return;
+        if (w.kind === "conv") {
+          var k = MG.arr(t[c.inputs[1].tensor].value), kv = at(k, [o2, ch, e.p, e.q]), g = at(dy, [n, o2, i2, j2]);
+          sum += g * kv;
+          parts.push(MG.fmt(g, 4) + "*" + MG.fmt(kv, 4));
+        } else if (w.kind === "max") {
+          var r = forward(c, n, ch, i2, j2);
+          if (r.winner && r.winner[2] === h && r.winner[3] === wc) {
+            sum += at(dy, [n, ch, i2, j2]);
+            parts.push(MG.fmt(at(dy, [n, ch, i2, j2]), 6) + " (from output [" + i2 + ", " + j2 + "], where it won)");
+          }
+        } else {
+          var d = w.kind === "avg" ? forward(c, n, ch, i2, j2).divisor : 1;
+          sum += at(dy, [n, ch, i2, j2]) / d;
+          parts.push(MG.fmt(at(dy, [n, ch, i2, j2]), 6) + (d !== 1 ? "/" + d : "") + " (output [" + i2 + ", " + j2 + "])");
+        }
+      });
+    }
+    box.appendChild(MG.h("h4", { text: "input gradient [ch " + ch + ", row " + h + ", col " + wc + "]" }));
+    box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.length ? parts.join("\n+ ") + "\n= " + MG.fmt(sum, 6) :
+      "no output used this cell" + (w.kind === "max" ? " as its maximum" : "") + ": gradient 0" }));
+    var gx = t[c.inputs[0].tensor].grad;
+    if (gx && !t[c.inputs[0].tensor].contributions) box.appendChild(MG.h("p", { class: "mg-engine", text: "engine's gradient: " + MG.fmt(at(MG.arr(gx), [n, ch, h, wc]), 8) }));
+  }
+
+  MG.detailsHooks.push(function (sec, info) {
+    var g = G(), c = info.call && g.calls[info.call];
+    var tk = info.tensor, t = tk && g.tensors[tk];
+    var box = MG.h("div", { class: "mg-explain", id: "mg-explain" });
+    if (c && c.window) {
+      var n = MG.state.sample;
+      var inp = MG.tensorSection(c.inputs[0].tensor, info.view === "backward" ? {
+        onGradCell: function (cell) { gradCell(box, c, 0, n, cell.c, cell.i, cell.j); }
+      } : {});
+      var outSec = MG.tensorSection(c.output, {
+        onValueCell: function (cell) { show(box, c, n, cell.c, cell.i, cell.j, inp && inp.valuePics); }
+      });
+      sec.appendChild(MG.h("p", { class: "mg-hint", text: info.view === "backward" ?
+        "Click a cell of the input's gradient to see the terms that sum to it." :
+        "Click a cell of the output to see its window and arithmetic." }));
+      sec.appendChild(box);
+      sec.appendChild(MG.h("div", { class: "mg-cap", text: "output" }));
+      if (outSec) sec.appendChild(outSec);
+      sec.appendChild(MG.h("div", { class: "mg-cap", text: "input " + c.inputs[0].name }));
+      if (inp) sec.appendChild(inp);
+      if (c.window.kind === "conv" && info.view === "backward") {
+        var wsec = MG.tensorSection(c.inputs[1].tensor, {
+          onGradCell: function (cell) {
+            // the weight's picture shows filter o (picked like a sample), channel cell.c
+            gradCell(box, c, 1, n, MG.state.sample, cell.c, [cell.i, cell.j]);
+          }
+        });
+        if (wsec) { sec.appendChild(MG.h("div", { class: "mg-cap", text: "weight" })); sec.appendChild(wsec); }
+      }
+      return;
+    }
+    if (c && t) {
+      sec.appendChild(MG.h("div", { class: "mg-cap", text: "output" }));
+      sec.appendChild(MG.tensorSection(tk, {}));
+    }
+    if (t && t.contributions && info.section) {
+      sec.appendChild(MG.h("p", { class: "mg-hint", text: "Used " + t.contributions.length +
+        " times: click a gradient cell to see the contributions the engine summed." }));
+      sec.appendChild(box);
+      var a = MG.arr(t.grad);
+      var sel2 = MG.tensorSection(tk, { onGradCell: function (cell) {
+        var idx = a.shape.length === 4 ? [cell.c, cell.i, cell.j] : a.shape.length === 1 ? [cell.j] : [cell.i, cell.j];
+        contributions(box, t, MG.state.sample, idx);
+      } });
+      info.section.replaceWith(sel2);
+      info.section = sel2;
+    }
+  });
+})(window.MG);

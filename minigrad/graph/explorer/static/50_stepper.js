@@ -1,0 +1,82 @@
+/* Backward stepper: a slider and the arrow keys replay the engine's own order of backward
+   calls and accumulations (payload.graph.steps, recorded from its traversal). At step k the
+   nodes of steps < k are marked done, step k's node is current, its edges are lit with the
+   gradient they carry, and a running sum shows "contribution j of k". */
+(function (MG) {
+  "use strict";
+  var S = { k: 0, bars: [] };
+
+  function describe(s) {
+    var g = MG.payload.graph, t = s.tensor && g.tensors[s.tensor];
+    var name = t ? (t.name || t.role) : "";
+    if (s.kind === "seed") return "seed: d(output)/d(output) = " + MG.statsLine(s.grad);
+    if (s.kind === "step") {
+      var c = g.calls[s.call];
+      return "engine step " + s.index + ": " + c.op + " backward gets dy (" + MG.statsLine(s.grad) + ") and sends " +
+        s.input_grads.map(function (x, i) { return x ? "d" + c.inputs[i].name + " (norm " + MG.fmt(x.norm) + ")" : null; })
+          .filter(Boolean).join(", ");
+    }
+    if (s.kind === "accumulate") return "accumulate into " + name + ": contribution " + s.of[0] + " of " + s.of[1] +
+      " (norm " + MG.fmt(s.contribution.norm) + "), partial sum norm " + MG.fmt(s.total.norm);
+    return "leaf " + name + ".grad = " + MG.statsLine(s.grad);
+  }
+
+  function apply() {
+    var steps = MG.payload.graph.steps, pane = MG.panes.backward;
+    S.bars.forEach(function (b) {
+      b.slider.value = String(S.k);
+      b.label.textContent = S.k === 0 ? "before backward: " + steps.length + " engine events to replay" :
+        "event " + S.k + " / " + steps.length + " · " + describe(steps[S.k - 1]);
+    });
+    if (!pane) return;
+    var done = [], cur = steps[S.k - 1];
+    for (var k = 0; k < S.k - 1; k++) if (steps[k].node) done.push(steps[k].node);
+    pane.holder.classList.toggle("mg-stepping", S.k > 0);
+    pane.mark("mg-done", done);
+    pane.mark("mg-current", cur && cur.node ? [cur.node] : []);
+    pane.markEdges("mg-lit", cur ? cur.edges : []);
+    if (cur && cur.node && S.follow) pane.focus(cur.node);
+    MG.emit("step", { index: S.k });
+  }
+
+  function go(k) {
+    var n = MG.payload.graph.steps.length;
+    S.k = Math.max(0, Math.min(n, k));
+    apply();
+  }
+  MG.stepTo = go;
+  MG.stepState = S;
+
+  function bar(view) {
+    var steps = MG.payload.graph.steps;
+    var slider = MG.h("input", { type: "range", min: "0", max: String(steps.length), value: "0",
+      class: "mg-slider", "aria-label": "backward step", oninput: function () { go(Number(slider.value)); } });
+    var label = MG.h("span", { class: "mg-steptext" });
+    var el = MG.h("div", { class: "mg-stepper" }, [
+      MG.h("button", { text: "◀", title: "previous step (←)", onclick: function () { go(S.k - 1); } }),
+      slider,
+      MG.h("button", { text: "▶", title: "next step (→)", onclick: function () { go(S.k + 1); } }),
+      label
+    ]);
+    S.bars.push({ slider: slider, label: label });
+    view.pane.insertBefore(el, view.pane.children[1] || null);
+  }
+
+  MG.on("mounted", function (ev) {
+    var g = MG.payload.graph;
+    if (!g || !g.steps || !g.steps.length) {
+      if (g && g.note && ev.view.panes.some(function (p) { return p.which === "backward"; }))
+        ev.view.pane.insertBefore(MG.h("div", { class: "mg-note", text: g.note }), ev.view.pane.children[1] || null);
+      return;
+    }
+    if (ev.view.panes.some(function (p) { return p.which === "backward"; })) bar(ev.view);
+  });
+  MG.on("panes", function () { apply(); });
+  MG.on("key", function (ev) {
+    if (!MG.panes.backward || !MG.payload.graph.steps.length) return;
+    if (ev.key === "ArrowRight") { go(S.k + 1); ev.preventDefault(); }
+    else if (ev.key === "ArrowLeft") { go(S.k - 1); ev.preventDefault(); }
+    else if (ev.key === "Home") { go(0); ev.preventDefault(); }
+    else if (ev.key === "End") { go(MG.payload.graph.steps.length); ev.preventDefault(); }
+  });
+})(window.MG);
