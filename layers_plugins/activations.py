@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.op import Context, Op
-from minigrad.tensor import Tensor
+from minigrad import Context, Op, Tensor, as_tensor
 
 from ._dtypes import check_float
 
@@ -65,7 +64,7 @@ class ReLU(Op):
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_arrays
         # relu'(0) = 0: only strictly positive inputs pass the gradient
-        return grad * Tensor._make_const((x > 0).astype(grad.dtype))
+        return grad * as_tensor((x > 0).astype(grad.dtype))
 
     @staticmethod
     def sample_inputs() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:

@@ -32,8 +32,7 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
-from minigrad.op import Context, Op
-from minigrad.tensor import Tensor
+from minigrad import Context, Op, Tensor
 
 from ._dtypes import check_float
 from ._kernels import conv2d as _conv2d

@@ -14,9 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.core_ops import astype, clip, exp, log
-from minigrad.op import Context, Op
-from minigrad.tensor import Tensor
+from minigrad import Context, Op, Tensor, as_tensor, clip, exp, log
 
 from ._dtypes import check_float
 
@@ -56,8 +54,8 @@ def _as_dtype(t: Tensor, dtype: np.dtype) -> Tensor:
     if t.dtype == dtype:
         return t
     if t.dtype.kind in "fc":
-        return astype(t, dtype)
-    return Tensor._make_const(t.data.astype(dtype))
+        return t.astype(dtype)
+    return as_tensor(t.data.astype(dtype))
 
 
 def _describe_range(a: np.ndarray) -> str:
@@ -173,7 +171,7 @@ class LogLoss(Op):
         gp = gy = None
         if ctx.needs_input_grad[0]:
             y = _as_dtype(target, p.dtype)
-            inside = Tensor._make_const(((p.data >= lo) & (p.data <= hi)).astype(p.dtype))
+            inside = as_tensor(((p.data >= lo) & (p.data <= hi)).astype(p.dtype))
             # d/dp -(y log p + (1 - y) log(1 - p)) = (p - y) / (p (1 - p)), zero where clipped
             gp = g * (pc - y) / (pc * (1 - pc)) * inside
         if ctx.needs_input_grad[1]:
@@ -193,7 +191,7 @@ class LogLoss(Op):
 
 def _softmax_classes(logits: Tensor) -> Tensor:
     """softmax over axis 1 with core ops, so it is differentiable in the backward graph."""
-    shift = Tensor._make_const(logits.data.max(axis=1, keepdims=True))
+    shift = as_tensor(logits.data.max(axis=1, keepdims=True))
     e = exp(logits - shift)
     return e / e.sum(axis=1, keepdims=True)
 
@@ -284,9 +282,7 @@ class CrossEntropy(Op):
             grad = grad.reshape((target.shape[0], 1, *target.shape[1:]))
         g = _scale(grad, reduction, target.size)
         classes = np.arange(logits.shape[1]).reshape((1, -1) + (1,) * (logits.ndim - 2))
-        onehot = Tensor._make_const(
-            (np.expand_dims(target.data, 1) == classes).astype(logits.dtype)
-        )
+        onehot = as_tensor((np.expand_dims(target.data, 1) == classes).astype(logits.dtype))
         return (_softmax_classes(logits) - onehot) * g, None
 
     @staticmethod

@@ -38,8 +38,7 @@ from typing import Any
 import numpy as np
 
 import minigrad as mg
-from minigrad.op import Context, Op
-from minigrad.tensor import Tensor
+from minigrad import Context, Op, Tensor
 
 from ._dtypes import check_float
 from ._kernels import avg_pool2d as _avg_pool2d
@@ -167,7 +166,7 @@ def _check_offsets(op: str, offsets: np.ndarray, g: PoolGeometry) -> None:
 def _offsets_tensor(ctx: Context) -> Tensor:
     """The saved winner offsets as a named constant (a leaf of the backward graph)."""
     (offsets,) = ctx.saved_arrays
-    t = Tensor._make_const(offsets)
+    t = mg.as_tensor(offsets)
     t.name = "offsets"
     return t
 
@@ -776,7 +775,7 @@ class GlobalMaxPool2d(Op):
         (winner,) = ctx.saved_arrays
         n, c, h, w = ctx.inputs[0].shape
         mask = np.arange(h * w) == winner[:, :, None]  # (N, C, H*W) one-hot
-        winners = Tensor._make_const(mask.reshape(n, c, h, w))
+        winners = mg.as_tensor(mask.reshape(n, c, h, w))
         winners.name = "winners"
         # (N, C) -> (N, C, 1, 1) -> (N, C, H, W), zero away from the winners
         return mg.where(winners, grad.reshape((n, c, 1, 1)), 0.0)

@@ -13,9 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from minigrad.core_ops import exp
-from minigrad.op import Context, Op
-from minigrad.tensor import Tensor
+from minigrad import Context, Op, Tensor, exp
 
 from ._dtypes import check_float
 
