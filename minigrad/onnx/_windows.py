@@ -19,13 +19,13 @@ __all__ = ["pool_out_size", "tail_pad", "window_counts"]
 def pool_out_size(size: int, k: int, s: int, before: int, after: int, ceil_mode: bool) -> int:
     """Number of windows along one axis."""
     span = size + before + after - k
-    if span < 0:
-        raise ValueError(
-            f"pooling window {k} is larger than the padded input {size + before + after}"
-        )
     out = (-(-span // s) if ceil_mode else span // s) + 1
     if ceil_mode and (out - 1) * s >= size + before:
         out -= 1  # the last window would start in the trailing padding
+    if out < 1:
+        raise ValueError(
+            f"pooling window {k} is larger than the padded input {size + before + after}"
+        )
     return out
 
 
