@@ -158,10 +158,14 @@ def test_cli_demo_quick_in_a_subprocess(cnn_stack, tmp_path):
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "epoch   4/4" in proc.stdout
+    epochs = [line for line in proc.stdout.splitlines() if line.startswith("epoch")]
+    assert [line.split()[1] for line in epochs] == ["1/4", "2/4", "3/4", "4/4"]
     assert "test accuracy" in proc.stdout
+    # output redirected to pipes: epoch lines only, no progress bar in either stream
+    assert "\r" not in proc.stdout + proc.stderr and "batch/s" not in proc.stderr
     for name in ("xo_loss_curve.png", "xo_filters.png", "xo_feature_maps.png"):
         assert _is_png(out / name), name
+    assert not demo.show_progress(True)  # pytest captures stdout here: not a terminal
     assert (out / "xo_forward_graph.dot").exists() and (out / "xo_backward_graph.dot").exists()
 
 
@@ -190,29 +194,88 @@ def test_cli_parses_task_and_options():
 
 # ----------------------------------------------------------------------------- missing extras
 
+# Started before the demo in a child process: makes the named modules unimportable, as on an
+# install without the extras.
+_HIDE = """
+import sys
+class _Hide:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in HIDDEN:
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, _Hide())
+from minigrad.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _run_without(hidden, args, cwd):
+    code = f"HIDDEN = {sorted(hidden)!r}\n" + _HIDE
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def test_cli_demo_without_extras_trains_and_writes_its_graphs(cnn_stack, tmp_path):
+    out = tmp_path / "out"
+    proc = _run_without(
+        {"matplotlib", "tqdm", "sklearn"}, ["demo", "--quick", "--out", str(out)], tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stdout.splitlines() if line.startswith("note: not installed")]
+    assert len(notes) == 1  # one message naming everything missing
+    assert "matplotlib" in notes[0] and "tqdm" in notes[0]
+    assert 'pip install "minigrad-cnn[demo]"' in notes[0]
+    assert "epoch   4/4" in proc.stdout and "test accuracy" in proc.stdout
+    assert (out / "xo_forward_graph.dot").read_text().startswith("digraph")
+    assert (out / "xo_backward_graph.dot").read_text().startswith("digraph")
+    assert (out / "xo_model.npz").is_file()
+    assert not list(out.glob("*.png"))  # only the matplotlib pictures are skipped
+
+
+def test_cli_digits_without_any_extra_lists_everything_missing_once(tmp_path):
+    out = tmp_path / "out"
+    proc = _run_without(
+        {"matplotlib", "tqdm", "sklearn"},
+        ["demo", "digits", "--quick", "--out", str(out)],
+        tmp_path,
+    )
+    assert proc.returncode == 1
+    err = proc.stderr.strip()
+    assert err.startswith("minigrad demo digits: ") and len(err.splitlines()) == 1
+    for name in ("scikit-learn", "matplotlib", "tqdm"):
+        assert name in err
+    assert 'pip install "minigrad-cnn[demo,digits]"' in err  # one command for all of it
+    assert not out.exists()  # refused before doing any work
+
 
 @pytest.mark.parametrize("module", ["matplotlib", "tqdm"])
-def test_missing_demo_extra_is_named(module, monkeypatch, tmp_path):
+def test_missing_demo_extra_is_skipped_with_a_note(module, cnn_stack, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, module, None)  # makes `import module` fail
-    with pytest.raises(demo.MissingExtraError) as info:
-        demo.run_xo(out_dir=tmp_path / "out", quick=True, progress=False)
-    message = str(info.value)
-    assert 'pip install "minigrad-cnn[demo]"' in message and module in message
-    assert not (tmp_path / "out").exists()  # refused before doing any work
+    lines = []
+    result = demo.run_xo(out_dir=tmp_path / "out", quick=True, epochs=1, log=lines.append)
+    assert [e.module for e in result.skipped] == [module]
+    note = [line for line in lines if line.startswith("note: not installed")]
+    assert len(note) == 1 and module in note[0]
+    assert 'pip install "minigrad-cnn[demo]"' in note[0]
+    assert result.files["forward_graph_dot"].exists()
+    assert ("loss_curve" in result.files) == (module != "matplotlib")
 
 
 def test_missing_sklearn_names_the_digits_extra(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "sklearn", None)
     with pytest.raises(demo.MissingExtraError) as info:
-        demo.run_digits(out_dir=tmp_path, quick=True, progress=False)
+        demo.run_digits(out_dir=tmp_path / "out", quick=True, progress=False)
     assert 'pip install "minigrad-cnn[digits]"' in str(info.value)
     assert "scikit-learn" in str(info.value)
-    demo.check_extras("xo")  # X vs O does not need scikit-learn
+    assert not (tmp_path / "out").exists()
+    assert demo.check_extras("xo") == []  # X vs O does not need scikit-learn
 
 
-@pytest.mark.parametrize(
-    "task, module, extra", [("digits", "sklearn", "digits"), ("xo", "matplotlib", "demo")]
-)
+@pytest.mark.parametrize("task, module, extra", [("digits", "sklearn", "digits")])
 def test_cli_missing_extra_exits_nonzero_with_the_hint(
     task, module, extra, monkeypatch, tmp_path, capsys
 ):
@@ -223,6 +286,59 @@ def test_cli_missing_extra_exits_nonzero_with_the_hint(
     assert f'pip install "minigrad-cnn[{extra}]"' in err
     assert err.startswith(f"minigrad demo {task}: ")
     assert not (tmp_path / "out").exists()
+
+
+def test_missing_extras_lists_required_first():
+    missing = demo.missing_extras("digits", available=lambda m: False)
+    assert [(e.module, e.extra, e.required) for e in missing] == [
+        ("sklearn", "digits", True),
+        ("matplotlib", "demo", False),
+        ("tqdm", "demo", False),
+    ]
+    assert demo.missing_extras("xo", available=lambda m: True) == []
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def test_progress_bar_on_a_terminal_keeps_epoch_lines_whole(cnn_stack, tmp_path):
+    pytest.importorskip("tqdm")
+    pty = pytest.importorskip("pty")
+    import os
+
+    code = (
+        "import sys\n"
+        "from minigrad.cli import main\n"
+        f"sys.exit(main(['demo', '--quick', '--epochs', '2', '--out', {str(tmp_path / 'o')!r}]))\n"
+    )
+    leader, follower = pty.openpty()
+    fcntl = pytest.importorskip("fcntl")
+    import struct
+    import termios
+
+    # a terminal 100 columns wide (a fresh pty has no size, and tqdm would draw nothing)
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=follower, stderr=follower, cwd=tmp_path
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert proc.wait(timeout=300) == 0
+    os.close(leader)
+    text = b"".join(chunks).decode(errors="replace")
+    assert "batch" in text  # the bar was drawn on the terminal
+    # every epoch line is whole: the bar was cleared before it and redrawn after it
+    for line in text.replace("\r", "\n").splitlines():
+        if "epoch   " in line and "loss" in line:
+            assert line.strip().startswith("epoch"), line
 
 
 def test_unknown_task_and_bad_epochs_are_refused(tmp_path):

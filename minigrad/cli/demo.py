@@ -5,8 +5,10 @@
     python -m minigrad demo --out DIR --epochs N --seed S
     python -m minigrad demo --quick             few epochs on little data (for tests)
 
-The work is done by :mod:`minigrad.demo`. Exit code 0 on success, 1 when an optional
-dependency is missing (the message names the extra to install) or an argument is invalid.
+The work is done by :func:`minigrad.demo.run`. Exit code 0 on success (without matplotlib or
+tqdm the demo still trains and writes its graphs, and says what it skipped), 1 when the task
+cannot run (digits without scikit-learn: the message lists everything missing and one pip
+command) or an argument is invalid.
 """
 
 from __future__ import annotations
@@ -24,8 +26,7 @@ def main(args: argparse.Namespace) -> int:
     from minigrad import demo
 
     try:
-        demo.check_extras(args.task)  # before any work, so nothing half-done is left behind
-        demo.run(
+        demo.run(  # checks the extras before any work, so nothing half-done is left behind
             args.task,
             out_dir=Path(args.out),
             epochs=args.epochs,
@@ -68,8 +69,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description=(
             "Train a small CNN and write pictures: the forward and backward graphs of one "
             "training step, the learned filters, the loss curve, and feature maps (xo) or a "
-            "confusion matrix (digits), and the trained weights (.npz). Needs the extra "
-            "'demo' (matplotlib, tqdm); digits also needs 'digits' (scikit-learn)."
+            "confusion matrix (digits), and the trained weights (.npz). The pictures need "
+            "matplotlib and the progress bar tqdm (the extra 'demo'); without them the demo "
+            "runs and skips those. digits needs scikit-learn (the extra 'digits')."
         ),
     )
     parser.add_argument(
@@ -96,6 +98,10 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--quick", action="store_true", help="a few epochs on a little data (for tests)"
     )
-    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="hide the progress bar (it is shown only when stdout and stderr are terminals)",
+    )
     parser.set_defaults(func=main)
     return parser
