@@ -57,6 +57,11 @@ def where(ctx_or_op: Context | type[Op]) -> str:
 def note(exc: BaseException, ctx: Context, phase: str) -> None:
     """Add ``"in the <phase> of op '...' (from plugin ...)"`` to ``exc`` once (PEP 678)."""
     text = f"in the {phase} of {where(ctx)}"
+    if isinstance(exc, ValueError) and "read-only" in str(exc):
+        text += (
+            ": an op must not write into its input or saved arrays (they are the caller's "
+            "tensors); write into a copy instead (x = x.copy())"
+        )
     if text not in getattr(exc, "__notes__", ()):
         exc.add_note(text)
 

@@ -66,7 +66,17 @@ def _broadcast(name: str, fn: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _norm_axis(axis: Any, ndim: int, name: str) -> tuple[int, ...] | None:
     if axis is None:
         return None
+    if isinstance(axis, (bool, np.bool_)) or not isinstance(axis, (int, np.integer, tuple, list)):
+        raise TypeError(
+            f"{name}: axis must be an int or a tuple of ints, got {type(axis).__name__} {axis!r}"
+        )
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    for a in axes:
+        if isinstance(a, (bool, np.bool_)) or not isinstance(a, (int, np.integer)):
+            raise TypeError(
+                f"{name}: axis must be an int or a tuple of ints, got {axis!r} "
+                f"(holding {type(a).__name__})"
+            )
     if ndim == 0:
         # as in PyTorch, a 0-d tensor accepts axis 0 or -1 and reduces over nothing
         bad = [a for a in axes if a not in (0, -1)]
@@ -78,6 +88,8 @@ def _norm_axis(axis: Any, ndim: int, name: str) -> tuple[int, ...] | None:
         if not -ndim <= a < _builtin_max(ndim, 1):
             raise ValueError(f"{name}: axis {a} is out of range for a {ndim}-D tensor")
         out.append(int(a) % _builtin_max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name}: axis {axis!r} repeats an axis of a {ndim}-D tensor")
     return tuple(out)
 
 
@@ -190,7 +202,12 @@ class Pow(Op):
         x, y, out = ctx.saved_tensors
         gx = gy = None
         if ctx.needs_input_grad[0]:
-            gx = grad * y * x ** (y - 1)
+            # d/dx x^y = y x^(y-1); taken as 0 where y == 0, even at x == 0 (as PyTorch does)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gx = grad * y * x ** (y - 1)
+            y_zero = y.data == 0
+            if y_zero.any():
+                gx = where(_const(np.broadcast_to(y_zero, gx.shape)), as_tensor(0.0, like=gx), gx)
         if ctx.needs_input_grad[1]:
             # d/dy x^y = x^y log x; taken as 0 where x == 0 and y >= 0 (as PyTorch does)
             zero = (x.data == 0) & (y.data >= 0)
@@ -766,6 +783,30 @@ class Stack(Op):
         )
 
 
+def _pad_widths(pad_width: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """numpy's pad_width forms ((b, a) per axis, (b, a), or one int) as an (ndim, 2) array."""
+    try:
+        widths = np.asarray(pad_width)
+        if (
+            widths.dtype.kind not in "iu"
+            or widths.ndim > 2
+            or widths.shape[-1:]
+            not in (
+                (),
+                (1,),
+                (2,),
+            )
+        ):
+            raise ValueError
+        return np.broadcast_to(widths.astype(np.int64), (len(shape), 2))
+    except ValueError:
+        raise ValueError(
+            f"pad: pad_width {pad_width!r} does not fit a {len(shape)}-D tensor of shape "
+            f"{shape}: expected one (before, after) pair of ints per axis ({len(shape)} pairs), "
+            "one pair for every axis, or one int"
+        ) from None
+
+
 class Pad(Op):
     """Constant padding; ``pad_width`` as numpy's ((before, after), ...) per axis."""
 
@@ -775,7 +816,7 @@ class Pad(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, pad_width: Any, value: float = 0.0) -> np.ndarray:
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+        widths = _pad_widths(pad_width, x.shape)
         if (widths < 0).any():
             raise ValueError(f"pad: pad widths must be >= 0, got {pad_width!r}")
         return np.pad(x, widths, mode="constant", constant_values=value)
@@ -783,7 +824,7 @@ class Pad(Op):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         x = ctx.inputs[0]
-        widths = np.broadcast_to(np.asarray(ctx.attrs["pad_width"], dtype=np.int64), (x.ndim, 2))
+        widths = _pad_widths(ctx.attrs["pad_width"], x.shape)
         return grad[tuple(slice(int(b), int(b) + n) for (b, _), n in zip(widths, x.shape))]
 
 

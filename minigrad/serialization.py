@@ -149,10 +149,15 @@ def load(path: PathLike | IO[bytes]) -> OrderedDict[str, np.ndarray]:
             try:
                 state[name] = archive[name]
             except ValueError as e:
-                if "pickle" in str(e).lower() or "object" in str(e).lower():
+                if "pickle" in str(e).lower():
                     raise ValueError(
                         f"load: entry '{name}' in {where} holds Python objects, which could only "
                         "be read by unpickling (which can run code); refusing to load it"
+                    ) from e
+                if "malformed" in str(e) or "header" in str(e).lower():
+                    raise ValueError(
+                        f"load: entry '{name}' in {where} is damaged: its .npy header is not "
+                        f"plain literal values (dtype, order, shape) ({e})"
                     ) from e
                 raise ValueError(f"load: entry '{name}' in {where} is damaged: {e}") from e
             except Exception as e:  # zlib.error, BadZipFile...: anything means a damaged entry

@@ -39,19 +39,44 @@ class RemovableHandle:
         self.remove()
 
 
+def _unwrap(data: Any) -> Any:
+    """Nested lists/tuples with Tensors inside (``[mg.tensor(1.), mg.tensor(2.)]``) -> arrays."""
+    if isinstance(data, Tensor):
+        return data.data
+    if isinstance(data, (list, tuple)) and any(isinstance(d, (Tensor, list, tuple)) for d in data):
+        return [_unwrap(d) for d in data]
+    return data
+
+
+def _checked_array(data: Any, dtype: Any) -> np.ndarray:
+    try:
+        arr = np.array(_unwrap(data), dtype=dtype)
+    except ValueError as e:
+        if "inhomogeneous" in str(e) or "sequence" in str(e):
+            raise ValueError(
+                f"tensor: nested sequences of different lengths cannot make a tensor "
+                f"(every row must have the same length): {data!r:.80}"
+            ) from None
+        raise
+    except TypeError as e:
+        raise TypeError(f"tensor: cannot make a tensor from {data!r:.80}: {e}") from None
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(
+            f"tensor: cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__} "
+            f"{data!r:.60}); tensors hold bool, integer, floating or complex numbers"
+        )
+    return arr
+
+
 def _default_array(data: Any, dtype: Any = None) -> np.ndarray:
     """Apply minigrad's dtype rules: arrays keep theirs, Python floats -> float32, ints -> int64."""
-    if dtype is not None:
-        return np.array(data, dtype=dtype)
-    if isinstance(data, (np.ndarray, np.generic)):
-        return np.array(data)
-    arr = np.array(data)
+    if dtype is not None or isinstance(data, (np.ndarray, np.generic)):
+        return _checked_array(data, dtype)
+    arr = _checked_array(data, None)
     if arr.dtype == np.float64:
         return arr.astype(np.float32)
     if arr.dtype.kind == "i":
         return arr.astype(np.int64, copy=False)
-    if arr.dtype == object:
-        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__}: {data!r:.80}")
     return arr
 
 
@@ -295,7 +320,10 @@ class Tensor:
         return f"'{self.name}'" if self.name else f"tensor of shape {self.shape}"
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        if self.values_freed:
+            body = f"<values freed by backward()>, shape={self.shape}"
+        else:
+            body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
         extra = []
         if self.data.dtype not in (np.float32, np.int64, np.bool_):
             extra.append(f"dtype={self.data.dtype}")
@@ -322,7 +350,12 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.ndarray):
-        return Tensor._make_const(x)
+        if x.dtype.kind not in "biufc":
+            raise TypeError(
+                f"as_tensor: cannot make a tensor of dtype {x.dtype}; tensors hold bool, "
+                "integer, floating or complex numbers"
+            )
+        return Tensor._new(x, None, False)
     if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
         if like is not None:
             kind = like.data.dtype.kind
