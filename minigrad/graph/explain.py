@@ -204,11 +204,11 @@ def explain(
             f"explain: op '{ctx.name}' has no window to explain; supported ops: "
             f"{', '.join(WINDOW_OPS)}"
         )
-    idx = _index(t, index)
-    if wrt is not None:
+    if wrt is not None:  # index is then an index into that input (and its gradient)
         from .explorer.gradcells import explain_grad
 
         return explain_grad(t, w, wrt, grad, index)
+    idx = _index(t, index)
     return _conv(t, idx, w) if w.kind == "conv" else _pool(t, idx, w)
 
 
