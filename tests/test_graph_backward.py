@@ -244,7 +244,8 @@ def test_both_draws_gradients_dashed_next_to_forward_edges():
     assert all(f'color="{colour}"' in line for line in dashed)
     assert not any(f'color="{colour}"' in line for line in solid)
     assert "grad [2, 4]" in dot  # x's node shows its gradient
-    assert dot.count("label=<[1, 2]>") == 2  # each contribution along x's two edges
+    # each contribution along x's two edges, worded apart from the edges' argument names
+    assert dot.count("label=<grad [1, 2]>") == 2
 
 
 def test_backward_view_options():

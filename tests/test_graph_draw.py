@@ -223,8 +223,12 @@ def scoped_net():
 
 
 def clusters(dot):
-    """{cluster name: its label} in the DOT text."""
-    names = re.findall(r'subgraph "?(cluster_[\w/]+)"? \{\n\s*graph \[[^\]]*label=(\w+)', dot)
+    """{cluster name: its title} in the DOT text (the title is a plain node in the box)."""
+    names = re.findall(
+        r'subgraph "?(cluster_[\w/]+)"? \{\n\s*graph \[[^\]]*\]\n(?:.*\n)*?'
+        r"\s*title_\d+ \[label=<<b>(\w+)</b>>",
+        dot,
+    )
     return dict(names)
 
 

@@ -70,6 +70,7 @@ class Node:
     members: list[Node] | None = None  # a collapsed module's nodes
     name: str | None = None  # a collapsed module's scope
     calls: tuple[int, int] = (1, 1)  # a collapsed module: which call of its scope, of how many
+    stale: bool = False  # the tensor's .grad is not the drawn graph's gradient (forward view)
 
 
 @dataclass(eq=False, slots=True)
@@ -428,6 +429,30 @@ def _add_gradients(data: GraphData, values: bool, grads: Mapping[Tensor, Any] | 
             n.grad = g
 
 
+def _mark_stale_grads(data: GraphData) -> None:
+    """Mark each ``.grad`` that is not this graph's gradient (e.g. left from the last step).
+
+    Once ``backward()`` has freed this graph, the gradients are that pass's. Before, the
+    graph's own gradients are computed and compared: a ``.grad`` that differs (an earlier
+    step's, or several passes summed) or that this graph does not reach is stale.
+    """
+    held = [n for n in data.nodes if n.kind == "tensor" and n.tensor.grad is not None]  # type: ignore[union-attr]
+    if not held:
+        return
+    ctxs, _ = _walk(data.root)
+    if any(c.freed for c in ctxs):
+        return
+    _, totals, status = _gradients(data.root, ctxs, True, None)
+    if status != "computed":
+        return
+    for n in held:
+        g = n.tensor.grad.data  # type: ignore[union-attr]
+        own = totals.get(id(n.tensor))
+        n.stale = (
+            own is None or own.shape != g.shape or not np.allclose(g, own, rtol=1e-5, atol=1e-8)
+        )
+
+
 # --------------------------------------------------------------------------- views
 
 
@@ -570,6 +595,8 @@ def _build(
         data = _build_backward(t, values, grads)
     elif backward is False:
         data = _build_forward(t)
+        if values:
+            _mark_stale_grads(data)
     else:
         raise ValueError(
             f"minigrad.graph: backward must be True, False or 'both', got {backward!r}"
@@ -775,6 +802,8 @@ def node_facts(n: Node) -> dict[str, Any]:
         facts.pop("norm", None)
         g = n.grad if n.grad is not None else (None if t.grad is None else t.grad.data)
         facts.update(_summary_facts("grad_", g))
+        if n.stale:
+            facts["grad_stale"] = True
     else:  # seed, grad, accumulate: they show a gradient
         facts["grad_shape"] = t.shape
         if n.kind == "grad":

@@ -18,7 +18,6 @@ per tensor (a small tensor's elements, or one min/mean/max per large tensor).
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import numpy as np
@@ -33,9 +32,11 @@ from .build import (
     shown_attrs,
     to_plain,
 )
+from .text import MAX_NAME, MAX_STRING, html_text, shorten, visible
 
 __all__ = [
     "CLUSTER_ATTRS",
+    "CLUSTER_TITLE_ATTRS",
     "EDGE_ATTRS",
     "EDGE_STYLES",
     "GRAPH_ATTRS",
@@ -70,7 +71,13 @@ CLUSTER_ATTRS: dict[str, str] = {
     "fontcolor": "#343a40",
     "fontname": FONT,
     "fontsize": "11",
-    "labeljust": "l",
+}
+#: the title of a cluster, drawn as a plain node inside its box (see ``render``)
+CLUSTER_TITLE_ATTRS: dict[str, str] = {
+    "shape": "plain",
+    "fontcolor": "#343a40",
+    "fontname": FONT,
+    "fontsize": "11",
 }
 
 NODE_STYLES: dict[str, dict[str, str]] = {
@@ -139,7 +146,6 @@ EDGE_STYLES: dict[str, dict[str, str]] = {
         "fontcolor": "#c92a2a",
         "style": "dashed",
         "dir": "back",
-        "constraint": "false",
     },
 }
 
@@ -150,7 +156,12 @@ _GRAD = '<font point-size="9" face="' + MONO + '" color="#c92a2a">{}</font>'
 
 
 def _e(text: Any) -> str:
-    return html.escape(str(text), quote=False)
+    return html_text(text)
+
+
+def _name(text: str) -> str:
+    """A user-given name in a label: shortened, escaped, and never an empty bold tag."""
+    return html_text(text, MAX_NAME) if text else '""'
 
 
 def format_number(x: Any) -> str:
@@ -180,7 +191,7 @@ def _row(values: Any) -> str:
     return "[" + ", ".join(format_number(v) for v in values) + "]"
 
 
-def format_array(a: np.ndarray, max_values: int = MAX_VALUES) -> list[str]:
+def format_array(a: np.ndarray, max_values: int = MAX_VALUES, per_line: int = 8) -> list[str]:
     """A compact text form of an array, one string per line.
 
     Small arrays show their values (a matrix row per line), large ones min/mean/max.
@@ -203,15 +214,16 @@ def format_array(a: np.ndarray, max_values: int = MAX_VALUES) -> list[str]:
     v = s["values"]
     if v.ndim == 0:
         return [format_number(v.item())]
-    if v.ndim == 1 or v.shape[-1] == 1 or v.size // v.shape[-1] > 8:
+    narrow = per_line < 8 and v.shape[-1] > per_line  # rows wider than the caller allows
+    if v.ndim == 1 or v.shape[-1] == 1 or narrow or v.size // v.shape[-1] > 8:
         flat = v.reshape(-1).tolist()
-        return [_row(flat[i : i + 8]) for i in range(0, len(flat), 8)]
+        return [_row(flat[i : i + per_line]) for i in range(0, len(flat), per_line)]
     return [_row(r) for r in v.reshape(-1, v.shape[-1]).tolist()]
 
 
-def _grad_text(g: np.ndarray, max_values: int) -> list[str]:
+def _grad_text(g: np.ndarray, max_values: int, per_line: int = 8) -> list[str]:
     if g.size <= max_values:
-        return format_array(g, max_values)
+        return format_array(g, max_values, per_line)
     s = array_summary(g, max_values)
     return [f"norm {format_number(s.get('norm', float('nan')))}"]
 
@@ -246,7 +258,18 @@ def node_style_key(n: Node) -> str:
 
 
 def _html(lines: list[str]) -> str:
-    return "<" + "<br/>".join(lines) + ">"
+    out = "<" + "<br/>".join(lines) + ">"
+    if len(out) <= MAX_STRING:
+        return out
+    # a label of very many lines (a module with thousands of parameters): keep what fits
+    kept, size = [], 0
+    for line in lines:
+        size += len(line) + 5
+        if size > MAX_STRING - 200:
+            break
+        kept.append(line)
+    kept.append(_NOTE.format(_e(f"… {len(lines) - len(kept)} more lines")))
+    return "<" + "<br/>".join(kept) + ">"
 
 
 def _tensor_lines(n: Node, show_values: bool, max_values: int) -> list[str]:
@@ -255,12 +278,15 @@ def _tensor_lines(n: Node, show_values: bool, max_values: int) -> list[str]:
     if n.role == "constant":
         return [_VALUE.format(_e(format_array(t.data, max_values)[0]))]
     title = t.name or (n.role if n.role in ("input", "parameter", "output") else "")
-    lines = [f"<b>{_e(title)}</b>"] if title else []
+    lines = [f"<b>{_name(title)}</b>"] if title else []
     lines.append(_DETAIL.format(_e(f"{format_shape(t.shape)} {dtype_name(t.dtype)}")))
     if show_values:
         lines += [_VALUE.format(_e(s)) for s in format_array(t.data, max_values)]
         g = n.grad if n.grad is not None else (None if t.grad is None else t.grad.data)
-        if g is not None:
+        if g is not None and n.stale:  # another pass's gradient: say so, in grey
+            note = f"stale grad (earlier backward) {_grad_text(g, 0)[0]}"
+            lines.append(_NOTE.format(_e(note)))
+        elif g is not None:
             text = _grad_text(g, max_values)
             lines.append(_GRAD.format(_e("grad " + text[0])))  # "grad [..]", "grad norm 3"
             lines += [_GRAD.format(_e(s)) for s in text[1:]]
@@ -280,15 +306,15 @@ def _op_lines(n: Node, suffix: str = "") -> list[str]:
 def _module_lines(n: Node, backward: bool) -> list[str]:
     members = n.members or []
     name = (n.name or "").rpartition("/")[2]
-    if n.calls[1] > 1:
-        name += f" (call {n.calls[0]})"
-    lines = [f"<b>{_e(name + (' backward' if backward else ''))}</b>"]
+    lines = [f"<b>{_name(name)}{' backward' if backward else ''}</b>"]
     ops = [m.ctx.name for m in members if m.ctx is not None]
     shown = " → ".join(ops[:4]) + (f" +{len(ops) - 4}" if len(ops) > 4 else "")
+    if n.calls[1] > 1:
+        lines[0] = lines[0][:-4] + f" (call {n.calls[0]})</b>"
     lines.append(_DETAIL.format(_e(shown)))
     for m in members:
         if m.kind == "tensor" and m.role == "parameter" and m.tensor is not None:
-            label = f"{m.tensor.name or 'param'} {format_shape(m.tensor.shape)}"
+            label = f"{shorten(m.tensor.name or 'param')} {format_shape(m.tensor.shape)}"
             lines.append(_DETAIL.format(_e(label)))
     return lines
 
@@ -312,11 +338,11 @@ def node_label(n: Node, show_values: bool = True, max_values: int = MAX_VALUES) 
         return "<<b>+</b>>"
     assert t is not None
     if n.kind == "seed":
-        who = t.name or "out"
+        who = shorten(t.name or "out", MAX_NAME // 2)
         value = "1" if t.size == 1 else f"ones {format_shape(t.shape)}"
         return _html([f"<b>{_e(f'd{who}/d{who}')}</b>", _DETAIL.format(_e("= " + value))])
     # a leaf's accumulated .grad
-    lines = [f"<b>{_e((t.name or n.role) + '.grad')}</b>"]
+    lines = [f"<b>{_e(shorten(t.name or n.role) + '.grad')}</b>"]
     lines.append(_DETAIL.format(_e(f"{format_shape(t.shape)} {dtype_name(t.dtype)}")))
     if show_values and n.grad is not None:
         lines += [_GRAD.format(_e(s)) for s in format_array(n.grad, max_values)]
@@ -350,19 +376,29 @@ def node_tooltip(n: Node) -> str | None:
             ]
             lines.append("saved for backward: " + ", ".join(shapes))
         if ctx.scope:
-            lines.append(f"scope: {ctx.scope}")
+            lines.append(f"scope: {shorten(ctx.scope, 200)}")
         if ctx.op.plugin:
             lines.append(f"plugin: {ctx.op.plugin}")
     elif n.kind == "tensor" and n.tensor is not None:
         t = n.tensor
-        lines.append(f"{t.name or n.role}: {format_shape(t.shape)} {dtype_name(t.dtype)}")
+        lines.append(
+            f"{shorten(t.name or n.role, 200)}: {format_shape(t.shape)} {dtype_name(t.dtype)}"
+        )
         s = array_summary(t.data, 0) if t.size > 1 else {}
         if "min" in s:
             stats = [f"{k} {format_number(s[k])}" for k in ("min", "mean", "max", "norm") if k in s]
             lines.append(", ".join(stats))
+        if n.stale:
+            lines.append(
+                "its .grad is not this graph's gradient (left from an earlier backward(); "
+                "optimizer.zero_grad() clears it)"
+            )
     else:
         return None
-    return "\\n".join(line.replace("\\", "\\\\").replace('"', "'") for line in lines)
+    text = "\\n".join(
+        shorten(visible(line), 1000).replace("\\", "\\\\").replace('"', "'") for line in lines
+    )
+    return text
 
 
 def _input_name(e: Edge) -> str | None:
@@ -401,7 +437,11 @@ def edge_label(e: Edge, show_values: bool = True, max_values: int = MAX_VALUES) 
     if not e.reverse and t is not None:
         lines.append(_e((f"{name}: " if name else "") + format_shape(t.shape)))
     if show_values and e.grad is not None:
-        lines += [_e(s) for s in _grad_text(e.grad, max_values)]
+        # edge labels stay narrow: Graphviz lets a wide label overhang its cluster's border
+        text = _grad_text(e.grad, max_values, per_line=4)
+        if e.reverse:
+            text[0] = "grad " + text[0]
+        lines += [_e(s) for s in text]
     return _html(lines) if lines else None
 
 
