@@ -1,0 +1,154 @@
+"""Clear errors: malformed files, unsupported ops (all listed), ops without a mapping; hooks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+
+onnx = pytest.importorskip("onnx")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+
+def model_of(nodes, inits=(), opset=17, domains=()):
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 3])], list(inits),
+    )  # fmt: skip
+    imports = [helper.make_opsetid("", opset)] + [helper.make_opsetid(d, 1) for d in domains]
+    return helper.make_model(graph, opset_imports=imports)
+
+
+def test_garbage_and_truncated_files(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"\x00\xffthis is not protobuf\x13\x37" * 3)
+    with pytest.raises(mg.onnx.OnnxFormatError, match=r"bad\.onnx is not an ONNX model"):
+        mg.onnx.load(bad)
+    good = model_of([helper.make_node("Relu", ["x"], ["y"])]).SerializeToString()
+    cut = tmp_path / "cut.onnx"
+    cut.write_bytes(good[: len(good) // 2])
+    with pytest.raises(mg.onnx.OnnxFormatError, match="cut.onnx"):
+        mg.onnx.load(cut)
+    empty = tmp_path / "empty.onnx"
+    empty.write_bytes(b"")
+    with pytest.raises(mg.onnx.OnnxFormatError, match="no nodes and no outputs"):
+        mg.onnx.load(empty)
+    with pytest.raises(FileNotFoundError):
+        mg.onnx.load(tmp_path / "missing.onnx")
+
+
+def test_invalid_graphs_name_the_problem():
+    # a node reading a value nobody defines
+    m = model_of([helper.make_node("Relu", ["nowhere"], ["y"], name="r1")])
+    with pytest.raises(mg.onnx.OnnxFormatError, match="nowhere"):
+        mg.onnx.load(m)
+    # nodes out of topological order
+    m = model_of([helper.make_node("Relu", ["h"], ["y"]), helper.make_node("Relu", ["x"], ["h"])])
+    with pytest.raises(mg.onnx.OnnxFormatError, match="'h'"):
+        mg.onnx.load(m)
+
+
+def test_every_unsupported_op_is_listed_and_custom_domains_are_never_loaded():
+    nodes = [
+        helper.make_node("Relu", ["x"], ["a"]),
+        helper.make_node("Einsum", ["a", "a"], ["b"], equation="ij,ij->ij", name="e1"),
+        helper.make_node("Einsum", ["b", "b"], ["c"], equation="ij,ij->ij", name="e2"),
+        helper.make_node("Erf", ["c"], ["d"], name="erf"),
+        helper.make_node("MyOp", ["d"], ["y"], domain="com.example", name="mine"),
+    ]
+    m = model_of(nodes, domains=["com.example"])
+    with pytest.raises(mg.onnx.UnsupportedOnnxOpError) as info:
+        mg.onnx.load(m)
+    msg = str(info.value)
+    assert info.value.ops == ["Einsum", "Erf", "com.example::MyOp"]
+    for part in ("3 ONNX op(s)", "Einsum (nodes e1, e2)", "Erf (node erf)", "com.example::MyOp"):
+        assert part in msg
+    assert "Relu" not in msg
+
+
+def test_unsupported_attributes_name_the_node():
+    w = numpy_helper.from_array(np.ones((3, 3), np.float32), "w")
+    m = model_of([helper.make_node("Gemm", ["x", "w"], ["g"]),
+                  helper.make_node("Pad", ["g", "pads"], ["y"], mode="reflect", name="pad1")],
+                 inits=[w, numpy_helper.from_array(np.array([0, 0, 0, 0]), "pads")])  # fmt: skip
+    with pytest.raises(mg.onnx.OnnxError, match=r"'pad1' \(Pad\): mode 'reflect'"):
+        mg.onnx.load(m)(np.zeros((2, 3), np.float32))
+
+
+def test_wrong_input_shape_and_count():
+    model = mg.onnx.load(model_of([helper.make_node("Relu", ["x"], ["y"])]))
+    with pytest.raises(ValueError, match=r"input 'x' expects shape \('N', 3\), got \(2, 4\)"):
+        model(np.zeros((2, 4), np.float32))
+    with pytest.raises(TypeError, match="takes 1 input"):
+        model(np.zeros((2, 3)), np.zeros((2, 3)))
+
+
+class Cube(mg.Op):
+    """x ** 3, an op that knows its own ONNX form."""
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3 * x * x
+
+    @staticmethod
+    def to_onnx(b, node):
+        x = node.inputs[0]
+        return b.add("Mul", [x, b.add("Mul", [x, x])])
+
+
+class Plain(mg.Op):
+    """An op without any ONNX mapping."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x + 1
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad
+
+
+def test_plugin_hooks_and_missing_mapping():
+    ort = pytest.importorskip("onnxruntime")
+    mg.register_op("onnx_test_cube", Cube, override=True)
+    mg.register_op("onnx_test_plain", Plain, override=True)
+    x = np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)
+    proto = mg.onnx.export(lambda t: mg.ops.onnx_test_cube(t), x, None)
+    sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(None, {"input": x})[0], x**3, rtol=1e-6)
+    with pytest.raises(mg.onnx.OnnxExportError, match="op 'onnx_test_plain'.*register_exporter"):
+        mg.onnx.export(lambda t: mg.ops.onnx_test_plain(t) * 2.0, x, None)
+    # a registered exporter makes it exportable (and wins over to_onnx)
+    mg.onnx.register_exporter(
+        "onnx_test_plain",
+        lambda b, node: b.add("Add", [node.inputs[0], b.const(1.0, dtype=node.out_dtype)]),
+        override=True,
+    )
+    proto = mg.onnx.export(lambda t: mg.ops.onnx_test_plain(t) * 2.0, x, None)
+    sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(None, {"input": x})[0], (x + 1) * 2, rtol=1e-6)
+    with pytest.raises(ValueError, match="already has an ONNX exporter"):
+        mg.onnx.register_exporter("onnx_test_plain", lambda b, n: "")
+
+
+def test_register_loader_adds_an_onnx_op():
+    mg.onnx.register_loader("Softplus", lambda node, x: mg.log(mg.exp(x) + 1.0), override=True)
+    x = np.linspace(-2, 2, 6, dtype=np.float32).reshape(2, 3)
+    y = mg.onnx.load(model_of([helper.make_node("Softplus", ["x"], ["y"])]))(x)
+    np.testing.assert_allclose(y.data, np.log1p(np.exp(x)), rtol=1e-6)
+
+
+def test_export_argument_errors():
+    with pytest.raises(ValueError, match="opset 9 is not supported"):
+        mg.onnx.export(lambda t: t * 2.0, np.zeros((1, 2), np.float32), None, opset=9)
+    with pytest.raises(mg.onnx.OnnxExportError, match="does not depend on the input"):
+        mg.onnx.export(lambda t: mg.ones(2), np.zeros((1, 2), np.float32), None)
+    with pytest.raises(mg.onnx.OnnxExportError, match="must return a Tensor"):
+        mg.onnx.export(lambda t: "nope", np.zeros((1, 2), np.float32), None)
