@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from helpers import Cube, DetachedCube, WrongGrad
+from helpers import Cube, DetachedCube, NumpyGradCube, WrongGrad
 
 import minigrad as mg
 from minigrad.autograd import call_op
-from minigrad.testing import GradcheckError, gradcheck, gradgradcheck, opcheck
+from minigrad.testing import (
+    GradcheckError,
+    OpcheckWarning,
+    gradcheck,
+    gradgradcheck,
+    opcheck,
+)
 
 
 class Mutating(mg.Op):
@@ -23,14 +29,16 @@ class Mutating(mg.Op):
         return grad
 
 
-class WrongDtype(mg.Op):
+class GradOfDtype(mg.Op):
+    """Identity whose backward returns its gradient in ``ctx.attrs['dtype']``."""
+
     @staticmethod
-    def forward(ctx, x):
+    def forward(ctx, x, *, dtype="float64"):
         return x.copy()
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.astype(np.float64) if grad.dtype == np.float32 else grad.astype(np.float32)
+        return grad.data.astype(ctx.attrs["dtype"])
 
 
 def x64(*shape: int) -> mg.Tensor:
@@ -76,11 +84,77 @@ def test_opcheck_catches_mutation() -> None:
         opcheck(Mutating, np.array([1.0, 2.0]))
 
 
-def test_opcheck_catches_wrong_gradient_dtype() -> None:
-    with pytest.raises(
-        GradcheckError, match="gradient for input 0 has shape .* dtype float64.*float32"
-    ):
-        opcheck(WrongDtype, np.array([1.0, 2.0], dtype=np.float32))
+def _runtime_backward(op, x: np.ndarray, **attrs) -> mg.Tensor:
+    t = mg.tensor(x, requires_grad=True)
+    call_op(op, t, **attrs).sum().backward()
+    return t.grad
+
+
+@pytest.mark.parametrize(("x_dtype", "g_dtype"), [("float32", "float64"), ("float64", "float32")])
+def test_opcheck_and_the_engine_both_fit_another_float_precision(x_dtype, g_dtype) -> None:
+    x = np.array([1.0, 2.0], dtype=x_dtype)
+    assert _runtime_backward(GradOfDtype, x, dtype=g_dtype).dtype == x_dtype  # fitted by a cast
+    with pytest.warns(OpcheckWarning, match="first order only"):  # numpy gradients
+        result = opcheck(GradOfDtype, x, dtype=g_dtype)
+    assert result.orders == (1,)
+    assert any(f"dtype {g_dtype} for an input of dtype {x_dtype}" in n for n in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("x_dtype", "g_dtype"), [("float32", "complex64"), ("float64", "int64"), ("float32", "bool")]
+)
+def test_opcheck_and_the_engine_both_refuse_a_lossy_gradient_cast(x_dtype, g_dtype) -> None:
+    x = np.array([1.0, 2.0], dtype=x_dtype)
+    with pytest.raises(TypeError) as runtime:
+        _runtime_backward(GradOfDtype, x, dtype=g_dtype)
+    with pytest.raises(GradcheckError) as check:
+        opcheck(GradOfDtype, x, dtype=g_dtype)
+    # one rule, one wording: the engine's message is the check's message
+    engine_message = str(runtime.value).split(": backward returned", 1)[1]
+    assert engine_message in str(check.value)
+    assert f"dtype {g_dtype} for input 0 of dtype {x_dtype}" in str(check.value)
+
+
+def test_gradgradcheck_names_the_order_the_cause_and_the_fix() -> None:
+    with pytest.raises(GradcheckError) as info:
+        gradgradcheck(lambda t: call_op(DetachedCube, t), x64(3))
+    message = str(info.value)
+    assert info.value.order == 2
+    assert "second order (double backward)" in message
+    assert "with respect to input 0" in message
+    assert "confirmed: the recorded first-order gradients do not depend on input 0" in message
+    assert "backward leaves the graph" in message
+    assert "ctx.saved_tensors" in message and "minigrad operations" in message
+
+
+def test_gradcheck_failures_say_first_order() -> None:
+    with pytest.raises(GradcheckError, match=r"^gradcheck: first order: gradient of input 0") as e:
+        gradcheck(lambda t: call_op(WrongGrad, t), x64(3))
+    assert e.value.order == 1
+
+
+def test_gradgradcheck_of_a_numpy_backward_names_the_order_and_the_op() -> None:
+    x = x64(3)
+    assert gradcheck(lambda t: call_op(NumpyGradCube, t), x)
+    with pytest.raises(GradcheckError) as info:
+        gradgradcheck(lambda t: call_op(NumpyGradCube, t), x)
+    message = str(info.value)
+    assert "second order (double backward)" in message
+    assert "numpygradcube" in message and "plain numpy array" in message
+
+
+def test_opcheck_second_order_failure_names_the_order() -> None:
+    with pytest.raises(GradcheckError, match=r"opcheck\(detachedcube\): .*second order \(double"):
+        opcheck(DetachedCube, np.array([0.5, 1.5]))
+
+
+def test_opcheck_checks_a_numpy_backward_to_first_order_and_says_why() -> None:
+    with pytest.warns(OpcheckWarning, match="checked first order only: backward returns numpy"):
+        result = opcheck(NumpyGradCube, np.array([0.5, -1.5, 2.0]))
+    assert result and result.orders == (1,)
+    assert any("double backward" in n and "ctx.saved_tensors" in n for n in result.notes)
+    # first order is still checked: a wrong numpy gradient fails
+    assert opcheck(Cube, np.array([0.5, 1.5])).orders == (1, 2)
 
 
 def test_opcheck_catches_wrong_gradient_values() -> None:
