@@ -25,8 +25,6 @@ float widths follow numpy's promotion (a float32 image with float64 weights give
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -34,6 +32,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import Context, Op, Tensor
 
+from ._args import Samples, check_input, plain
 from ._dtypes import check_float
 from ._kernels import conv2d as _conv2d
 from ._kernels import conv2d_weight as _conv2d_weight
@@ -42,38 +41,10 @@ from ._kernels.geometry import check_4d, conv2d_padding, pair
 
 __all__ = ["Conv2d", "Conv2dWeight", "ConvTranspose2d"]
 
-Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
-
-
-def _plain(value: Any) -> Any:
-    """A size attribute as graphs show it best: an int when all its entries agree, else a tuple.
-
-    >>> _plain((2, 2)), _plain([1, 2]), _plain("same"), _plain(np.int64(3))
-    (2, (1, 2), 'same', 3)
-    """
-    if isinstance(value, str):
-        return value
-    if isinstance(value, numbers.Integral):
-        return int(value)
-    if isinstance(value, Sequence):
-        items = tuple(int(v) for v in value)
-        return items[0] if len(set(items)) == 1 and len(items) in (2, 4) else items
-    return value
-
 
 def _conv_attrs(ctx: Context) -> dict[str, Any]:
     """stride/padding/dilation of a call, for the companion ops of its backward pass."""
-    return {k: _plain(ctx.attrs[k]) for k in ("stride", "padding", "dilation")}
-
-
-def _check_input(op: str, shape: tuple[int, ...], what: str = "input") -> None:
-    """A 4-D (N, C, H, W) array, with a hint for the common mistake of a single (C, H, W) image."""
-    if len(shape) == 3:
-        raise ValueError(
-            f"{op}: expected a 4-D {what} (N, C, H, W), got the 3-D shape {shape}; for a single "
-            f"image add a batch axis: x.reshape((1, {', '.join(map(str, shape))}))"
-        )
-    check_4d(shape, op, what)
+    return {k: plain(ctx.attrs[k]) for k in ("stride", "padding", "dilation")}
 
 
 def _check_floats(op: str, **arrays: np.ndarray | None) -> None:
@@ -157,7 +128,7 @@ class Conv2d(Op):
         padding: int | tuple[int, ...] | str = 0,
         dilation: int | tuple[int, int] = 1,
     ) -> np.ndarray:
-        _check_input("conv2d", x.shape)
+        check_input("conv2d", x.shape)
         _check_floats("conv2d", x=x, weight=weight, bias=bias)
         ctx.save_for_backward(x, weight)
         # (N, C, H, W) * (O, C, kh, kw) -> (N, O, OH, OW)
@@ -285,7 +256,7 @@ class ConvTranspose2d(Op):
         dilation: int | tuple[int, int] = 1,
     ) -> np.ndarray:
         op = "conv_transpose2d"
-        _check_input(op, grad.shape, "grad")
+        check_input(op, grad.shape, "grad")
         check_4d(weight.shape, op, "weight", "(out_channels, in_channels, kh, kw)")
         _check_floats(op, grad=grad, weight=weight)
         if grad.shape[1] != weight.shape[0]:
@@ -379,8 +350,8 @@ class Conv2dWeight(Op):
         dilation: int | tuple[int, int] = 1,
     ) -> np.ndarray:
         op = "conv2d_weight"
-        _check_input(op, x.shape)
-        _check_input(op, grad.shape, "grad")
+        check_input(op, x.shape)
+        check_input(op, grad.shape, "grad")
         _check_floats(op, x=x, grad=grad)
         if grad.shape[0] != x.shape[0]:
             raise ValueError(
