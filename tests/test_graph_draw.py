@@ -189,11 +189,12 @@ def test_size_cap_raises_before_building_dot():
     for _ in range(30):
         y = y * 1.0
     with pytest.raises(GraphTooLargeError) as e:
-        mg.graph.draw(y, max_nodes=20)
+        mg.graph.draw(y, max_nodes=20, strict=True)
     assert "collapse=True" in str(e.value) and "show_tensors=False" in str(e.value)
     with pytest.raises(GraphTooLargeError, match="91 nodes"):  # 30 ops, tensors fit no more
-        mg.graph.draw(y, max_nodes=60)
-    assert len(node_lines(mg.graph.draw(y, max_nodes=60, show_tensors=False).source)) == 30
+        mg.graph.draw(y, max_nodes=60, strict=True)
+    dot = mg.graph.draw(y, max_nodes=60, show_tensors=False, strict=True).source
+    assert len(node_lines(dot)) == 30
 
 
 def test_show_tensors_false_draws_ops_only():

@@ -54,7 +54,7 @@ def render_all(loss) -> str:
 
 # the characters that broke drawings, mixed into otherwise arbitrary text
 HOSTILE = ["\\", "/", "\\N", "\\G", "\\n", "\\l", '"', "<", ">", "&", "\x00", "\x07", "\x1b",
-           "\ud800", "\udc80", "\n", "\t", "{", "}", "]", ";", "\u2028", "\ufffe", "é", "🙂"]  # fmt: skip
+           "\ud800", "\udc80", "\n", "\t", "{", "}", "]", ";", "\u2028", "\ufffe", "é", "🙂", "]", "]]"]  # fmt: skip
 names = st.lists(st.one_of(st.sampled_from(HOSTILE), st.text(max_size=6)), max_size=6).map("".join)
 
 
@@ -66,7 +66,9 @@ def test_any_names_render_in_every_view(tensor_name, scope, inner):
 
 
 @needs_dot
-@pytest.mark.parametrize("scope", ["a\\", "a/", "/", "", "a//b", "\\N", "\\G", "cluster"])
+@pytest.mark.parametrize(
+    "scope", ["a\\", "a/", "/", "", "a//b", "\\N", "\\G", "cluster", "]", "]]"]
+)
 def test_scopes_that_broke_dot_render(scope):
     render_all(program("x", scope))
 

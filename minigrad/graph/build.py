@@ -17,7 +17,7 @@ import heapq
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -105,6 +105,7 @@ class GraphData:
     root: Tensor
     view: str
     values: str = "off"
+    notes: list[str] = field(default_factory=list)  # what a drawing left out or folded
 
 
 class _Builder:

@@ -16,6 +16,7 @@ from typing import Any
 import graphviz
 
 from ..tensor import Tensor
+from . import fold as _fold
 from . import style as _style
 from . import text as _text
 from .build import MAX_VALUES, GraphData, _gc_paused, build, summary_cache
@@ -35,6 +36,7 @@ _OPTIONS = {
     "rankdir": "TB",
     "show_tensors": True,
     "show_values": True,
+    "strict": False,
     "styles": None,
     "title": None,
 }
@@ -120,7 +122,7 @@ def _check_options(options: Mapping[str, Any]) -> dict[str, Any]:
         v = opts[key]
         if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise ValueError(f"draw(): {key} must be a non-negative int, got {v!r}")
-    for key in ("both", "clusters", "collapse", "show_tensors", "show_values"):
+    for key in ("both", "clusters", "collapse", "show_tensors", "show_values", "strict"):
         if not isinstance(opts[key], bool):
             raise TypeError(f"draw(): {key} must be True or False, got {opts[key]!r}")
     styles = opts["styles"] or {}
@@ -175,7 +177,10 @@ def draw(t: Tensor, backward: bool = False, **options: Any) -> GraphDrawing:
         both: forward and gradient edges in one figure (gradients dashed, red), whatever
             ``backward`` says.
         rankdir: "TB" (default), "LR", "BT" or "RL".
-        max_nodes: size cap (default 2000); more nodes raise :class:`GraphTooLargeError`.
+        max_nodes: size cap (default 2000). A larger graph is drawn smaller: runs of the
+            same op fold into one node ("mul × 2999"), then modules collapse, then tensors
+            hide, and the title says what was folded.
+        strict: True raises :class:`GraphTooLargeError` above ``max_nodes`` instead.
         show_tensors: False draws ops only.
         collapse: True draws each scope (``mg.nn`` module, ``name_scope``) as one node.
         show_values: False hides values and gradients (shapes only).
@@ -200,7 +205,7 @@ def draw(t: Tensor, backward: bool = False, **options: Any) -> GraphDrawing:
         raise TypeError(f"draw(): backward must be True or False, got {backward!r}")
     mode: bool | str = "both" if opts["both"] else backward
     # cheap early check: op nodes alone exceed the cap unless they are collapsed
-    if not opts["collapse"] and t._node is not None:
+    if opts["strict"] and not opts["collapse"] and t._node is not None:
         _quick_size_check(t, opts)
     data = build(
         t,
@@ -210,7 +215,11 @@ def draw(t: Tensor, backward: bool = False, **options: Any) -> GraphDrawing:
         collapse_scopes=opts["collapse"],
         show_tensors=opts["show_tensors"],
     )
-    _size_check(data, opts["max_nodes"], opts)
+    if len(data.nodes) > opts["max_nodes"]:
+        if opts["strict"]:
+            _size_check(data, opts["max_nodes"], opts)
+        data, notes = _fold.shrink(data, opts["max_nodes"])
+        data.notes = notes
     with _gc_paused(), summary_cache():
         return to_digraph(data, opts)
 

@@ -8,7 +8,7 @@ Change a colour for every drawing by editing the dicts, or for one drawing with
 
 Keys of :data:`NODE_STYLES` are tensor roles ("parameter", "input", "constant",
 "intermediate", "output") and node kinds ("op", "plugin_op", "backward", "accumulate",
-"grad", "seed", "module"); keys of :data:`EDGE_STYLES` are "forward", "gradient" (backward
+"grad", "seed", "module", "fold"); keys of :data:`EDGE_STYLES` are "forward", "gradient" (backward
 view) and "both_gradient" (gradient edges drawn next to forward ones, ``both=True``).
 
 Labels are Graphviz HTML-like labels: a bold first line (name or op), then smaller lines for
@@ -118,6 +118,14 @@ NODE_STYLES: dict[str, dict[str, str]] = {
         "color": "#6741d9",
     },
     "module": {"shape": "box3d", "style": "filled", "fillcolor": "#e5dbff", "color": "#6741d9"},
+    # a run of the same op drawn as one node ("mul × 2999")
+    "fold": {
+        "shape": "ellipse",
+        "style": "filled",
+        "fillcolor": "#e9ecef",
+        "color": "#495057",
+        "peripheries": "2",
+    },
     # backward view
     "backward": {"shape": "ellipse", "style": "filled", "fillcolor": "#ffe3e3", "color": "#c92a2a"},
     "accumulate": {
@@ -336,6 +344,9 @@ def node_label(n: Node, show_values: bool = True, max_values: int = MAX_VALUES) 
         )
     if n.kind == "accumulate":
         return "<<b>+</b>>"
+    if n.kind == "fold":
+        ops = sum(1 for m in n.members or () if m.kind == n.role)
+        return _html([f"<b>{_e(n.name)}</b>", _NOTE.format(_e(f"{ops} in a row, folded"))])
     assert t is not None
     if n.kind == "seed":
         who = shorten(t.name or "out", MAX_NAME // 2)
@@ -363,7 +374,9 @@ def node_tooltip(n: Node) -> str | None:
     """
     lines: list[str] = []
     ctx = n.ctx
-    if ctx is not None:
+    if n.kind == "fold":
+        lines += [str(n.name), "a run of the same op, folded to fit max_nodes"]
+    elif ctx is not None:
         lines.append(ctx.name + (" backward" if n.kind == "backward" else ""))
         if ctx.attrs:
             lines.append(", ".join(f"{k}={_attr_text(v)}" for k, v in ctx.attrs.items()))
@@ -458,6 +471,7 @@ def graph_label(data: GraphData, title: str | None, show_values: bool) -> str | 
     lines = []
     if title:
         lines.append(f'<font point-size="14"><b>{_e(title)}</b></font>')
+    lines += [_NOTE.format(_e(note)) for note in data.notes]
     if show_values and data.view != "forward" and data.values != "computed":
         note = _VALUE_NOTES.get(data.values)
         if note is None and data.values.startswith("unavailable"):

@@ -63,7 +63,10 @@ def shorten(text: str, limit: int = MAX_NAME) -> str:
 def html_text(text: object, limit: int = MAX_LINE) -> str:
     """``text`` as content of a Graphviz HTML-like label: escaped, visible, at most ``limit``."""
     s = shorten(visible(str(text)), limit)
-    return html.escape(s, quote=False).replace("\\", "\\\\")
+    s = html.escape(s, quote=False).replace("\\", "\\\\")
+    if s and not s.strip("]"):  # Graphviz's HTML lexer rejects a text of only "]"
+        s = s.replace("]", "&#93;")
+    return s
 
 
 def dot_quote(text: str, limit: int = MAX_STRING) -> str:
