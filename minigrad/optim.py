@@ -14,8 +14,7 @@ array([ 0.8, -1.6], dtype=float32)
 True
 
 ``opt.explain_update(param, index)`` writes out one element's update with the optimizer's own
-numbers, by running ``step()``'s arithmetic on that element (so it agrees bit for bit);
-``opt.state_of(param)`` copies one parameter's state, ``opt.hyperparameters()`` the settings.
+numbers, by running ``step()``'s arithmetic on that element (so it agrees bit for bit).
 """
 
 from __future__ import annotations
@@ -31,19 +30,21 @@ from .tensor import Tensor
 __all__ = ["SGD", "Adam", "Optimizer"]
 
 
-def _check(
-    owner: str, name: str, value: float, low: float = 0.0, high: float | None = None
-) -> None:
-    ok = value >= low and (high is None or value < high) and not math.isnan(value)
-    if not ok:
+def _check(owner: str, name: str, value: float, low: float = 0.0, high: Any = None) -> None:
+    if not (value >= low and (high is None or value < high) and not math.isnan(value)):
         expected = f">= {low}" if high is None else f"in [{low}, {high})"
         raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}")
 
 
-def _fill(lines: list[str], v: dict[str, float], h: dict[str, Any]) -> list[str]:
-    """Each ``{name}`` of ``lines`` replaced by a value (6 significant digits) or a setting."""
-    names = {**h, **{k: f"{x:.6g}" for k, x in v.items()}}
-    return [line.format_map(names) for line in lines]
+class _Keep(dict):
+    def __missing__(self, key: str) -> str:  # a value's placeholder stays for the next pass
+        return "{" + key + "}"
+
+
+def _fill(lines: list[str], names: dict[str, Any]) -> list[str]:
+    """Each ``{name}`` of ``lines`` replaced: floats with 6 significant digits, others as text."""
+    text = {k: (f"{x:.6g}" if isinstance(x, float) else str(x)) for k, x in names.items()}
+    return [line.format_map(_Keep(text)) for line in lines]
 
 
 class Optimizer:
@@ -107,19 +108,20 @@ class Optimizer:
     def _rule(self, state: dict, w: np.ndarray, g: np.ndarray, h: dict) -> tuple[dict, dict]:
         raise NotImplementedError
 
-    def _lines(self, v: dict[str, float], h: dict[str, Any]) -> list[str]:
-        raise NotImplementedError  # the arithmetic of _rule as text, from its values
+    def _templates(self, v: dict[str, Any], h: dict[str, Any]) -> list[str]:
+        raise NotImplementedError  # the arithmetic of _rule as text, {name} for each number
+
+    def _derived(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {}  # numbers the text shows that step() does not need
 
     # --- looking inside ----------------------------------------------------------------------
 
     def hyperparameters(self) -> dict[str, Any]:
         """The settings the next ``step()`` uses (current values: ``lr`` may have been changed).
 
-        >>> import minigrad as mg
-        >>> opt = mg.optim.SGD([mg.nn.Parameter(mg.zeros(2))], lr=0.1, momentum=0.9)
-        >>> opt.lr = 0.05
-        >>> opt.hyperparameters()["lr"], opt.hyperparameters()["momentum"]
-        (0.05, 0.9)
+        >>> import minigrad as mg; opt = mg.optim.SGD([mg.nn.Parameter(mg.zeros(2))], lr=0.1)
+        >>> opt.lr = 0.05; opt.hyperparameters()["lr"], opt.hyperparameters()["momentum"]
+        (0.05, 0.0)
         """
         return {k: getattr(self, k) for k in self.defaults}
 
@@ -138,8 +140,7 @@ class Optimizer:
         SGD with momentum keeps ``momentum_buffer``; Adam ``step``, ``exp_avg`` (m) and
         ``exp_avg_sq`` (v). ``explain_update(..., state=...)`` takes it back.
 
-        >>> import minigrad as mg
-        >>> w = mg.nn.Parameter(mg.tensor([1.0]))
+        >>> import minigrad as mg; w = mg.nn.Parameter(mg.tensor([1.0]))
         >>> opt = mg.optim.Adam([w], lr=0.1)
         >>> opt.state_of(w)
         {}
@@ -165,7 +166,9 @@ class Optimizer:
         Returns a dict: ``optimizer``, ``parameter`` (name), ``index`` (tuple),
         ``hyperparameters``, ``values`` (name -> float: ``grad``, ``weight``, every
         intermediate, ``u`` (what is subtracted), ``new_weight``, ``change`` = new - old),
-        ``lines`` (the arithmetic, one formula a line) and ``text`` (the lines joined).
+        ``lines`` (the arithmetic, one formula a line), ``text`` (the lines joined) and
+        ``templates`` (the lines with ``{name}`` for each value and ``{where}``). With
+        ``index=...`` the values are arrays for every element and ``lines``/``text`` None.
 
         >>> import minigrad as mg
         >>> w = mg.nn.Parameter(mg.tensor([1.0, 2.0]), name="w")
@@ -180,28 +183,37 @@ class Optimizer:
         True
         """
         i = self._index_of(param)
-        idx = _element_index(index, tuple(param.shape), type(self).__name__, param._label())
+        whole = index is Ellipsis
+        idx = (
+            index
+            if whole
+            else _element_index(index, param.shape, type(self).__name__, param._label())
+        )
         w1, g1, one = self._element_inputs(i, idx, grad, weight, state)
         hyper = self.hyperparameters() if hyperparameters is None else dict(hyperparameters)
         terms, _ = self._rule(one, w1, g1, hyper)  # the arithmetic of step(), on one element
         new_w = w1 - terms["u"]
-        values = {"grad": float(g1[0]), "weight": float(w1[0])}
-        values.update((k, float(np.asarray(v).reshape(-1)[0])) for k, v in terms.items())
-        values.update(new_weight=float(new_w[0]), change=float((new_w - w1)[0]))
+        values = {"grad": g1, "weight": w1, **terms, "new_weight": new_w, "change": new_w - w1}
+        values.update(self._derived(values))
+        if not whole:
+            values = {k: float(np.asarray(v).reshape(-1)[0]) for k, v in values.items()}
+        head = f"{{where}}: {type(self).__name__} step, " + ", ".join(_hyper_text(hyper))
+        tail = "w = w - u = {weight} - {u} = {new_weight}"
+        templates = _fill([head, *self._templates(values, hyper), tail], hyper)
         name = param.name or f"parameter {i}"
-        lines = [
-            f"{name}[{', '.join(map(str, idx))}]: {type(self).__name__} step, "
-            + ", ".join(_hyper_text(hyper)),
-            *self._lines(values, hyper),
-            *_fill(["w = w - u = {weight} - {u} = {new_weight}"], values, hyper),
-        ]
         out = dict(optimizer=type(self).__name__, parameter=name, index=idx, hyperparameters=hyper)
-        return {**out, "values": values, "lines": lines, "text": "\n".join(lines)}
+        out.update(values=values, templates=templates, lines=None, text=None)
+        if not whole:
+            where = f"{name}[{', '.join(map(str, idx))}]"
+            out["lines"] = _fill(templates, {**values, "where": where})
+            out["text"] = "\n".join(out["lines"])
+        return out
 
     def _element_inputs(
         self, i: int, idx: tuple[int, ...], grad: Any, weight: Any, state: Any
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-        """One-element arrays of the parameter's dtype: weight, gradient and state."""
+        """One-element arrays (whole arrays for ``...``) of the parameter's dtype: weight,
+        gradient and state."""
         p, where = self.params[i], f"{type(self).__name__}.explain_update"
         if grad is None and p.grad is None:
             raise ValueError(f"{where}: {p._label()} has no gradient; call backward() first")
@@ -214,10 +226,11 @@ class Optimizer:
                     f"{p._label()}, {p.shape}"
                 )
         before = self.state[i] if state is None else state
+        n = p.shape if idx is Ellipsis else (1,)
         one = {
-            k: (v[idx].reshape(1) if isinstance(v, np.ndarray) else v) for k, v in before.items()
+            k: (v[idx].reshape(n) if isinstance(v, np.ndarray) else v) for k, v in before.items()
         }
-        return w[idx].reshape(1).astype(p.dtype), g[idx].reshape(1).astype(p.dtype), one
+        return w[idx].reshape(n).astype(p.dtype), g[idx].reshape(n).astype(p.dtype), one
 
     def __repr__(self) -> str:
         opts = ", ".join(f"{k}={v}" for k, v in self.defaults.items())
@@ -240,15 +253,10 @@ def _element_index(index: Any, shape: tuple[int, ...], owner: str, label: str) -
         ) from None
 
 
-def _hyper_text(hyper: dict[str, Any]) -> list[str]:
+def _hyper_text(h: dict[str, Any]) -> list[str]:
     """``["lr=0.1", "momentum=0.9"]``: the settings that take part (zeros and False left out)."""
-    shown = []
-    for k, v in hyper.items():
-        if k == "betas":
-            shown += [f"beta1={v[0]}", f"beta2={v[1]}"]
-        elif k in ("lr", "eps") or v not in (0, False):
-            shown.append(f"{k}={v}")
-    return shown
+    pairs = [(k, v) for k, v in h.items() if k in ("lr", "eps") or v not in (0, False)]
+    return [f"beta1={v[0]}, beta2={v[1]}" if k == "betas" else f"{k}={v}" for k, v in pairs]
 
 
 _DECAY = "g = grad + weight_decay * w = {grad} + {weight_decay} * {weight} = {g}"
@@ -271,14 +279,9 @@ class SGD(Optimizer):
     """
 
     def __init__(
-        self,
-        params: Iterable[Tensor],
-        lr: float,
-        momentum: float = 0.0,
-        weight_decay: float = 0.0,
-        dampening: float = 0.0,
-        nesterov: bool = False,
-    ) -> None:
+        self, params: Iterable[Tensor], lr: float, momentum: float = 0.0,
+        weight_decay: float = 0.0, dampening: float = 0.0, nesterov: bool = False,
+    ) -> None:  # fmt: skip
         hyper = dict(lr=lr, momentum=momentum, weight_decay=weight_decay, dampening=dampening)
         for name, value in hyper.items():
             _check("SGD", name, value)
@@ -311,7 +314,7 @@ class SGD(Optimizer):
         terms["u"] = h["lr"] * g
         return terms, new_state
 
-    def _lines(self, v: dict[str, float], h: dict[str, Any]) -> list[str]:
+    def _templates(self, v: dict[str, Any], h: dict[str, Any]) -> list[str]:
         g = "g" if "g" in v else "grad"
         d = "d" if "d" in v else "b" if "b" in v else g
         lines = [_DECAY] if g == "g" else []
@@ -327,7 +330,7 @@ class SGD(Optimizer):
                 f"d = {g} + momentum * b = {{{g}}} + {{momentum}} * {{b}} = {{d}}  (Nesterov)"
             )
         lines.append(f"u = lr * {d} = {{lr}} * {{{d}}} = {{u}}")
-        return _fill(lines, v, h)
+        return lines
 
 
 class Adam(Optimizer):
@@ -346,13 +349,9 @@ class Adam(Optimizer):
     """
 
     def __init__(
-        self,
-        params: Iterable[Tensor],
-        lr: float = 1e-3,
-        betas: tuple[float, float] = (0.9, 0.999),
-        eps: float = 1e-8,
-        weight_decay: float = 0.0,
-    ) -> None:
+        self, params: Iterable[Tensor], lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0,
+    ) -> None:  # fmt: skip
         for name, value in (("lr", lr), ("eps", eps), ("weight_decay", weight_decay)):
             _check("Adam", name, value)
         if len(betas) != 2:
@@ -382,19 +381,20 @@ class Adam(Optimizer):
         terms["u"] = step_size * m / denom
         return terms, {"step": t, "exp_avg": m, "exp_avg_sq": v}
 
-    def _lines(self, v: dict[str, float], h: dict[str, Any]) -> list[str]:
+    def _derived(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {"m_hat": v["m"] / v["bias_correction1"], "v_hat": v["v"] / v["bias_correction2"]}
+
+    def _templates(self, v: dict[str, Any], h: dict[str, Any]) -> list[str]:
         g = "g" if "g" in v else "grad"
         b1, b2 = h["betas"]
-        v = {**v, "m_hat": v["m"] / v["bias_correction1"], "v_hat": v["v"] / v["bias_correction2"]}
         lines = [_DECAY] if g == "g" else []
         lines += [
             f"m = beta1 * m_prev + (1 - beta1) * {g} = {b1} * {{m_prev}} + {1 - b1:.6g} * {{{g}}}"
             " = {m}",
             f"v = beta2 * v_prev + (1 - beta2) * {g}^2 = {b2} * {{v_prev}} + {1 - b2:.6g} * "
             f"{{{g}}}^2 = {{v}}",
-            f"step t = {int(v['t'])}: 1 - beta1^t = {{bias_correction1}}, "
-            "1 - beta2^t = {bias_correction2}",
+            "step t = {t}: 1 - beta1^t = {bias_correction1}, 1 - beta2^t = {bias_correction2}",
             "m_hat = m / (1 - beta1^t) = {m_hat}, v_hat = v / (1 - beta2^t) = {v_hat}",
             "u = lr * m_hat / (sqrt(v_hat) + eps) = {lr} * {m_hat} / (sqrt({v_hat}) + {eps}) = {u}",
         ]
-        return _fill(lines, v, h)
+        return lines

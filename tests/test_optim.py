@@ -328,3 +328,29 @@ def test_state_of_is_a_copy_and_hyperparameters_follow_lr_changes():
         "dampening": 0.0,
         "nesterov": False,
     }
+
+
+@pytest.mark.parametrize(("name", "kwargs"), OPTIMIZERS)
+def test_explain_every_element_at_once_gives_arrays_and_templates(name, kwargs):
+    rng = np.random.default_rng(2)
+    w = nn.Parameter(rng.standard_normal((2, 3)).astype(np.float32), name="w")
+    opt = getattr(mg.optim, name)([w], **kwargs)
+    for _ in range(2):
+        set_grad(w, rng.standard_normal((2, 3)))
+        before = w.data.copy()
+        whole = opt.explain_update(w, ...)
+        singles = [opt.explain_update(w, k) for k in range(w.size)]
+        opt.step()
+        assert whole["lines"] is None and whole["text"] is None
+        np.testing.assert_array_equal(whole["values"]["new_weight"], w.data)
+        np.testing.assert_array_equal(whole["values"]["change"], w.data - before)
+        for k, single in enumerate(singles):
+            idx = np.unravel_index(k, w.shape)
+            assert single["templates"] == whole["templates"]
+            for key, value in single["values"].items():
+                assert (
+                    value
+                    == np.asarray(whole["values"][key])[
+                        idx if np.ndim(whole["values"][key]) else ()
+                    ]
+                )
