@@ -51,3 +51,50 @@ def test_check_reports_both_orders_for_a_correct_op(make_module) -> None:
     reg = Registry(entry_points_fn=lambda: [entry("cube", f"{mod}:Cube")])
     status, detail = check_op(reg.ops.cube)
     assert (status, detail) == ("PASS", f"{len(Cube.sample_inputs())} sample(s)")
+
+
+# --------------------------------------------------------------------------- derivative cards
+
+
+def test_op_functions_expose_the_formula_of_their_op() -> None:
+    reg = _registry(cube=Cube, np_cube=NumpyGradCube)
+    assert reg.ops.cube.formula == Cube.formula == "dx = dy * power * x ** (power - 1)"
+    assert "Derivative: dx = dy * power" in reg.ops.cube.__doc__
+    assert reg.ops.np_cube.formula is None
+    rows = {r.name: r.formula for r in reg.available()}
+    assert rows == {"cube": Cube.formula, "np_cube": None}
+
+
+def test_shipped_ops_have_formulas_behind_mg_ops() -> None:
+    from helpers import require_ops, shipped_ops
+
+    import minigrad as mg
+
+    require_ops("relu")
+    assert mg.ops.relu.formula == "dx = dy * (x > 0)"
+    missing = [name for name in shipped_ops() if not mg.ops.get(name).formula]
+    assert missing == []
+
+
+def test_check_warns_about_a_missing_formula_without_failing() -> None:
+    reg = _registry(cube=Cube, np_cube=NumpyGradCube)
+    out = io.StringIO()
+    assert run_check(registry=reg, out=out) == 0
+    lines = out.getvalue().splitlines()
+    warnings = [line for line in lines if line.startswith("warning")]
+    assert len(warnings) == 1 and warnings[0].split()[1] == "np_cube"
+    assert "no formula" in warnings[0] and "formula = " in warnings[0]
+    assert lines[-1] == "2 passed, 0 failed, 0 without samples, 1 without a formula (warning)"
+
+
+def test_list_formulas_shows_each_loaded_op_s_card() -> None:
+    from minigrad.cli.plugins import run_list
+
+    reg = _registry(cube=Cube, np_cube=NumpyGradCube)
+    out = io.StringIO()
+    assert run_list(registry=reg, out=out, formulas=True) == 0
+    section = out.getvalue().split("Formulas (derivative cards):\n", 1)[1].splitlines()
+    assert section == [
+        f"  cube     {Cube.formula}",
+        "  np_cube  (none: the op declares no formula)",
+    ]

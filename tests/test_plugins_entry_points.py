@@ -299,4 +299,14 @@ def test_cli_check_passes_and_fails(site):
     assert proc.returncode == 1
     fail = next(line for line in proc.stdout.splitlines() if "e2e_wrong" in line)
     assert fail.startswith("FAIL") and "finite differences" in fail
-    assert proc.stdout.splitlines()[-1] == "1 passed, 1 failed, 0 without samples"
+    assert proc.stdout.splitlines()[-1] == (
+        "1 passed, 1 failed, 0 without samples, 1 without a formula (warning)"
+    )
+
+    # the derivative cards: shown by `plugins list --formulas`, missing ones only warned about
+    proc = run(site, ["-m", "minigrad", "plugins", "list", "--formulas"])
+    assert proc.returncode == 0, proc.stderr
+    section = proc.stdout.split("Formulas (derivative cards):\n", 1)[1].splitlines()
+    cards = {line.split()[0]: line.split(None, 1)[1] for line in section if line.strip()}
+    assert cards["e2e_cube"] == "dx = dy * power * x ** (power - 1)"
+    assert cards["e2e_double"] == "(none: the op declares no formula)"

@@ -639,12 +639,16 @@ def test_check_passes_fails_and_reports_missing_samples(make_module):
     lines = out.getvalue().splitlines()
     assert lines[0].split()[:3] == ["PASS", "cube", "2"]
     assert lines[1].startswith("no samples") and "half" in lines[1]
+    assert lines[2].split()[:2] == ["warning", "half"] and "no formula" in lines[2]
+    assert lines[3] == "1 passed, 0 failed, 1 without samples, 1 without a formula (warning)"
 
     out = io.StringIO()
     assert run_check(registry=reg, out=out) == 1  # all ops
     text = out.getvalue()
     by_name = {}
     for line in text.splitlines()[:-1]:
+        if line.startswith("warning"):
+            continue
         status, name = (
             ("no samples", line.split()[2]) if line.startswith("no samples") else line.split()[:2]
         )
@@ -653,7 +657,9 @@ def test_check_passes_fails_and_reports_missing_samples(make_module):
     assert by_name["half"][0] == "no samples"
     assert by_name["wrong"][0] == "FAIL" and "finite differences" in by_name["wrong"][1]
     assert by_name["broken"][0] == "FAIL" and "no luck" in by_name["broken"][1]
-    assert text.splitlines()[-1] == "1 passed, 2 failed, 1 without samples"
+    assert text.splitlines()[-1] == (
+        "1 passed, 2 failed, 1 without samples, 2 without a formula (warning)"
+    )
 
 
 def test_format_table_marks_register_op_rows():

@@ -2,12 +2,14 @@
 
     python -m minigrad plugins [list]            table of ops: name, status, distribution...
     python -m minigrad plugins list --load       import every op first (shows broken ones)
+    python -m minigrad plugins list --formulas   also print each op's derivative card
     python -m minigrad plugins check [NAME ...]  load each op and opcheck its sample inputs
 
 ``check`` runs :func:`minigrad.testing.opcheck` on every ``(args, attrs)`` pair returned by
 the op class's optional ``sample_inputs()`` staticmethod and prints PASS/FAIL per op; the
 exit code is 1 when any op fails. Ops without ``sample_inputs`` are reported as
-"no samples", which is not a failure.
+"no samples", and ops without a ``formula`` (derivative card) get a "warning" line; neither
+is a failure.
 """
 
 from __future__ import annotations
@@ -21,9 +23,14 @@ from typing import Any, TextIO
 
 from minigrad.plugins import PluginDisabledError, PluginError, PluginInfo, Registry
 
-__all__ = ["add_parser", "check_op", "format_table", "run_check", "run_list"]
+__all__ = ["add_parser", "check_op", "format_formulas", "format_table", "run_check", "run_list"]
 
 _COLUMNS = ("NAME", "STATUS", "DISTRIBUTION", "VERSION", "ENTRY POINT")
+#: what ``plugins check`` says about an op without a derivative card
+NO_FORMULA = (
+    'no formula: add a class attribute such as formula = "dx = dy * (x > 0)" (the '
+    "derivative card that graph tooltips and the explorer show)"
+)
 
 
 def _registry() -> Registry:
@@ -61,10 +68,32 @@ def format_table(records: Sequence[PluginInfo]) -> str:
     return "\n".join(lines)
 
 
+def format_formulas(records: Sequence[PluginInfo]) -> str:
+    """The ``plugins list --formulas`` section: each op's derivative card.
+
+    >>> from minigrad.plugins import PluginInfo
+    >>> rows = [PluginInfo("relu", "m:ReLU", "d", "1", "loaded", formula="dx = dy * (x > 0)")]
+    >>> print(format_formulas(rows))
+    Formulas (derivative cards):
+      relu  dx = dy * (x > 0)
+    """
+    shown = [r for r in records if r.status == "loaded"]
+    width = max((len(r.name) for r in shown), default=0)
+    lines = ["Formulas (derivative cards):"]
+    for r in shown:
+        lines.append(f"  {r.name:<{width}}  {r.formula or '(none: the op declares no formula)'}")
+    return "\n".join(lines)
+
+
 def run_list(
-    load: bool = False, registry: Registry | None = None, out: TextIO | None = None
+    load: bool = False,
+    registry: Registry | None = None,
+    out: TextIO | None = None,
+    formulas: bool = False,
 ) -> int:
-    """Print the table of ops (importing each first when ``load``); returns 0.
+    """Print the table of ops (importing each first when ``load`` or ``formulas``); returns 0.
+
+    With ``formulas``, a section after the table gives each loaded op's derivative card.
 
     >>> from minigrad.plugins import Registry
     >>> run_list(registry=Registry(entry_points_fn=lambda: []))  # doctest: +ELLIPSIS
@@ -74,11 +103,15 @@ def run_list(
     """
     registry = registry or _registry()
     out = out or sys.stdout
-    if load:
+    if load or formulas:
         for name in registry.names():
             with contextlib.suppress(PluginError):  # shows as broken/conflict in the table
                 registry.get(name)
-    print(format_table(registry.available()), file=out)
+    records = registry.available()
+    print(format_table(records), file=out)
+    if formulas:
+        print("", file=out)
+        print(format_formulas(records), file=out)
     return 0
 
 
@@ -154,7 +187,9 @@ def run_check(
         names = sorted({r.name for r in registry.available() if r.status != "disabled"})
     width = max((len(n) for n in names), default=0)
     counts = {"PASS": 0, "FAIL": 0, "no samples": 0, "disabled": 0}
+    warned = 0
     for name in names:
+        fn = None
         try:
             fn = registry.get(name)
         except PluginDisabledError as e:
@@ -165,10 +200,16 @@ def run_check(
             status, detail = check_op(fn, check_double_backward)
         counts[status] += 1
         print(f"{status:<10}  {name:<{width}}  {detail}", file=out)
+        if status != "disabled" and fn is not None and not getattr(fn, "formula", None):
+            # a warning, never a failure: the op works, inspectors just cannot explain it
+            warned += 1
+            print(f"{'warning':<10}  {name:<{width}}  {NO_FORMULA}", file=out)
     summary = f"{counts['PASS']} passed, {counts['FAIL']} failed"
     summary += f", {counts['no samples']} without samples"
     if counts["disabled"]:
         summary += f", {counts['disabled']} disabled"
+    if warned:
+        summary += f", {warned} without a formula (warning)"
     print(summary, file=out)
     return 1 if counts["FAIL"] else 0
 
@@ -176,7 +217,7 @@ def run_check(
 def _main(args: argparse.Namespace) -> int:
     if args.action == "check":
         return run_check(args.names, check_double_backward=not args.first_order)
-    return run_list(load=getattr(args, "load", False))
+    return run_list(load=getattr(args, "load", False), formulas=getattr(args, "formulas", False))
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -190,6 +231,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p_list = actions.add_parser("list", help="print the table of plugin ops")
     p_list.add_argument(
         "--load", action="store_true", help="import every op first, so broken ones show up"
+    )
+    p_list.add_argument(
+        "--formulas",
+        action="store_true",
+        help="also print each op's derivative card (imports every op, like --load)",
     )
     p_check = actions.add_parser(
         "check", help="load ops and run minigrad.testing.opcheck on their sample inputs"

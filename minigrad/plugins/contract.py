@@ -89,6 +89,10 @@ def make_function(provider: Provider) -> Callable[..., Any]:
         where += f" (entry point '{provider.value}')"
     op_function.__doc__ = f"{doc}\n\nOp class: {where}."
     op_function.op = cls  # type: ignore[attr-defined]
+    # the derivative card, e.g. mg.ops.relu.formula == "dx = dy * (x > 0)" (None: not given)
+    op_function.formula = getattr(cls, "formula", None)  # type: ignore[attr-defined]
+    if op_function.formula:
+        op_function.__doc__ += f"\n\nDerivative: {op_function.formula}"
     return op_function
 
 

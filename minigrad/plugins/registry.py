@@ -330,9 +330,15 @@ class Registry:
             active = [p for p in providers if not p.disabled]
             for p in providers:
                 status, error = self._status(p, name, active, reg)
-                rows.append(PluginInfo(name, p.value, p.dist, p.version, status, error))
+                formula = getattr(p.cls, "formula", None)
+                rows.append(
+                    PluginInfo(name, p.value, p.dist, p.version, status, error, formula=formula)
+                )
         for name, p in self._registered.items():
-            rows.append(PluginInfo(name, p.value, None, None, "loaded", None, "register_op"))
+            formula = getattr(p.cls, "formula", None)
+            rows.append(
+                PluginInfo(name, p.value, None, None, "loaded", None, "register_op", formula)
+            )
         return sorted(rows, key=lambda r: (r.name, r.source != "entry point", r.distribution or ""))
 
     def _status(

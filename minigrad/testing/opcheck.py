@@ -97,6 +97,12 @@ def opcheck(
     notes = _check_backward(name, op_class, out, tensors, before)
     if not check_gradients:
         return OpcheckResult(name, (), tuple(notes))
+    orders = _check_gradients(name, op_class, tensors, attrs, notes, check_double_backward)
+    return OpcheckResult(name, orders, tuple(notes))
+
+
+def _check_gradients(name, op_class, tensors, attrs, notes, double) -> tuple[int, ...]:
+    """gradcheck, then gradgradcheck unless skipped (and why); returns the orders checked."""
     wide = [
         Tensor(t.data.astype(np.float64), requires_grad=True)
         if t is not None and t.dtype.kind == "f"
@@ -107,17 +113,18 @@ def opcheck(
     def fn(*xs: Any) -> Tensor:
         return call_op(op_class, *xs, **attrs)
 
-    gradcheck(fn, *wide)
     plain = [n for n in notes if n.startswith("checked first order only")]
-    if plain and check_double_backward:
-        warnings.warn(f"opcheck({name}): {plain[0]}", OpcheckWarning, stacklevel=2)
-    if not check_double_backward or plain:
-        return OpcheckResult(name, (1,), tuple(notes))
-    try:
-        gradgradcheck(fn, *wide)
-    except GradcheckError as e:
-        raise GradcheckError(f"opcheck({name}): {e}", order=2, input_index=e.input_index) from e
-    return OpcheckResult(name, (1, 2), tuple(notes))
+    if plain and double:
+        warnings.warn(f"opcheck({name}): {plain[0]}", OpcheckWarning, stacklevel=3)
+    checks = [(1, gradcheck)] + ([(2, gradgradcheck)] if double and not plain else [])
+    for order, check in checks:
+        try:
+            check(fn, *wide)
+        except GradcheckError as e:
+            raise GradcheckError(
+                f"opcheck({name}): {e}", order=order, input_index=e.input_index
+            ) from e
+    return tuple(order for order, _ in checks)
 
 
 def _check_forward(name: str, op_class: type[Op], tensors: list, attrs: dict) -> tuple:
