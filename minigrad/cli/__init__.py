@@ -6,6 +6,7 @@ sets ``func`` (called with the parsed arguments, returning an exit code).
     python -m minigrad demo [xo|digits]      train a small CNN and write pictures
     python -m minigrad plugins list|check    the registered plugin ops
     python -m minigrad draw SCRIPT.py        draw a script's forward and backward graphs
+    python -m minigrad explore SCRIPT.py     one offline HTML page to explore a script's loss
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import argparse
 import importlib
 import sys
 
-_SUBCOMMANDS = ("demo", "plugins", "draw")
+_SUBCOMMANDS = ("demo", "plugins", "draw", "explore")
 
 
 def build_parser() -> argparse.ArgumentParser:

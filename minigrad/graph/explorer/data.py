@@ -25,9 +25,12 @@ from .windows import window_of
 __all__ = ["graph_payload"]
 
 
-def _version(dist: str | None) -> str | None:
-    if not dist:
+def _version(plugin: str | None) -> str | None:
+    if not plugin:
         return None
+    dist, _, version = plugin.partition(" ")  # "name" or "name version"
+    if version:
+        return version
     try:
         return importlib.metadata.version(dist)
     except importlib.metadata.PackageNotFoundError:
@@ -46,6 +49,7 @@ class _Registry:
         self.samples, self.max_elements = samples, max_elements
         self.tensors: dict[int, tuple[str, Tensor]] = {}
         self.calls: dict[Context, str] = {}
+        self.order: dict[Context, int] = {}
         self.out: dict[str, Any] = {"tensors": {}, "calls": {}}
 
     def view(self, a: np.ndarray, batch: bool) -> dict[str, Any]:
@@ -101,10 +105,11 @@ class _Registry:
             "attrs": {k: to_plain(v) for k, v in ctx.attrs.items()},
             "shown": sorted(shown_attrs(ctx)),
             "scope": ctx.scope,
-            "plugin": ctx.op.plugin,
+            "plugin": (ctx.op.plugin or "").partition(" ")[0] or None,
             "version": _version(ctx.op.plugin),
             "formula": getattr(ctx.op, "formula", None),
             "generation": ctx.generation,
+            "order": self.order.get(ctx),  # recording order within this graph
             "inputs": [
                 {
                     "name": spec.inputs[i] if i < len(spec.inputs) else f"arg{i}",
@@ -190,6 +195,7 @@ def graph_payload(
     ctxs = [n.ctx for n in fwd.nodes if n.ctx is not None]
     trace = watch(t, ctxs) if backward else Trace("off")
     reg = _Registry(t, trace, samples, max_elements)
+    reg.order = {c: i for i, c in enumerate(sorted(ctxs, key=lambda c: c.seq))}
     views: dict[str, Any] = {
         "forward": {
             "svg": _svg(t, False, draw_options),

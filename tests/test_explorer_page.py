@@ -1,0 +1,178 @@
+"""The explorer page in a real headless Chromium: offline, the engine's numbers, every view.
+
+Screenshots go to out/test-artifacts/explorer-*.png.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from browser import open_page, screenshot
+from test_explain import seed_example
+
+import minigrad as mg
+from minigrad.autograd import BackwardObserver, traverse
+
+
+def payload(html: str) -> dict:
+    text = html.split('id="mg-payload">', 1)[1].split("</script>", 1)[0]
+    return json.loads(text)["graph"]
+
+
+def small_cnn(batch: int = 2) -> mg.Tensor:
+    mg.manual_seed(0)
+    x = mg.randn(batch, 1, 6, 6, name="x")
+    w = mg.randn(2, 1, 3, 3, requires_grad=True, name="w")
+    b = mg.zeros(2, requires_grad=True, name="b")
+    with mg.name_scope("conv1"):
+        y = mg.ops.relu(mg.ops.conv2d(x, w, b, padding=1))
+    p = mg.ops.max_pool2d(y, 2)
+    return (p * p).sum() + (w * w).sum()  # w is used twice: its gradient is a sum
+
+
+class _Order(BackwardObserver):
+    def __init__(self) -> None:
+        self.seqs: list[int] = []
+
+    def step(self, index, node, grad, input_grads):
+        self.seqs.append(node.seq)
+
+
+def engine_order(loss: mg.Tensor) -> list[int]:
+    """The engine's backward order, each node given by its rank in recording order."""
+    obs = _Order()
+    traverse([loss], [None], retain_graph=True, accumulate=False, hooks=False, observer=obs)
+    rank = {s: i for i, s in enumerate(sorted(obs.seqs))}
+    return [rank[s] for s in obs.seqs]
+
+
+def node_id(page, view: str, label: str) -> str:
+    return page.evaluate(
+        "([v, l]) => Object.keys(MG.payload.graph.views[v].nodes)"
+        ".filter(k => MG.payload.graph.views[v].nodes[k].label === l)[0]",
+        [view, label],
+    )
+
+
+def test_page_is_offline_and_error_free(tmp_path):
+    loss = small_cnn()
+    path = mg.graph.explore(loss).save(tmp_path / "page.html")
+    with open_page(path) as (page, errors, requests):
+        for tab in ("forward", "backward", "both"):
+            page.click(f"#mg-tab-{tab}")
+            screenshot(page, f"explorer-view-{tab}")
+        page.keyboard.press("1")
+        page.click(f'g.node[data-id="{node_id(page, "forward", "conv2d")}"]')
+        page.keyboard.press("/")
+        page.keyboard.type("relu")
+        assert page.locator("#mg-view-forward g.node.mg-match").count() == 1  # the relu op
+    assert errors == []
+    assert requests == []
+
+
+def test_clicking_a_tensor_shows_the_engines_values(tmp_path):
+    loss = small_cnn()
+    w = loss._node.inputs[1]._node.inputs[0]._node.inputs[0]  # w in (w * w).sum()
+    assert w.name == "w"
+    path = mg.graph.explore(loss).save(tmp_path / "page.html")
+    with open_page(path) as (page, errors, _):
+        page.click(f'g.node[data-id="{node_id(page, "forward", "w")}"]')
+        text = page.inner_text("#mg-panel")
+        a = w.data.astype(np.float64)  # statistics are taken in float64
+        for v in (a.min(), a.max(), a.mean(), a.std()):
+            assert page.evaluate("v => MG.fmt(v)", float(v)) in text
+        # the gradient shown is the engine's: 2 w from the penalty plus the conv's share
+        g = mg.grad(loss, [w], retain_graph=True)[0].data
+        assert page.evaluate("v => MG.fmt(v)", float(g.max())) in text
+        assert page.locator("#mg-panel canvas.mg-heat").count() >= 2  # value and gradient
+        screenshot(page, "explorer-details-tensor")
+    assert errors == []
+
+
+def test_seed_example_window_explainer_shows_3_3(tmp_path):
+    _, _, y = seed_example()
+    loss = (y * y).sum()
+    path = mg.graph.explore(loss).save(tmp_path / "seed.html")
+    with open_page(path) as (page, errors, requests):
+        page.click(f'g.node[data-id="{node_id(page, "forward", "conv2d")}"]')
+        out = page.locator("#mg-panel .mg-tensor").first.locator("canvas.mg-heat").first
+        out.click(position={"x": 2, "y": 2})  # output cell (0, 0)
+        arith = page.inner_text("#mg-explain .mg-arith")
+        assert arith.startswith("0.8*1 + 0.5*0 + 0.1*(-1)")
+        assert arith.endswith("= 3.3")
+        assert "3.3" in page.inner_text("#mg-explain .mg-engine")
+        assert page.locator("#mg-explain td.mg-c0").count() == 9
+        screenshot(page, "explorer-window-explainer")
+    assert errors == [] and requests == []
+
+
+def test_stepping_visits_every_backward_node_once_in_engine_order(tmp_path):
+    loss = small_cnn()
+    expected = engine_order(loss)
+    path = mg.graph.explore(loss).save(tmp_path / "page.html")
+    with open_page(path) as (page, errors, _):
+        page.click("#mg-tab-backward")
+        n = page.evaluate("MG.payload.graph.steps.length")
+        seen = []
+        for _ in range(n):
+            page.keyboard.press("ArrowRight")
+            cur = page.evaluate(
+                "() => { var e = document.querySelector('#mg-view-backward g.node.mg-current');"
+                " return e && e.getAttribute('data-id'); }"
+            )
+            seen.append(cur)
+            if len(seen) == n // 2:
+                screenshot(page, "explorer-stepper")
+        bw = page.evaluate(
+            "() => { var v = MG.payload.graph.views.backward.nodes; return Object.keys(v)"
+            ".filter(k => v[k].kind === 'backward').map(k => [k, MG.payload.graph.calls[v[k].call].order]); }"
+        )
+        seq_of = dict(bw)
+        visited = [seq_of[s] for s in seen if s in seq_of]
+        assert visited == expected  # the engine's order, each backward node once
+        assert sorted(visited) == sorted(seq_of.values())
+        assert page.locator("#mg-view-backward g.node.mg-done").count() >= len(expected) - 1
+    assert errors == []
+
+
+def test_nan_values_and_first_bad_op(tmp_path):
+    x = mg.tensor([[-1.0, 2.0], [3.0, 0.0]], requires_grad=True, name="x")  # log: NaN, -inf
+    loss = mg.log(x).sum()
+    ex = mg.graph.explore(loss)
+    g = payload(ex.html)
+    assert g["health"]["forward_nan"]["op"] == "log"
+    path = ex.save(tmp_path / "nan.html")
+    with open_page(path) as (page, errors, _):
+        assert page.locator("#mg-view-forward g.node.mg-bad").count() == 1
+        page.click(f'g.node[data-id="{node_id(page, "forward", "log")}"]')
+        text = page.inner_text("#mg-panel")
+        assert "1 NaN · 1 inf" in text
+        page.click("#mg-tab-backward")
+        page.keyboard.press("End")
+        screenshot(page, "explorer-nan")
+    assert errors == []
+
+
+def test_after_backward_the_page_says_values_were_freed(tmp_path):
+    loss = small_cnn()
+    loss.backward()
+    ex = mg.graph.explore(loss)
+    g = payload(ex.html)
+    assert g["values"] == "freed" and g["steps"] == []
+    with open_page(ex.save(tmp_path / "freed.html")) as (page, errors, _):
+        page.click("#mg-tab-backward")
+        assert "freed" in page.inner_text("#mg-view-backward .mg-note")
+    assert errors == []
+
+
+def test_same_computation_same_bytes_and_repr():
+    a = mg.graph.explore(small_cnn()).html
+    b = mg.graph.explore(small_cnn()).html
+    assert a == b
+    ex = mg.graph.explore(small_cnn())
+    frame = ex._repr_html_()
+    assert frame.startswith("<iframe srcdoc=") and "&lt;!DOCTYPE html&gt;" in frame
+    with pytest.raises(TypeError, match="unknown option"):
+        mg.graph.explore(small_cnn(), colour="red")
