@@ -13,7 +13,6 @@ numbers nodes in traversal order, so the same computation always gives the same 
 from __future__ import annotations
 
 import gc
-import heapq
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..autograd import no_grad
+from ..autograd import BackwardObserver, traverse
 from ..op import Context, op_spec
 from ..tensor import Tensor
 
@@ -232,72 +231,54 @@ def _build_forward(root: Tensor) -> GraphData:
 # --------------------------------------------------------------------------- gradient values
 
 
-def _sum_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """Sum a broadcast gradient back to ``shape`` (what the engine does for every input)."""
-    if a.shape == shape:
-        return a
-    lead = a.ndim - len(shape)
-    if lead > 0:
-        a = a.sum(axis=tuple(range(lead)))
-    axes = tuple(i for i, s in enumerate(shape) if s == 1 and a.shape[i] != 1)
-    if axes:
-        a = a.sum(axis=axes, keepdims=True)
-    if a.shape != shape:
-        raise ValueError(f"gradient of shape {a.shape} does not fit an input of shape {shape}")
-    return a
+class _Recorder(BackwardObserver):
+    """Keeps what one inspection pass of the engine computed: per-edge and per-tensor grads."""
+
+    def __init__(self, outputs: Mapping[Context, Tensor]) -> None:
+        self.outputs = outputs
+        self.edge_grads: dict[tuple[Context, int], np.ndarray] = {}
+        self.totals: dict[int, np.ndarray] = {}
+        self.stepped: set[Context] = set()
+
+    def seed(self, root: Tensor, grad: Tensor) -> None:
+        self.totals[id(root)] = grad.data
+
+    def step(
+        self, index: int, node: Context, grad: Tensor, input_grads: tuple[Tensor | None, ...]
+    ) -> None:
+        self.stepped.add(node)
+        out = self.outputs.get(node)
+        if out is not None:
+            self.totals[id(out)] = grad.data
+        for i, gi in enumerate(input_grads):
+            if gi is not None:
+                self.edge_grads[(node, i)] = gi.data
+
+    def leaf(self, tensor: Tensor, grad: Tensor) -> None:
+        self.totals[id(tensor)] = grad.data
 
 
-def _replay(
-    root: Tensor, ctxs: list[Context]
+def _observe_backward(
+    root: Tensor, ctxs: list[Context], outputs: Mapping[Context, Tensor]
 ) -> tuple[dict[tuple[Context, int], np.ndarray], dict[int, np.ndarray], str]:
-    """Recompute every gradient of one backward pass from ``root``, without touching the graph.
+    """One pass of the engine's own traversal from ``root``, watched, leaving no trace.
 
-    The engine keeps no per-edge gradients, so this runs each op's ``backward`` again on the
-    saved state, in the engine's order, under ``no_grad`` (nothing is recorded, nothing
-    accumulates in ``.grad``, the saved state is not freed, tensor hooks are not called).
-    Returns the gradient along each (node, input position) edge, each tensor's total gradient
-    keyed by ``id``, and a status: "computed", "freed" or "unavailable: <reason>".
+    ``traverse`` runs with ``retain_graph=True`` (the saved state stays), ``accumulate=False``
+    (no ``.grad`` is written) and ``hooks=False`` (no user hook runs). Returns the gradient
+    along each (node, input position) edge, each tensor's total gradient keyed by ``id``,
+    and a status: "computed", "freed" or "unavailable: <reason>".
     """
     if any(c.freed for c in ctxs):
         return {}, {}, "freed"
-    edge_grads: dict[tuple[Context, int], np.ndarray] = {}
-    totals: dict[int, np.ndarray] = {}
-    seed = np.ones(root.shape, dtype=root.dtype)
-    totals[id(root)] = seed
-    pending: dict[Context, np.ndarray] = {}
-    heap: list[tuple[int, int, Context]] = []
-    ctx = root._node
-    if root._node is not None:
-        pending[root._node] = seed
-        heap.append((-root._node.generation, -root._node.seq, root._node))
+    rec = _Recorder(outputs)
+    seed = None if root.size == 1 else np.ones(root.shape, dtype=root.dtype)
     try:
-        with no_grad():
-            while heap:
-                ctx = heapq.heappop(heap)[2]
-                g = pending.pop(ctx)
-                raw = ctx.op.backward(ctx, Tensor._make_const(g))
-                if not isinstance(raw, (tuple, list)):
-                    raw = (raw,)
-                for i, (t, gi, need) in enumerate(zip(ctx.inputs, raw, ctx.needs_input_grad)):
-                    if not need or gi is None:
-                        continue
-                    arr = gi.data if isinstance(gi, Tensor) else np.asarray(gi)
-                    arr = _sum_to(arr, t.shape).astype(t.dtype, copy=False)
-                    edge_grads[(ctx, i)] = arr
-                    prev = totals.get(id(t))
-                    totals[id(t)] = arr if prev is None else prev + arr
-                    c = t._node
-                    if c is None:
-                        continue
-                    if c in pending:
-                        pending[c] = pending[c] + arr
-                    else:
-                        pending[c] = arr
-                        heapq.heappush(heap, (-c.generation, -c.seq, c))
-    except Exception as e:  # an op whose backward cannot be replayed: draw shapes only
-        name = "?" if ctx is None else ctx.name
+        traverse([root], [seed], retain_graph=True, accumulate=False, hooks=False, observer=rec)
+    except Exception as e:  # an op whose backward fails: draw shapes only
+        order = sorted(ctxs, key=lambda c: (-c.generation, -c.seq))  # the engine's order
+        name = next((c.name for c in order if c not in rec.stepped), "?")
         return {}, {}, f"unavailable: op '{name}' backward raised {type(e).__name__}: {e}"
-    return edge_grads, totals, "computed"
+    return rec.edge_grads, rec.totals, "computed"
 
 
 def _known_grads(grads: Mapping[Tensor, Any] | None) -> dict[int, np.ndarray]:
@@ -318,11 +299,15 @@ def _known_grads(grads: Mapping[Tensor, Any] | None) -> dict[int, np.ndarray]:
 
 
 def _gradients(
-    root: Tensor, ctxs: list[Context], values: bool, grads: Mapping[Tensor, Any] | None
+    root: Tensor,
+    ctxs: list[Context],
+    outputs: Mapping[Context, Tensor],
+    values: bool,
+    grads: Mapping[Tensor, Any] | None,
 ) -> tuple[dict[tuple[Context, int], np.ndarray], dict[int, np.ndarray], str]:
     """Edge gradients and tensor totals from the replay, else from retained/given grads."""
     if values:
-        edge_grads, totals, status = _replay(root, ctxs)
+        edge_grads, totals, status = _observe_backward(root, ctxs, outputs)
     else:
         edge_grads, totals, status = {}, {}, "off"
     if status != "computed":
@@ -340,12 +325,12 @@ def _gradients(
 
 
 def _build_backward(root: Tensor, values: bool, grads: Mapping[Tensor, Any] | None) -> GraphData:
-    ctxs, _ = _walk(root)
+    ctxs, outputs = _walk(root)
     b = _Builder()
     if not ctxs and not root._requires_grad:
         b.node("t", "tensor", leaf_role(root), tensor=root)
         return GraphData(b.nodes, b.edges, root, "backward")
-    edge_grads, totals, status = _gradients(root, ctxs, values, grads)
+    edge_grads, totals, status = _gradients(root, ctxs, outputs, values, grads)
     leaf_scope = _leaf_scopes(ctxs)
     uses: dict[int, int] = {id(root): 1}  # gradient contributions each tensor receives
     for ctx in ctxs:
@@ -407,8 +392,8 @@ def _build_backward(root: Tensor, values: bool, grads: Mapping[Tensor, Any] | No
 
 def _add_gradients(data: GraphData, values: bool, grads: Mapping[Tensor, Any] | None) -> None:
     """Both passes in one picture: a reversed gradient edge along every differentiable edge."""
-    ctxs, _ = _walk(data.root)
-    edge_grads, totals, status = _gradients(data.root, ctxs, values, grads)
+    ctxs, outputs = _walk(data.root)
+    edge_grads, totals, status = _gradients(data.root, ctxs, outputs, values, grads)
     data.view, data.values = "both", status
     extra = []
     for e in data.edges:
@@ -440,10 +425,10 @@ def _mark_stale_grads(data: GraphData) -> None:
     held = [n for n in data.nodes if n.kind == "tensor" and n.tensor.grad is not None]  # type: ignore[union-attr]
     if not held:
         return
-    ctxs, _ = _walk(data.root)
+    ctxs, outputs = _walk(data.root)
     if any(c.freed for c in ctxs):
         return
-    _, totals, status = _gradients(data.root, ctxs, True, None)
+    _, totals, status = _gradients(data.root, ctxs, outputs, True, None)
     if status != "computed":
         return
     for n in held:
