@@ -166,6 +166,9 @@ class _Group(Module):
     def forward(self, *args: Any) -> Any:
         raise TypeError("this module only groups the parameters of a loaded ONNX layer")
 
+    def extra_repr(self) -> str:
+        return ", ".join(f"{n}{tuple(p.shape)}" for n, p in self.named_parameters(recurse=False))
+
 
 def _attach(root: Module, params: dict[str, Parameter]) -> None:
     """Register ``a.b.weight`` as Parameter ``weight`` of sub-module ``b`` of sub-module ``a``."""

@@ -209,8 +209,11 @@ def _batch_norm(node: NodeView, x: Value, scale: Value, bias: Value, mean: Value
     x = as_mg(x)
     shape = (1, -1) + (1,) * (x.ndim - 2)  # per channel: (C,) -> (1, C, 1, 1)
     eps = float(node.attrs.get("epsilon", 1e-5))
+    # running statistics are constants in inference, even when an exporter stored them as the
+    # same initializer as the scale or bias (PyTorch shares equal tensors): no gradient
+    mean, var = (Tensor(np.asarray(v.data if isinstance(v, Tensor) else v)) for v in (mean, var))
     # y = (x - mean) / sqrt(var + eps) * scale + bias
-    inv = F.sqrt(as_mg(var).reshape(shape) + eps)
-    return (x - as_mg(mean).reshape(shape)) / inv * as_mg(scale).reshape(shape) + as_mg(
-        bias
-    ).reshape(shape)
+    inv = F.sqrt(var.reshape(shape) + eps)
+    return (x - mean.reshape(shape)) / inv * as_mg(scale).reshape(shape) + as_mg(bias).reshape(
+        shape
+    )
