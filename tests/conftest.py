@@ -29,3 +29,17 @@ def make_module(tmp_path, monkeypatch):
     yield make
     for name in created:
         sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def default_registry():
+    """Point the default registry at an empty source; restore it (and its ops) after."""
+    import minigrad as mg
+
+    reg = mg.plugins.registry
+    saved = (reg.entry_points_fn, reg.environ, dict(reg._registered))
+    mg.plugins.reset(entry_points_fn=list, environ={})
+    yield reg
+    reg.reset(saved[0], saved[1])
+    for name, provider in saved[2].items():
+        reg.register_op(name, provider.cls, override=True)

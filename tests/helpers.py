@@ -305,3 +305,15 @@ def entry(name: str, value: str, dist: str = "fake-layers", version: str = "1.0"
     from importlib.metadata import EntryPoint
 
     return (EntryPoint(name, value, "minigrad.ops"), FakeDist(dist, version))
+
+
+def counting(items: list) -> Callable[[], list]:
+    """An entry-point source that counts how often it is read."""
+    calls = []
+
+    def fn():
+        calls.append(1)
+        return list(items)
+
+    fn.calls = calls
+    return fn
