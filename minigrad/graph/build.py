@@ -37,6 +37,7 @@ __all__ = [
     "node_facts",
     "to_networkx",
     "to_plain",
+    "values_freed",
 ]
 
 #: tensors with at most this many elements show their values; larger ones show statistics
@@ -175,6 +176,11 @@ def _walk(root: Tensor) -> tuple[list[Context], dict[Context, Tensor]]:
     # seq is a global creation counter: sorting by it is a topological order, the same one
     # every time the same program runs
     return sorted(outputs, key=lambda c: c.seq), outputs
+
+
+def values_freed(t: Tensor) -> bool:
+    """True when ``backward()`` (without ``retain_graph``) freed this intermediate's values."""
+    return bool(getattr(t, "values_freed", False))
 
 
 def leaf_role(t: Tensor) -> str:
@@ -784,7 +790,10 @@ def node_facts(n: Node) -> dict[str, Any]:
     if n.kind == "tensor":
         facts["op"] = t.op
         facts["grad_shape"] = t.shape if t._requires_grad else None
-        facts.update(_summary_facts("", t.data))
+        if values_freed(t):  # backward() gave the array back: no placeholder numbers
+            facts["values_freed"] = True
+        else:
+            facts.update(_summary_facts("", t.data))
         facts.pop("norm", None)
         g = n.grad if n.grad is not None else (None if t.grad is None else t.grad.data)
         facts.update(_summary_facts("grad_", g))

@@ -31,6 +31,7 @@ from .build import (
     dtype_name,
     shown_attrs,
     to_plain,
+    values_freed,
 )
 from .text import MAX_NAME, MAX_STRING, html_text, shorten, visible
 
@@ -156,6 +157,9 @@ EDGE_STYLES: dict[str, dict[str, str]] = {
         "dir": "back",
     },
 }
+
+#: what a tensor node says instead of values that ``backward()`` freed
+FREED_NOTE = "values freed by backward()"
 
 _DETAIL = '<font point-size="9" color="#495057">{}</font>'
 _VALUE = '<font point-size="9" face="' + MONO + '">{}</font>'
@@ -289,7 +293,10 @@ def _tensor_lines(n: Node, show_values: bool, max_values: int) -> list[str]:
     lines = [f"<b>{_name(title)}</b>"] if title else []
     lines.append(_DETAIL.format(_e(f"{format_shape(t.shape)} {dtype_name(t.dtype)}")))
     if show_values:
-        lines += [_VALUE.format(_e(s)) for s in format_array(t.data, max_values)]
+        if values_freed(t):  # the engine kept shape and dtype only
+            lines.append(_NOTE.format(_e(FREED_NOTE)))
+        else:
+            lines += [_VALUE.format(_e(s)) for s in format_array(t.data, max_values)]
         g = n.grad if n.grad is not None else (None if t.grad is None else t.grad.data)
         if g is not None and n.stale:  # another pass's gradient: say so, in grey
             note = f"stale grad (earlier backward) {_grad_text(g, 0)[0]}"
@@ -397,7 +404,9 @@ def node_tooltip(n: Node) -> str | None:
         lines.append(
             f"{shorten(t.name or n.role, 200)}: {format_shape(t.shape)} {dtype_name(t.dtype)}"
         )
-        s = array_summary(t.data, 0) if t.size > 1 else {}
+        if values_freed(t):
+            lines.append(f"{FREED_NOTE} (backward(retain_graph=True) keeps them)")
+        s = array_summary(t.data, 0) if t.size > 1 and not values_freed(t) else {}
         if "min" in s:
             stats = [f"{k} {format_number(s[k])}" for k in ("min", "mean", "max", "norm") if k in s]
             lines.append(", ".join(stats))
