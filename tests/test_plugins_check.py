@@ -5,8 +5,10 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from helpers import Cube, DetachedCube, NumpyGradCube, entry
 
+import minigrad as mg
 from minigrad.cli.plugins import check_op, run_check
 from minigrad.plugins import Registry
 
@@ -98,3 +100,32 @@ def test_list_formulas_shows_each_loaded_op_s_card() -> None:
         f"  cube     {Cube.formula}",
         "  np_cube  (none: the op declares no formula)",
     ]
+
+
+# --------------------------------------------------------------------------- gradient dtypes
+
+
+class ComplexGrad(mg.Op):
+    """Identity whose backward returns a complex gradient for a real input (lossy)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.data.astype(np.complex64)
+
+    @staticmethod
+    def sample_inputs():
+        return [((np.array([1.0, 2.0], dtype=np.float32),), {})]
+
+
+def test_check_and_the_engine_refuse_the_same_lossy_gradient() -> None:
+    reg = _registry(complex_grad=ComplexGrad)
+    x = mg.tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    with pytest.raises(TypeError, match="complex64 for input 0 of dtype float32") as runtime:
+        reg.ops.complex_grad(x).sum().backward()
+    status, detail = check_op(reg.ops.complex_grad)
+    assert status == "FAIL"
+    assert str(runtime.value).split(": backward returned", 1)[1] in detail
