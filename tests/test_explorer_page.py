@@ -176,3 +176,21 @@ def test_same_computation_same_bytes_and_repr():
     assert frame.startswith("<iframe srcdoc=") and "&lt;!DOCTYPE html&gt;" in frame
     with pytest.raises(TypeError, match="unknown option"):
         mg.graph.explore(small_cnn(), colour="red")
+
+
+def test_cli_explore_writes_the_page(tmp_path):
+    from minigrad.cli import main
+
+    script = tmp_path / "step.py"
+    script.write_text(
+        "import minigrad as mg\n"
+        "x = mg.randn(1, 1, 5, 5)\n"
+        "w = mg.randn(2, 1, 3, 3, requires_grad=True, name='w')\n"
+        "loss = mg.ops.max_pool2d(mg.ops.conv2d(x, w), 2).sum()\n"
+    )
+    out = tmp_path / "page.html"
+    assert main(["explore", str(script), "--out", str(out)]) == 0
+    assert "conv2d" in out.read_text() and "MG.boot" in out.read_text()
+    empty = tmp_path / "empty.py"
+    empty.write_text("x = 1\n")
+    assert main(["explore", str(empty), "--out", str(out)]) == 2

@@ -59,7 +59,7 @@ def explore(t: Tensor, backward: bool = True, **options: Any) -> Explorer:
     """The explorer page for the computation that produced ``t`` (before or after backward).
 
     Options: ``samples`` (how many batch samples the pictures keep, default 2),
-    ``max_elements`` (per array, after that a stride subsamples it, default 4096),
+    ``max_elements`` (per array, after that a stride subsamples it, default 16384),
     ``title``, and the drawing options ``rankdir``, ``max_nodes``, ``max_values``,
     ``clusters`` (see :func:`minigrad.graph.draw`). ``backward=False`` leaves out the
     backward view and the step-through.

@@ -25,7 +25,7 @@ import numpy as np
 __all__ = ["array", "histogram", "num", "stats", "tensor_view"]
 
 #: at most this many elements of one array go into the page (after cutting samples)
-MAX_ELEMENTS = 4096
+MAX_ELEMENTS = 16384
 
 
 def num(x: Any) -> float | str | None:

@@ -1,0 +1,297 @@
+/* Training timeline (payload.timeline, from Recorder.explore): the loss curve with a cursor,
+   a slider and the arrow keys over the recorded frames, conv filters at the frame and as a
+   filmstrip over the run, the probes' feature maps, health series with their flags, and in
+   the panel "why did this weight change?": the optimizer's own arithmetic template filled
+   with the frame's numbers (formatted as Python's "%.6g", so it reads as minigrad prints). */
+(function (MG) {
+  "use strict";
+  var T = null, S = { k: 0, param: null, flat: 0, probe: 0 }, el = {};
+
+  /* Python's format(x, ".6g") */
+  function g6(x) {
+    if (x === null || x === undefined) return "–";
+    if (isNaN(x)) return "nan";
+    if (!isFinite(x)) return x > 0 ? "inf" : "-inf";
+    if (x === 0) return 1 / x < 0 ? "-0" : "0";
+    var parts = x.toExponential(5).split("e"), exp = parseInt(parts[1], 10);
+    var strip = function (s) { return s.indexOf(".") < 0 ? s : s.replace(/0+$/, "").replace(/\.$/, ""); };
+    if (exp >= -4 && exp < 6) return strip(x.toFixed(5 - exp));
+    var a = Math.abs(exp);
+    return strip(parts[0]) + "e" + (exp < 0 ? "-" : "+") + (a < 10 ? "0" : "") + a;
+  }
+  MG.g6 = g6;
+
+  function frame() { return T.frames[S.k]; }
+  function info(name) { return T.params.filter(function (p) { return p.name === name; })[0]; }
+  function unravel(flat, shape) {
+    var idx = [];
+    for (var d = shape.length - 1; d >= 0; d--) { idx.unshift(flat % shape[d]); flat = Math.floor(flat / shape[d]); }
+    return idx;
+  }
+  function at(enc, flat) { var a = MG.arr(enc); return a && flat < a.data.length ? a.data[flat] : null; }
+  function norm(enc) {
+    var a = MG.arr(enc); if (!a) return null;
+    var s = 0; for (var i = 0; i < a.data.length; i++) s += a.data[i] * a.data[i];
+    return Math.sqrt(s);
+  }
+
+  /* ---- SVG line charts (loss curve, health sparklines) -------------------------------- */
+  var NS = "http://www.w3.org/2000/svg";
+  function svg(tag, attrs) {
+    var e = document.createElementNS(NS, tag);
+    Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    return e;
+  }
+  function chart(xs, ys, opts) {
+    var W = opts.width, H = opts.height, pad = opts.pad || 4, log = opts.log;
+    var pts = [], lo = Infinity, hi = -Infinity, x0 = xs[0], x1 = xs[xs.length - 1];
+    ys.forEach(function (y, i) {
+      y = MG.num(y);
+      if (y === null || !isFinite(y) || (log && y <= 0)) return;
+      var v = log ? Math.log10(y) : y;
+      lo = Math.min(lo, v); hi = Math.max(hi, v); pts.push([xs[i], v]);
+    });
+    if (hi === lo) { hi += 1; lo -= 1; }
+    var sx = function (x) { return pad + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * (W - 2 * pad); };
+    var sy = function (v) { return H - pad - (v - lo) / (hi - lo) * (H - 2 * pad); };
+    var box = svg("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, class: opts.cls || "mg-tl-chart" });
+    box.appendChild(svg("rect", { x: 0, y: 0, width: W, height: H, fill: "#fff", stroke: "#dee2e6" }));
+    box.appendChild(svg("polyline", { fill: "none", stroke: opts.color || "#1c7ed6", "stroke-width": 1.3,
+      points: pts.map(function (p) { return sx(p[0]).toFixed(1) + "," + sy(p[1]).toFixed(1); }).join(" ") }));
+    (opts.marks || []).forEach(function (m) {
+      box.appendChild(svg("circle", { cx: sx(m), cy: pad + 2, r: 3, fill: "#e03131", class: "mg-tl-mark" }));
+    });
+    var cur = svg("line", { x1: 0, x2: 0, y1: 0, y2: H, stroke: "#e8590c", "stroke-width": 1.5, class: "mg-tl-cursor" });
+    box.appendChild(cur);
+    box.cursorAt = function (x) { var p = sx(x).toFixed(1); cur.setAttribute("x1", p); cur.setAttribute("x2", p); };
+    box.xAt = function (px) { return x0 + (px - pad) / (W - 2 * pad) * (x1 - x0); };
+    box.range = [lo, hi];
+    return box;
+  }
+
+  /* ---- the frame: slider, numbers ----------------------------------------------------- */
+  function nearest(step) {
+    var best = 0;
+    T.frames.forEach(function (f, i) { if (Math.abs(f.step - step) < Math.abs(T.frames[best].step - step)) best = i; });
+    return best;
+  }
+  function go(k) {
+    S.k = Math.max(0, Math.min(T.frames.length - 1, k));
+    el.slider.value = String(S.k);
+    var f = frame();
+    el.frameText.textContent = "frame " + S.k + " of " + (T.frames.length - 1);
+    el.step.textContent = String(f.step);
+    el.loss.textContent = f.loss === null ? "–" : g6(MG.num(f.loss));
+    el.charts.forEach(function (c) { c.cursorAt(f.step); });
+    drawFilters(); drawMaps(); drawTable(); explain();
+    MG.emit("frame", { index: S.k, step: f.step });
+  }
+
+  function drawTable() {
+    var f = frame(), rows = [MG.h("tr", {}, ["parameter", "‖w‖", "‖grad‖", "‖update‖"].map(function (t) {
+      return MG.h("th", { text: t });
+    }))];
+    T.params.forEach(function (p) {
+      rows.push(MG.h("tr", { "data-param": p.name }, [MG.h("td", { text: p.name }),
+        MG.h("td", { text: g6(norm(f.params[p.name])) }), MG.h("td", { text: g6(norm(f.grads[p.name])) }),
+        MG.h("td", { text: g6(norm(f.updates[p.name])) })]));
+    });
+    el.table.replaceChildren(MG.h("table", { class: "mg-kv mg-tl-table" }, rows));
+    if (T.params.some(function (p) { return p.kept < p.shape.reduce(function (a, b) { return a * b; }, 1); }))
+      el.table.appendChild(MG.h("p", { class: "mg-hint", text: "norms over the elements the page keeps" }));
+  }
+
+  /* ---- filters: at the frame (click a weight) and as a filmstrip over the run ---------- */
+  function filterMaps(enc, p, opts) {
+    var a = MG.arr(enc), s = p.shape, hw = s[2] * s[3], box = MG.h("div", { class: "mg-tl-filters" });
+    if (!a) return box;
+    var lim = 0; for (var i = 0; i < a.data.length; i++) lim = Math.max(lim, Math.abs(a.data[i]) || 0);
+    for (var o = 0; o < s[0]; o++) for (var c = 0; c < s[1]; c++) {
+      var start = (o * s[1] + c) * hw;
+      if (start + hw > a.data.length) return box;
+      (function (o, c, start) {
+        var cv = MG.heat.map2d(a.data, start, s[2], s[3], { diverging: true, range: [-lim, lim], size: opts.size,
+          onCell: opts.click ? function (cell) { pick(p.name, start + cell.i * s[3] + cell.j); } : null });
+        if (opts.click && S.param === p.name && S.flat >= start && S.flat < start + hw)
+          MG.heat.outline(cv, [{ i: Math.floor((S.flat - start) / s[3]), j: (S.flat - start) % s[3] }]);
+        box.appendChild(MG.h("figure", { class: "mg-fig" }, [cv, opts.click ? MG.h("figcaption", { text: o + (s[1] > 1 ? "," + c : "") }) : null]));
+      })(o, c, start);
+    }
+    return box;
+  }
+  function drawFilters() {
+    var f = frame(), out = [];
+    T.params.filter(function (p) { return p.shape.length === 4; }).forEach(function (p) {
+      out.push(MG.h("h4", { text: p.name + " at step " + f.step + " (" + p.shape.join("×") + "; click a weight)" }));
+      out.push(filterMaps(f.params[p.name], p, { click: true, size: 64 }));
+      var strip = MG.h("div", { class: "mg-tl-strip" }), picks = pickFrames(8);
+      picks.forEach(function (k) {
+        var col = MG.h("div", { class: "mg-tl-still" + (k === S.k ? " mg-on" : ""), title: "go to step " + T.frames[k].step,
+          onclick: function () { go(k); } }, [filterMaps(T.frames[k].params[p.name], p, { size: 24 }),
+          MG.h("div", { class: "mg-cap", text: "step " + T.frames[k].step })]);
+        strip.appendChild(col);
+      });
+      out.push(MG.h("div", { class: "mg-cap", text: "filmstrip: the same filters over the run (click a still)" }), strip);
+    });
+    if (!out.length) out.push(MG.h("p", { class: "mg-hint", text: "no conv filters in this model" }));
+    el.filters.replaceChildren.apply(el.filters, out);
+  }
+  function pickFrames(n) {
+    var N = T.frames.length, out = [];
+    for (var i = 0; i < Math.min(n, N); i++) out.push(Math.round(i * (N - 1) / Math.max(1, Math.min(n, N) - 1)));
+    if (out.indexOf(S.k) < 0) { out.push(S.k); out.sort(function (a, b) { return a - b; }); }
+    return out;
+  }
+
+  /* ---- feature maps of the probes ------------------------------------------------------ */
+  function drawMaps() {
+    var f = frame(), out = [];
+    if (!T.activations.length) { el.maps.replaceChildren(MG.h("p", { class: "mg-hint", text: "record with probes=... to see feature maps" })); return; }
+    if (T.probes) out.push(MG.h("div", { class: "mg-tl-act" }, [MG.h("div", { class: "mg-cap", text: "probe " + S.probe }),
+      MG.heat.picture(T.probes, { sample: S.probe, size: 72 })]));
+    T.activations.forEach(function (a) {
+      var enc = f.acts[a.name]; if (!enc) return;
+      var pic = MG.heat.picture(enc, { sample: S.probe, size: 60, maxChannels: 16 });
+      if (enc.shape.length === 2) pic = valuesOf(enc);
+      out.push(MG.h("div", { class: "mg-tl-act", "data-act": a.name }, [MG.h("div", { class: "mg-cap", text: a.name + " (" + a.kind + ")" }), pic]));
+    });
+    el.maps.replaceChildren.apply(el.maps, out);
+  }
+  function valuesOf(enc) {  // (N, F) outputs: the chosen probe's numbers
+    var a = MG.arr(enc), F = a.shape[1], vals = [];
+    for (var j = 0; j < Math.min(F, 12); j++) vals.push(g6(a.data[S.probe * F + j]));
+    return MG.h("code", { class: "mg-tl-vals", text: vals.join("  ") + (F > 12 ? " …" : "") });
+  }
+
+  /* ---- health series and flags --------------------------------------------------------- */
+  var METRIC = { dead_relu: "dead", saturated: "saturated", large_updates: "update_ratio", exploding: "grad_norm", vanishing: "grad_norm" };
+  var LABEL = { grad_norm: "gradient norm", update_ratio: "update / weight", dead: "dead ReLU units", saturated: "saturated units", weight_norm: "weight norm" };
+  function drawHealth(box) {
+    var H = T.health, flags = H.flags;
+    var list = MG.h("ul", { class: "mg-tl-flags" });
+    if (!flags.length) list.appendChild(MG.h("li", { class: "mg-tl-ok", text: "No flags: nothing looks wrong in this run." }));
+    flags.forEach(function (fl) {
+      list.appendChild(MG.h("li", { class: "mg-tl-flag", "data-kind": fl.kind, title: "go to step " + fl.step,
+        onclick: function () { go(nearest(fl.step)); } }, [MG.h("b", { text: "step " + fl.step + " " }), fl.message]));
+    });
+    box.appendChild(list);
+    var grid = MG.h("div", { class: "mg-tl-grid" });
+    Object.keys(H.layers).sort().forEach(function (layer) {
+      Object.keys(H.layers[layer]).sort().forEach(function (key) {
+        var ys = H.layers[layer][key], marks = flags.filter(function (fl) {
+          return fl.layer === layer && METRIC[fl.kind] === key;
+        }).map(function (fl) { return fl.step; });
+        var c = chart(H.steps, ys, { width: 210, height: 46, log: key === "grad_norm" || key === "update_ratio", marks: marks, color: marks.length ? "#e03131" : "#2f9e44" });
+        el.charts.push(c);
+        grid.appendChild(MG.h("div", { class: "mg-tl-spark", "data-series": layer + "/" + key }, [
+          MG.h("div", { class: "mg-cap", text: layer + ": " + (LABEL[key] || key) + (c.range[0] !== Infinity && (key === "grad_norm" || key === "update_ratio") ? " (log)" : "") }), c]));
+      });
+    });
+    box.appendChild(grid);
+  }
+
+  /* ---- why did this weight change? (panel) --------------------------------------------- */
+  function pick(name, flat) { S.param = name; S.flat = flat; drawFilters(); explain(); }
+  function valueFor(key, ex, f, name, flat) {
+    var v = ex && ex.values[key];
+    if (v === undefined) v = { grad: f.grads, new_weight: f.params, change: f.updates }[key];
+    if (v && v[name] !== undefined && !v.shape) v = v[name];
+    if (v === undefined || v === null) return null;
+    return typeof v === "object" ? at(v, flat) : MG.num(v);
+  }
+  function explain() {
+    var p = info(S.param), f = frame(), box = el.explain;
+    if (!p || !box) return;
+    var idx = unravel(S.flat, p.shape), where = p.name + "[" + idx.join(", ") + "]";
+    el.index.value = String(S.flat);
+    el.param.value = p.name;
+    var lines = [], ex = f.explain && f.explain[p.name];
+    el.w.textContent = g6(at(f.params[p.name], S.flat));
+    el.g.textContent = f.grads[p.name] ? g6(at(f.grads[p.name], S.flat)) : "–";
+    el.u.textContent = f.updates[p.name] ? g6(at(f.updates[p.name], S.flat)) : "–";
+    el.where.textContent = where + " at step " + f.step;
+    if (S.flat >= p.kept) lines.push("This page keeps the first " + p.kept + " elements of " + p.name + " only.");
+    else if (f.step === 0) lines.push("Frame 0 is the start: no update led to these weights.");
+    else if (!T.optimizer) lines.push("Record with optimizer=... to see the arithmetic of each update.");
+    else if (!ex) lines.push(p.name + " was not updated at this step.");
+    else ex.templates.forEach(function (t) {
+      lines.push(t.replace(/\{(\w+)\}/g, function (m, key) {
+        if (key === "where") return where;
+        var v = valueFor(key, ex, f, p.name, S.flat);
+        return v === null ? m : g6(v);
+      }));
+    });
+    box.replaceChildren.apply(box, lines.map(function (l) { return MG.h("div", { class: "mg-tl-line", text: l }); }));
+  }
+  function mountPanel() {
+    el.param = MG.h("select", { id: "mg-tl-param", "aria-label": "parameter", onchange: function () { pick(el.param.value, 0); } },
+      T.params.map(function (p) { return MG.h("option", { value: p.name, text: p.name + " " + p.shape.join("×") }); }));
+    el.index = MG.h("input", { id: "mg-tl-index", type: "number", min: "0", step: "1", "aria-label": "flat index", class: "mg-tl-num",
+      onchange: function () { var p = info(S.param), n = Math.floor(Number(el.index.value)) || 0; pick(S.param, Math.max(0, Math.min(p.kept - 1, n))); } });
+    el.w = MG.h("b", { id: "mg-tl-w" }); el.g = MG.h("b", { id: "mg-tl-g" }); el.u = MG.h("b", { id: "mg-tl-u" });
+    el.where = MG.h("h3", { id: "mg-tl-where" });
+    el.explain = MG.h("div", { id: "mg-tl-explain", class: "mg-arith" });
+    MG.panel.replaceChildren(MG.h("h2", { text: "Why did this weight change?" }),
+      MG.h("div", { class: "mg-toolbar-row" }, [el.param, MG.h("label", {}, ["element ", el.index])]), el.where,
+      MG.h("table", { class: "mg-kv" }, [MG.h("tr", {}, [MG.h("th", { text: "weight after" }), MG.h("td", {}, [el.w])]),
+        MG.h("tr", {}, [MG.h("th", { text: "gradient" }), MG.h("td", {}, [el.g])]),
+        MG.h("tr", {}, [MG.h("th", { text: "update (new − old)" }), MG.h("td", {}, [el.u])])]),
+      MG.h("div", { class: "mg-card-title", text: (T.optimizer || "optimizer") + " arithmetic at this step" }), el.explain,
+      MG.h("p", { class: "mg-hint", text: "Click a weight in a filter, or pick a parameter and element. ←/→ move through frames." }));
+  }
+
+  /* ---- the view ------------------------------------------------------------------------ */
+  function mount(root, payload) {
+    T = payload.timeline; el.charts = [];
+    S.param = T.params.length ? (T.params.filter(function (p) { return p.shape.length === 4; })[0] || T.params[0]).name : null;
+    var steps = T.losses.map(function (_, i) { return i + 1; }), W = 900;
+    var loss = chart(steps.length ? steps : [0, 1], steps.length ? T.losses : [null, null], {
+      width: W, height: 150, pad: 8, cls: "mg-tl-loss",
+      log: T.losses.every(function (v) { return MG.num(v) > 0; }) });
+    loss.style.cursor = "pointer";
+    loss.addEventListener("click", function (ev) {
+      var b = loss.getBoundingClientRect();
+      go(nearest(loss.xAt((ev.clientX - b.left) * W / b.width)));
+    });
+    el.charts.push(loss);
+    el.slider = MG.h("input", { id: "mg-tl-slider", type: "range", min: "0", max: String(T.frames.length - 1), step: "1", value: "0",
+      class: "mg-tl-slider", "aria-label": "frame", oninput: function () { go(Number(el.slider.value)); } });
+    el.frameText = MG.h("span", { id: "mg-tl-frame" });
+    el.step = MG.h("b", { id: "mg-tl-step" }); el.loss = MG.h("b", { id: "mg-tl-loss" });
+    var btn = function (t, d) { return MG.h("button", { text: t, title: t === "◀" ? "previous frame (←)" : "next frame (→)", onclick: function () { go(S.k + d); } }); };
+    var note = T.kept.length < T.recorded ? " · the page shows " + T.kept.length + " of " + T.recorded + " recorded frames" : "";
+    el.filters = MG.h("div", { id: "mg-tl-filters" }); el.maps = MG.h("div", { id: "mg-tl-maps", class: "mg-tl-maps" });
+    el.table = MG.h("div", { id: "mg-tl-table" });
+    var health = MG.h("div", { id: "mg-tl-health" });
+    var probes = T.probes ? MG.h("select", { id: "mg-tl-probe", "aria-label": "probe", onchange: function () { S.probe = Number(this.value); drawMaps(); } },
+      Array.apply(null, { length: T.probes.shape[0] }).map(function (_, i) { return MG.h("option", { value: String(i), text: "probe " + i }); })) : null;
+    root.appendChild(MG.h("div", { class: "mg-tl" }, [
+      MG.h("div", { class: "mg-tl-top" }, [MG.h("div", { class: "mg-cap", text: "loss of every step (" + (loss.range ? "log scale" : "") + "); the orange line is the chosen frame; click to jump" }), loss,
+        MG.h("div", { class: "mg-toolbar-row" }, [btn("◀", -1), el.slider, btn("▶", 1), el.frameText,
+          MG.h("span", {}, ["step ", el.step]), MG.h("span", {}, ["loss ", el.loss]),
+          MG.h("span", { class: "mg-hint", text: note })])]),
+      MG.h("div", { class: "mg-tl-body" }, [
+        MG.h("section", {}, [MG.h("h3", { text: "Filters" }), el.filters]),
+        MG.h("section", {}, [MG.h("h3", {}, ["Feature maps of the probes ", probes]), el.maps]),
+        MG.h("section", {}, [MG.h("h3", { text: "Health" }), health]),
+        MG.h("section", {}, [MG.h("h3", { text: "Parameters at this frame" }), el.table])])]));
+    drawHealth(health);
+    mountPanel();
+    go(0);
+  }
+
+  MG.views.timeline = {
+    title: "Training", order: 5,
+    available: function (payload) { return !!payload.timeline; },
+    mount: mount,
+    show: function () { if (T) { mountPanel(); explain(); } },
+    key: function (ev) {
+      if (ev.key === "ArrowRight") { go(S.k + 1); return true; }
+      if (ev.key === "ArrowLeft") { go(S.k - 1); return true; }
+      if (ev.key === "Home") { go(0); return true; }
+      if (ev.key === "End") { go(T.frames.length - 1); return true; }
+      return false;
+    }
+  };
+  MG.timeline = { go: go, pick: pick, state: S };
+})(window.MG);
