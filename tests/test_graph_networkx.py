@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 
 import networkx as nx
 import numpy as np
@@ -205,10 +206,26 @@ def test_5000_node_chain_exports():
     assert dot.count("->") == G.number_of_edges()
 
 
-@pytest.mark.slow
-def test_100k_node_chain_does_not_recurse():
-    y = chain(100_000)
-    G = mg.graph.to_networkx(y, values=False)
-    assert len(by_kind(G, "op")) == 100_000
-    B = mg.graph.to_networkx(y, backward=True, values=False)
-    assert len(by_kind(B, "backward")) == 100_000
+def _depth() -> int:
+    frame, n = sys._getframe(), 0
+    while frame is not None:
+        frame, n = frame.f_back, n + 1
+    return n
+
+
+def test_a_chain_far_deeper_than_the_recursion_limit_exports_and_draws():
+    # no walk recurses: with the limit 150 frames above the current depth, a 3,000-op chain
+    # (any recursive walk would need 3,000+ frames) still exports, draws and replays
+    y = chain(3000)
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(_depth() + 150)
+    try:
+        G = mg.graph.to_networkx(y)
+        B = mg.graph.to_networkx(y, backward=True)
+        dot = mg.graph.draw(y, max_nodes=10_000).source
+        folded = mg.graph.draw(y, backward=True).source
+    finally:
+        sys.setrecursionlimit(old)
+    assert len(by_kind(G, "op")) == 3000 and len(by_kind(B, "backward")) == 3000
+    assert B.graph["values"] == "computed"
+    assert dot.count("<b>mul</b>") == 3000 and "mul backward × 3000" in folded
