@@ -186,6 +186,40 @@ def _outputs(result: Any) -> list[Tensor]:
     return items
 
 
+def _name_outputs(
+    ex: _Exporter, outputs: list[Tensor], inputs: list[Tensor], names: list[str] | None
+) -> list[Any]:
+    """Give the graph outputs their names ("output", or output_0, output_1...)."""
+    if names is None:
+        names = ["output"] if len(outputs) == 1 else [f"output_{i}" for i in range(len(outputs))]
+    if len(names) != len(outputs):
+        raise ValueError(f"export: {len(outputs)} output(s) but {len(names)} output_names")
+    input_ids = {id(t) for t in inputs}
+    infos = []
+    for t, name in zip(outputs, names):
+        if id(t) not in ex.names or (is_leaf(t) and id(t) not in input_ids):
+            raise OnnxExportError(f"export: output '{name}' does not depend on the input")
+        value = ex.names[id(t)]
+        if id(t) in input_ids or ex.b.is_shared_const(value):
+            value = ex.b.add("Identity", [value])  # a graph output must be a node's output
+        ex.b.reserve(name)
+        _rename(ex.b.nodes, value, name)
+        infos.append(_value_info(name, t, ex.batched.get(value, False)))
+    return infos
+
+
+def _model(ex: _Exporter, in_infos: list[Any], out_infos: list[Any]) -> Any:
+    from onnx import helper
+
+    graph = helper.make_graph(ex.b.nodes, "minigrad", in_infos, out_infos, ex.b.initializers)
+    proto = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", ex.b.opset)], producer_name="minigrad",
+        producer_version=mg.__version__,
+    )  # fmt: skip
+    proto.ir_version = min(proto.ir_version, 10)  # readable by ONNX Runtime releases in use
+    return proto
+
+
 def export(
     model: Any,
     example_input: Any,
@@ -213,7 +247,6 @@ def export(
     ['0.weight', '0.bias']
     """
     import onnx
-    from onnx import helper
 
     if not MIN_OPSET <= int(opset) <= MAX_OPSET:
         raise ValueError(f"export: opset {opset} is not supported (use {MIN_OPSET}..{MAX_OPSET})")
@@ -232,31 +265,8 @@ def export(
             ex.gemm(c, *fused[id(c)])
         elif id(c) not in absorbed:
             ex.emit(c)
-    out_names = output_names or (
-        ["output"] if len(outputs) == 1 else [f"output_{i}" for i in range(len(outputs))]
-    )
-    if len(out_names) != len(outputs):
-        raise ValueError(f"export: {len(outputs)} output(s) but {len(out_names)} output_names")
-    out_infos = []
-    for t, name in zip(outputs, out_names):
-        if id(t) not in ex.names or (is_leaf(t) and id(t) not in {id(i) for i in inputs}):
-            raise OnnxExportError(f"export: output '{name}' does not depend on the input")
-        value = ex.names[id(t)]
-        if value in {i.name for i in inputs} or ex.b.is_shared_const(value):
-            value = ex.b.add("Identity", [value])
-        ex.b.reserve(name)
-        _rename(ex.b.nodes, value, name)
-        out_infos.append(_value_info(name, t, ex.batched.get(value, False)))
-    graph = helper.make_graph(
-        ex.b.nodes, "minigrad",
-        [_value_info(t.name, t, batch is not None) for t in inputs],
-        out_infos, ex.b.initializers,
-    )  # fmt: skip
-    proto = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", int(opset))], producer_name="minigrad",
-        producer_version=mg.__version__,
-    )  # fmt: skip
-    proto.ir_version = min(proto.ir_version, 10)  # readable by ONNX Runtime releases in use
+    out_infos = _name_outputs(ex, outputs, inputs, output_names)
+    proto = _model(ex, [_value_info(t.name, t, batch is not None) for t in inputs], out_infos)
     onnx.checker.check_model(proto, full_check=True)
     if path is not None:
         onnx.save(proto, os.fspath(path))

@@ -37,7 +37,7 @@ def register_exporter(name: str, fn: Exporter, override: bool = False) -> None:
     ...     x = node.inputs[0]
     ...     beta = b.const(node.attrs["beta"], dtype=node.out_dtype)
     ...     return b.add("Mul", [x, b.add("Sigmoid", [b.add("Mul", [x, beta])])])
-    >>> mg.onnx.register_exporter("swish", swish_to_onnx)
+    >>> mg.onnx.register_exporter("swish", swish_to_onnx, override=True)
     """
     if name in EXPORTERS and not override:
         raise ValueError(

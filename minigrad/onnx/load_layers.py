@@ -217,3 +217,15 @@ def _batch_norm(node: NodeView, x: Value, scale: Value, bias: Value, mean: Value
     return (x - mean.reshape(shape)) / inv * as_mg(scale).reshape(shape) + as_mg(bias).reshape(
         shape
     )
+
+
+@loader("SoftmaxCrossEntropyLoss")
+def _softmax_cross_entropy(node: NodeView, scores: Value, labels: Value, weights: Value = None):
+    if weights is not None or "ignore_index" in node.attrs:
+        raise node.fail("class weights and ignore_index are not supported")
+    if node.n_outputs > 1:
+        raise node.fail("the log_prob output is not supported")
+    reduction = node.attrs.get("reduction", b"mean")
+    reduction = reduction.decode() if isinstance(reduction, bytes) else str(reduction)
+    target = Tensor(np.asarray(labels.data if isinstance(labels, Tensor) else labels))
+    return _ops().cross_entropy(as_mg(scores), target, reduction=reduction)

@@ -54,7 +54,7 @@ def register_loader(op_type: str, fn: Loader, override: bool = False) -> None:
     numpy arrays (None for an omitted optional input); return a value, or a tuple of them.
 
     >>> import minigrad as mg
-    >>> mg.onnx.register_loader("Softsign", lambda node, x: x / (mg.abs(x) + 1.0))
+    >>> mg.onnx.register_loader("Softsign", lambda node, x: x / (mg.abs(x) + 1.0), override=True)
     """
     if op_type in LOADERS and not override:
         raise ValueError(f"register_loader: '{op_type}' already has a loader (pass override=True)")

@@ -81,7 +81,7 @@ def _expand(node: NodeView, x: Value, shape: Value) -> Value:
     target = np.broadcast_shapes(tuple(x.shape), tuple(ints(shape, node, "shape")))
     if is_static(x):
         return np.broadcast_to(x, target).copy()
-    return as_mg(x).expand(target)
+    return F.expand(as_mg(x), target)
 
 
 @loader("Pad")
