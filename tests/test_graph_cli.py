@@ -121,3 +121,37 @@ def test_python_dash_m_entry_point(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert (out / "backward.svg").exists()
+
+
+@needs_dot
+def test_draws_an_onnx_model(tmp_path, capsys):
+    pytest.importorskip("onnx")
+    import minigrad as mg
+
+    mg.manual_seed(0)
+    model = mg.nn.Sequential(mg.nn.Linear(4, 3), mg.nn.ReLU(), mg.nn.Linear(3, 2))
+    path = tmp_path / "model.onnx"
+    mg.onnx.export(model, mg.randn(2, 4), path)
+    out = tmp_path / "pics"
+    assert main(["draw", str(path), "--out", str(out)]) == 0
+    forward = (out / "forward.dot").read_text()
+    backward = (out / "backward.dot").read_text()
+    assert forward.count("<b>matmul</b>") + forward.count("<b>linear</b>") >= 2
+    assert "backward" in backward and (out / "backward.svg").stat().st_size > 0
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_onnx_without_the_onnx_package_says_what_to_install(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"not really onnx")
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    assert main(["draw", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert 'pip install "minigrad-cnn[onnx]"' in capsys.readouterr().err
+
+
+def test_a_broken_onnx_file_is_exit_code_1(tmp_path, capsys):
+    pytest.importorskip("onnx")
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"not really onnx")
+    assert main(["draw", str(path), "--out", str(tmp_path / "o")]) == 1
+    assert "cannot run" in capsys.readouterr().err

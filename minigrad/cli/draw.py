@@ -1,5 +1,8 @@
 """``python -m minigrad draw SCRIPT.py --out DIR``: draw a script's forward and backward graphs.
 
+``python -m minigrad draw MODEL.onnx --out DIR`` draws an ONNX model instead: the sum of its
+outputs on a seeded example input (``minigrad.onnx.example_loss``; needs ``onnx``).
+
 The script is run (like ``python SCRIPT.py`` but with ``__name__`` set to
 ``"__minigrad_draw__"``, so an ``if __name__ == "__main__":`` block does not run) and must
 leave a Tensor named ``loss``, or define a function ``loss()`` (or ``main()``) that returns
@@ -33,7 +36,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
             "loss() or main() returning one): forward and backward, as .dot and images."
         ),
     )
-    p.add_argument("script", metavar="SCRIPT.py", help="Python file that defines `loss`")
+    p.add_argument(
+        "script",
+        metavar="SCRIPT.py",
+        help="Python file that defines `loss`, or an ONNX model (MODEL.onnx: the sum of its "
+        "outputs on a seeded example input is drawn)",
+    )
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--format", choices=_FORMATS, default="svg", help="image format (svg)")
     p.add_argument(
@@ -69,25 +77,19 @@ def find_loss(namespace: dict[str, Any]) -> Any:
     return None
 
 
-def run(args: argparse.Namespace) -> int:
-    """Run the script, draw its loss, write the files; returns the exit code."""
-    from minigrad import graph
-
-    script = Path(args.script)
-    if not script.is_file():
-        print(f"minigrad draw: no such script: {script}", file=sys.stderr)
-        return 2
+def _script_loss(script: Path) -> tuple[Any, int]:
+    """Run a script and find its loss; returns (loss or None, exit code when None)."""
     sys.path.insert(0, str(script.resolve().parent))
     try:
         namespace = runpy.run_path(str(script), run_name="__minigrad_draw__")
         loss = find_loss(namespace)
     except SystemExit as e:
         print(f"minigrad draw: {script} called exit({e.code})", file=sys.stderr)
-        return 1
+        return None, 1
     except Exception:
         traceback.print_exc()
         print(f"minigrad draw: {script} raised an error (traceback above)", file=sys.stderr)
-        return 1
+        return None, 1
     finally:
         sys.path.remove(str(script.resolve().parent))
     if loss is None:
@@ -96,7 +98,44 @@ def run(args: argparse.Namespace) -> int:
             "`loss`, or define a function `loss()` (or `main()`) that returns one.",
             file=sys.stderr,
         )
+        return None, 2
+    return loss, 0
+
+
+def _onnx_loss(path: Path) -> tuple[Any, int]:
+    """The sum of an ONNX model's outputs on a seeded example input (needs ``onnx``)."""
+    try:
+        import onnx  # noqa: F401  (only to say clearly what is missing)
+
+        from minigrad.onnx import example_loss
+    except ImportError:
+        print(
+            "minigrad draw: drawing an ONNX model needs the onnx package: "
+            'pip install "minigrad-cnn[onnx]"',
+            file=sys.stderr,
+        )
+        return None, 2
+    try:
+        return example_loss(path), 0
+    except Exception as e:
+        print(f"minigrad draw: cannot run {path}: {type(e).__name__}: {e}", file=sys.stderr)
+        return None, 1
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the script (or an ONNX model), draw its loss, write the files; returns the exit code."""
+    from minigrad import graph
+
+    script = Path(args.script)
+    if not script.is_file():
+        print(f"minigrad draw: no such script: {script}", file=sys.stderr)
         return 2
+    if script.suffix.lower() == ".onnx":
+        loss, code = _onnx_loss(script)
+    else:
+        loss, code = _script_loss(script)
+    if loss is None:
+        return code
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {"rankdir": args.rankdir, "collapse": args.collapse}
