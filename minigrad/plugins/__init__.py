@@ -74,6 +74,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..op import Op
+from .contract import OpFunction
 from .errors import (
     PluginConflictError,
     PluginContractError,
@@ -99,6 +100,7 @@ __all__ = [
     "GROUP",
     "RESERVED_NAMES",
     "STATUSES",
+    "OpFunction",
     "OpsNamespace",
     "PluginConflictError",
     "PluginContractError",

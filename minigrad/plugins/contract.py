@@ -9,14 +9,27 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from ..autograd import call_op
 from ..op import Op, forget_spec, op_spec
 from .providers import Provider
 
-__all__ = ["adopt", "contract_problems", "make_function"]
+__all__ = ["OpFunction", "adopt", "contract_problems", "make_function"]
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
+
+
+class OpFunction(Protocol):
+    """What ``mg.ops.<name>`` is: a function calling the op, with its class and formula."""
+
+    #: the op class behind the function
+    op: type[Op]
+    #: the op's derivative card (None when it declares none)
+    formula: str | None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Tensor: ...
 
 
 def contract_problems(cls: Any) -> list[str]:
@@ -25,12 +38,12 @@ def contract_problems(cls: Any) -> list[str]:
         kind = type(cls).__name__ if not isinstance(cls, type) else f"class {cls.__qualname__}"
         return [f"it is a {kind}, not a subclass of minigrad.Op"]
     problems = []
-    for method, params in (("forward", "(ctx, *arrays, **attrs)"), ("backward", "(ctx, grad)")):
+    for method, usage in (("forward", "(ctx, *arrays, **attrs)"), ("backward", "(ctx, grad)")):
         raw = inspect.getattr_static(cls, method)
         if getattr(cls, method) is getattr(Op, method):
-            problems.append(f"it does not define {method}{params}")
+            problems.append(f"it does not define {method}{usage}")
         elif not isinstance(raw, staticmethod):
-            problems.append(f"{method} must be a @staticmethod taking {params}")
+            problems.append(f"{method} must be a @staticmethod taking {usage}")
     if problems:
         return problems
     try:
@@ -70,7 +83,7 @@ def _signature(cls: type[Op]) -> inspect.Signature:
     return sig.replace(parameters=params, return_annotation=Tensor)
 
 
-def make_function(provider: Provider) -> Callable[..., Any]:
+def make_function(provider: Provider) -> OpFunction:
     """The function behind ``mg.ops.<name>``: calls the op, documented like it."""
     cls = provider.cls
     assert cls is not None
@@ -90,10 +103,11 @@ def make_function(provider: Provider) -> Callable[..., Any]:
     op_function.__doc__ = f"{doc}\n\nOp class: {where}."
     op_function.op = cls  # type: ignore[attr-defined]
     # the derivative card, e.g. mg.ops.relu.formula == "dx = dy * (x > 0)" (None: not given)
-    op_function.formula = getattr(cls, "formula", None)  # type: ignore[attr-defined]
-    if op_function.formula:
-        op_function.__doc__ += f"\n\nDerivative: {op_function.formula}"
-    return op_function
+    formula = getattr(cls, "formula", None)
+    op_function.formula = formula  # type: ignore[attr-defined]
+    if formula:
+        op_function.__doc__ += f"\n\nDerivative: {formula}"
+    return cast(OpFunction, op_function)
 
 
 def adopt(cls: type[Op], p: Provider) -> None:

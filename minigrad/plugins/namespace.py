@@ -7,10 +7,10 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .contract import OpFunction
     from .registry import Registry
 
 __all__ = ["OpsNamespace"]
@@ -29,11 +29,12 @@ class OpsNamespace:
     """
 
     __slots__ = ("__dict__", "_registry")
+    _registry: Registry
 
     def __init__(self, registry: Registry) -> None:
         object.__setattr__(self, "_registry", registry)
 
-    def __getattr__(self, name: str) -> Callable[..., Any]:
+    def __getattr__(self, name: str) -> OpFunction:
         if name.startswith("_"):
             raise AttributeError(name)
         fn = self._registry.get(name)
@@ -46,7 +47,7 @@ class OpsNamespace:
             f"mg.ops is read-only; add an op with mg.register_op({name!r}, OpClass)"
         )
 
-    def get(self, name: str) -> Callable[..., Any]:
+    def get(self, name: str) -> OpFunction:
         """The function for op ``name``, or ``"dist-name::name"`` to pick a distribution.
 
         >>> import minigrad as mg

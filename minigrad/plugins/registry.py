@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..op import Op
-from .contract import adopt, contract_problems, make_function
+from .contract import OpFunction, adopt, contract_problems, make_function
 from .errors import (
     PluginConflictError,
     PluginContractError,
@@ -99,7 +99,7 @@ class Registry:
             self._scanned = False
             self._providers: dict[str, list[Provider]] = {}
             self._autoload_disabled: str | None = None
-            self._functions: dict[str, Callable[..., Any]] = {}
+            self._functions: dict[str, OpFunction] = {}
             self.ops._clear()
 
     def _env(self) -> Mapping[str, str]:
@@ -167,7 +167,7 @@ class Registry:
         names |= set(self._registered)
         return sorted(n for n in names if name_problem(n) is None)
 
-    def get(self, name: str) -> Callable[..., Any]:
+    def get(self, name: str) -> OpFunction:
         """The function calling op ``name`` (or ``"dist-name::name"``); loads it if needed."""
         fn = self._functions.get(name)
         if fn is not None:

@@ -72,7 +72,7 @@ def _compare(fn, inputs, diff, label, describe, eps, atol, rtol, max_full_size, 
     vs = [rng.standard_normal(o.shape).astype(o.dtype) for o in outs]
     live = [(o, v) for o, v in zip(outs, vs) if o.requires_grad]
     try:
-        analytic = (None,) * len(diff)
+        analytic: tuple[Tensor | None, ...] = (None,) * len(diff)
         if live:
             cot = [Tensor._make_const(v) for _, v in live]
             targets = [inputs[i] for i in diff]
@@ -115,11 +115,11 @@ def _full_difference(phi, i, x, a, eps, atol, rtol) -> str | None:
     bad = err > atol + rtol * np.abs(numeric)
     if not bad.any():
         return None
-    k = np.unravel_index(int(np.argmax(err - rtol * np.abs(numeric))), x.shape)
+    worst = np.unravel_index(int(np.argmax(err - rtol * np.abs(numeric))), x.shape)
     return (
-        f"does not match finite differences at {tuple(int(j) for j in k)}: analytic "
-        f"{a[k]:.8g}, numeric {numeric[k]:.8g}; {int(bad.sum())} of {x.size} elements differ "
-        f"(max abs error {err.max():.3g}, atol={atol}, rtol={rtol})"
+        f"does not match finite differences at {tuple(int(j) for j in worst)}: analytic "
+        f"{a[worst]:.8g}, numeric {numeric[worst]:.8g}; {int(bad.sum())} of {x.size} elements "
+        f"differ (max abs error {err.max():.3g}, atol={atol}, rtol={rtol})"
     )
 
 

@@ -141,9 +141,12 @@ def _check_forward(name: str, op_class: type[Op], tensors: list, attrs: dict) ->
     return out1, before
 
 
-def _check_backward(name: str, op_class: type[Op], out: Tensor, tensors: list, before: list):
+def _check_backward(
+    name: str, op_class: type[Op], out: Tensor, tensors: list, before: list
+) -> list[str]:
     """What backward returns, under the engine's rules; returns notes (fitted, first order)."""
     node = out._node
+    assert node is not None  # opcheck returns early for calls that were not recorded
     g = Tensor(np.random.default_rng(0).standard_normal(out.shape), dtype=out.dtype)
     with no_grad():
         raw = op_class.backward(node, g)
@@ -173,7 +176,7 @@ def _check_backward(name: str, op_class: type[Op], out: Tensor, tensors: list, b
     return notes
 
 
-def _check_one_gradient(name: str, k: int, t: Tensor, gk: Any) -> list[str]:
+def _check_one_gradient(name: str, k: int, t: Any, gk: Any) -> list[str]:
     """The engine's rule for one gradient (see minigrad.autograd): error or notes."""
     arr = gk.data if isinstance(gk, Tensor) else np.asarray(gk)
     if arr.dtype.kind not in "biufc":
