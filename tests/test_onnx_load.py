@@ -214,11 +214,10 @@ def test_loaded_float64_model_passes_gradcheck_and_gradgradcheck():
 
 
 def test_loaded_model_is_explorable():
-    explore = getattr(mg.graph, "explore", None)
     model_proto, _ = cnn_model()
     loss = mg.onnx.example_loss(model_proto, batch=1)
     try:
-        page = explore(loss, backward=True)
+        page = mg.graph.explore(loss, backward=True)
     except (ImportError, AttributeError, TypeError) as e:  # the explorer may be absent
         pytest.skip(f"explorer unavailable: {e}")
     assert "conv1" in page.html and "conv2d" in page.html
