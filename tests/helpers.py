@@ -86,6 +86,7 @@ def compare_with_torch(
     atol: float | dict[str, float] | None = None,
     rtol: float | dict[str, float] | None = None,
     seed: int = 0,
+    constants: Sequence[int] = (),
 ) -> None:
     """Assert that ``mg_fn`` computes what ``torch_fn`` computes, up to ``order`` derivatives.
 
@@ -101,20 +102,25 @@ def compare_with_torch(
       the cotangent depend on the inputs, so the op's backward must be differentiable in both
       its inputs and its incoming gradient (double backward).
 
-    ``atol`` / ``rtol`` are numbers or ``{"float32": ..., "float64": ...}``; defaults in
-    :data:`TORCH_TOLERANCES`. Skips when torch is not installed.
+    ``constants``: positions of floating arrays to cast but not differentiate (a float target
+    of a loss, for instance). ``atol`` / ``rtol`` are numbers or ``{"float32": ...,
+    "float64": ...}``; defaults in :data:`TORCH_TOLERANCES`. Skips when torch is not installed.
+
+    >>> compare_with_torch(lambda x: mg.exp(x) * x, lambda x: x.exp() * x, [0.5, -1.0])
     """
     torch = pytest.importorskip("torch")
     for dtype in dtypes:
         tol = {"rtol": _tolerance(rtol, dtype, 0), "atol": _tolerance(atol, dtype, 1)}
-        _compare_one_dtype(torch, mg_fn, torch_fn, arrays, np.dtype(dtype), order, tol, seed)
+        args = (torch, mg_fn, torch_fn, arrays, np.dtype(dtype), order, tol, seed, constants)
+        _compare_one_dtype(*args)
 
 
-def _compare_one_dtype(torch, mg_fn, torch_fn, arrays, dtype, order, tol, seed) -> None:
+def _compare_one_dtype(torch, mg_fn, torch_fn, arrays, dtype, order, tol, seed, constants):
     rng = np.random.default_rng(seed)
     cast = [np.asarray(a) for a in arrays]
-    floating = [a.dtype.kind == "f" for a in cast]
-    cast = [a.astype(dtype) if f else a for a, f in zip(cast, floating)]
+    is_float = [a.dtype.kind == "f" for a in cast]
+    cast = [a.astype(dtype) if f else a for a, f in zip(cast, is_float)]
+    floating = [f and i not in constants for i, f in enumerate(is_float)]
     xs = [mg.tensor(a, requires_grad=f) for a, f in zip(cast, floating)]
     ts = [torch.tensor(a, requires_grad=bool(f)) for a, f in zip(cast, floating)]
     ys, tys = _as_list(mg_fn(*xs)), _as_list(torch_fn(*ts))

@@ -93,3 +93,17 @@ def test_every_shipped_op_loads_from_minigrad_cnn() -> None:
     for name, row in rows.items():
         assert (row.distribution, row.status) == ("minigrad-cnn", "loaded"), (name, row)
         assert row.entry_point == shipped_ops()[name]
+
+
+def test_compare_with_torch_keeps_constants_out_of_the_gradients() -> None:
+    torch = pytest.importorskip("torch")
+    require_ops("log_loss")
+    p = np.array([0.2, 0.7, 0.9])
+    y = np.array([0.0, 1.0, 1.0])  # a float target: cast to each dtype, never differentiated
+    compare_with_torch(
+        lambda p, y: mg.ops.log_loss(p, y),
+        lambda p, y: torch.nn.functional.binary_cross_entropy(p, y),
+        p,
+        y,
+        constants=(1,),
+    )
