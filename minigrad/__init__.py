@@ -9,10 +9,22 @@ array([2., 4., 6.], dtype=float32)
 
 from __future__ import annotations
 
-from . import core_ops as _core_ops
+from . import functional as _functional
 from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, name_scope, no_grad
-from .core_ops import (
+from .creation import (
+    arange,
+    full,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    zeros,
+    zeros_like,
+)
+from .functional import (
     abs,
+    astype,
     clip,
     concatenate,
     exp,
@@ -28,25 +40,15 @@ from .core_ops import (
     sqrt,
     stack,
     sum,
+    sum_to,
     transpose,
     where,
-)
-from .creation import (
-    arange,
-    full,
-    manual_seed,
-    ones,
-    ones_like,
-    rand,
-    randn,
-    zeros,
-    zeros_like,
 )
 from .op import Context, Op
 from .tensor import Tensor, as_tensor, tensor
 
-max = _core_ops.max
-min = _core_ops.min
+max = _functional.max
+min = _functional.min
 
 # Submodules and names loaded on first use, so `import minigrad` stays light and imports no
 # plugin: mg.ops, mg.register_op, mg.plugins, mg.graph, mg.nn, mg.optim, mg.data, mg.save ...
@@ -84,6 +86,7 @@ __all__ = [
     "abs",
     "arange",
     "as_tensor",
+    "astype",
     "clip",
     "concatenate",
     "detect_anomaly",
@@ -114,6 +117,7 @@ __all__ = [
     "sqrt",
     "stack",
     "sum",
+    "sum_to",
     "tensor",
     "transpose",
     "where",

@@ -23,14 +23,13 @@ and user code rarely writes into them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from ._modes import _anomaly, _backward_of
 from .op import Context, Op, op_spec
-
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from .tensor import Tensor, as_tensor
 
 __all__ = [
     "check_grad_dtype",
@@ -170,3 +169,136 @@ def verify_saved(ctx: Context) -> None:
 
 def _label(t: Tensor) -> str:
     return f"tensor '{t.name}' of shape {t.shape}" if t.name else f"a tensor of shape {t.shape}"
+
+
+def check_finite(ctx: Context, arr: np.ndarray, what: str) -> None:
+    if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
+        outer = _backward_of.get()
+        inside = f" while computing the backward of {where(outer)}" if outer else ""
+        raise FloatingPointError(f"{where(ctx)} produced NaN/Inf in its {what}{inside}")
+
+
+def run_hooks(hooks: list, g: Tensor, who: str) -> Tensor:
+    for hook in list(hooks):
+        r = hook(g)
+        if r is None:
+            continue
+        if not isinstance(r, Tensor):
+            raise TypeError(
+                f"hook {hook!r} on {who} returned {type(r).__name__}; expected a Tensor or None"
+            )
+        if r.shape != g.shape:
+            raise ValueError(
+                f"hook {hook!r} on {who} returned a gradient of shape {r.shape}; expected {g.shape}"
+            )
+        g = r
+    return g
+
+
+def fit_all(node: Context, raw: tuple, create_graph: bool, anomaly: bool) -> tuple:
+    """Each returned gradient checked and fitted to its input (shape, dtype); None if unused."""
+    out = []
+    for i, (t, gi, need) in enumerate(zip(node.inputs, raw, node.needs_input_grad)):
+        if not need or gi is None:
+            out.append(None)
+        elif (
+            type(gi) is not Tensor
+            or gi.data.shape != t.data.shape
+            or gi.data.dtype != t.data.dtype
+            or anomaly
+        ):
+            out.append(_fit(node, i, t, gi, create_graph))
+        else:
+            out.append(gi)
+    return tuple(out)
+
+
+class _NotTwiceDifferentiable(Op):
+    """Stands for a gradient that an op's backward returned as a plain array."""
+
+    name = "plain_array_grad"
+    formula = "(a plain array from another op's backward: not differentiable again)"
+    _core = True
+
+    @staticmethod
+    def forward(ctx: Context, *inputs: np.ndarray, value: Any = None, source: str = "") -> Any:
+        return value
+
+    @staticmethod
+    def backward(ctx: Context, grad: Tensor) -> Any:
+        raise RuntimeError(
+            f"{ctx.attrs['source']}'s backward returned a plain numpy array, so it cannot be "
+            "differentiated again (create_graph=True). Write its backward with minigrad "
+            "operations on Tensors (ctx.saved_tensors, grad) to support double backward."
+        )
+
+
+def _fit(ctx: Context, i: int, t: Tensor, g: Any, create_graph: bool) -> Tensor:
+    """Check one gradient returned by ``ctx.op.backward`` and fit it to input ``t``."""
+    if isinstance(g, Tensor):
+        arr = g.data
+    else:
+        try:
+            arr = np.asarray(g)
+        except Exception:
+            arr = None
+        if arr is None or arr.dtype.kind not in "biufc":
+            raise TypeError(
+                f"{where(ctx)}: backward returned {type(g).__name__} for input {i}; "
+                "expected a Tensor, a numpy array or None"
+            )
+        if create_graph:
+            from .autograd import apply  # the engine imports this module
+
+            live = tuple(x for x in ctx.inputs if x is not None)
+            g = apply(_NotTwiceDifferentiable, live, {"value": arr, "source": where(ctx)})
+        else:
+            g = Tensor._new(arr, None, False)
+    check_grad_dtype(ctx.op, i, arr.dtype, t.dtype)
+    if arr.shape != t.shape:
+        try:
+            ok = np.broadcast_shapes(arr.shape, t.shape) == arr.shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"{where(ctx)}: backward returned a gradient of shape {arr.shape} for input "
+                f"{i} of shape {t.shape}; expected the input's shape (or a broadcast of it)"
+            )
+        g = g.sum_to(t.shape)
+    if arr.dtype != t.dtype:
+        g = g.astype(t.dtype)
+    if _anomaly.get():
+        check_finite(ctx, g.data, f"backward (gradient for input {i})")
+    return g
+
+
+def seed_grad(root: Tensor, g: Any) -> Tensor:
+    """The starting gradient of one root: ones for a scalar, else the given one, checked."""
+    if not root._requires_grad:
+        raise RuntimeError(
+            f"backward: tensor of shape {root.shape} does not require grad and has no "
+            "graph; create its leaves with requires_grad=True"
+        )
+    if g is None:
+        if root.size != 1:
+            raise RuntimeError(
+                f"backward: grad can be implicitly created only for a scalar output, "
+                f"got shape {root.shape}; pass grad= with that shape (e.g. ones)"
+            )
+        return Tensor._new(np.ones(root.shape, dtype=root.dtype), None, False)
+    g = as_tensor(g, like=root)
+    if g.shape != root.shape:
+        raise ValueError(
+            f"backward: grad has shape {g.shape} but the output has shape {root.shape}"
+        )
+    return g
+
+
+def grad_outputs_list(grad_outputs: Any, n: int) -> list[Any]:
+    """One starting gradient per output; a single array or Tensor serves a single output."""
+    if grad_outputs is None:
+        return [None] * n
+    if isinstance(grad_outputs, (Tensor, np.ndarray)):
+        return [grad_outputs]
+    return list(grad_outputs)

@@ -25,19 +25,24 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import sys
 import weakref
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from ._arrays import release_values
 from ._contract import (
+    check_finite,
     check_grad_dtype,
     check_output,
     fingerprint_saved,
+    fit_all,
+    grad_outputs_list,
     note,
     readonly,
+    run_hooks,
+    seed_grad,
     verify_saved,
     where,
 )
@@ -53,7 +58,7 @@ from ._modes import (
     no_grad,
 )
 from .op import Context, Op, op_spec
-from .tensor import Tensor, as_tensor, freed_placeholder
+from .tensor import Tensor, as_tensor
 
 __all__ = [
     "BackwardObserver",
@@ -72,13 +77,6 @@ __all__ = [
 
 _seq = itertools.count(1)
 _where = where  # old private name, still used by a few callers
-
-
-def _check_finite(ctx: Context, arr: np.ndarray, what: str) -> None:
-    if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
-        outer = _backward_of.get()
-        inside = f" while computing the backward of {where(outer)}" if outer else ""
-        raise FloatingPointError(f"{where(ctx)} produced NaN/Inf in its {what}{inside}")
 
 
 # --------------------------------------------------------------------------- recording
@@ -120,7 +118,7 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     if views is not None or type(out) is not np.ndarray or out.dtype.kind not in "fc":
         out = check_output(ctx, out, arrays, views)
     if _anomaly.get():
-        _check_finite(ctx, out, "forward output")
+        check_finite(ctx, out, "forward output")
     if not record or out.dtype.kind not in "fc":
         return Tensor._new(out, None, False)
     ctx.inputs = inputs
@@ -220,45 +218,6 @@ class _Pass:
             heapq.heappush(self.heap, (-node.generation, -node.seq, node))
 
 
-def _seed(root: Tensor, g: Any) -> Tensor:
-    """The starting gradient of one root: ones for a scalar, else the given one, checked."""
-    if not root._requires_grad:
-        raise RuntimeError(
-            f"backward: tensor of shape {root.shape} does not require grad and has no "
-            "graph; create its leaves with requires_grad=True"
-        )
-    if g is None:
-        if root.size != 1:
-            raise RuntimeError(
-                f"backward: grad can be implicitly created only for a scalar output, "
-                f"got shape {root.shape}; pass grad= with that shape (e.g. ones)"
-            )
-        return Tensor._new(np.ones(root.shape, dtype=root.dtype), None, False)
-    g = as_tensor(g, like=root)
-    if g.shape != root.shape:
-        raise ValueError(
-            f"backward: grad has shape {g.shape} but the output has shape {root.shape}"
-        )
-    return g
-
-
-def _run_hooks(hooks: list, g: Tensor, who: str) -> Tensor:
-    for hook in list(hooks):
-        r = hook(g)
-        if r is None:
-            continue
-        if not isinstance(r, Tensor):
-            raise TypeError(
-                f"hook {hook!r} on {who} returned {type(r).__name__}; expected a Tensor or None"
-            )
-        if r.shape != g.shape:
-            raise ValueError(
-                f"hook {hook!r} on {who} returned a gradient of shape {r.shape}; expected {g.shape}"
-            )
-        g = r
-    return g
-
-
 def _call_backward(node: Context, g: Tensor, anomaly: bool) -> tuple:
     """Run one node's backward (checking its saved inputs first); one gradient per input."""
     if node.freed:
@@ -282,24 +241,6 @@ def _call_backward(node: Context, g: Tensor, anomaly: bool) -> tuple:
             f"{len(node.inputs)} input(s)"
         )
     return tuple(raw)
-
-
-def _fit_all(node: Context, raw: tuple, create_graph: bool, anomaly: bool) -> tuple:
-    """Each returned gradient checked and fitted to its input (shape, dtype); None if unused."""
-    out = []
-    for i, (t, gi, need) in enumerate(zip(node.inputs, raw, node.needs_input_grad)):
-        if not need or gi is None:
-            out.append(None)
-        elif (
-            type(gi) is not Tensor
-            or gi.data.shape != t.data.shape
-            or gi.data.dtype != t.data.dtype
-            or anomaly
-        ):
-            out.append(_fit(node, i, t, gi, create_graph))
-        else:
-            out.append(gi)
-    return tuple(out)
 
 
 def traverse(
@@ -327,14 +268,14 @@ def traverse(
         wanted = {t._node: t for t in inputs if t._node is not None} if inputs else {}
         captured: dict[int, Tensor] = {}
         for root, g in zip(roots, grad_roots, strict=True):
-            g = _seed(root, g)
+            g = seed_grad(root, g)
             if observer is not None:
                 observer.seed(root, g)
             state.send(root, g, -1)
         done = _run_nodes(state, retain_graph, create_graph, accumulate, hooks, wanted, captured)
         _finish_leaves(state, create_graph, inputs is not None, accumulate, hooks, captured)
         if not retain_graph:
-            _release_values(done)
+            release_values(done)
         return captured if inputs is not None else None
     finally:
         _grad_enabled.reset(token)
@@ -358,14 +299,14 @@ def _run_nodes(
         node = heapq.heappop(state.heap)[2]
         g = state.node_grads.pop(node)
         if hooks and node.hooks:
-            g = _run_hooks(node.hooks, g, f"the output of {where(node)}")
+            g = run_hooks(node.hooks, g, f"the output of {where(node)}")
         out = node.output
         if accumulate and out is not None and out._retains_grad and not wanted:
             kept = g if create_graph else g.detach()
             out.grad = kept if out.grad is None else out.grad + kept
         if node in wanted:
             captured[id(wanted[node])] = g
-        grads = _fit_all(node, _call_backward(node, g, anomaly), create_graph, anomaly)
+        grads = fit_all(node, _call_backward(node, g, anomaly), create_graph, anomaly)
         if not retain_graph:
             node._saved = None
             node._checks = None
@@ -391,7 +332,7 @@ def _finish_leaves(
     """Run leaf hooks, report each leaf's total, and accumulate it into ``.grad``."""
     for t, g in state.leaves.values():
         if hooks and t._hooks:
-            g = _run_hooks(t._hooks, g, f"leaf tensor {t._label()}")
+            g = run_hooks(t._hooks, g, f"leaf tensor {t._label()}")
         if state.observer is not None:
             state.observer.leaf(t, g)
         if functional:
@@ -400,101 +341,6 @@ def _finish_leaves(
             if not create_graph and g._node is not None:
                 g = g.detach()
             t.grad = g if t.grad is None else t.grad + g
-
-
-def _refs_beyond(entry: list) -> int:
-    """References to ``entry[0]`` besides ``entry[1]`` input slots, this list and the call."""
-    return sys.getrefcount(entry[0]) - entry[1]
-
-
-_probe = [object(), 0]
-_NOBODY_ELSE = _refs_beyond(_probe)  # what _refs_beyond says when only the graph holds it
-del _probe
-
-
-def _release_values(nodes: list[Context]) -> None:
-    """Free intermediate arrays the graph alone holds, after a backward without retain_graph.
-
-    A non-leaf input of a node that ran is kept alive by its consumers' ``inputs`` tuples. If
-    nothing else refers to it (the user kept no variable for it), its array is replaced by a
-    zero-byte placeholder with the same shape and dtype (``Tensor.values_freed`` is then
-    True), so the graph still shows structure, names, shapes, dtypes and gradients. The count
-    is CPython's reference count; a tensor referred to from anywhere else keeps its data.
-    """
-    seen: dict[int, list] = {}
-    for node in nodes:
-        for t in node.inputs:
-            if t is not None and t._node is not None:
-                entry = seen.get(id(t))
-                if entry is None:
-                    seen[id(t)] = [t, 1]
-                else:
-                    entry[1] += 1
-    for entry in seen.values():
-        if _refs_beyond(entry) == _NOBODY_ELSE:
-            t = entry[0]
-            t.data = freed_placeholder(t.data)
-
-
-# --------------------------------------------------------------------------- fitting
-
-
-class _NotTwiceDifferentiable(Op):
-    """Stands for a gradient that an op's backward returned as a plain array."""
-
-    name = "plain_array_grad"
-    formula = "(a plain array from another op's backward: not differentiable again)"
-    _core = True
-
-    @staticmethod
-    def forward(ctx: Context, *inputs: np.ndarray, value: Any = None, source: str = "") -> Any:
-        return value
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> Any:
-        raise RuntimeError(
-            f"{ctx.attrs['source']}'s backward returned a plain numpy array, so it cannot be "
-            "differentiated again (create_graph=True). Write its backward with minigrad "
-            "operations on Tensors (ctx.saved_tensors, grad) to support double backward."
-        )
-
-
-def _fit(ctx: Context, i: int, t: Tensor, g: Any, create_graph: bool) -> Tensor:
-    """Check one gradient returned by ``ctx.op.backward`` and fit it to input ``t``."""
-    if isinstance(g, Tensor):
-        arr = g.data
-    else:
-        try:
-            arr = np.asarray(g)
-        except Exception:
-            arr = None
-        if arr is None or arr.dtype.kind not in "biufc":
-            raise TypeError(
-                f"{where(ctx)}: backward returned {type(g).__name__} for input {i}; "
-                "expected a Tensor, a numpy array or None"
-            )
-        if create_graph:
-            live = tuple(x for x in ctx.inputs if x is not None)
-            g = apply(_NotTwiceDifferentiable, live, {"value": arr, "source": where(ctx)})
-        else:
-            g = Tensor._new(arr, None, False)
-    check_grad_dtype(ctx.op, i, arr.dtype, t.dtype)
-    if arr.shape != t.shape:
-        try:
-            ok = np.broadcast_shapes(arr.shape, t.shape) == arr.shape
-        except ValueError:
-            ok = False
-        if not ok:
-            raise ValueError(
-                f"{where(ctx)}: backward returned a gradient of shape {arr.shape} for input "
-                f"{i} of shape {t.shape}; expected the input's shape (or a broadcast of it)"
-            )
-        g = g.sum_to(t.shape)
-    if arr.dtype != t.dtype:
-        g = g.astype(t.dtype)
-    if _anomaly.get():
-        _check_finite(ctx, g.data, f"backward (gradient for input {i})")
-    return g
 
 
 # --------------------------------------------------------------------------- callers
@@ -511,15 +357,6 @@ def run_backward(
     return traverse(
         roots, grad_roots, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs
     )
-
-
-def _grad_outputs(grad_outputs: Any, n: int) -> list[Any]:
-    """One starting gradient per output; a single array or Tensor serves a single output."""
-    if grad_outputs is None:
-        return [None] * n
-    if isinstance(grad_outputs, (Tensor, np.ndarray)):
-        return [grad_outputs]
-    return list(grad_outputs)
 
 
 def grad(
@@ -541,7 +378,7 @@ def grad(
     """
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    gouts = _grad_outputs(grad_outputs, len(outs))
+    gouts = grad_outputs_list(grad_outputs, len(outs))
     for t in ins:
         if not isinstance(t, Tensor) or not t._requires_grad:
             raise ValueError(f"grad: every input must be a Tensor that requires grad, got {t!r}")

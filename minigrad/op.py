@@ -34,7 +34,7 @@ import numpy as np
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["Context", "Op", "OpSpec", "forget_spec", "op_spec"]
+__all__ = ["Context", "Op", "OpSpec", "RemovableHandle", "forget_spec", "op_spec"]
 
 
 class Op:
@@ -311,3 +311,21 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<{self.name} node #{self.seq}>"
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    __slots__ = ("_fn", "_hooks")
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks = hooks
+        self._fn = fn
+
+    def remove(self) -> None:
+        """Remove the hook (doing it twice is harmless)."""
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+    def __call__(self) -> None:  # handles used to be plain functions: keep that spelling
+        self.remove()

@@ -2,41 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any
+import importlib
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
+from ._arrays import FREED_BUFFER, default_array, freed_placeholder
+from .op import RemovableHandle
+
 if TYPE_CHECKING:
+    from . import functional as F
     from .op import Context
 
-__all__ = ["RemovableHandle", "Tensor", "as_tensor", "freed_placeholder", "tensor"]
+__all__ = ["RemovableHandle", "Tensor", "TensorLike", "as_tensor", "freed_placeholder", "tensor"]
 
-# the buffer behind every freed value: read-only zero bytes, wide enough for any dtype
-_FREED = bytes(32)
-
-
-def freed_placeholder(arr: np.ndarray) -> np.ndarray:
-    """A zero-byte stand-in for a freed array: same shape and dtype, all zeros, read-only."""
-    return np.ndarray(arr.shape, arr.dtype, buffer=_FREED, strides=(0,) * arr.ndim)
+#: what an operator accepts besides a Tensor: arrays and Python numbers (become constants)
+TensorLike: TypeAlias = "Tensor | np.ndarray | float | int | bool"
+Axis: TypeAlias = "int | Sequence[int] | None"
 
 
-class RemovableHandle:
-    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+class _Functional:
+    """Stands for :mod:`minigrad.functional` (which imports this module) until first use.
 
-    __slots__ = ("_fn", "_hooks")
+    Tensor's operators call ``F.<name>``; the first lookup of a name imports the package and
+    keeps the function here (later calls: one attribute lookup). So imports run one way
+    while every operator is declared in the class body, visible to type checkers."""
 
-    def __init__(self, hooks: list, fn: Callable) -> None:
-        self._hooks = hooks
-        self._fn = fn
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(importlib.import_module("minigrad.functional"), name)
+        setattr(self, name, value)
+        return value
 
-    def remove(self) -> None:
-        """Remove the hook (doing it twice is harmless)."""
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)
 
-    def __call__(self) -> None:  # handles used to be plain functions: keep that spelling
-        self.remove()
+if not TYPE_CHECKING:
+    F = _Functional()
 
 
 def _unwrap(data: Any) -> Any:
@@ -48,36 +48,8 @@ def _unwrap(data: Any) -> Any:
     return data
 
 
-def _checked_array(data: Any, dtype: Any) -> np.ndarray:
-    try:
-        arr = np.array(_unwrap(data), dtype=dtype)
-    except ValueError as e:
-        if "inhomogeneous" in str(e) or "sequence" in str(e):
-            raise ValueError(
-                f"tensor: nested sequences of different lengths cannot make a tensor "
-                f"(every row must have the same length): {data!r:.80}"
-            ) from None
-        raise
-    except TypeError as e:
-        raise TypeError(f"tensor: cannot make a tensor from {data!r:.80}: {e}") from None
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(
-            f"tensor: cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__} "
-            f"{data!r:.60}); tensors hold bool, integer, floating or complex numbers"
-        )
-    return arr
-
-
-def _default_array(data: Any, dtype: Any = None) -> np.ndarray:
-    """Apply minigrad's dtype rules: arrays keep theirs, Python floats -> float32, ints -> int64."""
-    if dtype is not None or isinstance(data, (np.ndarray, np.generic)):
-        return _checked_array(data, dtype)
-    arr = _checked_array(data, None)
-    if arr.dtype == np.float64:
-        return arr.astype(np.float32)
-    if arr.dtype.kind == "i":
-        return arr.astype(np.int64, copy=False)
-    return arr
+def _default_array(data: Any, dtype: Any = None) -> np.ndarray:  # Tensors inside lists too
+    return default_array(_unwrap(data), dtype)
 
 
 class Tensor:
@@ -119,13 +91,8 @@ class Tensor:
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
-        self.data = _default_array(data, dtype)
-        self.grad = None
+        _fill(self, _default_array(data, dtype), None, False)
         self.name = name
-        self._node = None
-        self._hooks = None
-        self._retains_grad = False
-        self._requires_grad = False
         if requires_grad:
             self.requires_grad = True
 
@@ -133,15 +100,9 @@ class Tensor:
 
     @classmethod
     def _new(cls, arr: np.ndarray, node: Context | None, requires_grad: bool) -> Tensor:
-        """The one construction path besides ``__init__``: wrap ``arr`` as it is (no copy)."""
+        """Wrap ``arr`` as it is (no copy, no checks); ``node`` is the op call that made it."""
         t = cls.__new__(cls)
-        t.data = arr
-        t.grad = None
-        t.name = None
-        t._node = node
-        t._hooks = None
-        t._retains_grad = False
-        t._requires_grad = requires_grad
+        _fill(t, arr, node, requires_grad)
         return t
 
     @classmethod
@@ -164,7 +125,7 @@ class Tensor:
         >>> loss.backward(); loss._node.inputs[0].values_freed
         True
         """
-        return self.data.base is _FREED
+        return self.data.base is FREED_BUFFER
 
     # --- autodiff state ------------------------------------------------------------------
 
@@ -335,13 +296,67 @@ class Tensor:
             extra.append(f"name={self.name!r}")
         return "tensor(" + body + "".join(", " + e for e in extra) + ")"
 
-    # --- operators (defined in core_ops, attached below) --------------------------------
-    # arithmetic, comparisons, indexing, reductions and shape methods are installed by
-    # core_ops._install_methods() so the op definitions and their Tensor spellings live together.
+    # --- operators and methods: each is one op of minigrad.functional -------------------
+    # fmt: off
+    def __add__(self, other: TensorLike) -> Tensor: return F.add(self, other)
+    def __radd__(self, other: TensorLike) -> Tensor: return F.add(other, self)
+    def __sub__(self, other: TensorLike) -> Tensor: return F.sub(self, other)
+    def __rsub__(self, other: TensorLike) -> Tensor: return F.sub(other, self)
+    def __mul__(self, other: TensorLike) -> Tensor: return F.mul(self, other)
+    def __rmul__(self, other: TensorLike) -> Tensor: return F.mul(other, self)
+    def __truediv__(self, other: TensorLike) -> Tensor: return F.div(self, other)
+    def __rtruediv__(self, other: TensorLike) -> Tensor: return F.div(other, self)
+    def __matmul__(self, other: TensorLike) -> Tensor: return F.matmul(self, other)
+    def __rmatmul__(self, other: TensorLike) -> Tensor: return F.matmul(other, self)
+    def __pow__(self, other: TensorLike) -> Tensor: return F.pow(self, other)
+    def __rpow__(self, other: TensorLike) -> Tensor: return F.pow(other, self)
+    def __neg__(self) -> Tensor: return F.neg(self)
+    def __pos__(self) -> Tensor: return self
+    def __lt__(self, other: TensorLike) -> Tensor: return F.lt(self, other)
+    def __le__(self, other: TensorLike) -> Tensor: return F.le(self, other)
+    def __gt__(self, other: TensorLike) -> Tensor: return F.gt(self, other)
+    def __ge__(self, other: TensorLike) -> Tensor: return F.ge(self, other)
+    def __eq__(self, other: object) -> Tensor: return F.eq(self, other)  # type: ignore[override]
+    def __ne__(self, other: object) -> Tensor: return F.ne(self, other)  # type: ignore[override]
+    def __getitem__(self, index: Any) -> Tensor: return F.getitem(self, index)
+    def exp(self) -> Tensor: return F.exp(self)
+    def log(self) -> Tensor: return F.log(self)
+    def sqrt(self) -> Tensor: return F.sqrt(self)
+    def abs(self) -> Tensor: return F.abs(self)
+    def clip(self, min: float | None = None, max: float | None = None) -> Tensor: return F.clip(self, min, max)  # noqa: E501
+    def sum(self, axis: Axis = None, keepdims: bool = False) -> Tensor: return F.sum(self, axis, keepdims)  # noqa: E501
+    def mean(self, axis: Axis = None, keepdims: bool = False) -> Tensor: return F.mean(self, axis, keepdims)  # noqa: E501
+    def max(self, axis: Axis = None, keepdims: bool = False) -> Tensor: return F.max(self, axis, keepdims)  # noqa: E501
+    def min(self, axis: Axis = None, keepdims: bool = False) -> Tensor: return F.min(self, axis, keepdims)  # noqa: E501
+    def reshape(self, *shape: Any) -> Tensor: return F.reshape(self, *shape)
+    def transpose(self, *axes: Any) -> Tensor: return F.transpose(self, *axes)
+    def permute(self, *axes: Any) -> Tensor: return F.transpose(self, *axes)
+    def expand(self, *shape: Any) -> Tensor: return F.expand(self, *shape)
+    def broadcast_to(self, *shape: Any) -> Tensor: return F.expand(self, *shape)
+    def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor: return F.flatten(self, start_dim, end_dim)  # noqa: E501
+    def astype(self, dtype: Any) -> Tensor: return F.astype(self, dtype)
+    def sum_to(self, shape: Sequence[int]) -> Tensor: return F.sum_to(self, tuple(shape))
+    @property
+    def T(self) -> Tensor: return F.transpose(self)
+    # fmt: on
+
+
+def _fill(t: Tensor, arr: np.ndarray, node: Context | None, requires_grad: bool) -> None:
+    """Set every field of a new Tensor: the one place a Tensor's state is initialised."""
+    t.data = arr
+    t.grad = None
+    t.name = None
+    t._node = node
+    t._hooks = None
+    t._retains_grad = False
+    t._requires_grad = requires_grad
 
 
 def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     """Return ``x`` as a Tensor without copying; Python numbers take ``like``'s float dtype.
+
+    This is how an op's backward makes a constant from a numpy array (no copy, no gradient):
+    ``mask = mg.as_tensor((x.data > 0).astype(grad.dtype))``.
 
     >>> import minigrad as mg
     >>> mg.as_tensor(2.0, like=mg.tensor([1.0], dtype="float64")).dtype

@@ -1,0 +1,95 @@
+"""The numpy side of Tensor data: which dtypes a tensor holds, Python-number defaults, and
+the zero-byte placeholder that replaces values freed by ``backward()``."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from .op import Context
+
+__all__ = [
+    "FREED_BUFFER",
+    "checked_array",
+    "default_array",
+    "freed_placeholder",
+    "release_values",
+]
+
+# the buffer behind every freed value: read-only zero bytes, wide enough for any dtype
+FREED_BUFFER = bytes(32)
+
+
+def freed_placeholder(arr: np.ndarray) -> np.ndarray:
+    """A zero-byte stand-in for a freed array: same shape and dtype, all zeros, read-only."""
+    return np.ndarray(arr.shape, arr.dtype, buffer=FREED_BUFFER, strides=(0,) * arr.ndim)
+
+
+def checked_array(data: Any, dtype: Any) -> np.ndarray:
+    """``np.array(data, dtype)``, refusing non-numeric dtypes and ragged nesting clearly."""
+    try:
+        arr = np.array(data, dtype=dtype)
+    except ValueError as e:
+        if "inhomogeneous" in str(e) or "sequence" in str(e):
+            raise ValueError(
+                f"tensor: nested sequences of different lengths cannot make a tensor "
+                f"(every row must have the same length): {data!r:.80}"
+            ) from None
+        raise
+    except TypeError as e:
+        raise TypeError(f"tensor: cannot make a tensor from {data!r:.80}: {e}") from None
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(
+            f"tensor: cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__} "
+            f"{data!r:.60}); tensors hold bool, integer, floating or complex numbers"
+        )
+    return arr
+
+
+def default_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Apply minigrad's dtype rules: arrays keep theirs, Python floats -> float32, ints -> int64."""
+    if dtype is not None or isinstance(data, (np.ndarray, np.generic)):
+        return checked_array(data, dtype)
+    arr = checked_array(data, None)
+    if arr.dtype == np.float64:
+        return arr.astype(np.float32)
+    if arr.dtype.kind == "i":
+        return arr.astype(np.int64, copy=False)
+    return arr
+
+
+def _refs_beyond(entry: list) -> int:
+    """References to ``entry[0]`` besides ``entry[1]`` input slots, this list and the call."""
+    return sys.getrefcount(entry[0]) - entry[1]
+
+
+_probe = [object(), 0]
+_NOBODY_ELSE = _refs_beyond(_probe)  # what _refs_beyond says when only the graph holds it
+del _probe
+
+
+def release_values(nodes: list[Context]) -> None:
+    """Free intermediate arrays the graph alone holds, after a backward without retain_graph.
+
+    A non-leaf input of a node that ran is kept alive by its consumers' ``inputs`` tuples. If
+    nothing else refers to it (the user kept no variable for it), its array is replaced by a
+    zero-byte placeholder with the same shape and dtype (``Tensor.values_freed`` is then
+    True), so the graph still shows structure, names, shapes, dtypes and gradients. The count
+    is CPython's reference count; a tensor referred to from anywhere else keeps its data.
+    """
+    seen: dict[int, list] = {}
+    for node in nodes:
+        for t in node.inputs:
+            if t is not None and t._node is not None:
+                entry = seen.get(id(t))
+                if entry is None:
+                    seen[id(t)] = [t, 1]
+                else:
+                    entry[1] += 1
+    for entry in seen.values():
+        if _refs_beyond(entry) == _NOBODY_ELSE:
+            t = entry[0]
+            t.data = freed_placeholder(t.data)
