@@ -102,7 +102,7 @@ class _Registry:
         win = window_of(ctx)
         entry = {
             "op": ctx.name,
-            "attrs": {k: to_plain(v) for k, v in ctx.attrs.items()},
+            "attrs": encode.json_safe({k: to_plain(v) for k, v in ctx.attrs.items()}),
             "shown": sorted(shown_attrs(ctx)),
             "scope": ctx.scope,
             "plugin": (ctx.op.plugin or "").partition(" ")[0] or None,
@@ -155,6 +155,9 @@ def _nodes_json(data: GraphData, reg: _Registry) -> dict[str, Any]:
         }
         if n.ctx is not None:
             entry["call"] = reg.call(n.ctx)
+        if n.kind == "module":
+            entry["members"] = [m.id for m in n.members or []]
+            entry["calls"] = list(n.calls)
         out[n.id] = entry
     return out
 
@@ -203,6 +206,13 @@ def graph_payload(
             "edges": _edges_json(fwd, reg, {}),
         }
     }
+    if any(c.scope for c in ctxs):  # one node per module: the overview of a large network
+        mods = build(t, False, values=False, collapse_scopes=True)
+        views["modules"] = {
+            "svg": _svg(t, False, {**draw_options, "collapse": True}),
+            "nodes": _nodes_json(mods, reg),
+            "edges": _edges_json(mods, reg, {}),
+        }
     steps: list[dict[str, Any]] = []
     if backward and t.requires_grad:
         bwd = build(t, True, values=False)

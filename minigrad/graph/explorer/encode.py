@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["array", "histogram", "num", "stats", "tensor_view"]
+__all__ = ["array", "histogram", "json_safe", "num", "stats", "tensor_view"]
 
 #: at most this many elements of one array go into the page (after cutting samples)
 MAX_ELEMENTS = 16384
@@ -38,6 +38,21 @@ def num(x: Any) -> float | str | None:
     if math.isinf(f):
         return "Infinity" if f > 0 else "-Infinity"
     return f
+
+
+def json_safe(v: Any) -> Any:
+    """Plain data with every non-finite float spelled as :func:`num` spells it.
+
+    >>> json_safe({"min": float("-inf"), "k": (2, 2)})
+    {'min': '-Infinity', 'k': [2, 2]}
+    """
+    if isinstance(v, float):
+        return num(v)
+    if isinstance(v, dict):
+        return {str(k): json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [json_safe(x) for x in v]
+    return v
 
 
 def _wire_dtype(a: np.ndarray) -> np.ndarray:

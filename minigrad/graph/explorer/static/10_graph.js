@@ -76,6 +76,16 @@
     MG.emit("select", { view: this.which, id: id });
   };
 
+  /* open a module of the overview in the full forward graph, centred on its cluster */
+  MG.openModule = function (scope) {
+    MG.show("forward");
+    var p = MG.panes.forward;
+    if (!p) return;
+    var ids = Object.keys(p.data.nodes).filter(function (id) { return p.inScope(id, scope); });
+    p.mark("mg-match", ids);
+    if (ids.length) p.focus(ids[0]);
+  };
+
   Pane.prototype.mark = function (cls, ids) {
     var set = {};
     (ids || []).forEach(function (id) { set[id] = true; });
@@ -149,6 +159,18 @@
   };
 
   Pane.prototype.fit = function () { this.vb = this.base.slice(); this.apply(); };
+
+  /* First view: the whole graph when it is legible so, else its top at a readable scale
+     (labels about 80% of their size) so a large network opens on something one can read. */
+  Pane.prototype.start = function () {
+    var r = this.holder.getBoundingClientRect();
+    if (!r.width || !r.height) return this.fit();
+    var s = Math.min(r.width / this.base[2], r.height / this.base[3]);
+    if (s >= 0.6) return this.fit();
+    var w = r.width / 0.8, h = r.height / 0.8;
+    this.vb = [this.base[0] + (this.base[2] - w) / 2, this.base[1], w, h];
+    this.apply();
+  };
 
   Pane.prototype.pan = function (dx, dy) {
     this.vb[0] += dx * this.vb[2];
@@ -237,6 +259,7 @@
           return new Pane(box, w);
         });
         bar.appendChild(toolbar(this.panes));
+        this.panes.forEach(function (p) { p.start(); });
         MG.emit("mounted", { view: this });
         this.panes.forEach(function (p) { MG.emit("pane", { pane: p, view: self }); });
       },
@@ -257,13 +280,33 @@
   }
 
   MG.views.forward = graphView("Forward", 10, ["forward"]);
+  /* one node per module; first tab when the full graph is large (a LeNet step) */
+  MG.views.modules = graphView("Modules", 15, ["modules"]);
+  MG.views.modules.available = function (payload) {
+    var g = payload.graph;
+    if (!g || !g.views.modules) return false;
+    this.order = Object.keys(g.views.forward.nodes).length > 40 ? 5 : 15;
+    return true;
+  };
   MG.views.backward = graphView("Backward", 20, ["backward"]);
   MG.views.both = graphView("Side by side", 30, ["forward", "backward"]);
+
+  /* the nodes of another view that stand for the same op call or tensor */
+  function twins(sel, pane) {
+    var src = MG.payload.graph.views[sel.view].nodes[sel.id], out = [];
+    Object.keys(pane.data.nodes).forEach(function (id) {
+      var n = pane.data.nodes[id];
+      if ((src.call && n.call === src.call) || (!src.call && !n.call && src.tensor && n.tensor === src.tensor)) out.push(id);
+    });
+    return out;
+  }
 
   MG.on("select", function (sel) {
     MG.state.selected = sel;
     Object.keys(MG.panes).forEach(function (w) {
-      MG.panes[w].mark("mg-sel", w === sel.view ? [sel.id] : []);
+      var p = MG.panes[w];
+      p.mark("mg-sel", w === sel.view ? [sel.id] : []);
+      p.mark("mg-twin", w === sel.view ? [] : twins(sel, p));
     });
   });
 })(window.MG);

@@ -104,8 +104,39 @@
       lines.push(MG.h("li", { text: inp.name + " : " + (t.freed ? "freed" : statsLine(t.stats)) }));
       if (step && step.input_grads[i]) lines.push(MG.h("li", { text: "d" + inp.name + " (this call's share) : " + statsLine(step.input_grads[i]) }));
     });
+    var ex = step && step.example;
+    if (ex && ex.dy !== null) {  // one element, plugged into the formula
+      var parts = ["dy = " + MG.fmt(ex.dy, 6)];
+      c.inputs.forEach(function (inp, i) {
+        var e = ex.inputs[i];
+        if (e && e.value !== null) parts.push(inp.name + " = " + MG.fmt(e.value, 6));
+      });
+      var res = [];
+      c.inputs.forEach(function (inp, i) {
+        var e = ex.inputs[i];
+        if (e && e.grad !== null) res.push("d" + inp.name + " = " + MG.fmt(e.grad, 6));
+      });
+      lines.push(MG.h("li", { class: "mg-example", text: "at element 0 of this call: " + parts.join(", ") + "  →  " + res.join(", ") }));
+    }
     el.appendChild(MG.h("ul", {}, lines));
     return el;
+  }
+
+  function moduleSection(node, sel) {
+    var fwd = MG.payload.graph.views.forward.nodes, ops = [], params = [];
+    node.members.forEach(function (id) {
+      var n = fwd[id];
+      if (!n) return;
+      if (n.call) ops.push(MG.payload.graph.calls[n.call].op);
+      var t = n.tensor && MG.payload.graph.tensors[n.tensor];
+      if (n.kind === "tensor" && t && t.role === "parameter") params.push((t.name || "param") + " " + JSON.stringify(t.shape));
+    });
+    return MG.h("section", {}, [
+      MG.h("table", { class: "mg-kv" }, [row("ops", ops.join(", ") || "none"), row("parameters", params.join(", ") || "none"),
+        row("call", node.calls[0] + " of " + node.calls[1])]),
+      MG.h("button", { text: "open in the forward graph", class: "mg-open",
+        onclick: function () { MG.openModule(node.label); } })
+    ]);
   }
 
   MG.on("select", function (sel) {
@@ -115,6 +146,7 @@
     panel.appendChild(MG.h("h2", { text: node.label, "data-node": sel.id }));
     panel.appendChild(MG.h("div", { class: "mg-hint", text: sel.view + " view · " + node.kind + (node.scope ? " · " + node.scope : "") }));
     var info = { view: sel.view, id: sel.id, node: node, tensor: node.tensor, call: node.call, panel: panel };
+    if (node.kind === "module") { panel.appendChild(moduleSection(node, sel)); return; }
     if (node.call) panel.appendChild(callSection(node.call, node.kind === "backward"));
     var sec = MG.h("div", { class: "mg-extra" });
     panel.appendChild(sec);
