@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 from . import style
-from .build import to_networkx
+from .export import to_networkx
 from .render import GraphDrawing, GraphTooLargeError, GraphvizNotFoundError, draw, render
 
 # the explorer page, the window explainer and the training recorder load on first use

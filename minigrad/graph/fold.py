@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .build import Edge, GraphData, Node, collapse, hide_tensors
+from .data import Edge, GraphData, Node
+from .views import collapse, hide_tensors
 
 __all__ = ["fold_runs", "shrink"]
 

@@ -1,0 +1,66 @@
+"""``build``: the graph data of one view (forward, backward or both), optionally folded."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ..tensor import Tensor
+from .backward import add_gradients, build_backward
+from .data import GraphData, gc_paused
+from .forward import build_forward, mark_stale_grads
+from .views import collapse, hide_tensors
+
+__all__ = ["build"]
+
+
+def build(
+    t: Tensor,
+    backward: bool | str = False,
+    *,
+    values: bool = True,
+    grads: Mapping[Tensor, Any] | None = None,
+    collapse_scopes: bool = False,
+    show_tensors: bool = True,
+) -> GraphData:
+    """Graph data for ``t``: ``backward`` is False (forward), True (backward) or "both".
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    >>> [n.kind for n in build((x * x).sum()).nodes]
+    ['tensor', 'op', 'tensor', 'op', 'tensor']
+    """
+    if not isinstance(t, Tensor):
+        raise TypeError(
+            f"minigrad.graph: expected a minigrad Tensor to draw, got {type(t).__name__}"
+        )
+    with gc_paused():
+        return _build(t, backward, values, grads, collapse_scopes, show_tensors)
+
+
+def _build(
+    t: Tensor,
+    backward: bool | str,
+    values: bool,
+    grads: Mapping[Tensor, Any] | None,
+    collapse_scopes: bool,
+    show_tensors: bool,
+) -> GraphData:
+    if backward == "both":
+        data = build_forward(t)
+        add_gradients(data, values, grads)
+    elif backward is True:
+        data = build_backward(t, values, grads)
+    elif backward is False:
+        data = build_forward(t)
+        if values:
+            mark_stale_grads(data)
+    else:
+        raise ValueError(
+            f"minigrad.graph: backward must be True, False or 'both', got {backward!r}"
+        )
+    if not show_tensors:
+        data = hide_tensors(data)
+    if collapse_scopes:
+        data = collapse(data)
+    return data
