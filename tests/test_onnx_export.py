@@ -200,3 +200,23 @@ def test_older_and_newer_opsets():
 
     for opset in (13, 18, 21):
         check(f, (2, 1, 8, 8), opset=opset)
+
+
+def test_names_fixed_batch_and_the_written_file(tmp_path):
+    w = mg.tensor(np.ones((2, 3), np.float32), requires_grad=True, name="scale")
+
+    def f(x):
+        return mg.ops.sigmoid(x @ w), x.sum(axis=1)
+
+    x = np.arange(8, dtype=np.float32).reshape(4, 2)
+    path = tmp_path / "f.onnx"
+    proto = mg.onnx.export(f, x, path, input_names=["features"], output_names=["p", "total"],
+                           dynamic_batch=False)  # fmt: skip
+    assert onnx.load(path).SerializeToString() == proto.SerializeToString()
+    assert [i.name for i in proto.graph.initializer] == ["scale", "axes_0"]  # ReduceSum axes
+    assert [o.name for o in proto.graph.output] == ["p", "total"]
+    dims = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
+    assert proto.graph.input[0].name == "features" and dims == [4, 2]
+    p, total = run_ort(proto, x)
+    np.testing.assert_allclose(p, f(x)[0].data, atol=ATOL)
+    np.testing.assert_allclose(total, x.sum(axis=1), atol=ATOL)
