@@ -223,3 +223,25 @@ def test_an_exception_inside_a_plugin_keeps_its_type_and_names_the_plugin(make_m
     notes = " ".join(getattr(info.value, "__notes__", []))
     for part in ("fails_backward", "failing-layers", "0.3", "backward"):
         assert part in notes
+
+
+def test_a_plugin_using_its_own_op_at_import_gets_a_clear_error(make_module):
+    source = (
+        CUBE_SOURCE
+        + """
+import minigrad.plugins
+try:
+    minigrad.plugins.registry.get("circular")
+except minigrad.plugins.PluginLoadError as e:
+    CIRCULAR_ERROR = str(e)
+"""
+    )
+    mod = make_module(source)
+    mg.plugins.reset(entry_points_fn=lambda: [entry("circular", f"{mod}:Cube")])
+    try:
+        fn = mg.ops.circular  # the outer load still succeeds
+        assert fn(mg.tensor([2.0])).item() == 8.0
+        assert "circular import" in sys.modules[mod].CIRCULAR_ERROR
+        assert [r.status for r in mg.plugins.available()] == ["loaded"]
+    finally:
+        mg.plugins.reset()

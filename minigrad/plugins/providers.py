@@ -84,6 +84,7 @@ class Provider:
         "dist",
         "ep",
         "error",
+        "loading",
         "lock",
         "name",
         "source",
@@ -110,7 +111,8 @@ class Provider:
         self.source = source
         self.error: Exception | None = None  # set once loading failed
         self.disabled: str | None = None  # why, when disabled
-        self.lock = threading.RLock()  # re-entrant: a plugin may use its own op at import
+        self.lock = threading.RLock()  # re-entrant, so a circular use can be reported
+        self.loading = False  # True while this provider's module is being imported
         self._missing: Any = _UNCHECKED
 
     @property

@@ -240,7 +240,15 @@ class Registry:
         if p.error is not None:
             # a fresh exception each time, chained to the original cause
             raise type(p.error)(str(p.error), **p.fields()) from p.error.__cause__
+        if p.loading:
+            # this thread holds the provider's lock: the plugin used its own op at import
+            raise PluginLoadError(
+                f"{p.who()} was used while its own module was still being imported (a "
+                "circular import): use the op in functions, not at module level",
+                **p.fields(),
+            )
         try:
+            p.loading = True
             obj = p.ep.load()
         except (Exception, SystemExit) as e:
             # SystemExit too: a plugin must not end the user's program. KeyboardInterrupt
@@ -252,6 +260,8 @@ class Registry:
                 **p.fields(),
             )
             raise p.error from e
+        finally:
+            p.loading = False
         problems = contract_problems(obj)
         if problems:
             p.error = PluginContractError(
