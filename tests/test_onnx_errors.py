@@ -82,6 +82,9 @@ def test_wrong_input_shape_and_count():
         model(np.zeros((2, 4), np.float32))
     with pytest.raises(TypeError, match="takes 1 input"):
         model(np.zeros((2, 3)), np.zeros((2, 3)))
+    with pytest.raises(TypeError, match="input 'x' expects dtype float32, got float64"):
+        model(np.zeros((2, 3)))
+    assert model([[1.0, -2.0, 3.0]]).data.tolist() == [[1.0, 0.0, 3.0]]  # lists take float32
 
 
 class Cube(mg.Op):

@@ -24,6 +24,11 @@ def example_inputs(model: OnnxModule, batch: int = 1, seed: int = 0) -> list[Ten
     rng = np.random.default_rng(seed)
     out = []
     for spec in model.inputs:
+        if spec.shape is None:
+            raise ValueError(
+                f"example_inputs: ONNX input '{spec.name}' declares no shape, so no example "
+                "input can be made for it; call the model with an input of your own"
+            )
         shape = tuple(d if isinstance(d, int) else int(batch) for d in spec.shape)
         if spec.dtype.kind == "f":
             t = Tensor(rng.standard_normal(shape).astype(spec.dtype), requires_grad=True)

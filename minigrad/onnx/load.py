@@ -117,10 +117,11 @@ def _check_dataflow(graph: Any, known: set[str]) -> None:
 
 @dataclass(frozen=True)
 class InputSpec:
-    """A graph input: its name, shape (a str or None for a dynamic dimension) and dtype."""
+    """A graph input: its name, shape (a str or None for a dynamic dimension; None for an
+    undeclared rank) and dtype."""
 
     name: str
-    shape: tuple[int | str | None, ...]
+    shape: tuple[int | str | None, ...] | None
     dtype: np.dtype
 
 
@@ -128,6 +129,8 @@ def _input_spec(vi: Any) -> InputSpec:
     t = vi.type.tensor_type
     if not vi.type.HasField("tensor_type"):
         raise OnnxFormatError(f"graph input '{vi.name}' is not a tensor")
+    if not t.HasField("shape"):
+        return InputSpec(vi.name, None, np_dtype(t.elem_type))  # rank not declared
     dims: list[int | str | None] = []
     for d in t.shape.dim:
         if d.HasField("dim_value"):
@@ -288,9 +291,18 @@ class OnnxModule(Module):
 
     @staticmethod
     def _input(spec: InputSpec, value: Any) -> Tensor:
-        t = value if isinstance(value, Tensor) else Tensor(np.asarray(value, dtype=spec.dtype))
-        ok = len(t.shape) == len(spec.shape) and all(
-            not isinstance(d, int) or d == n for d, n in zip(spec.shape, t.shape)
+        if isinstance(value, (Tensor, np.ndarray)):
+            if value.dtype != spec.dtype:  # no silent casts: ONNX inputs have one dtype
+                raise TypeError(
+                    f"ONNX model input '{spec.name}' expects dtype {spec.dtype}, got "
+                    f"{value.dtype} (convert it with .astype(np.{spec.dtype}))"
+                )
+            t = value if isinstance(value, Tensor) else Tensor(value)
+        else:  # lists and scalars take the declared dtype
+            t = Tensor(np.asarray(value, dtype=spec.dtype))
+        ok = spec.shape is None or (
+            len(t.shape) == len(spec.shape)
+            and all(not isinstance(d, int) or d == n for d, n in zip(spec.shape, t.shape))
         )
         if not ok:
             shown = tuple(d if isinstance(d, int) else (d or "?") for d in spec.shape)
@@ -302,7 +314,7 @@ class OnnxModule(Module):
         return t
 
     def extra_repr(self) -> str:
-        ins = ", ".join(f"{s.name}{list(s.shape)}" for s in self.inputs)
+        ins = ", ".join(f"{s.name}{list(s.shape or ['...'])}" for s in self.inputs)
         return f"inputs=[{ins}], nodes={len(self._nodes)}, opset={self.opset}"
 
 
