@@ -47,11 +47,14 @@
     var pts = [], lo = Infinity, hi = -Infinity, x0 = xs[0], x1 = xs[xs.length - 1];
     ys.forEach(function (y, i) {
       y = MG.num(y);
-      if (y === null || !isFinite(y) || (log && y <= 0)) return;
-      var v = log ? Math.log10(y) : y;
-      lo = Math.min(lo, v); hi = Math.max(hi, v); pts.push([xs[i], v]);
+      if (y === null || !isFinite(y)) return;
+      var v = log ? (y > 0 ? Math.log10(y) : null) : y;  // on a log scale 0 sits at the bottom
+      if (v !== null) { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      pts.push([xs[i], v]);
     });
+    if (lo === Infinity) { lo = 0; hi = 1; }
     if (hi === lo) { hi += 1; lo -= 1; }
+    pts.forEach(function (p) { if (p[1] === null) p[1] = lo; });
     var sx = function (x) { return pad + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * (W - 2 * pad); };
     var sy = function (v) { return H - pad - (v - lo) / (hi - lo) * (H - 2 * pad); };
     var box = svg("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, class: opts.cls || "mg-tl-chart" });
@@ -60,6 +63,11 @@
       points: pts.map(function (p) { return sx(p[0]).toFixed(1) + "," + sy(p[1]).toFixed(1); }).join(" ") }));
     (opts.marks || []).forEach(function (m) {
       box.appendChild(svg("circle", { cx: sx(m), cy: pad + 2, r: 3, fill: "#e03131", class: "mg-tl-mark" }));
+    });
+    if (opts.labels && pts.length) [[hi, pad + 9], [lo, H - pad - 2]].forEach(function (l) {
+      var t = svg("text", { x: pad + 2, y: l[1], class: "mg-tl-axis" });
+      t.textContent = g6(Number((log ? Math.pow(10, l[0]) : l[0]).toPrecision(3)));
+      box.appendChild(t);
     });
     var cur = svg("line", { x1: 0, x2: 0, y1: 0, y2: H, stroke: "#e8590c", "stroke-width": 1.5, class: "mg-tl-cursor" });
     box.appendChild(cur);
@@ -105,7 +113,7 @@
   function filterMaps(enc, p, opts) {
     var a = MG.arr(enc), s = p.shape, hw = s[2] * s[3], box = MG.h("div", { class: "mg-tl-filters" });
     if (!a) return box;
-    var lim = 0; for (var i = 0; i < a.data.length; i++) lim = Math.max(lim, Math.abs(a.data[i]) || 0);
+    var lim = absMax(enc);
     for (var o = 0; o < s[0]; o++) for (var c = 0; c < s[1]; c++) {
       var start = (o * s[1] + c) * hw;
       if (start + hw > a.data.length) return box;
@@ -119,19 +127,36 @@
     }
     return box;
   }
+  function absMax(enc) {
+    var a = MG.arr(enc), m = 0;
+    if (a) for (var i = 0; i < a.data.length; i++) if (isFinite(a.data[i])) m = Math.max(m, Math.abs(a.data[i]));
+    return m || 1;
+  }
+  /* the filmstrip: one row per filter, one column per chosen frame, on one colour scale */
+  function filmstrip(p, picks) {
+    var s = p.shape, hw = s[2] * s[3], n = Math.min(s[0] * s[1], 16), lim = 0;
+    picks.forEach(function (k) { lim = Math.max(lim, absMax(T.frames[k].params[p.name])); });
+    var rows = [MG.h("tr", {}, [MG.h("th", {})].concat(picks.map(function (k) {
+      return MG.h("th", { class: k === S.k ? "mg-on" : "", text: "step " + T.frames[k].step, title: "go to this frame", onclick: function () { go(k); } });
+    })))];
+    for (var r = 0; r < n; r++) {
+      var cells = [MG.h("th", { text: "filter " + Math.floor(r / s[1]) + (s[1] > 1 ? "," + (r % s[1]) : "") })];
+      picks.forEach(function (k) {
+        var a = MG.arr(T.frames[k].params[p.name]), td = MG.h("td", { class: k === S.k ? "mg-on" : "" });
+        if (a && (r + 1) * hw <= a.data.length)
+          td.appendChild(MG.heat.map2d(a.data, r * hw, s[2], s[3], { diverging: true, range: [-lim, lim], size: 30 }));
+        cells.push(td);
+      });
+      rows.push(MG.h("tr", {}, cells));
+    }
+    return MG.h("table", { class: "mg-tl-strip" }, rows);
+  }
   function drawFilters() {
     var f = frame(), out = [];
     T.params.filter(function (p) { return p.shape.length === 4; }).forEach(function (p) {
-      out.push(MG.h("h4", { text: p.name + " at step " + f.step + " (" + p.shape.join("×") + "; click a weight)" }));
+      out.push(MG.h("h4", { text: p.name + " at step " + f.step + " (" + p.shape.join("×") + "; click a weight to see why it changed)" }));
       out.push(filterMaps(f.params[p.name], p, { click: true, size: 64 }));
-      var strip = MG.h("div", { class: "mg-tl-strip" }), picks = pickFrames(8);
-      picks.forEach(function (k) {
-        var col = MG.h("div", { class: "mg-tl-still" + (k === S.k ? " mg-on" : ""), title: "go to step " + T.frames[k].step,
-          onclick: function () { go(k); } }, [filterMaps(T.frames[k].params[p.name], p, { size: 24 }),
-          MG.h("div", { class: "mg-cap", text: "step " + T.frames[k].step })]);
-        strip.appendChild(col);
-      });
-      out.push(MG.h("div", { class: "mg-cap", text: "filmstrip: the same filters over the run (click a still)" }), strip);
+      out.push(MG.h("div", { class: "mg-cap", text: "filmstrip: the same filters over the run, one colour scale (blue −, red +); click a step" }), filmstrip(p, pickFrames(9)));
     });
     if (!out.length) out.push(MG.h("p", { class: "mg-hint", text: "no conv filters in this model" }));
     el.filters.replaceChildren.apply(el.filters, out);
@@ -193,11 +218,10 @@
   /* ---- why did this weight change? (panel) --------------------------------------------- */
   function pick(name, flat) { S.param = name; S.flat = flat; drawFilters(); explain(); }
   function valueFor(key, ex, f, name, flat) {
-    var v = ex && ex.values[key];
-    if (v === undefined) v = { grad: f.grads, new_weight: f.params, change: f.updates }[key];
-    if (v && v[name] !== undefined && !v.shape) v = v[name];
+    var inFrame = { grad: f.grads, new_weight: f.params, change: f.updates }[key];
+    var v = key in ex.values ? ex.values[key] : inFrame ? inFrame[name] : undefined;
     if (v === undefined || v === null) return null;
-    return typeof v === "object" ? at(v, flat) : MG.num(v);
+    return typeof v === "object" && v.b64 ? at(v, flat) : MG.num(v);
   }
   function explain() {
     var p = info(S.param), f = frame(), box = el.explain;
@@ -214,11 +238,12 @@
     else if (f.step === 0) lines.push("Frame 0 is the start: no update led to these weights.");
     else if (!T.optimizer) lines.push("Record with optimizer=... to see the arithmetic of each update.");
     else if (!ex) lines.push(p.name + " was not updated at this step.");
-    else ex.templates.forEach(function (t) {
-      lines.push(t.replace(/\{(\w+)\}/g, function (m, key) {
-        if (key === "where") return where;
-        var v = valueFor(key, ex, f, p.name, S.flat);
-        return v === null ? m : g6(v);
+    else ex.templates.forEach(function (t) {  // as the optimizer fills them: (-x) unless "= x"
+      lines.push(t.replace(/(= )?\{(\w+)\}/g, function (m, eq, key) {
+        var v = key === "where" ? where : valueFor(key, ex, f, p.name, S.flat);
+        if (v === null) return m;
+        var text = key === "where" ? v : g6(v);
+        return eq ? "= " + text : text.charAt(0) === "-" ? "(" + text + ")" : text;
       }));
     });
     box.replaceChildren.apply(box, lines.map(function (l) { return MG.h("div", { class: "mg-tl-line", text: l }); }));
@@ -245,9 +270,9 @@
     T = payload.timeline; el.charts = [];
     S.param = T.params.length ? (T.params.filter(function (p) { return p.shape.length === 4; })[0] || T.params[0]).name : null;
     var steps = T.losses.map(function (_, i) { return i + 1; }), W = 900;
+    var logLoss = T.losses.every(function (v) { return MG.num(v) > 0 && isFinite(MG.num(v)); });
     var loss = chart(steps.length ? steps : [0, 1], steps.length ? T.losses : [null, null], {
-      width: W, height: 150, pad: 8, cls: "mg-tl-loss",
-      log: T.losses.every(function (v) { return MG.num(v) > 0; }) });
+      width: W, height: 150, pad: 8, cls: "mg-tl-loss", log: logLoss, labels: true });
     loss.style.cursor = "pointer";
     loss.addEventListener("click", function (ev) {
       var b = loss.getBoundingClientRect();
@@ -266,7 +291,7 @@
     var probes = T.probes ? MG.h("select", { id: "mg-tl-probe", "aria-label": "probe", onchange: function () { S.probe = Number(this.value); drawMaps(); } },
       Array.apply(null, { length: T.probes.shape[0] }).map(function (_, i) { return MG.h("option", { value: String(i), text: "probe " + i }); })) : null;
     root.appendChild(MG.h("div", { class: "mg-tl" }, [
-      MG.h("div", { class: "mg-tl-top" }, [MG.h("div", { class: "mg-cap", text: "loss of every step (" + (loss.range ? "log scale" : "") + "); the orange line is the chosen frame; click to jump" }), loss,
+      MG.h("div", { class: "mg-tl-top" }, [MG.h("div", { class: "mg-cap", text: "loss of every step (" + (logLoss ? "log" : "linear") + " scale); the orange line is the chosen frame; click to jump" }), loss,
         MG.h("div", { class: "mg-toolbar-row" }, [btn("◀", -1), el.slider, btn("▶", 1), el.frameText,
           MG.h("span", {}, ["step ", el.step]), MG.h("span", {}, ["loss ", el.loss]),
           MG.h("span", { class: "mg-hint", text: note })])]),
@@ -276,8 +301,7 @@
         MG.h("section", {}, [MG.h("h3", { text: "Health" }), health]),
         MG.h("section", {}, [MG.h("h3", { text: "Parameters at this frame" }), el.table])])]));
     drawHealth(health);
-    mountPanel();
-    go(0);
+    go(0);  // the panel is built by show(), which runs right after mount
   }
 
   MG.views.timeline = {

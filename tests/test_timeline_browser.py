@@ -1,0 +1,113 @@
+"""The timeline page in a real headless Chromium: offline, and it shows the engine's numbers."""
+
+from __future__ import annotations
+
+import pytest
+from browser import open_page, screenshot
+from test_recorder import small_run
+from test_recorder_health import demo_run
+
+import minigrad as mg
+
+
+def g6(x):
+    return f"{float(x):.6g}"
+
+
+@pytest.fixture(scope="module")
+def adam_run():
+    _, _, rec = small_run(lambda p: mg.optim.Adam(p, lr=0.02, weight_decay=0.01), epochs=3)
+    return rec
+
+
+def slide(page, k):
+    page.eval_on_selector(
+        "#mg-tl-slider",
+        "(el, k) => { el.value = String(k); el.dispatchEvent(new Event('input')); }",
+        k,
+    )
+
+
+def test_slider_arrows_and_clicks_show_each_frames_numbers(adam_run, tmp_path):
+    rec = adam_run
+    path = rec.explore().save(tmp_path / "timeline.html")
+    with open_page(path) as (page, errors, requests):
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.inner_text("#mg-tab-timeline") == "Training"
+        assert page.inner_text("#mg-tl-step") == "0" and page.inner_text("#mg-tl-loss") == "–"
+        for k in (1, 4, len(rec.frames) - 1):
+            slide(page, k)
+            f = rec.frames[k]
+            assert page.inner_text("#mg-tl-step") == str(f.step)
+            assert page.inner_text("#mg-tl-loss") == g6(f.loss)
+            assert page.inner_text("#mg-tl-frame") == f"frame {k} of {len(rec.frames) - 1}"
+        page.keyboard.press("ArrowLeft")
+        assert page.inner_text("#mg-tl-step") == str(rec.frames[-2].step)
+        page.keyboard.press("Home")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        assert page.inner_text("#mg-tl-step") == "2"
+
+        # click the weight (2, 0, 1, 2) in the third filter, as a user does
+        cv = page.locator("#mg-tl-filters > .mg-tl-filters canvas").nth(2)
+        cell = page.evaluate("c => c.cell", cv.element_handle())
+        cv.click(position={"x": 2 * cell + cell / 2, "y": 1 * cell + cell / 2})
+        idx = (2, 0, 1, 2)
+        for k in (2, 5):
+            slide(page, k)
+            f, e = rec.frames[k], rec.explain("conv1.weight", idx, frame=k)
+            assert page.inner_text("#mg-tl-where") == f"conv1.weight[2, 0, 1, 2] at step {f.step}"
+            shown = page.locator("#mg-tl-explain .mg-tl-line").all_inner_texts()
+            assert shown == e["lines"]  # the optimizer's own text, with the same numbers
+            assert page.inner_text("#mg-tl-w") == g6(f.params["conv1.weight"][idx])
+            assert page.inner_text("#mg-tl-g") == g6(f.grads["conv1.weight"][idx])
+            assert page.inner_text("#mg-tl-u") == g6(f.updates["conv1.weight"][idx])
+        screenshot(page, "timeline_explained_weight")
+
+        # pick another parameter and element in the panel
+        page.select_option("#mg-tl-param", "fc.weight")
+        page.fill("#mg-tl-index", "70")
+        page.press("#mg-tl-index", "Enter")
+        shown = page.locator("#mg-tl-explain .mg-tl-line").all_inner_texts()
+        assert shown == rec.explain("fc.weight", 70, frame=5)["lines"]
+        slide(page, 0)
+        assert (
+            page.inner_text("#mg-tl-explain")
+            == "Frame 0 is the start: no update led to these weights."
+        )
+        assert errors == [] and requests == []
+
+
+def test_a_broken_run_shows_its_flags_and_they_jump_to_their_step():
+    rec = demo_run(1000.0)
+    flags = rec.health()
+    path = rec.explore().save("out/test-artifacts/timeline_lr_x1000.html")
+    with open_page(path) as (page, errors, requests):
+        page.wait_for_selector("body[data-ready='1']")
+        shown = page.locator(".mg-tl-flag").all_inner_texts()
+        assert len(shown) == len(flags) >= 1
+        for text, flag in zip(shown, flags):
+            assert text == f"step {flag.step} {flag.message}"
+        dead = next(i for i, f in enumerate(flags) if f.kind == "dead_relu")
+        page.locator(".mg-tl-flag").nth(dead).click()
+        assert page.inner_text("#mg-tl-step") == str(flags[dead].step)
+        page.locator("#mg-tl-health").scroll_into_view_if_needed()
+        screenshot(page, "timeline_flags_lr_x1000")
+        assert errors == [] and requests == []
+
+
+def test_the_demo_run_page_loads_clean_and_shows_no_flag():
+    rec = demo_run(1.0)
+    path = rec.explore().save("out/test-artifacts/timeline_demo.html")
+    with open_page(path) as (page, errors, requests):
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.locator(".mg-tl-flag").count() == 0
+        assert "No flags" in page.inner_text("#mg-tl-health")
+        page.keyboard.press("End")
+        assert page.inner_text("#mg-tl-step") == "152"
+        acts = page.locator(".mg-tl-act[data-act]").evaluate_all(
+            "els => els.map(e => e.dataset.act)"
+        )
+        assert acts == ["conv1", "relu1", "pool1", "fc"]
+        screenshot(page, "timeline_demo_last_frame")
+        assert errors == [] and requests == []
