@@ -20,9 +20,9 @@
 from decimal import Decimal
 
 import numpy as np
-from _common import FAST, out_dir, plt, save, show_matrix
 
 import minigrad as mg
+from minigrad.demo.notebook import FAST, out_dir, plt, save, show_matrix
 
 OUT = out_dir("01_filters_by_hand")
 

@@ -17,10 +17,10 @@
 
 # %%
 import numpy as np
-from _common import out_dir, plt, save, show_matrix
 
 import minigrad as mg
 from minigrad.data import canonical_o, canonical_x, match_map, match_score, xo_features
+from minigrad.demo.notebook import out_dir, plt, save, show_matrix
 
 OUT = out_dir("02_matching_features")
 
@@ -46,7 +46,7 @@ assert X.shape == (9, 9) and set(np.unique(X)) == {-1.0, 1.0}
 # %%
 features = xo_features()
 for name, f in features.items():
-    print(f"feature {name!r}:\n{f.astype(int)}")
+    print(f"feature {name}:\n{f.astype(int)}")
 
 fig, axes = plt.subplots(1, 5, figsize=(12, 2.8))
 show_matrix(axes[0], X, "X (9x9)", vmin=-1, vmax=1, numbers=False)
@@ -75,8 +75,9 @@ assert score == 1.0
 
 # %% [markdown]
 # At the centre of the X (rows 3-5, columns 3-5) the two strokes cross, so the same feature
-# agrees at 7 pixels and differs at 2: (7 − 2) / 9 = 5/9 = 0.5555…, which the explainer
-# shows as **.55**.
+# agrees at 7 pixels and differs at 2: (7 − 2) / 9 = 5/9 = 0.5555…, which we round to
+# **0.56** (some explainers cut it to .55). Every number in this tutorial, printed or in a
+# figure, is rounded the same way: to two decimals.
 
 # %%
 centre_patch = X[3:6, 3:6]
@@ -84,11 +85,9 @@ centre_products = centre_patch * diag
 centre = match_score(centre_patch, diag)
 agree = int((centre_products > 0).sum())
 print("patch:\n", centre_patch.astype(int), "\nproducts:\n", centre_products.astype(int))
-print(
-    f"{agree} of 9 agree: ({agree} - {9 - agree}) / 9 = {centre:.4f} -> shown as {int(centre * 100) / 100:.2f}"
-)
+print(f"{agree} of 9 agree: ({agree} - {9 - agree}) / 9 = {centre:.4f}, rounded {centre:.2f}")
 assert agree == 7 and abs(centre - 5 / 9) < 1e-6
-assert int(centre * 100) / 100 == 0.55
+assert f"{centre:.2f}" == "0.56"
 
 fig, axes = plt.subplots(2, 3, figsize=(8, 5.5))
 for row, (patch, prods, s, where) in enumerate(
@@ -124,12 +123,12 @@ image = mg.tensor(X[None, None])  # (1, 1, 9, 9)
 maps = mg.ops.conv2d(image, weights)  # (1, 3, 7, 7)
 print("maps:", maps.shape)
 for k, (name, f) in enumerate(features.items()):
-    print(f"map of {name!r}:\n{np.round(maps.data[0, k], 2)}")
+    print(f"map of {name}:\n{np.round(maps.data[0, k], 2) + 0.0}")  # + 0.0: no -0.
     assert np.allclose(maps.data[0, k], match_map(X, f), atol=1e-6)
 
 falling = maps.data[0, 0]
 # along the falling stroke: 1.00 everywhere but at the corners (7/9) and the crossing (5/9)
-print("diagonal of the '\\' map:", np.round(np.diag(falling), 2))
+print("diagonal of the \\ map:", np.round(np.diag(falling), 2))
 assert np.allclose(np.diag(falling), [7 / 9, 1, 1, 5 / 9, 1, 1, 7 / 9], atol=1e-6)
 assert np.isclose(maps.data[0, 2, 3, 3], 1.0)  # the cross sits at the centre
 
@@ -141,7 +140,7 @@ assert np.isclose(maps.data[0, 2, 3, 3], 1.0)  # the cross sits at the centre
 # %%
 o_maps = mg.ops.conv2d(mg.tensor(O[None, None]), weights).data[0]
 print(
-    f"best match of the cross 'x': on the X {maps.data[0, 2].max():.2f}, on the O {o_maps[2].max():.2f}"
+    f"best match of the cross x: on the X {maps.data[0, 2].max():.2f}, on the O {o_maps[2].max():.2f}"
 )
 assert np.isclose(maps.data[0, 2].max(), 1.0) and o_maps[2].max() < 0.6
 
@@ -156,6 +155,5 @@ for row, (title, img, m) in enumerate([("X", X, maps.data[0]), ("O", O, o_maps)]
             cmap="RdBu_r",
             vmin=-1,
             vmax=1,
-            fmt="{:.2f}",
         )
 save(fig, OUT, "feature_maps")

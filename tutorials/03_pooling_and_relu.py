@@ -19,10 +19,10 @@
 import math
 
 import numpy as np
-from _common import out_dir, plt, save, show_matrix
 
 import minigrad as mg
 from minigrad.data import canonical_x, xo_features, xo_images
+from minigrad.demo.notebook import out_dir, plt, save, show_matrix
 
 OUT = out_dir("03_pooling_and_relu")
 
@@ -30,7 +30,7 @@ features = xo_features()
 weights = mg.tensor(np.stack(list(features.values()))[:, None] / 9)  # (3, 1, 3, 3)
 maps = mg.ops.conv2d(mg.tensor(canonical_x()[None, None]), weights)  # (1, 3, 7, 7)
 fmap = maps.data[0, 0]  # where the falling diagonal "\" occurs
-print("map of '\\' (7x7):\n", np.round(fmap, 2))
+print("map of \\ (7x7):\n", np.round(fmap, 2) + 0.0)  # + 0.0 prints -0. as 0.
 
 
 def pool_by_hand(a, k, s, reduce, ceil_mode=False):
@@ -56,8 +56,8 @@ def pool_by_hand(a, k, s, reduce, ceil_mode=False):
 # %%
 pooled_ceil = mg.ops.max_pool2d(maps, kernel_size=2, stride=2, ceil_mode=True)
 pooled = mg.ops.max_pool2d(maps, kernel_size=2, stride=2)
-print("ceil_mode=True :", pooled_ceil.shape, "\n", np.round(pooled_ceil.data[0, 0], 2))
-print("ceil_mode=False:", pooled.shape, "\n", np.round(pooled.data[0, 0], 2))
+print("ceil_mode=True :", pooled_ceil.shape, "\n", np.round(pooled_ceil.data[0, 0], 2) + 0.0)
+print("ceil_mode=False:", pooled.shape, "\n", np.round(pooled.data[0, 0], 2) + 0.0)
 assert pooled_ceil.shape == (1, 3, 4, 4) and pooled.shape == (1, 3, 3, 3)
 assert np.array_equal(pooled_ceil.data[0, 0], pool_by_hand(fmap, 2, 2, np.max, ceil_mode=True))
 assert np.array_equal(pooled.data[0, 0], pooled_ceil.data[0, 0, :3, :3])  # full windows agree
@@ -76,7 +76,7 @@ avg = mg.ops.avg_pool2d(maps, kernel_size=2)
 total = mg.ops.sum_pool2d(maps, kernel_size=2)
 avg_ceil = mg.ops.avg_pool2d(maps, kernel_size=2, ceil_mode=True)
 print(
-    "average:\n", np.round(avg.data[0, 0], 3) + 0.0, "\nsum:\n", np.round(total.data[0, 0], 3) + 0.0
+    "average:\n", np.round(avg.data[0, 0], 2) + 0.0, "\nsum:\n", np.round(total.data[0, 0], 2) + 0.0
 )
 assert np.allclose(avg.data[0, 0], pool_by_hand(fmap, 2, 2, np.mean), atol=1e-6)
 assert np.allclose(total.data[0, 0], pool_by_hand(fmap, 2, 2, np.sum), atol=1e-6)
@@ -84,7 +84,7 @@ assert np.allclose(total.data, 4 * avg.data, atol=1e-6)
 assert np.allclose(
     avg_ceil.data[0, 0], pool_by_hand(fmap, 2, 2, np.mean, ceil_mode=True), atol=1e-6
 )
-print("bottom-right partial window (1 cell):", avg_ceil.data[0, 0, 3, 3], "=", fmap[6, 6])
+print(f"bottom-right partial window (1 cell): {avg_ceil.data[0, 0, 3, 3]:.2f} = {fmap[6, 6]:.2f}")
 
 # %% [markdown]
 # ## 3. Window and stride
@@ -112,7 +112,7 @@ for k, s in [(2, 2), (3, 1), (3, 2), (7, 1)]:
 # %%
 gmax = mg.ops.global_max_pool2d(maps)
 gavg = mg.ops.global_avg_pool2d(maps)
-print("global max:", np.round(gmax.data, 3), " global average:", np.round(gavg.data, 3))
+print("global max:", np.round(gmax.data, 2), " global average:", np.round(gavg.data, 2))
 assert gmax.shape == (1, 3) and gavg.shape == (1, 3)
 assert np.allclose(gmax.data[0], maps.data[0].max(axis=(1, 2)))
 assert np.allclose(gavg.data[0], maps.data[0].mean(axis=(1, 2)), atol=1e-6)
@@ -191,6 +191,8 @@ for n, w in enumerate(layer_weights, start=1):
     ]
     sizes += [r.shape[2], x.shape[2]]
 print("27x27 X, map sizes:", " -> ".join(map(str, sizes)))
+for title, a in stages[-3:]:  # the small maps of the last stage, numbers as in the figure
+    print(f"{title}:\n{np.round(a, 2) + 0.0}")
 assert sizes == [27, 25, 13, 11, 6, 4, 2]
 
 fig, axes = plt.subplots(1, len(stages), figsize=(2.2 * len(stages), 2.6))

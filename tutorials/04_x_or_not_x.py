@@ -26,10 +26,10 @@
 import math
 
 import numpy as np
-from _common import FAST, out_dir, plt, save, show_matrix
 
 import minigrad as mg
 from minigrad.data import DataLoader, canonical_x5, x_or_not_x
+from minigrad.demo.notebook import FAST, out_dir, plt, save, show_matrix
 
 OUT = out_dir("04_x_or_not_x")
 mg.manual_seed(4)  # the starting weights; most seeds train as well

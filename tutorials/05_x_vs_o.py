@@ -22,11 +22,11 @@
 from collections import OrderedDict
 
 import numpy as np
-from _common import FAST, out_dir, plt, save, show_matrix
 
 import minigrad as mg
 from minigrad import nn
 from minigrad.data import XO_CLASSES, DataLoader, canonical_o, canonical_x, xo_features, xo_images
+from minigrad.demo.notebook import FAST, out_dir, plt, save, show_matrix
 
 OUT = out_dir("05_x_vs_o")
 mg.manual_seed(0)
@@ -140,7 +140,7 @@ for k, f in enumerate(learned):
     sims = {name: cosine(f, h) for name, h in hand.items()}
     best = max(sims, key=lambda n: abs(sims[n]))
     print(
-        f"filter {k}: closest hand feature {best!r} (cosine {sims[best]:+.2f}), bias {model.conv1.bias.data[k]:+.2f}"
+        f"filter {k}: closest hand feature {best} (cosine {sims[best]:+.2f}), bias {model.conv1.bias.data[k]:+.2f}"
     )
 
 limit = np.abs(learned).max()

@@ -27,11 +27,11 @@ import time
 from collections import OrderedDict
 
 import numpy as np
-from _common import FAST, out_dir, plt, save, show_matrix
 
 import minigrad as mg
 from minigrad import nn
 from minigrad.data import DataLoader, load_digits
+from minigrad.demo.notebook import FAST, out_dir, plt, save, show_matrix
 
 OUT = out_dir("06_digits_lenet")
 mg.manual_seed(0)

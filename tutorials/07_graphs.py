@@ -20,30 +20,27 @@
 # `conda install graphviz`); without it the `.dot` files are still written.
 
 # %%
-import os
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 
 import minigrad as mg
 from minigrad.data import canonical_x5, x_or_not_x
+from minigrad.demo.notebook import FAST, out_dir, show
 
-FAST = os.environ.get("MINIGRAD_FAST") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "out/tutorials/07_graphs"))
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = out_dir("07_graphs")
 mg.manual_seed(0)
 
 
 def save(drawing, name):
-    """Write ``name.svg`` (and ``name.dot``) to OUT; keep going if Graphviz is missing."""
+    """Write ``name.svg`` (and ``name.dot``) to OUT and show the drawing in a notebook; keep
+    going if Graphviz is missing."""
     try:
         path = mg.graph.render(drawing, OUT / f"{name}.svg")
     except mg.graph.GraphvizNotFoundError as e:
         print(e)
-        return None
+        return
+    show(drawing)
     print("wrote", path)
-    return drawing
 
 
 # %% [markdown]
@@ -112,8 +109,7 @@ image = mg.tensor(canonical_x5()[None, None], name="image")  # (1, 1, 5, 5)
 target = mg.tensor([1.0], name="target")
 loss = loss_of(image, target)
 print(f"loss on the clean X: {loss.item():.4f}")
-forward = save(mg.graph.draw(loss, title="X or not X: forward"), "forward")
-forward  # noqa: B018 (the last expression of a cell shows inline in Jupyter)
+save(mg.graph.draw(loss, title="X or not X: forward"), "forward")
 
 # %% [markdown]
 # The same graph two more ways: ops only (`show_tensors=False`, each edge labelled with the
@@ -139,8 +135,7 @@ save(mg.graph.draw(loss, collapse=True), "forward_collapsed")
 # changes nothing: no `.grad` is touched, no hook is called.
 
 # %%
-backward = save(mg.graph.draw(loss, backward=True, title="X or not X: backward"), "backward")
-backward  # noqa: B018
+save(mg.graph.draw(loss, backward=True, title="X or not X: backward"), "backward")
 
 # %% [markdown]
 # Now run the real backward pass. The accumulated gradients are exactly the values the

@@ -19,27 +19,19 @@
 # (default `out/tutorials/08_write_a_layer_plugin`).
 
 # %%
-import os
 import sys
 from importlib.metadata import EntryPoint
-from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: works without a display
-import matplotlib.pyplot as plt
 import numpy as np
 
 import minigrad as mg
 from minigrad.cli.plugins import format_table, run_check
+from minigrad.demo.notebook import FAST, out_dir, plt, save, tutorials_dir
 from minigrad.plugins import PluginDisabledError, Registry
 from minigrad.testing import GradcheckError, gradcheck, gradgradcheck, opcheck
 
-FAST = os.environ.get("MINIGRAD_FAST") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT", "out/tutorials/08_write_a_layer_plugin"))
-OUT.mkdir(parents=True, exist_ok=True)
-HERE = Path(__file__).resolve().parent if "__file__" in globals() else Path.cwd()
-PACKAGE = HERE / "swish_plugin"
+OUT = out_dir("08_write_a_layer_plugin")
+PACKAGE = tutorials_dir() / "swish_plugin"  # found from any working directory
 mg.manual_seed(0)
 
 # %% [markdown]
@@ -209,9 +201,7 @@ for ax, title in zip(axes, ("swish(x)", "d swish / dx", "d² swish / dx²")):
     ax.grid(alpha=0.3)
 axes[0].legend()
 fig.tight_layout()
-fig.savefig(OUT / "swish.png", dpi=100)
-plt.close(fig)
-print("wrote", OUT / "swish.png")
+save(fig, OUT, "swish")
 
 # %% [markdown]
 # ## 4. The packaged route: an entry point
@@ -295,6 +285,7 @@ assert status == 0
 table = format_table(mg.plugins.available())
 print(table)
 (OUT / "plugins_list.txt").write_text(table + "\n")
+print("wrote", OUT / "plugins_list.txt")
 
 # %% [markdown]
 # Rules that keep plugins from surprising you:
