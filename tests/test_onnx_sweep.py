@@ -75,6 +75,14 @@ def test_conv2d_settings(c, o, hw, k, stride, dilation, padding, bias, seed):
         return mg.ops.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation)
 
     roundtrip(conv, (2, c, *hw), seed)
+    # its gradient companion: (N, O, OH, OW) -> (N, C, H, W), as ONNX ConvTranspose
+    out_hw = conv(mg.zeros(1, c, *hw)).shape[2:]
+
+    def conv_t(g):
+        attrs = {"stride": stride, "padding": padding, "dilation": dilation}
+        return mg.ops.conv_transpose2d(g, w, x_hw=hw, **attrs)
+
+    roundtrip(conv_t, (2, o, *out_hw), seed)
 
 
 @SETTINGS

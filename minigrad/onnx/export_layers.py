@@ -1,4 +1,4 @@
-"""ONNX forms of the CNN layer ops: conv2d, pooling, softmax and the losses.
+"""ONNX forms of the CNN layer ops: conv2d, conv_transpose2d, pooling, softmax and the losses.
 
 Pooling is exported in floor mode with explicit padding: ONNX Runtime and ONNX's own shape
 inference disagree on ``ceil_mode`` output sizes (onnx/onnx#5711), so the exported file never
@@ -60,6 +60,26 @@ def _conv2d(b: Builder, node: ExportNode) -> str:
     return b.add(
         "Conv", args, kernel_shape=list(k), strides=list(s), dilations=list(d),
         pads=_conv_pads(a.get("padding", 0), k, d),
+    )  # fmt: skip
+
+
+@exporter("conv_transpose2d")
+def _conv_transpose2d(b: Builder, node: ExportNode) -> str:
+    """The gradient of conv2d with respect to its input, as ONNX ConvTranspose (same weight
+    layout: (O, C, kh, kw) maps O input channels to C output channels)."""
+    a = node.attrs
+    w_shape = node.shapes[1]
+    k = (int(w_shape[2]), int(w_shape[3]))
+    s = _pair(a.get("stride", 1), "stride", "conv_transpose2d")
+    d = _pair(a.get("dilation", 1), "dilation", "conv_transpose2d")
+    pads = _conv_pads(a.get("padding", 0), k, d)
+    ins = node.shapes[0][2:]
+    # the smallest output; x_hw (the conv2d input size) may be up to stride - 1 larger
+    smallest = [s[i] * (ins[i] - 1) + d[i] * (k[i] - 1) + 1 - pads[i] - pads[i + 2] for i in (0, 1)]
+    extra = [int(node.out_shape[2 + i]) - smallest[i] for i in (0, 1)]
+    return b.add(
+        "ConvTranspose", same_dtype(b, node), kernel_shape=list(k), strides=list(s),
+        dilations=list(d), pads=pads, output_padding=extra if any(extra) else None,
     )  # fmt: skip
 
 

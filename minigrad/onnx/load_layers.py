@@ -87,6 +87,31 @@ def _conv(node: NodeView, x: Value, w: Value, b: Value = None) -> Tensor:
     return F.concatenate(outs, axis=1)
 
 
+@loader("ConvTranspose")
+def _conv_transpose(node: NodeView, x: Value, w: Value, b: Value = None) -> Tensor:
+    x, w = as_mg(x), as_mg(w)
+    _check_2d(node, x)
+    if int(node.attrs.get("group", 1)) != 1:
+        raise node.fail(f"group={node.attrs['group']} is not supported (only 1)")
+    k = (w.shape[2], w.shape[3])
+    s, d = _pair(node, "strides", 1), _pair(node, "dilations", 1)
+    if _text(node.attrs.get("auto_pad"), "NOTSET") not in ("NOTSET", "VALID", ""):
+        raise node.fail("auto_pad SAME_* is not supported; give explicit pads")
+    t, left, bottom, right = [int(p) for p in node.attrs.get("pads", [0, 0, 0, 0])]
+    if "output_shape" in node.attrs:
+        hw = tuple(int(v) for v in node.attrs["output_shape"][-2:])
+    else:
+        extra = _pair(node, "output_padding", 0)
+        pads = (t + bottom, left + right)
+        hw = tuple(
+            s[i] * (x.shape[2 + i] - 1) + extra[i] + d[i] * (k[i] - 1) + 1 - pads[i] for i in (0, 1)
+        )
+    # (N, O, H, W) -> (N, C, OH, OW): the gradient of a conv2d with these attributes
+    y = _ops().conv_transpose2d(x, w, x_hw=hw, stride=s, padding=(t, bottom, left, right),
+                                dilation=d)  # fmt: skip
+    return y if b is None else y + as_mg(b).reshape((1, -1, 1, 1))
+
+
 def _pool_geometry(node: NodeView, x: Tensor) -> tuple:
     _check_2d(node, x)
     if node.attrs.get("dilations") and any(int(v) != 1 for v in node.attrs["dilations"]):
