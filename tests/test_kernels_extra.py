@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from layers_plugins import _kernels as K
-from layers_plugins._kernels import conv as conv_module
+from layers_plugins._kernels import columns as columns_module
 from layers_plugins._kernels import scratch as scratch_module
 from layers_plugins._kernels.geometry import conv2d_geometry, conv2d_padding, pair
 
@@ -110,7 +110,7 @@ LAYOUT_CASES = [
 @pytest.mark.parametrize("x_shape,w_shape,attrs,layout", LAYOUT_CASES)
 def test_every_layout_matches_the_reference(x_shape, w_shape, attrs, layout):
     g = conv2d_geometry(x_shape, w_shape, **attrs)
-    assert conv_module._mode(g) == layout
+    assert columns_module._mode(g) == layout
     x, w, grad = arrays(0, x_shape, w_shape, **attrs)
     check_all(x, w, grad, **attrs)
 
@@ -123,7 +123,7 @@ def test_small_chunks_match_one_chunk(x_shape, w_shape, attrs, layout, monkeypat
         K.conv_transpose2d(grad, w, x.shape[2:], **attrs),
         K.conv2d_weight(x, grad, w.shape, **attrs),
     )
-    monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)  # one sample per chunk
+    monkeypatch.setattr(columns_module, "CHUNK_BYTES", 1)  # one sample per chunk
     np.testing.assert_allclose(K.conv2d(x, w, **attrs), whole[0], rtol=1e-12)
     np.testing.assert_allclose(K.conv_transpose2d(grad, w, x.shape[2:], **attrs), whole[1])
     np.testing.assert_allclose(K.conv2d_weight(x, grad, w.shape, **attrs), whole[2], rtol=1e-12)

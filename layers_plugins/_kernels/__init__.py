@@ -15,22 +15,15 @@ forward                     gradients
 ``sum_pool2d(x)``           x: ``sum_pool2d_backward`` (its own gradient: ``sum_pool2d``)
 ==========================  ======================================================
 
-Importing this package (which happens when a program first uses a conv or pooling op) raises
-glibc's malloc thresholds once, so that the large temporaries of each training step are reused
-instead of page-faulting in afresh: see ``minigrad._memory`` (``MINIGRAD_NO_MALLOC_TUNING=1``
-turns it off).
+The kernels split their work over the batch on ``minigrad.parallel``'s thread pool
+(``mg.set_num_threads``). Its first use, i.e. a program's first conv or pooling call, not this
+import, also raises glibc's malloc thresholds once, so that the large temporaries of each
+training step are reused instead of page-faulting in afresh (``MINIGRAD_NO_MALLOC_TUNING=1``
+turns it off; see ``minigrad.parallel``).
 """
 
-from minigrad._memory import tune_malloc
-
-from .conv import (
-    col2im,
-    conv2d,
-    conv2d_bias_grad,
-    conv2d_weight,
-    conv_transpose2d,
-    im2col,
-)
+from .columns import col2im, im2col
+from .conv import conv2d, conv2d_bias_grad, conv2d_weight, conv_transpose2d
 from .geometry import (
     ConvGeometry,
     PoolGeometry,
@@ -42,13 +35,11 @@ from .geometry import (
     pool2d_output_size,
     pool_output_length,
 )
-from .pool import (
+from .pool_max import max_pool2d, max_pool2d_backward, max_pool2d_gather
+from .pool_sum import (
     avg_pool2d,
     avg_pool2d_backward,
     avg_pool2d_divisor,
-    max_pool2d,
-    max_pool2d_backward,
-    max_pool2d_gather,
     sum_pool2d,
     sum_pool2d_backward,
 )
@@ -78,5 +69,3 @@ __all__ = [
     "sum_pool2d",
     "sum_pool2d_backward",
 ]
-
-tune_malloc()

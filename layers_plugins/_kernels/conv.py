@@ -17,108 +17,42 @@ lets the autograd ops built on them be differentiated again. With ``u`` the upst
 
 (all with the same stride, padding and dilation).
 
-Work is done in batch chunks whose column matrix fits in cache (about ``CHUNK_BYTES``): the
-columns are rebuilt chunk by chunk into one reused buffer instead of materialising all of them,
-which is faster than keeping the whole column matrix around (it would not fit in cache and its
-fresh pages fault in). ``im2col`` is still available for callers that want the full matrix, and
-``conv2d_weight`` accepts it.
-
-The columns are built in one of three layouts, chosen from the geometry (``_mode``); all give the
-same results:
-
-* ``"flat"`` (stride 1 and the output as wide as the input, e.g. ``padding="same"``): every
-  kernel offset is one contiguous shifted copy of whole channel planes; the few columns that
-  wrap into a neighbouring row are zeroed.
-* ``"wide"`` (any other stride-1 convolution, e.g. LeNet's 5x5 "valid" layers): the output rows
-  are computed over the whole padded width ``Wp`` and cut to ``OW`` afterwards, so every kernel
-  offset is again one contiguous run of the (padded) input and the whole column matrix is a
-  single copy of a sliding-window view. The extra ``Wp - OW`` columns per row cost a little
-  matrix work and save numpy's per-row overhead on small images, which dominates otherwise.
-* ``"exact"`` (strides above 1): for every kernel offset, copy the part of the input that the
-  windows see and write zeros where they see padding. ``col2im`` likewise adds each kernel
-  offset's slice of the columns into the part of the output it overlaps, so input rows and
-  columns that no window touches keep a zero gradient.
+The batch is split over ``mg.get_num_threads()`` threads (``minigrad.parallel``): each part
+runs the same per-sample products, so outputs and input gradients do not depend on the thread
+count; the weight gradient adds one partial sum per part, in part order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
+from minigrad.parallel import parallel_for
+
+from .columns import (
+    _COLS,
+    _PART,
+    _WIDE,
+    _chunk,
+    _col2im_into,
+    _col_length,
+    _im2col_into,
+    _mode,
+    _wide_dims,
+    _wide_grad,
+    _wide_source,
+    _wide_transpose,
+    _wide_unfold,
+)
 from .geometry import ConvGeometry, ConvPadding, IntOrPair, check_4d, conv2d_geometry, pair
 from .scratch import scratch
 
-# Target size in bytes of one chunk of the column matrix (at least one sample is always used).
-CHUNK_BYTES = 4 << 20
+__all__ = ["conv2d", "conv2d_bias_grad", "conv2d_weight", "conv_transpose2d"]
 
-# Scratch slots (see scratch.py): the columns, a padded input or folded gradient, wide rows of
-# the output or of its gradient, and the per-sample weight-gradient product.
-_COLS, _SOURCE, _WIDE, _PART = 0, 1, 2, 3
-
-__all__ = [
-    "CHUNK_BYTES",
-    "col2im",
-    "conv2d",
-    "conv2d_bias_grad",
-    "conv2d_weight",
-    "conv_transpose2d",
-    "im2col",
-]
-
-
-# ---------------------------------------------------------------------------------------------
-# Index arithmetic
-# ---------------------------------------------------------------------------------------------
-
-
-def _overlap(out_len: int, in_len: int, offset: int, stride: int) -> tuple[int, int]:
-    """Output range ``[lo, hi)`` whose input index ``o * stride + offset`` is inside the input."""
-    lo = 0 if offset >= 0 else (-offset + stride - 1) // stride
-    hi = min(out_len, (in_len - 1 - offset) // stride + 1) if in_len - 1 - offset >= 0 else 0
-    return lo, max(lo, hi)
-
-
-def _offsets(g: ConvGeometry) -> Iterator[tuple[int, int, int, int, int, int, int, int]]:
-    """For each kernel offset (i, j): i, j, the input offsets and the valid output ranges."""
-    sh, sw = g.stride
-    dh, dw = g.dilation
-    top, _, left, _ = g.padding
-    for i in range(g.kh):
-        off_r = i * dh - top
-        r0, r1 = _overlap(g.oh, g.h, off_r, sh)
-        for j in range(g.kw):
-            off_c = j * dw - left
-            c0, c1 = _overlap(g.ow, g.w, off_c, sw)
-            yield i, j, off_r, off_c, r0, r1, c0, c1
-
-
-def _flat_ok(g: ConvGeometry) -> bool:
-    """Stride 1 and output as wide as the input: each kernel offset is a flat shift of a plane."""
-    return g.stride == (1, 1) and g.ow == g.w
-
-
-def _mode(g: ConvGeometry) -> str:
-    """The column layout for this geometry: "flat", "wide" or "exact" (see the module notes)."""
-    if g.stride != (1, 1):
-        return "exact"
-    return "flat" if g.ow == g.w else "wide"
-
-
-def _col_length(g: ConvGeometry, mode: str) -> int:
-    """Columns per row of the column matrix: ``OH*OW``, or ``Lw`` in the wide layout."""
-    return _wide_dims(g)[2] if mode == "wide" else g.ohw
-
-
-def _chunk(g: ConvGeometry, length: int, itemsize: int) -> int:
-    """Samples per chunk so that one chunk of columns is at most about ``CHUNK_BYTES``.
-
-    The batch is split into chunks of equal size (the last may be smaller by less than one
-    sample per chunk) rather than full chunks and a small remainder.
-    """
-    per_sample = max(1, g.ck * length * itemsize)
-    chunks = -(-g.n * per_sample // CHUNK_BYTES)  # ceil
-    return max(1, -(-g.n // max(1, chunks)))
+# A part of a split batch is worth a thread hand-over (tens of microseconds) from about this
+# many multiply-adds on.
+MIN_PART_MACS = 1 << 18
 
 
 def _result_dtype(*arrays: np.ndarray) -> np.dtype:
@@ -128,263 +62,10 @@ def _result_dtype(*arrays: np.ndarray) -> np.dtype:
     return dtype
 
 
-# ---------------------------------------------------------------------------------------------
-# im2col / col2im on one chunk
-# ---------------------------------------------------------------------------------------------
-
-
-def _im2col_into(x: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> None:
-    """Fill ``cols`` (m, C, kh, kw, OH, OW) from ``x`` (m, C, H, W) (C-contiguous)."""
-    m = x.shape[0]
-    sh, sw = g.stride
-    if _flat_ok(g):
-        hw = g.h * g.w
-        xf = x.reshape(m, g.c, hw)
-    for i, j, off_r, off_c, r0, r1, c0, c1 in _offsets(g):
-        dst = cols[:, :, i, j]  # (m, C, OH, OW)
-        if r0 >= r1 or c0 >= c1:
-            dst[...] = 0
-            continue
-        if _flat_ok(g):
-            # Output (oh, ow) reads flat input position oh*W + ow + shift.
-            shift = off_r * g.w + off_c
-            a, b = max(0, -shift), min(g.ohw, hw - shift)
-            flat = dst.reshape(m, g.c, g.ohw)
-            flat[:, :, a:b] = xf[:, :, a + shift : b + shift]
-            flat[:, :, :a] = 0
-            flat[:, :, b:] = 0
-            # Columns whose input column falls outside [0, W) picked up a neighbouring row.
-            if c0 > 0:
-                dst[:, :, :, :c0] = 0
-            if c1 < g.ow:
-                dst[:, :, :, c1:] = 0
-            continue
-        ir, ic = r0 * sh + off_r, c0 * sw + off_c
-        dst[:, :, r0:r1, c0:c1] = x[:, :, ir : ir + (r1 - r0 - 1) * sh + 1 : sh,
-                                    ic : ic + (c1 - c0 - 1) * sw + 1 : sw]  # fmt: skip
-        if r0 > 0:
-            dst[:, :, :r0] = 0
-        if r1 < g.oh:
-            dst[:, :, r1:] = 0
-        if c0 > 0:
-            dst[:, :, r0:r1, :c0] = 0
-        if c1 < g.ow:
-            dst[:, :, r0:r1, c1:] = 0
-
-
-def _col2im_into(cols: np.ndarray, dx: np.ndarray, g: ConvGeometry) -> None:
-    """Write into ``dx`` (m, C, H, W) the adjoint of ``_im2col_into`` applied to ``cols``.
-
-    ``cols`` (m, C, kh, kw, OH, OW) may be overwritten.
-    """
-    m = dx.shape[0]
-    sh, sw = g.stride
-    offsets = list(_offsets(g))
-    # An offset whose windows cover every input cell once can be assigned instead of added,
-    # which saves zero-filling dx.
-    first = None
-    if g.stride == (1, 1):
-        for k, (_, _, off_r, off_c, r0, r1, c0, c1) in enumerate(offsets):
-            if r0 + off_r == 0 and r1 - r0 == g.h and c0 + off_c == 0 and c1 - c0 == g.w:
-                first = k
-                break
-    if first is None:
-        dx[...] = 0
-    else:
-        i, j, off_r, off_c, r0, r1, c0, c1 = offsets.pop(first)
-        dx[...] = cols[:, :, i, j, r0:r1, c0:c1]
-    if _flat_ok(g):
-        hw = g.h * g.w
-        dxf = dx.reshape(m, g.c, hw)
-    for i, j, off_r, off_c, r0, r1, c0, c1 in offsets:
-        if r0 >= r1 or c0 >= c1:
-            continue
-        src = cols[:, :, i, j]  # (m, C, OH, OW)
-        if _flat_ok(g):
-            # Zero the columns that would wrap into a neighbouring row, then add the whole
-            # shifted plane at once.
-            if c0 > 0:
-                src[:, :, :, :c0] = 0
-            if c1 < g.ow:
-                src[:, :, :, c1:] = 0
-            shift = off_r * g.w + off_c
-            a, b = max(0, -shift), min(g.ohw, hw - shift)
-            flat = src.reshape(m, g.c, g.ohw)
-            dxf[:, :, a + shift : b + shift] += flat[:, :, a:b]
-            continue
-        ir, ic = r0 * sh + off_r, c0 * sw + off_c
-        dx[:, :, ir : ir + (r1 - r0 - 1) * sh + 1 : sh,
-           ic : ic + (c1 - c0 - 1) * sw + 1 : sw] += src[:, :, r0:r1, c0:c1]  # fmt: skip
-
-
-# ---------------------------------------------------------------------------------------------
-# The wide layout (stride 1): every kernel offset is one contiguous run of the padded input
-# ---------------------------------------------------------------------------------------------
-
-
-def _wide_dims(g: ConvGeometry) -> tuple[int, int, int]:
-    """Padded height and width, and the length ``(OH - 1) * Wp + OW`` of a wide column row.
-
-    With stride 1, output ``(oh, ow)`` under kernel offset ``(i, j)`` reads the padded input at
-    flat position ``oh * Wp + ow + i * dh * Wp + j * dw``. Letting ``ow`` run over the whole
-    padded width makes every offset's row of columns a contiguous run of the padded input; the
-    ``Wp - OW`` extra positions per output row are computed and dropped. The last output row
-    stops at ``OW``, so no run reads past its plane.
-    """
-    top, bottom, left, right = g.padding
-    hp, wp = g.h + top + bottom, g.w + left + right
-    return hp, wp, (g.oh - 1) * wp + g.ow
-
-
-def _wide_source(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """``x`` (m, C, H, W) with its zero padding, (m, C, Hp, Wp); ``x`` itself when unpadded."""
-    top, bottom, left, right = g.padding
-    if not (top or bottom or left or right):
-        return x
-    hp, wp, _ = _wide_dims(g)
-    buf = scratch((x.shape[0], g.c, hp, wp), x.dtype, _SOURCE)
-    rows = slice(top, top + g.h)
-    buf[:, :, :top] = 0
-    buf[:, :, top + g.h :] = 0
-    buf[:, :, rows, :left] = 0
-    buf[:, :, rows, left + g.w :] = 0
-    buf[:, :, rows, left : left + g.w] = x
-    return buf
-
-
-def _wide_unfold(src: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> None:
-    """Fill ``cols`` (m, C, kh, kw, Lw) from the padded ``src`` (m, C, Hp, Wp) in one copy.
-
-    ``src`` must be C-contiguous: the copy reads it through a sliding-window view in which
-    offset (i, j) of channel c starts at ``i*dh*Wp + j*dw`` of the channel's plane.
-    """
-    _, wp, _ = _wide_dims(g)
-    s_n, s_c, _, item = src.strides
-    strides = (s_n, s_c, g.dilation[0] * wp * item, g.dilation[1] * item, item)
-    # np.ndarray over src's buffer: the same view as numpy's as_strided, at a third the cost
-    view = np.ndarray(cols.shape, src.dtype, buffer=src, strides=strides)
-    view.flags.writeable = False
-    np.copyto(cols, view)
-
-
-def _wide_grad(grad: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """``grad`` (m, O, OH, OW) spread to wide rows, (m, O, Lw), zeros in the dropped columns."""
-    _, wp, lw = _wide_dims(g)
-    m = grad.shape[0]
-    buf = scratch((m, g.o, g.oh, wp), grad.dtype, _WIDE)
-    buf[..., g.ow :] = 0
-    buf[..., : g.ow] = grad
-    return buf.reshape(m, g.o, g.oh * wp)[:, :, :lw]
-
-
-def _wide_transpose(grad: np.ndarray, w_kc: np.ndarray, dx: np.ndarray, g: ConvGeometry) -> None:
-    """Transposed convolution of one chunk in the wide layout, written into ``dx``.
-
-    ``grad`` is (m, O, OH, OW), ``w_kc`` the weight as (kh*kw*C, O) with rows ordered by kernel
-    offset, then channel; ``dx`` is (m, C, H, W).
-
-    The gradient is spread over whole padded planes, (m, O, Hp*Wp), zero outside the
-    (OH, OW) corner, so ``w_kc @ grad`` gives, for every kernel offset, an (m, C*Hp*Wp) block
-    whose planes follow each other exactly as the planes of the padded result do. Each kernel
-    offset then adds its block into the result shifted by ``i*dh*Wp + j*dw``: one long run per
-    sample instead of one short run per channel and sample. What a shift pushes past the end
-    of a plane comes from the zero rows and columns of the spread gradient, so it adds zeros
-    to the next plane (and to a margin after the last), provided the weight is finite.
-    """
-    hp, wp, _ = _wide_dims(g)
-    top, _, left, _ = g.padding
-    dh, dw = g.dilation
-    m, plane = grad.shape[0], hp * wp
-    spread = scratch((m, g.o, hp, wp), grad.dtype, _WIDE)
-    spread[:, :, g.oh :] = 0
-    spread[:, :, : g.oh, g.ow :] = 0
-    spread[:, :, : g.oh, : g.ow] = grad
-    # (kh*kw*C, O) @ (m, O, Hp*Wp) -> (m, kh*kw*C, Hp*Wp) = (m, kh*kw, C*Hp*Wp)
-    blocks = scratch((m, g.kh * g.kw, g.c * plane), grad.dtype, _COLS)
-    np.matmul(w_kc, spread.reshape(m, g.o, plane), out=blocks.reshape(m, g.kh * g.kw * g.c, plane))
-    size = m * g.c * plane
-    margin = (g.kh - 1) * dh * wp + (g.kw - 1) * dw
-    acc = scratch((size + margin,), grad.dtype, _SOURCE)
-    # Offset (0, 0) has no shift: assign it instead of zero-filling first.
-    acc[:size].reshape(m, g.c * plane)[...] = blocks[:, 0]
-    acc[size:] = 0
-    for k in range(1, g.kh * g.kw):
-        i, j = divmod(k, g.kw)
-        shift = i * dh * wp + j * dw
-        part = acc[shift : shift + size].reshape(m, g.c * plane)
-        np.add(part, blocks[:, k], out=part)
-    dx[...] = acc[:size].reshape(m, g.c, hp, wp)[:, :, top : top + g.h, left : left + g.w]
-
-
-# ---------------------------------------------------------------------------------------------
-# Public kernels
-# ---------------------------------------------------------------------------------------------
-
-
-def im2col(
-    x: np.ndarray,
-    kernel_size: IntOrPair,
-    stride: IntOrPair = 1,
-    padding: ConvPadding = 0,
-    dilation: IntOrPair = 1,
-) -> np.ndarray:
-    """Unfold every convolution window of ``x`` into a column.
-
-    Parameters
-    ----------
-    x : (N, C, H, W) array
-    kernel_size, stride, dilation : int or (h, w)
-    padding : int, (ph, pw), (top, bottom, left, right), "valid" or "same"
-
-    Returns
-    -------
-    cols : (N, C*kh*kw, OH*OW) array of ``x.dtype``; row ``c*kh*kw + i*kw + j`` holds the input
-        value under kernel offset ``(i, j)`` of channel ``c`` for every output position.
-
-    Example: ``im2col(np.arange(9.).reshape(1, 1, 3, 3), 2)[0]`` has the four 2x2 windows as
-    columns, ``[[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]]``.
-    """
-    x = np.asarray(x)
-    check_4d(x.shape, "im2col")
-    kh, kw = pair(kernel_size, "kernel_size", op="im2col")
-    g = conv2d_geometry(x.shape, (1, x.shape[1], kh, kw), stride, padding, dilation, op="im2col")
-    x = np.ascontiguousarray(x)
-    # (N, C, H, W) -> (N, C, kh, kw, OH, OW) -> (N, C*kh*kw, OH*OW)
-    cols = np.empty((g.n, g.c, g.kh, g.kw, g.oh, g.ow), dtype=x.dtype)
-    _im2col_into(x, cols, g)
-    return cols.reshape(g.n, g.ck, g.ohw)
-
-
-def col2im(
-    cols: np.ndarray,
-    x_shape: Sequence[int],
-    kernel_size: IntOrPair,
-    stride: IntOrPair = 1,
-    padding: ConvPadding = 0,
-    dilation: IntOrPair = 1,
-) -> np.ndarray:
-    """Fold columns back into an image, summing overlapping windows (the adjoint of ``im2col``).
-
-    ``cols`` is (N, C*kh*kw, OH*OW); the result has shape ``x_shape`` (N, C, H, W). Cells that
-    only padding or no window covers receive nothing from the padding and stay zero.
-
-    Example: ``col2im(np.ones((1, 4, 4)), (1, 1, 3, 3), 2)[0, 0]`` counts the windows over each
-    cell, ``[[1, 2, 1], [2, 4, 2], [1, 2, 1]]``.
-    """
-    cols = np.asarray(cols)
-    kh, kw = pair(kernel_size, "kernel_size", op="col2im")
-    check_4d(x_shape, "col2im", "x_shape")
-    g = conv2d_geometry(x_shape, (1, x_shape[1], kh, kw), stride, padding, dilation, op="col2im")
-    if cols.shape != (g.n, g.ck, g.ohw):
-        raise ValueError(
-            f"col2im: cols has shape {cols.shape}, expected {(g.n, g.ck, g.ohw)} for x_shape "
-            f"{tuple(x_shape)} and kernel {(kh, kw)}"
-        )
-    # (N, C*kh*kw, OH*OW) -> (N, C, kh, kw, OH, OW); copied because the fold may overwrite it.
-    cols6 = np.array(cols, order="C").reshape(g.n, g.c, g.kh, g.kw, g.oh, g.ow)
-    dx = np.empty(g.x_shape, dtype=cols.dtype)
-    _col2im_into(cols6, dx, g)
-    return dx
+def _min_per_part(g: ConvGeometry) -> int:
+    """Samples per part so that each part has at least ``MIN_PART_MACS`` multiply-adds."""
+    per_sample = max(1, g.o * g.ck * g.ohw)
+    return max(1, -(-MIN_PART_MACS // per_sample))
 
 
 def conv2d(
@@ -426,14 +107,26 @@ def conv2d(
         bias = bias.astype(dtype, copy=False).reshape(g.o, 1, 1)
     x = np.ascontiguousarray(x, dtype=dtype)
     w2d = np.ascontiguousarray(w, dtype=dtype).reshape(g.o, g.ck)  # (O, C*kh*kw)
+    y = np.empty(g.out_shape, dtype=dtype)  # (N, O, OH, OW)
+
+    def part(start: int, stop: int) -> None:
+        _conv2d_part(x[start:stop], w2d, bias, y[start:stop], g)
+
+    parallel_for(part, g.n, min_per_part=_min_per_part(g))
+    return y
+
+
+def _conv2d_part(
+    x: np.ndarray, w2d: np.ndarray, bias: np.ndarray | None, y: np.ndarray, g: ConvGeometry
+) -> None:
+    """conv2d of the samples ``x`` (n, C, H, W) into ``y`` (n, O, OH, OW), chunk by chunk."""
     mode = _mode(g)
     length = _col_length(g, mode)
-
-    y = np.empty(g.out_shape, dtype=dtype)  # (N, O, OH, OW)
-    step = _chunk(g, length, dtype.itemsize)
+    n, dtype = x.shape[0], x.dtype
+    step = _chunk(g, length, dtype.itemsize, n)
     cols = scratch((step, g.c, g.kh, g.kw, length), dtype, _COLS)
-    for n0 in range(0, g.n, step):
-        m = min(step, g.n - n0)
+    for n0 in range(0, n, step):
+        m = min(step, n - n0)
         c = cols[:m]
         xc, out = x[n0 : n0 + m], y[n0 : n0 + m]
         if mode == "wide":
@@ -456,7 +149,6 @@ def conv2d(
         np.matmul(w2d, c.reshape(m, g.ck, g.ohw), out=out3)
         if bias is not None:
             out += bias
-    return y
 
 
 def conv_transpose2d(
@@ -499,36 +191,48 @@ def conv_transpose2d(
         )
     dtype = _result_dtype(grad, w)
     grad = np.ascontiguousarray(grad, dtype=dtype)
-    w2t = np.ascontiguousarray(w, dtype=dtype).reshape(g.o, g.ck).T  # (CK, O)
+    w = np.ascontiguousarray(w, dtype=dtype)
     mode = _mode(g)
-    if mode == "wide" and not np.isfinite(w2t).all():
+    if mode == "wide" and not np.isfinite(w).all():
         # The wide layout multiplies zero gradients by the weight: NaN for an infinite one.
         mode = "exact"
-
+    if mode == "wide":
+        # (O, C, kh, kw) -> (kh, kw, C, O) -> (kh*kw*C, O): rows by kernel offset, then channel
+        wm = np.ascontiguousarray(w.transpose(2, 3, 1, 0)).reshape(g.ck, g.o)
+    else:
+        wm = w.reshape(g.o, g.ck).T  # (CK, O)
     dx = np.empty(g.x_shape, dtype=dtype)
+
+    def part(start: int, stop: int) -> None:
+        _transpose_part(grad[start:stop], wm, dx[start:stop], g, mode)
+
+    parallel_for(part, g.n, min_per_part=_min_per_part(g))
+    return dx
+
+
+def _transpose_part(
+    grad: np.ndarray, wm: np.ndarray, dx: np.ndarray, g: ConvGeometry, mode: str
+) -> None:
+    """conv_transpose2d of ``grad`` (n, O, OH, OW) into ``dx`` (n, C, H, W), chunk by chunk.
+
+    ``wm`` is the weight as (kh*kw*C, O) in the wide layout, as (C*kh*kw, O) otherwise.
+    """
+    n, dtype = grad.shape[0], grad.dtype
     if mode == "wide":
         hp, wp, _ = _wide_dims(g)
-        length = hp * wp
-        # (O, C, kh, kw) -> (kh, kw, C, O) -> (kh*kw*C, O): rows by kernel offset, then channel
-        w_kc = np.ascontiguousarray(w.astype(dtype, copy=False).transpose(2, 3, 1, 0))
-        w_kc = w_kc.reshape(g.ck, g.o)
-    else:
-        length = g.ohw
-
-    step = _chunk(g, length, dtype.itemsize)
-    if mode == "wide":
-        for n0 in range(0, g.n, step):
+        step = _chunk(g, hp * wp, dtype.itemsize, n)
+        for n0 in range(0, n, step):
             sl = slice(n0, n0 + step)
-            _wide_transpose(grad[sl], w_kc, dx[sl], g)
-        return dx
+            _wide_transpose(grad[sl], wm, dx[sl], g)
+        return
+    step = _chunk(g, g.ohw, dtype.itemsize, n)
     cols = scratch((step, g.ck, g.ohw), dtype, _COLS)
-    for n0 in range(0, g.n, step):
-        m = min(step, g.n - n0)
+    for n0 in range(0, n, step):
+        m = min(step, n - n0)
         c = cols[:m]
         # (CK, O) @ (m, O, L) -> (m, CK, L)
-        np.matmul(w2t, grad[n0 : n0 + m].reshape(m, g.o, g.ohw), out=c)
+        np.matmul(wm, grad[n0 : n0 + m].reshape(m, g.o, g.ohw), out=c)
         _col2im_into(c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), dx[n0 : n0 + m], g)
-    return dx
 
 
 def conv2d_weight(
@@ -583,11 +287,11 @@ def conv2d_weight(
         # The dropped wide columns multiply input values by zero: an infinite input makes
         # 0 * inf = NaN there (quietly), and then the exact layout redoes the work.
         with np.errstate(invalid="ignore"):
-            dw_t = _conv2d_weight_t(x, grad, g, mode)
+            dw_t = _weight_grad_t(x, grad, g, mode)
         if not np.isfinite(dw_t).all():
-            dw_t = _conv2d_weight_t(x, grad, g, "exact")
+            dw_t = _weight_grad_t(x, grad, g, "exact")
     else:
-        dw_t = _conv2d_weight_t(x, grad, g, mode)
+        dw_t = _weight_grad_t(x, grad, g, mode)
     # (CK, O) -> (O, C, kh, kw)
     return np.ascontiguousarray(dw_t.T).reshape(g.w_shape)
 
@@ -605,16 +309,30 @@ def _accumulate(dw_t: np.ndarray, cols: np.ndarray, grad: np.ndarray) -> None:
     dw_t += part.sum(axis=0)
 
 
-def _conv2d_weight_t(x: np.ndarray, grad: np.ndarray, g: ConvGeometry, mode: str) -> np.ndarray:
-    """The weight gradient transposed, (CK, O), computed chunk by chunk in layout ``mode``."""
-    dtype = x.dtype
-    length = _col_length(g, mode)
+def _weight_grad_t(x: np.ndarray, grad: np.ndarray, g: ConvGeometry, mode: str) -> np.ndarray:
+    """The weight gradient transposed, (CK, O): one partial sum per part, added in order."""
 
+    def part(start: int, stop: int) -> np.ndarray:
+        return _weight_grad_part(x[start:stop], grad[start:stop], g, mode)
+
+    partials = parallel_for(part, g.n, min_per_part=_min_per_part(g))
+    if not partials:  # an empty batch
+        return np.zeros((g.ck, g.o), dtype=x.dtype)
+    dw_t = partials[0]
+    for p in partials[1:]:
+        dw_t += p
+    return dw_t
+
+
+def _weight_grad_part(x: np.ndarray, grad: np.ndarray, g: ConvGeometry, mode: str) -> np.ndarray:
+    """``sum_n cols(x[n]) @ grad[n].T`` over the samples of one part, chunk by chunk."""
+    n, dtype = x.shape[0], x.dtype
+    length = _col_length(g, mode)
     dw_t = np.zeros((g.ck, g.o), dtype=dtype)  # (CK, O)
-    step = _chunk(g, length, dtype.itemsize)
+    step = _chunk(g, length, dtype.itemsize, n)
     buf = scratch((step, g.c, g.kh, g.kw, length), dtype, _COLS)
-    for n0 in range(0, g.n, step):
-        m = min(step, g.n - n0)
+    for n0 in range(0, n, step):
+        m = min(step, n - n0)
         c = buf[:m]
         xc, gc = x[n0 : n0 + m], grad[n0 : n0 + m]
         if mode == "wide":

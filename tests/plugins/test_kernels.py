@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from layers_plugins import _kernels as K
-from layers_plugins._kernels import conv as conv_module
+from layers_plugins._kernels import columns as columns_module
 
 SWEEP = settings(
     max_examples=40,
@@ -349,7 +349,7 @@ def test_conv_chunking_does_not_change_results(monkeypatch):
         g = rng.standard_normal(y.shape).astype(np.float32)
         dx = K.conv_transpose2d(g, w, x.shape[2:], 1, padding)
         dw = K.conv2d_weight(x, g, w.shape, 1, padding)
-        monkeypatch.setattr(conv_module, "CHUNK_BYTES", 1)  # one sample per chunk
+        monkeypatch.setattr(columns_module, "CHUNK_BYTES", 1)  # one sample per chunk
         np.testing.assert_allclose(K.conv2d(x, w, b, 1, padding), y, rtol=1e-5, atol=1e-5)
         np.testing.assert_allclose(K.conv_transpose2d(g, w, x.shape[2:], 1, padding), dx, atol=1e-5)
         np.testing.assert_allclose(K.conv2d_weight(x, g, w.shape, 1, padding), dw, atol=1e-4)

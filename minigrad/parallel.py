@@ -1,0 +1,214 @@
+"""Intra-op parallelism: how many threads the array kernels use, and the pool they share.
+
+``mg.set_num_threads(n)`` / ``mg.get_num_threads()`` set and read the process-wide thread count
+(default: the cores this process may run on, ``len(os.sched_getaffinity(0))``, as PyTorch
+does). Kernels that can split their work into independent parts, such as the samples of a
+batch, call :func:`parallel_for`; numpy releases the GIL inside matrix products, copies and
+most ufunc loops, so the parts really run at the same time.
+
+While parts run side by side, the BLAS library (OpenBLAS or MKL behind numpy) is limited to
+one thread per part, so that the threads of a split and those of BLAS do not fight over the
+cores; with one part, BLAS is never given more threads than ``get_num_threads()`` (and never
+more than it had). This uses ``threadpoolctl`` when it is installed; without it, BLAS keeps its
+own setting.
+
+The first :func:`parallel_for` call also applies minigrad's allocator tuning
+(``minigrad._memory``: freed large blocks stay in the process for reuse), so it happens when a
+program first runs a heavy kernel, never at ``import minigrad``. Set
+``MINIGRAD_NO_MALLOC_TUNING=1`` to keep the C library's defaults.
+
+>>> import minigrad as mg
+>>> from minigrad.parallel import parallel_for, split
+>>> split(7, 3)
+[(0, 3), (3, 5), (5, 7)]
+>>> parallel_for(lambda start, stop: sum(range(start, stop)), 10)[0] >= 0
+True
+>>> previous = mg.get_num_threads(); mg.set_num_threads(2); mg.get_num_threads()
+2
+>>> mg.set_num_threads(previous)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import numbers
+import os
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+__all__ = ["default_num_threads", "get_num_threads", "parallel_for", "set_num_threads", "split"]
+
+T = TypeVar("T")
+
+_lock = threading.Lock()
+_num_threads: int | None = None
+_pool: ThreadPoolExecutor | None = None
+_local = threading.local()  # .inside: this thread is running a part (nested calls run inline)
+_blas: list[Any] | None = None  # threadpoolctl's BLAS library controllers, found on first use
+_tuned = False
+
+
+def default_num_threads() -> int:
+    """The cores this process may run on (its CPU affinity), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def get_num_threads() -> int:
+    """The number of threads the kernels split their work over (see the module notes)."""
+    return _num_threads if _num_threads is not None else default_num_threads()
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads (``n >= 1``) in the kernels from now on, process-wide.
+
+    Results do not depend on it: a kernel split over the batch computes every sample the same
+    way whatever the number of parts (sums across samples, such as a weight gradient, may
+    differ in the last bits).
+    """
+    global _num_threads, _pool
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"set_num_threads: expected an int >= 1, got {n!r}")
+    if n < 1:
+        raise ValueError(f"set_num_threads: expected an int >= 1, got {n}")
+    with _lock:
+        _num_threads = int(n)
+        old, _pool = _pool, None
+    if old is not None:
+        old.shutdown(wait=False)
+
+
+def split(n: int, parts: int) -> list[tuple[int, int]]:
+    """``range(n)`` cut into ``parts`` contiguous ranges whose sizes differ by at most one.
+
+    The larger ranges come first; empty ranges are left out.
+
+    >>> split(5, 2), split(2, 4)
+    ([(0, 3), (3, 5)], [(0, 1), (1, 2)])
+    """
+    parts = max(1, min(int(parts), int(n)))
+    size, extra = divmod(int(n), parts)
+    bounds, start = [], 0
+    for k in range(parts):
+        stop = start + size + (1 if k < extra else 0)
+        if stop > start:
+            bounds.append((start, stop))
+        start = stop
+    return bounds
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None or _pool._max_workers < workers:  # the executor keeps its size here
+            if _pool is not None:
+                _pool.shutdown(wait=False)
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minigrad")
+        return _pool
+
+
+def _blas_controllers() -> list[Any]:
+    """The BLAS libraries loaded in this process (empty without threadpoolctl)."""
+    global _blas
+    if _blas is None:
+        try:
+            import numpy  # noqa: F401  (loads numpy's BLAS so that threadpoolctl can see it)
+            from threadpoolctl import ThreadpoolController
+        except ImportError:
+            _blas = []
+        else:
+            _blas = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+    return _blas
+
+
+@contextlib.contextmanager
+def _blas_threads(limit: int) -> Iterator[None]:
+    """Lower every BLAS library's thread count to ``limit`` (never raise it) while inside."""
+    changed = []
+    for lib in _blas_controllers():
+        current = lib.get_num_threads()
+        if current is not None and current > limit:
+            lib.set_num_threads(limit)
+            changed.append((lib, current))
+    try:
+        yield
+    finally:
+        for lib, current in changed:
+            lib.set_num_threads(current)
+
+
+def _first_use() -> None:
+    global _tuned
+    from . import _memory
+
+    _memory.tune_malloc()
+    _tuned = True
+
+
+def parallel_for(fn: Callable[[int, int], T], n: int, *, min_per_part: int = 1) -> list[T]:
+    """Run ``fn(start, stop)`` over contiguous parts of ``range(n)``, one part per thread.
+
+    At most ``get_num_threads()`` parts, each at least ``min_per_part`` items long (so that
+    small jobs do not pay for the hand-over between threads); the first part runs in the
+    calling thread. Returns the parts' results in order. If parts raise, the first one's
+    exception (in part order) is raised once every part has finished. A call made from inside
+    a part runs inline, as one part. Parts see the caller's context variables (numpy's
+    ``errstate``, for one).
+
+    ``fn`` must only write to memory that belongs to its own part.
+    """
+    if not _tuned:
+        _first_use()
+    threads = get_num_threads()
+    parts = 1 if getattr(_local, "inside", False) else min(threads, n // max(1, min_per_part))
+    bounds = split(n, max(1, parts))
+    if len(bounds) <= 1:
+        with _blas_threads(threads):
+            return [fn(*b) for b in bounds]
+    with _blas_threads(max(1, threads // len(bounds))):
+        pool = _executor(len(bounds) - 1)
+        # Each part runs in a copy of the caller's context: numpy's errstate and other context
+        # variables apply in the pool's threads as they do here.
+        futures = [
+            pool.submit(contextvars.copy_context().run, _run_part, fn, start, stop)
+            for start, stop in bounds[1:]
+        ]
+        try:
+            head: Any = _run_part(fn, *bounds[0])
+        except BaseException as e:  # raised below, once every part is done
+            head = _Failure(e)
+        results = [head, *_wait(futures)]
+    for r in results:
+        if isinstance(r, _Failure):
+            raise r.error
+    return results
+
+
+class _Failure:
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _run_part(fn: Callable[[int, int], T], start: int, stop: int) -> T:
+    _local.inside = True
+    try:
+        return fn(start, stop)
+    finally:
+        _local.inside = False
+
+
+def _wait(futures: list[Future]) -> list[Any]:
+    out = []
+    for f in futures:
+        try:
+            out.append(f.result())
+        except BaseException as e:  # raised by the caller, in part order
+            out.append(_Failure(e))
+    return out
