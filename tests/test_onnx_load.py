@@ -221,3 +221,24 @@ def test_loaded_model_is_explorable():
     except (ImportError, AttributeError, TypeError) as e:  # the explorer may be absent
         pytest.skip(f"explorer unavailable: {e}")
     assert "conv1" in page.html and "conv2d" in page.html
+
+
+@pytest.mark.parametrize("trans_a", [0, 1])
+@pytest.mark.parametrize("trans_b", [0, 1])
+def test_gemm_attributes(trans_a, trans_b):
+    a = RNG.standard_normal((4, 3) if trans_a else (3, 4)).astype(np.float32)
+    b = RNG.standard_normal((5, 4) if trans_b else (4, 5)).astype(np.float32)
+    c = RNG.standard_normal((1, 5)).astype(np.float32)
+    node = helper.make_node("Gemm", ["a", "b", "c"], ["y"], transA=trans_a, transB=trans_b,
+                            alpha=0.7, beta=-1.5)  # fmt: skip
+    m = make_model([node], [("a", list(a.shape))], [("y", [3, 5])], {"b": b, "c": c})
+    model = mg.onnx.load(m)
+    am = mg.tensor(a, requires_grad=True)
+    y = model(am)
+    y.sum().backward()
+    at, bt = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ref = 0.7 * (at.T if trans_a else at) @ (bt.T if trans_b else bt) - 1.5 * torch.tensor(c)
+    ref.sum().backward()
+    np.testing.assert_allclose(y.data, ref.detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(am.grad.data, at.grad.numpy(), atol=1e-5)
+    np.testing.assert_allclose(model.b.grad.data, bt.grad.numpy(), atol=1e-5)

@@ -88,3 +88,37 @@ def test_pytorch_export_with_constant_folding_and_backward_drawing(tmp_path):
     with torch.no_grad():
         want = net(torch.tensor(x)).numpy()
     np.testing.assert_allclose(mg.onnx.load(path)(x).data, want, atol=1e-5)
+
+
+class ShapeArithmetic(torch.nn.Module):
+    """Dynamic shapes the way PyTorch code writes them: Shape/Gather/Concat feed Reshape."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(2, 3, 3, padding=1)
+
+    def forward(self, x):
+        h = torch.nn.functional.leaky_relu(self.conv(x), 0.1)[:, 1:, ::2]
+        flat = h.reshape(h.size(0), -1)
+        return torch.cat([flat, flat.mean(dim=1, keepdim=True).clamp(min=0.0)], 1).transpose(0, 1)
+
+
+def test_pytorch_shape_arithmetic_loads(tmp_path):
+    path = tmp_path / "shapes.onnx"
+    torch.manual_seed(0)
+    net = ShapeArithmetic().eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (torch.randn(2, 2, 6, 5),), str(path), dynamo=False,
+                          opset_version=17, input_names=["x"],
+                          dynamic_axes={"x": {0: "batch"}})  # fmt: skip
+    ops = {n.op_type for n in onnx.load(path).graph.node}
+    assert {"Slice", "Reshape", "Concat"} <= ops
+    x = np.random.default_rng(3).standard_normal((4, 2, 6, 5)).astype(np.float32)
+    xt = torch.tensor(x, requires_grad=True)
+    net(xt).square().sum().backward()
+    xm = mg.tensor(x, requires_grad=True)
+    y = mg.onnx.load(path)(xm)
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.data, net(xt).detach().numpy(), atol=1e-5)
+    np.testing.assert_allclose(xm.grad.data, xt.grad.numpy(), atol=1e-4)
