@@ -155,3 +155,27 @@ def test_export_argument_errors():
         mg.onnx.export(lambda t: mg.ones(2), np.zeros((1, 2), np.float32), None)
     with pytest.raises(mg.onnx.OnnxExportError, match="must return a Tensor"):
         mg.onnx.export(lambda t: "nope", np.zeros((1, 2), np.float32), None)
+
+
+def test_without_the_onnx_package_the_error_says_what_to_install():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class NoOnnx:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'onnx':\n"
+        "            raise ImportError('No module named onnx')\n"
+        "sys.meta_path.insert(0, NoOnnx())\n"
+        "import minigrad as mg\n"
+        "for call in (lambda: mg.onnx.load('m.onnx'),\n"
+        "             lambda: mg.onnx.export(lambda t: t * 2.0, mg.ones(1, 2), None)):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except ImportError as e:\n"
+        "        print(e)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count('pip install "minigrad-cnn[onnx]"') == 2

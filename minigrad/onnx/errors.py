@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-__all__ = ["OnnxError", "OnnxExportError", "OnnxFormatError", "UnsupportedOnnxOpError"]
+from typing import Any
+
+__all__ = [
+    "OnnxError",
+    "OnnxExportError",
+    "OnnxFormatError",
+    "UnsupportedOnnxOpError",
+    "require_onnx",
+]
+
+
+def require_onnx() -> Any:
+    """The ``onnx`` package, or an ImportError that says how to install it."""
+    try:
+        import onnx
+    except ImportError as e:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            'minigrad.onnx needs the onnx package: pip install "minigrad-cnn[onnx]"'
+        ) from e
+    return onnx
 
 
 class OnnxError(ValueError):

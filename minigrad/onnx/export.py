@@ -22,7 +22,7 @@ from minigrad import Tensor
 from . import export_layers  # noqa: F401  (registers the layer mappings)
 from ._trace import Call, is_leaf, trace
 from .builder import Builder, ExportNode
-from .errors import OnnxExportError
+from .errors import OnnxExportError, require_onnx
 from .export_ops import exporter_for
 
 __all__ = ["export"]
@@ -246,8 +246,7 @@ def export(
     >>> [i.name for i in proto.graph.initializer][:2]
     ['0.weight', '0.bias']
     """
-    import onnx
-
+    onnx = require_onnx()
     if not MIN_OPSET <= int(opset) <= MAX_OPSET:
         raise ValueError(f"export: opset {opset} is not supported (use {MIN_OPSET}..{MAX_OPSET})")
     inputs = _as_inputs(example_input, input_names)

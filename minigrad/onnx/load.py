@@ -18,7 +18,7 @@ from minigrad import Tensor, name_scope
 from minigrad.nn import Module, Parameter
 
 from . import load_layers, load_shape  # noqa: F401  (they register their ops)
-from .errors import OnnxError, OnnxFormatError, UnsupportedOnnxOpError
+from .errors import OnnxError, OnnxFormatError, UnsupportedOnnxOpError, require_onnx
 from .load_ops import LOADERS, NodeView, np_dtype
 
 __all__ = ["OnnxModule", "load", "read_model"]
@@ -26,19 +26,9 @@ __all__ = ["OnnxModule", "load", "read_model"]
 _DEFAULT_DOMAINS = ("", "ai.onnx")
 
 
-def _onnx() -> Any:
-    try:
-        import onnx
-    except ImportError as e:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            'minigrad.onnx needs the onnx package: pip install "minigrad-cnn[onnx]"'
-        ) from e
-    return onnx
-
-
 def read_model(source: Any) -> Any:
     """Parse ``source`` (a path, bytes or an ``onnx.ModelProto``) and check it is well formed."""
-    onnx = _onnx()
+    onnx = require_onnx()
     what = "the given bytes"
     if isinstance(source, onnx.ModelProto):
         model = source
