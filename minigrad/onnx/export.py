@@ -88,14 +88,15 @@ def _plan_gemm(calls: list[Call], outputs: list[Tensor]) -> tuple[dict[int, tupl
         if c.name == "matmul":
             x, wt = c.inputs
             w = _linear_weight(wt, made_by, uses)
-            if w is not None and x.ndim == 2 and id(c) not in absorbed:
+            if w is not None and x.ndim == 2 and x.dtype == w.dtype:
                 fused[id(c)] = (x, w, None)
                 absorbed.add(id(made_by[id(wt)]))
         elif c.name == "add":
             a, bias = c.inputs
             m = made_by.get(id(a))
             ok = m is not None and id(m) in fused and uses.get(id(a)) == 1
-            if ok and is_leaf(bias) and bias.ndim == 1 and bias.shape[0] == c.output.shape[1]:
+            ok = ok and is_leaf(bias) and bias.dtype == c.output.dtype
+            if ok and bias.ndim == 1 and bias.shape[0] == c.output.shape[1]:
                 x, w, _ = fused.pop(id(m))
                 fused[id(c)] = (x, w, bias)
                 absorbed.add(id(m))
@@ -198,7 +199,11 @@ def _name_outputs(
     infos = []
     for t, name in zip(outputs, names):
         if id(t) not in ex.names or (is_leaf(t) and id(t) not in input_ids):
-            raise OnnxExportError(f"export: output '{name}' does not depend on the input")
+            raise OnnxExportError(
+                f"export: output '{name}' does not depend on the input: only float ops that "
+                "read the input are recorded (integer results such as argmax or comparisons, "
+                "and values made under no_grad, are constants)"
+            )
         value = ex.names[id(t)]
         if id(t) in input_ids or ex.b.is_shared_const(value):
             value = ex.b.add("Identity", [value])  # a graph output must be a node's output
