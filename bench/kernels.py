@@ -96,6 +96,18 @@ def _pool_cases(shape, dtype, torch) -> dict[str, Callable[[], Any]]:
     return cases
 
 
+# Ratio targets (1 thread, 2 threads) for float32 rows, by workload index.
+CONV_TARGETS = {1: (1.3, 1.5), 2: (1.1, 1.2)}  # LeNet layer 2, the mid-sized layer
+POOL_TARGETS = {0: (0.5, 0.5)}
+
+
+def _target(targets: dict, index: int, dtype: str, threads: int) -> float | None:
+    pair = targets.get(index)
+    if pair is None or dtype != "float32" or threads not in (1, 2):
+        return None
+    return pair[threads - 1]
+
+
 def run_conv(runner: Runner) -> None:
     """conv2d forward + backward for every shape in ``CONV_SHAPES`` and every dtype."""
     for dtype in runner.dtypes:
@@ -103,8 +115,6 @@ def run_conv(runner: Runner) -> None:
             name = f"conv2d fwd+bwd {_shape_text(x_shape)}x{_shape_text(w_shape)}"
             if padding:
                 name += f" pad {padding}"
-            # The targets are for the mid and big shapes, float32, one thread.
-            target = 1.7 if i >= 2 and dtype == "float32" and runner.threads == 1 else None
             runner.time(
                 "conv",
                 name,
@@ -113,19 +123,18 @@ def run_conv(runner: Runner) -> None:
                     x_shape, w_shape, padding, dtype, runner.torch
                 ),
                 flop=conv_flop(x_shape, w_shape, padding),
-                target=target,
+                target=_target(CONV_TARGETS, i, dtype, runner.threads),
             )
 
 
 def run_pool(runner: Runner) -> None:
     """max_pool2d 2x2 stride 2, forward + backward, for every shape in ``POOL_SHAPES``."""
     for dtype in runner.dtypes:
-        for shape in POOL_SHAPES:
-            target = 1.0 if dtype == "float32" and runner.threads == 1 else None
+        for i, shape in enumerate(POOL_SHAPES):
             runner.time(
                 "pool",
                 f"max_pool2d 2x2/2 fwd+bwd {_shape_text(shape)}",
                 dtype,
                 lambda shape=shape, dtype=dtype: _pool_cases(shape, dtype, runner.torch),
-                target=target,
+                target=_target(POOL_TARGETS, i, dtype, runner.threads),
             )

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from bench.worker import Runner
 
 CHAIN = 1000
+# Iterations of ``c = c * b + a`` (two ops each) in the short chain.
+SHORT = 50
 
 
 def tiny_cases(torch: Any) -> dict[str, Callable[[], None]]:
@@ -80,14 +82,45 @@ def chain_cases(torch: Any, n: int = CHAIN) -> dict[str, Callable[[], None]]:
     return cases
 
 
+def short_chain_cases(torch: Any, n: int = SHORT) -> dict[str, Callable[[], None]]:
+    """``c = c * b + a`` ``n`` times on (3, 3) float32 leaves (2n ops), then sum and backward."""
+    rng = np.random.default_rng(1)
+    a_np, b_np = rng.random((2, 3, 3), dtype=np.float32)
+    a = mg.tensor(a_np, requires_grad=True)
+    b = mg.tensor(b_np, requires_grad=True)
+
+    def ours() -> None:
+        a.grad = b.grad = None
+        c = a
+        for _ in range(n):
+            c = c * b + a
+        c.sum().backward()
+
+    cases = {"minigrad": ours}
+    if torch is not None:
+        at = torch.tensor(a_np, requires_grad=True)
+        bt = torch.tensor(b_np, requires_grad=True)
+
+        def theirs() -> None:
+            at.grad = bt.grad = None
+            c = at
+            for _ in range(n):
+                c = c * bt + at
+            c.sum().backward()
+
+        cases["torch"] = theirs
+    return cases
+
+
 WORKLOADS = [
     ("tiny: a*b+a, sum, backward", 3, tiny_cases),
     (f"chain: {CHAIN:,} muls, sum, backward", CHAIN + 1, chain_cases),
+    (f"100-op chain: c = c*b + a x{SHORT}, sum, backward", 2 * SHORT + 1, short_chain_cases),
 ]
 
 
 def run_overhead(runner: Runner) -> None:
-    """Both workloads, float32; target: at most half of PyTorch's time per op."""
+    """Every workload, float32; target: at most half of PyTorch's time per op."""
     for label, n_ops, factory in WORKLOADS:
         runner.time(
             "overhead",

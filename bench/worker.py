@@ -20,9 +20,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .env import THREAD_VARS, cpu_model
+from .env import THREAD_VARS, cpu_flags, cpu_model
 
-SUITES = ("conv", "pool", "lenet", "overhead", "graph", "memory")
+SUITES = ("conv", "pool", "lenet", "overhead", "graph", "memory", "demo")
 
 
 class Runner:
@@ -118,25 +118,51 @@ class Runner:
                 )
 
 
+def blas_libraries() -> list[dict[str, Any]]:
+    """Every BLAS library loaded in this process, as threadpoolctl reports it (or [])."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    return [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+
+
 def blas_info() -> str:
     """numpy's BLAS library, version and the kernels it picked (when it says)."""
     import numpy as np
 
-    try:
-        from threadpoolctl import threadpool_info
-
-        for lib in threadpool_info():
-            if lib.get("user_api") == "blas":
-                arch = lib.get("architecture") or "?"
-                return f"{lib.get('internal_api')} {lib.get('version')} ({arch} kernels)"
-    except Exception:
-        pass
+    for lib in blas_libraries():
+        arch = lib.get("architecture") or "?"
+        return f"{lib.get('internal_api')} {lib.get('version')} ({arch} kernels)"
     try:
         cfg = np.show_config(mode="dicts")
         blas = cfg["Build Dependencies"]["blas"]
         return f"{blas.get('name')} {blas.get('version')}"
     except Exception:
         return "unknown"
+
+
+# OpenBLAS kernel families that use AVX-512, the fastest on a CPU that has it.
+AVX512_KERNELS = {"skylakex", "cooperlake", "sapphirerapids"}
+
+
+def blas_warning(libraries: list[dict[str, Any]], flags: set[str]) -> str | None:
+    """A warning when an OpenBLAS runs kernels slower than the CPU allows, else None.
+
+    >>> blas_warning([{"internal_api": "openblas", "architecture": "Haswell"}], {"avx512f"})[:50]
+    'warning: OpenBLAS runs its Haswell kernels on a CP'
+    >>> blas_warning([{"internal_api": "openblas", "architecture": "SkylakeX"}], {"avx512f"})
+    """
+    for lib in libraries:
+        arch = str(lib.get("architecture") or "")
+        if lib.get("internal_api") != "openblas" or not arch:
+            continue
+        if "avx512f" in flags and arch.lower() not in AVX512_KERNELS:
+            return (
+                f"warning: OpenBLAS runs its {arch} kernels on a CPU with AVX-512; set "
+                "OPENBLAS_CORETYPE=SkylakeX before numpy loads (bench/README.md)"
+            )
+    return None
 
 
 def metadata(threads: int, torch: Any) -> dict[str, Any]:
@@ -150,6 +176,13 @@ def metadata(threads: int, torch: Any) -> dict[str, Any]:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "numpy BLAS": blas_info(),
+        "BLAS libraries": "; ".join(
+            f"{lib.get('internal_api')} {lib.get('version')} {lib.get('architecture')} "
+            f"({lib.get('num_threads')} threads, {Path(lib.get('filepath', '?')).name})"
+            for lib in blas_libraries()
+        )
+        or "none found (threadpoolctl missing?)",
+        "minigrad threads": mg.get_num_threads(),
         "torch": getattr(torch, "__version__", "not installed"),
         "minigrad": getattr(mg, "__version__", "?"),
         "cpu": cpu_model(),
@@ -161,6 +194,9 @@ def metadata(threads: int, torch: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    import minigrad as mg
+
+    mg.set_num_threads(args.threads)  # the CNN kernels' own threads, as torch.set_num_threads
     torch = None
     if not args.no_torch:
         try:
@@ -175,7 +211,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     only = args.only.split(",")
     print(f"-- {args.threads} thread(s): numpy BLAS {meta['numpy BLAS']}, torch {meta['torch']}, "
           f"load average {meta['load average at start']}", flush=True)  # fmt: skip
-    from . import kernels, lenet, memory, overhead
+    print(f"   BLAS: {meta['BLAS libraries']}", flush=True)
+    warning = blas_warning(blas_libraries(), cpu_flags())
+    if warning:
+        print(f"   {warning}", flush=True)
+        meta["BLAS warning"] = warning
+    from . import demo, kernels, lenet, memory, overhead
 
     suites = {
         "conv": kernels.run_conv,
@@ -184,6 +225,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "overhead": overhead.run_overhead,
         "graph": lenet.run_graph,
         "memory": memory.run_memory,
+        "demo": demo.run_demo,
     }
     for name in SUITES:
         if name in only:

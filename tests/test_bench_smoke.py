@@ -37,7 +37,11 @@ def test_overhead_suite_runs_and_writes_results(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     data = json.loads((tmp_path / "latest.json").read_text())
     names = [r["name"] for r in data["records"]]
-    assert names == ["tiny: a*b+a, sum, backward", "chain: 1,000 muls, sum, backward"]
+    assert names == [
+        "tiny: a*b+a, sum, backward",
+        "chain: 1,000 muls, sum, backward",
+        "100-op chain: c = c*b + a x50, sum, backward",
+    ]
     for rec in data["records"]:
         assert rec["suite"] == "overhead" and rec["threads"] == 1 and rec["ops"] > 0
         assert rec["minigrad"]["samples"] >= 3 and rec["minigrad"]["min_s"] > 0
@@ -47,6 +51,19 @@ def test_overhead_suite_runs_and_writes_results(tmp_path):
     md = (tmp_path / "latest.md").read_text()
     assert "| threads | dtype | workload |" in md and "tiny: a*b+a" in md
     assert "OPENBLAS_CORETYPE" in proc.stdout
+    assert "BLAS: " in proc.stdout  # which BLAS libraries and kernels ran
+    assert data["meta"]["minigrad threads"] == 1 and data["meta"]["BLAS libraries"]
+
+
+def test_blas_warning_names_slow_kernels_on_an_avx512_cpu():
+    from bench.worker import blas_warning
+
+    haswell = [{"internal_api": "openblas", "architecture": "Haswell"}]
+    assert "OPENBLAS_CORETYPE=SkylakeX" in blas_warning(haswell, {"avx512f", "avx2"})
+    assert blas_warning(haswell, {"avx2"}) is None  # the best this CPU has
+    skylake = [{"internal_api": "openblas", "architecture": "SkylakeX"}]
+    assert blas_warning(skylake, {"avx512f"}) is None
+    assert blas_warning([{"internal_api": "mkl", "architecture": None}], {"avx512f"}) is None
 
 
 def test_runs_without_torch(tmp_path):
