@@ -20,6 +20,7 @@ numbers, by running ``step()``'s arithmetic on that element (so it agrees bit fo
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,15 +37,20 @@ def _check(owner: str, name: str, value: float, low: float = 0.0, high: Any = No
         raise ValueError(f"{owner}: {name} must be {expected}, got {value!r}")
 
 
-class _Keep(dict):
-    def __missing__(self, key: str) -> str:  # a value's placeholder stays for the next pass
-        return "{" + key + "}"
+_SLOT = re.compile(r"(= )?\{(\w+)\}")  # a {name} in a template, "= " before it for a result
 
 
 def _fill(lines: list[str], names: dict[str, Any]) -> list[str]:
-    """Each ``{name}`` of ``lines`` replaced: floats with 6 significant digits, others as text."""
-    text = {k: (f"{x:.6g}" if isinstance(x, float) else str(x)) for k, x in names.items()}
-    return [line.format_map(_Keep(text)) for line in lines]
+    """Known ``{name}``s replaced: floats as ``.6g``, negative operands (not results) in ()."""
+
+    def put(m: re.Match) -> str:
+        if m.group(2) not in names:
+            return m.group(0)
+        x = names[m.group(2)]
+        text = f"{x:.6g}" if isinstance(x, float) else str(x)
+        return "= " + text if m.group(1) else f"({text})" if text.startswith("-") else text
+
+    return [_SLOT.sub(put, line) for line in lines]
 
 
 class Optimizer:
@@ -129,10 +135,8 @@ class Optimizer:
         for i, p in enumerate(self.params):
             if p is param:
                 return i
-        label = param._label() if isinstance(param, Tensor) else type(param).__name__
-        raise ValueError(
-            f"{type(self).__name__}: {label} is not one of this optimizer's parameters"
-        )
+        owner, label = type(self).__name__, getattr(param, "_label", lambda: type(param).__name__)()
+        raise ValueError(f"{owner}: {label} is not one of this optimizer's parameters")
 
     def state_of(self, param: Tensor) -> dict[str, Any]:
         """A copy of ``param``'s state (arrays copied): empty before its first update.
@@ -141,10 +145,7 @@ class Optimizer:
         ``exp_avg_sq`` (v). ``explain_update(..., state=...)`` takes it back.
 
         >>> import minigrad as mg; w = mg.nn.Parameter(mg.tensor([1.0]))
-        >>> opt = mg.optim.Adam([w], lr=0.1)
-        >>> opt.state_of(w)
-        {}
-        >>> (w * 3.0).sum().backward(); opt.step()
+        >>> opt = mg.optim.Adam([w], lr=0.1); (w * 3.0).sum().backward(); opt.step()
         >>> s = opt.state_of(w); s["step"], s["exp_avg"].round(6)
         (1, array([0.3], dtype=float32))
         """
@@ -184,11 +185,7 @@ class Optimizer:
         """
         i = self._index_of(param)
         whole = index is Ellipsis
-        idx = (
-            index
-            if whole
-            else _element_index(index, param.shape, type(self).__name__, param._label())
-        )
+        idx = _element_index(index, param.shape, type(self).__name__, param._label())
         w1, g1, one = self._element_inputs(i, idx, grad, weight, state)
         hyper = self.hyperparameters() if hyperparameters is None else dict(hyperparameters)
         terms, _ = self._rule(one, w1, g1, hyper)  # the arithmetic of step(), on one element
@@ -237,7 +234,9 @@ class Optimizer:
         return f"{type(self).__name__}({len(self.params)} parameters, {opts})"
 
 
-def _element_index(index: Any, shape: tuple[int, ...], owner: str, label: str) -> tuple[int, ...]:
+def _element_index(index: Any, shape: tuple[int, ...], owner: str, label: str) -> Any:
+    if index is Ellipsis:
+        return index
     size = math.prod(shape)
     flat = isinstance(index, (int, np.integer)) and not isinstance(index, bool)
     try:  # a flat index or one per axis, negatives counting from the end as in numpy
