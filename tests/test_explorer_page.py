@@ -194,3 +194,85 @@ def test_cli_explore_writes_the_page(tmp_path):
     empty = tmp_path / "empty.py"
     empty.write_text("x = 1\n")
     assert main(["explore", str(empty), "--out", str(out)]) == 2
+
+
+def test_gradient_cells_show_the_terms_that_sum_to_the_engines_gradient(tmp_path):
+    _, w, y = seed_example()
+    pooled = mg.ops.max_pool2d(y, 2)
+    loss = (pooled * pooled).sum() + (w * w).sum()
+    path = mg.graph.explore(loss).save(tmp_path / "grad.html")
+    gw, gy = (g.data for g in mg.grad(loss, [w, y], retain_graph=True))
+    with open_page(path) as (page, errors, _):
+        page.click("#mg-tab-backward")
+        page.click(f'g.node[data-id="{node_id(page, "backward", "conv2d backward")}"]')
+        weight = page.locator("#mg-panel .mg-tensor").nth(2)  # output, input, weight
+        assert "filter" in weight.inner_text()
+        weight.locator(".mg-col").nth(1).locator("canvas").first.click(position={"x": 3, "y": 3})
+        text = page.inner_text("#mg-explain")
+        # conv2d's share of w's gradient (the penalty 2w comes on top, through another edge)
+        share = gw[0, 0, 0, 0] - 2 * w.data[0, 0, 0, 0]
+        assert page.evaluate("v => MG.fmt(v, 6)", float(share)) in text
+        screenshot(page, "explorer-gradient-cell")
+        page.click(f'g.node[data-id="{node_id(page, "backward", "max_pool2d backward")}"]')
+        grads = page.locator("#mg-panel .mg-tensor").nth(1).locator(".mg-col").nth(1)
+        grads.locator("canvas").first.click(position={"x": 3, "y": 3})  # input cell (0, 0)
+        text = page.inner_text("#mg-explain")
+        assert y.data[0, 0, 0, 0] == y.data[0, 0, :2, :2].max()  # 3.3 wins its window
+        assert "(from output [0, 0], where it won)" in text
+        assert page.evaluate("v => MG.fmt(v, 6)", float(gy[0, 0, 0, 0])) in text
+        # the contributions of w (used by conv2d and twice by w * w) sum to its gradient
+        page.click(f'g.node[data-id="{node_id(page, "backward", "filter.grad")}"]')
+        assert "Used 3 times" in page.inner_text("#mg-panel")
+        page.locator("#mg-panel .mg-col").nth(1).locator("canvas").first.click(
+            position={"x": 3, "y": 3}
+        )
+        text = page.inner_text("#mg-explain")
+        assert (
+            text.count("(") >= 3
+            and page.evaluate("v => MG.fmt(v, 6)", float(gw[0, 0, 0, 0])) in text
+        )
+    assert errors == []
+
+
+def test_clusters_fold_modules_view_and_keyboard(tmp_path):
+    model = mg.nn.Sequential(mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU(), mg.nn.Flatten())
+    loss = model(mg.randn(2, 1, 5, 5)).sum()
+    path = mg.graph.explore(loss).save(tmp_path / "modules.html")
+    with open_page(path) as (page, errors, _):
+        names = page.evaluate("MG.viewNames")
+        assert names[:2] == ["forward", "modules"]  # a small graph opens on the full view
+        label = page.locator("#mg-view-forward text.mg-cluster-label").first
+        label.click()
+        assert page.locator("#mg-view-forward g.node.mg-folded").count() >= 2
+        assert page.locator("#mg-view-forward g.cluster.mg-collapsed").count() == 1
+        screenshot(page, "explorer-folded-cluster")
+        label.click()
+        assert page.locator("#mg-view-forward g.node.mg-folded").count() == 0
+        page.keyboard.press("2")
+        assert page.evaluate("MG.state.view") == "modules"
+        page.locator("#mg-view-modules g.node").first.focus()
+        page.keyboard.press("Enter")
+        assert page.locator("#mg-panel h2").count() == 1
+        page.keyboard.press("1")
+        page.keyboard.press("/")
+        assert page.evaluate("document.activeElement.className") == "mg-search"
+    assert errors == []
+
+
+def test_health_flags_vanishing_gradients_and_dead_relus(tmp_path):
+    x = mg.tensor(np.full((4, 3), -1.0), name="x")
+    w = mg.tensor(np.eye(3) * 1e-6, requires_grad=True, name="w")
+    h = mg.ops.relu(x @ w)  # every unit negative: all dead
+    loss = (h.sum() + (w * 1e-9).sum()) * 1.0
+    g = payload(mg.graph.explore(loss).html)
+    (relu,) = g["health"]["relu"].values()
+    assert relu["dead"] == 1.0
+    kinds = {f["kind"] for f in g["health"]["edges"]}
+    assert "vanishing" in kinds
+    with open_page(mg.graph.explore(loss).save(tmp_path / "health.html")) as (page, errors, _):
+        assert "100% dead" in page.inner_text("#mg-view-forward .mg-health")
+        assert page.locator("#mg-view-forward text.mg-badge").count() == 1
+        page.click("#mg-tab-backward")
+        assert page.locator("#mg-view-backward g.edge.mg-flag").count() >= 1
+        screenshot(page, "explorer-health")
+    assert errors == []

@@ -43,19 +43,49 @@
       self.clusters[scope] = c;
       c.setAttribute("data-scope", scope);
       var label = c.querySelector("text");
-      if (label) {
-        label.classList.add("mg-cluster-label");
-        label.setAttribute("tabindex", "0");
-        label.setAttribute("role", "button");
-        label.addEventListener("click", function (ev) { ev.stopPropagation(); self.toggle(scope); });
-        label.addEventListener("keydown", function (ev) {
-          if (ev.key === "Enter") { ev.preventDefault(); self.toggle(scope); }
-        });
-      }
+      if (label) self.clusterLabel(label, scope);
     });
+    this.titleNodes(svg);
     this.collapsed = {};
     this.panZoom();
   }
+
+  /* make a cluster's name clickable: it folds and unfolds the cluster */
+  Pane.prototype.clusterLabel = function (label, scope) {
+    var self = this;
+    label.classList.add("mg-cluster-label");
+    label.setAttribute("tabindex", "0");
+    label.setAttribute("role", "button");
+    label.setAttribute("data-scope", scope);
+    label.setAttribute("aria-label", "fold or unfold " + scope);
+    label.addEventListener("click", function (ev) { ev.stopPropagation(); self.toggle(scope); });
+    label.addEventListener("keydown", function (ev) {
+      if (ev.key === "Enter") { ev.preventDefault(); self.toggle(scope); }
+    });
+  };
+
+  /* Drawings may name a cluster with a plain node (id "title_<k>") placed inside it rather
+     than a cluster label: find the smallest cluster holding each such node. */
+  Pane.prototype.titleNodes = function (svg) {
+    var self = this;
+    function box(el) { try { return el.getBBox(); } catch (e) { return null; } }
+    Array.prototype.forEach.call(svg.querySelectorAll("g.node"), function (n) {
+      var t = n.querySelector("title");
+      if (!t || t.textContent.indexOf("title_") !== 0) return;
+      var b = box(n), text = n.querySelector("text");
+      if (!b || !text) return;
+      var cx = b.x + b.width / 2, cy = b.y + b.height / 2, best = null, area = Infinity;
+      Object.keys(self.clusters).forEach(function (scope) {
+        var shape = self.clusters[scope].querySelector("path, polygon"), cb = shape && box(shape);
+        if (cb && cx >= cb.x && cx <= cb.x + cb.width && cy >= cb.y && cy <= cb.y + cb.height &&
+            cb.width * cb.height < area) { best = scope; area = cb.width * cb.height; }
+      });
+      if (best === null) return;
+      n.classList.add("mg-title");
+      n.setAttribute("data-scope", best);
+      self.clusterLabel(text, best);
+    });
+  };
 
   Pane.prototype.matchEdges = function (svg) {
     // the drawing's edges, by "src->dst" title and order among parallel edges
@@ -127,7 +157,13 @@
         return o !== s && self.collapsed[o] && s.indexOf(o + "/") === 0;
       });
       c.classList.toggle("mg-collapsed", !!folded);
-      var label = c.querySelector("text.mg-cluster-label");
+      var inner = Object.keys(self.collapsed).some(function (o) {
+        return self.collapsed[o] && s.indexOf(o + "/") === 0;
+      });
+      c.classList.toggle("mg-folded", inner);
+      Array.prototype.forEach.call(self.svg.querySelectorAll('g.mg-title[data-scope="' + s.replace(/"/g, '\\"') + '"]'),
+        function (tn) { tn.classList.toggle("mg-folded", inner); });
+      var label = self.svg.querySelector('text.mg-cluster-label[data-scope="' + s.replace(/"/g, '\\"') + '"]');
       if (label) {
         if (!label.getAttribute("data-name")) label.setAttribute("data-name", label.textContent);
         var n = Object.keys(self.nodes).filter(function (id) { return self.inScope(id, s); }).length;
