@@ -76,6 +76,11 @@ def test_xo_quick_run_writes_every_picture(xo_run):
         svg = result.files[role].read_text()
         assert svg.lstrip().startswith("<?xml") or "<svg" in svg[:500]
         assert result.files[f"{role}_dot"].read_text().startswith("digraph")
+    # the explorer page of that step and the training history, offline HTML pages
+    for role in ("explorer", "training"):
+        page = result.files[role].read_text(encoding="utf-8")
+        assert page.lstrip().lower().startswith("<!doctype html"), role
+        assert result.files[role].name == f"xo_{role}.html"
     # the backward graph shows the gradient reaching the conv weights
     assert "conv2d backward" in result.files["backward_graph_dot"].read_text()
     assert "conv1" in result.files["forward_graph_dot"].read_text()
@@ -112,6 +117,7 @@ def test_graphs_without_graphviz_write_dot_and_say_how_to_install(cnn_stack, tmp
     for role in ("forward_graph_dot", "backward_graph_dot"):
         assert result.files[role].read_text().startswith("digraph")
     assert not list((tmp_path / "out").glob("*.svg"))
+    assert "explorer" not in result.files and result.files["training"].exists()
     message = "\n".join(lines)
     assert "Graphviz" in message and "apt-get install graphviz" in message
     assert _is_png(result.files["loss_curve"])  # the rest of the demo still ran

@@ -1,4 +1,5 @@
-"""Drawings of one training step: the forward and the backward graph, as DOT text and SVG."""
+"""Drawings of one training step: the forward and the backward graph, as DOT text and SVG,
+and the explorer page of that step."""
 
 from __future__ import annotations
 
@@ -26,7 +27,10 @@ GRAPHVIZ_HINT = (
 def graphviz_note(files: dict[str, Path]) -> str:
     """The line the demo prints when only the DOT text of the graphs could be written."""
     dots = ", ".join(str(files[k]) for k in ("forward_graph_dot", "backward_graph_dot"))
-    return f"Graphviz is not installed: wrote the graphs as DOT text ({dots}); {GRAPHVIZ_HINT}"
+    return (
+        f"Graphviz is not installed: wrote the graphs as DOT text ({dots}) and no explorer "
+        f"page; {GRAPHVIZ_HINT}"
+    )
 
 
 def write_step_graphs(
@@ -46,8 +50,10 @@ def write_step_graphs(
     shows the gradient values of this step (recomputed by the drawing, before any
     ``backward()``); no ``.grad`` is touched and the model is unchanged.
 
-    Returns the written files by role ("forward_graph", "backward_graph", and
-    "forward_graph_dot", "backward_graph_dot") and whether Graphviz was missing.
+    With Graphviz, also writes ``{prefix}explorer.html``, the explorer page of the step
+    (:func:`minigrad.graph.explore`). Returns the written files by role ("forward_graph",
+    "backward_graph", "forward_graph_dot", "backward_graph_dot", "explorer") and whether
+    Graphviz was missing.
 
     >>> files, missing = write_step_graphs(model, loss_fn, x[:4], y[:4], "out")   # doctest: +SKIP
     """
@@ -75,4 +81,6 @@ def write_step_graphs(
             missing = True
             continue
         files[role] = svg_path
+    if not missing:  # the explorer page of the same step; its layout is Graphviz's too
+        files["explorer"] = Path(graph.explore(loss).save(out / f"{prefix}explorer.html"))
     return files, missing

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import data, nn, optim, serialization
+from .. import data, graph, nn, optim, serialization
 from ..creation import manual_seed
 from . import pictures
 from .extras import Extra, check_extras, check_task, install_hint
@@ -121,6 +121,19 @@ def _cosine(lr: float, epochs: int) -> Callable[[int], float]:
     return lambda epoch: lr * 0.5 * (1.0 + math.cos(math.pi * (epoch - 1) / epochs))
 
 
+_BATCH = 16
+_FRAMES = 50  # about this many frames of the training history, however long the run
+
+
+def _recorder(model: Any, optimizer: Any, split: _Split, epochs: int) -> Any:
+    """A Recorder of the training run, probing one test image of each of the first classes."""
+    steps = epochs * -(-len(split.x_train) // _BATCH)
+    first = [int(np.flatnonzero(split.y_test == c)[0]) for c in (1, 0)]  # an X and an O
+    return graph.Recorder(
+        model, probes=split.x_test[first], every=max(1, steps // _FRAMES), optimizer=optimizer
+    )
+
+
 def _skip_note(skipped: list[Extra]) -> str:
     what = ", ".join(f"{e.module} ({e.purpose})" for e in skipped)
     left_out = []
@@ -178,7 +191,9 @@ def run(
     rate 0.002 decaying along a half cosine, 359 test images (``quick``: 500 training images,
     4 epochs from 0.005). Writes, with the task's name as prefix (``xo_``, ``digits_``): the
     graphs of one training step (``forward_graph.svg``, ``backward_graph.svg`` and their
-    ``.dot``), the weights (``model.npz``), and, when matplotlib is installed, the pictures
+    ``.dot``), that step in the explorer page (``explorer.html``), the training history as a
+    page with a timeline (``training.html``, from a :class:`minigrad.graph.Recorder`), the
+    weights (``model.npz``), and, when matplotlib is installed, the pictures
     (``loss_curve.png``, ``filters.png``, and ``feature_maps.png`` or
     ``confusion_matrix.png``). A missing scikit-learn stops digits before any work with
     :class:`MissingExtraError`; missing matplotlib or tqdm only skip what needs them.
@@ -208,9 +223,11 @@ def run(
         model, loss_fn, split.x_train[:4], split.y_train[:4], out, f"{task}_", title
     )
     schedule = _cosine(lr, epochs) if spec.cosine else None
+    recorder = _recorder(model, optimizer, split, epochs)
     history = fit(
-        model, loss_fn, optimizer, split.x_train, split.y_train, epochs, batch_size=16,
+        model, loss_fn, optimizer, split.x_train, split.y_train, epochs, batch_size=_BATCH,
         seed=seed, progress=progress, log=log, desc=task, lr_schedule=schedule,
+        on_step=recorder.step,
     )  # fmt: skip
     predicted = predict(model, split.x_test).argmax(axis=1)
     accuracy = float((predicted == split.y_test).mean())
@@ -218,6 +235,7 @@ def run(
     result = DemoResult(task, model, history, accuracy, 0.0, out, files, missing, cm, skipped)
     if pictures.available():
         files.update(_pictures(task, spec, model, result, split, out))
+    files["training"] = Path(recorder.explore().save(out / f"{task}_training.html"))
     files["model"] = out / f"{task}_model.npz"
     serialization.save(model, files["model"])
     result.seconds = time.perf_counter() - started
@@ -225,6 +243,8 @@ def run(
     log(f"wall time {result.seconds:.1f} s")
     if missing:
         log(graphviz_note(files))
+    pages = [str(files[k]) for k in ("explorer", "training") if k in files]
+    log(f"open in a browser: {', '.join(pages)}")
     log(f"files written to {out}")
     return result
 
