@@ -86,8 +86,14 @@ class _Registry:
         sent = self.trace.contributions.get(id(t), [])
         if len(sent) > 1:  # used k times: the k contributions the engine summed
             entry["contributions"] = [
-                {"from": who, "grad": self.view(a, batch), "stats": encode.stats(a)}
-                for who, a in sent
+                {
+                    "from": who,
+                    "call": None if node is None else self.call(node),
+                    "input": pos,
+                    "grad": self.view(a, batch),
+                    "stats": encode.stats(a),
+                }
+                for who, a, node, pos in sent
             ]
         self.out["tensors"][key] = entry
         return key

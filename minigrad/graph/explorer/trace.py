@@ -42,8 +42,10 @@ class Trace:
     status: str  # "computed", "freed" or "unavailable: <reason>"
     events: list[Event] = field(default_factory=list)
     totals: dict[int, np.ndarray] = field(default_factory=dict)  # id(tensor) -> gradient
-    # id(tensor) -> every gradient sent to it, in order, with who sent it
-    contributions: dict[int, list[tuple[str, np.ndarray]]] = field(default_factory=dict)
+    # id(tensor) -> every gradient sent to it, in order: (who, array, sending node, input position)
+    contributions: dict[int, list[tuple[str, np.ndarray, Context | None, int]]] = field(
+        default_factory=dict
+    )
 
 
 def _arr(g: Any) -> np.ndarray | None:
@@ -56,14 +58,14 @@ class _Recorder(getattr(autograd, "BackwardObserver", object)):  # type: ignore[
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
 
-    def _send(self, t: Tensor, g: np.ndarray, who: str) -> None:
-        self.trace.contributions.setdefault(id(t), []).append((who, g))
+    def _send(self, t: Tensor, g: np.ndarray, who: str, node: Context | None, pos: int) -> None:
+        self.trace.contributions.setdefault(id(t), []).append((who, g, node, pos))
 
     def seed(self, root: Tensor, grad: Tensor) -> None:
         g = _arr(grad)
         self.trace.events.append(Event("seed", -1, tensor=root, grad=g))
         self.trace.totals[id(root)] = g
-        self._send(root, g, "seed")
+        self._send(root, g, "seed", None, -1)
 
     def step(self, index: int, node: Context, grad: Tensor, input_grads: tuple) -> None:
         g = _arr(grad)
@@ -76,7 +78,7 @@ class _Recorder(getattr(autograd, "BackwardObserver", object)):  # type: ignore[
             self.trace.totals[id(out)] = g
         for pos, (t, gi) in enumerate(zip(node.inputs, ins)):
             if t is not None and gi is not None:
-                self._send(t, gi, f"{node.name} backward (input {pos})")
+                self._send(t, gi, f"{node.name} backward (input {pos})", node, pos)
 
     def accumulate(self, index: int, target: Any, contribution: Tensor, total: Tensor) -> None:
         t = target.output if isinstance(target, Context) else target

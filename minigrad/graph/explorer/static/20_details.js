@@ -100,23 +100,24 @@
     var step = (MG.payload.graph.steps || []).filter(function (s) { return s.call === key; })[0];
     var lines = [MG.h("li", { text: "dy (gradient of the output) : " + statsLine(out.grad_stats) })];
     c.inputs.forEach(function (inp, i) {
-      var t = MG.payload.graph.tensors[inp.tensor] || {};
+      var t = MG.payload.graph.tensors[inp.tensor];
+      if (!t) return;  // an optional input not given (no bias)
       lines.push(MG.h("li", { text: inp.name + " : " + (t.freed ? "freed" : statsLine(t.stats)) }));
       if (step && step.input_grads[i]) lines.push(MG.h("li", { text: "d" + inp.name + " (this call's share) : " + statsLine(step.input_grads[i]) }));
     });
     var ex = step && step.example;
     if (ex && ex.dy !== null) {  // one element, plugged into the formula
-      var parts = ["dy = " + MG.fmt(ex.dy, 6)];
+      var parts = ["dy[0] = " + MG.fmt(ex.dy, 6)];
       c.inputs.forEach(function (inp, i) {
         var e = ex.inputs[i];
-        if (e && e.value !== null) parts.push(inp.name + " = " + MG.fmt(e.value, 6));
+        if (e && e.value !== null) parts.push(inp.name + "[0] = " + MG.fmt(e.value, 6));
       });
       var res = [];
       c.inputs.forEach(function (inp, i) {
         var e = ex.inputs[i];
-        if (e && e.grad !== null) res.push("d" + inp.name + " = " + MG.fmt(e.grad, 6));
+        if (e && e.grad !== null) res.push("d" + inp.name + "[0] = " + MG.fmt(e.grad, 6));
       });
-      lines.push(MG.h("li", { class: "mg-example", text: "at element 0 of this call: " + parts.join(", ") + "  →  " + res.join(", ") }));
+      lines.push(MG.h("li", { class: "mg-example", text: "this call, first elements: " + parts.join(", ") + "  →  " + res.join(", ") }));
     }
     el.appendChild(MG.h("ul", {}, lines));
     return el;

@@ -49,9 +49,11 @@
     return cv;
   }
 
-  /* outline cells on a heatmap: list of {i, j, color, dash} */
+  /* outline cells on a heatmap: list of {i, j, color, dash}; replaces the previous outline */
   function outline(cv, cells) {
     var g = cv.getContext("2d"), c = cv.cell;
+    if (cv.orig) g.putImageData(cv.orig, 0, 0);
+    else cv.orig = g.getImageData(0, 0, cv.width, cv.height);
     cells.forEach(function (p) {
       g.strokeStyle = p.color || "#f08c00";
       g.lineWidth = p.width || 2;

@@ -105,7 +105,7 @@
       for (var q = 0; q < kw; q++) {
         var e = cl[p * kw + q];
         var txt = e.code === 0 ? MG.fmt(e.v, 4) : e.code === 1 ? "pad" : "–";
-        if (e.k !== undefined) txt += " ×" + MG.fmt(e.k, 3);
+        if (e.k !== undefined) txt += " ×" + (e.k < 0 ? "(" + MG.fmt(e.k, 3) + ")" : MG.fmt(e.k, 3));
         tr.appendChild(MG.h("td", { class: "mg-c" + e.code + (e.winner ? " mg-winner" : ""), text: txt,
           title: e.code === 0 ? "input row " + e.r + ", col " + e.c : e.code === 1 ? "padding" : "past the padding (partial window)" }));
       }
@@ -120,13 +120,22 @@
     var glob = c.window.kind.indexOf("global") === 0;
     box.appendChild(MG.h("h4", { text: "output cell " + (glob ? "[" + o + "]" : "[ch " + o + ", row " + i + ", col " + j + "]") }));
     if (res.error) { box.appendChild(MG.h("p", { text: res.error })); return; }
+    var x = exact(G().tensors[c.inputs[0].tensor].value);
+    ((inputPics && inputPics.canvases) || []).forEach(function (cv) { MG.heat.outline(cv, []); });
     res.used.slice(0, 6).forEach(function (u) {
-      box.appendChild(MG.h("div", { class: "mg-cap", text: "input channel " + u.ch }));
-      box.appendChild(windowTable(u.cells));
-      var cv = inputPics && inputPics.canvases[u.ch];
-      if (cv) MG.heat.outline(cv, u.cells.filter(function (e) { return e.code === 0; }).map(function (e) {
+      var row = MG.h("div", { class: "mg-side" });
+      // the input channel with the window outlined, next to the window's numbers
+      var H = x.shape[2], W = x.shape[3], base = (n * x.shape[1] + u.ch) * H * W;
+      var cv = MG.heat.map2d(x.data, base, H, W, { size: 110 });
+      var inside = u.cells.filter(function (e) { return e.code === 0; }).map(function (e) {
         return { i: e.r, j: e.c, color: e.winner ? "#e03131" : "#f08c00", width: e.winner ? 3 : 2 };
-      }));
+      });
+      MG.heat.outline(cv, inside);
+      row.appendChild(MG.h("div", {}, [MG.h("div", { class: "mg-cap", text: "input channel " + u.ch }), cv]));
+      row.appendChild(MG.h("div", {}, [MG.h("div", { class: "mg-cap", text: "window (× weight)" }), windowTable(u.cells)]));
+      box.appendChild(row);
+      var big = inputPics && inputPics.canvases[u.ch];
+      if (big) MG.heat.outline(big, inside);
     });
     if (res.used.length > 6) box.appendChild(MG.h("p", { class: "mg-hint", text: "+" + (res.used.length - 6) + " more input channels in the sum" }));
     box.appendChild(MG.h("pre", { class: "mg-arith", text: res.text }));
@@ -147,6 +156,15 @@
     box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.join("\n+ ") + "\n= " + MG.fmt(sum, 6) }));
   }
 
+  /* the gradient call c sent to its input pos: its own contribution when the input was used
+     several times, else the input's whole gradient; with a word saying which */
+  function share(c, pos) {
+    var t = G().tensors[c.inputs[pos].tensor];
+    var mine = (t.contributions || []).filter(function (cb) { return cb.call === c.key && cb.input === pos; })[0];
+    if (mine) return { enc: mine.grad, what: "this call's contribution (the input is used " + t.contributions.length + " times)" };
+    return { enc: t.grad, what: "engine's gradient" };
+  }
+
   /* gradient of an input of a max/avg/sum pool or conv2d, at (n, ch, h, w) */
   function gradCell(box, c, pos, n, ch, h, wc) {
     var w = c.window, t = G().tensors, dy = exact(t[c.output].grad), parts = [], sum = 0;
@@ -162,12 +180,12 @@
         sum += v;
         parts.push(MG.fmt(at(dy, [s, o, i, j]), 4) + "*" + MG.fmt(at(x, [s, cc, e.r, e.c]), 4));
       }
-      var total = at(MG.arr(t[c.inputs[1].tensor].grad), [o, cc, p, q]);
+      var sh = share(c, 1), total = at(MG.arr(sh.enc), [o, cc, p, q]);
       var N = t[c.inputs[0].tensor].shape[0];
       box.appendChild(MG.h("h4", { text: "weight gradient [" + [o, cc, p, q].join(", ") + "]: dy × input over samples and positions" }));
       box.appendChild(MG.h("pre", { class: "mg-arith", text: (parts.length > 14 ? parts.slice(0, 12).concat(["…"]) : parts).join(" + ") +
         " = " + MG.fmt(sum, 6) + (dy.shape[0] < N ? "  (the " + dy.shape[0] + " samples shown)\n+ " + MG.fmt(total - sum, 6) +
-        "  (the other " + (N - dy.shape[0]) + " samples)" : "") + "\n= " + MG.fmt(total, 6) + "  (engine's gradient)" }));
+        "  (the other " + (N - dy.shape[0]) + " samples)" : "") + "\n= " + MG.fmt(total, 6) + "  (" + sh.what + ")" }));
       return;
     }
     for (var o2 = 0; o2 < (w.kind === "conv" ? O : 1); o2++) for (var i2 = 0; i2 < OH; i2++) for (var j2 = 0; j2 < OW; j2++) {
@@ -193,12 +211,13 @@
     box.appendChild(MG.h("h4", { text: "input gradient [ch " + ch + ", row " + h + ", col " + wc + "]" }));
     box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.length ? parts.join("\n+ ") + "\n= " + MG.fmt(sum, 6) :
       "no output used this cell" + (w.kind === "max" ? " as its maximum" : "") + ": gradient 0" }));
-    var gx = t[c.inputs[0].tensor].grad;
-    if (gx && !t[c.inputs[0].tensor].contributions) box.appendChild(MG.h("p", { class: "mg-engine", text: "engine's gradient: " + MG.fmt(at(MG.arr(gx), [n, ch, h, wc]), 8) }));
+    var gx = share(c, 0), ga = gx.enc && exact(gx.enc);
+    if (ga) box.appendChild(MG.h("p", { class: "mg-engine", text: gx.what + ": " + MG.fmt(at(ga, [n, ch, h, wc]), 8) }));
   }
 
   MG.detailsHooks.push(function (sec, info) {
     var g = G(), c = info.call && g.calls[info.call];
+    if (c) c.key = info.call;
     var tk = info.tensor, t = tk && g.tensors[tk];
     var box = MG.h("div", { class: "mg-explain", id: "mg-explain" });
     if (c && c.window) {
@@ -207,7 +226,11 @@
         onGradCell: function (cell) { gradCell(box, c, 0, n, cell.c, cell.i, cell.j); }
       } : {});
       var outSec = MG.tensorSection(c.output, {
-        onValueCell: function (cell) { show(box, c, n, cell.c, cell.i, cell.j, inp && inp.valuePics); }
+        onValueCell: function (cell) {
+          (outSec.valuePics.canvases || []).forEach(function (cv) { MG.heat.outline(cv, []); });
+          MG.heat.outline(cell.canvas, [{ i: cell.i, j: cell.j, color: "#e8590c", width: 3 }]);
+          show(box, c, n, cell.c, cell.i, cell.j, inp && inp.valuePics);
+        }
       });
       sec.appendChild(MG.h("p", { class: "mg-hint", text: info.view === "backward" ?
         "Click a cell of the input's gradient to see the terms that sum to it." :
