@@ -21,14 +21,14 @@ explained from (the weights and the optimizer's state before the step, and its s
 ``rec.explain("conv1.weight", (0, 0, 1, 1), frame=5)`` writes that update out with the
 optimizer's real numbers (see :meth:`minigrad.optim.Optimizer.explain_update`).
 
-Memory. Per frame: 3 arrays the size of the parameters (weights, gradients, updates), 2-4 more
-with ``optimizer`` (weights before, plus SGD's momentum buffer or Adam's two moments), and
-every sub-module's output on the probes; ``rec.nbytes`` says how much is held. Two knobs
-bound it: ``every=k`` records every k-th step only (the others cost a float for the loss
-curve, ``rec.losses``, and one copy of the weights before a recorded step); ``max_frames=n``
-keeps at most n frames: frame 0, the latest, and frames at steps that are multiples of a
-stride, which starts at ``every`` and doubles (dropping every other frame) each time the n
-frames are full, so the kept frames stay evenly spaced over the whole run.
+Memory. Per frame: 3 arrays the size of the parameters (weights, gradients, updates), 1-3 more
+with ``optimizer`` (the weights before the step, plus SGD's momentum buffer or Adam's two
+moments), and every sub-module's output on the probes; ``rec.nbytes`` says how much is held.
+Two knobs bound it: ``every=k`` records every k-th step only (the others cost a float for the
+loss curve, ``rec.losses``, and one copy of the weights before a recorded step);
+``max_frames=n`` keeps at most n frames: frame 0, the latest, and frames at steps that are
+multiples of a stride, which starts at ``every`` and doubles (dropping every other frame) each
+time the n frames are full, so the kept frames stay evenly spaced over the whole run.
 
 Recording only reads: training gives the same numbers, bit for bit, with or without it.
 

@@ -54,7 +54,7 @@ DEFAULTS: dict[str, float] = {
     "patience": 3,
 }
 
-# a unit counts as saturated when its output is this close to a bound
+# a unit counts as saturated when its output is this close to a bound (see _MESSAGES)
 _SATURATION = {"Sigmoid": (0.0, 1.0), "Tanh": (-1.0, 1.0)}
 _NEAR = 0.01
 
@@ -223,6 +223,20 @@ def _loss_flags(losses: list[float | None], t: dict[str, float]) -> list[Flag]:
     return found
 
 
+_MESSAGES = {
+    "not_finite": "{where}: weights or gradients are NaN or infinite {when}",
+    "dead_relu": "{where}: {v:.0%} of ReLU units output 0 on every probe {when}",
+    "saturated": "{where}: {v:.0%} of units are saturated (within 0.01 of a bound, so they "
+    "barely pass gradient) on every probe {when}",
+    "large_updates": "{where}: each step moves the weights by {v:.0%} of their size {when}; "
+    "the learning rate is probably too high",
+    "exploding": "{where}: the gradient norm grew from {ref:.3g} to {v:.3g} {when} "
+    "(exploding gradients)",
+    "vanishing": "{where}: the gradient norm fell from {ref:.3g} to {v:.3g} {when} while the "
+    "loss stayed high (vanishing gradients: this layer stopped learning)",
+}
+
+
 def _layer_flags(
     layer: str,
     numbers: dict[str, list[float | None]],
@@ -231,87 +245,46 @@ def _layer_flags(
     patience: int,
     after: str | None,
 ) -> list[Flag]:
-    found: list[Flag] = []
-    steps = data["steps"]
-    where = f"{layer} (after {after})" if after else layer
+    steps, where = data["steps"], f"{layer} (after {after})" if after else layer
 
-    def check(key: str, test: Any, kind: str, say: Any, wait: int = patience) -> None:
-        values = numbers.get(key)
-        if not values:
-            return
-        ok = [v is not None and bool(test(v)) for v in values]
+    def holds(key: str, cond: Any) -> list[bool]:
+        return [v is not None and bool(cond(v)) for v in numbers.get(key, [])]
+
+    grads = [v for v in numbers.get("grad_norm", []) if v is not None and v > 0]
+    ref = grads[0] if grads and math.isfinite(grads[0]) else None
+    rules = [  # (kind, series, frames where the condition holds, frames it must last)
+        ("not_finite", "finite", holds("finite", lambda v: v == 0), 1),
+        ("dead_relu", "dead", holds("dead", lambda v: v >= t["dead"]), patience),
+        ("saturated", "saturated", holds("saturated", lambda v: v >= t["saturated"]), patience),
+        (
+            "large_updates",
+            "update_ratio",
+            holds("update_ratio", lambda v: v > t["update_ratio"]),
+            patience,
+        ),
+    ]
+    if ref is not None:
+        first_loss = next((v for v in data["loss"] if v is not None), None)
+        # vanishing only counts while the loss is still high: a model that fits has small grads
+        high = [
+            v is not None and first_loss is not None and v > 0.1 * first_loss for v in data["loss"]
+        ]
+        small = holds("grad_norm", lambda v: v < t["vanish"] * ref)
+        rules.append(
+            (
+                "exploding",
+                "grad_norm",
+                holds("grad_norm", lambda v: v > t["explode"] * ref),
+                patience,
+            )
+        )
+        rules.append(("vanishing", "grad_norm", [a and b for a, b in zip(small, high)], patience))
+    found = []
+    for kind, key, ok, wait in rules:
         run = _runs(ok, wait)
         if run is not None:
             first, last = run
-            found.append(
-                Flag(layer, steps[first], kind, say(values[last], _span(steps, first, last)))
-            )
-
-    check(
-        "finite",
-        lambda v: v == 0,
-        "not_finite",
-        lambda v, when: f"{where}: weights or gradients are NaN or infinite {when}",
-        1,
-    )
-    check(
-        "dead",
-        lambda v: v >= t["dead"],
-        "dead_relu",
-        lambda v, when: f"{where}: {v:.0%} of ReLU units output 0 on every probe {when}",
-    )
-    check(
-        "saturated",
-        lambda v: v >= t["saturated"],
-        "saturated",
-        lambda v, when: (
-            f"{where}: {v:.0%} of units are saturated (within {_NEAR} of a bound, "
-            f"so they barely pass gradient) on every probe {when}"
-        ),
-    )
-    check(
-        "update_ratio",
-        lambda v: v > t["update_ratio"],
-        "large_updates",
-        lambda v, when: (
-            f"{where}: each step moves the weights by {v:.0%} of their size {when}; "
-            "the learning rate is probably too high"
-        ),
-    )
-    grads = [v for v in numbers.get("grad_norm", []) if v is not None and v > 0]
-    if not grads or not math.isfinite(grads[0]):
-        return found
-    ref = grads[0]
-    check(
-        "grad_norm",
-        lambda v: v > t["explode"] * ref,
-        "exploding",
-        lambda v, when: (
-            f"{where}: the gradient norm grew from {ref:.3g} to {v:.3g} {when} "
-            "(exploding gradients)"
-        ),
-    )
-    losses = [v for v in data["loss"] if v is not None]
-    first_loss = losses[0] if losses else None
-    # vanishing only counts while the loss is still high: a model that fits has small grads
-    still_high = [
-        v is not None and first_loss is not None and v > 0.1 * first_loss for v in data["loss"]
-    ]
-    vanished = [
-        g is not None and g < t["vanish"] * ref and high
-        for g, high in zip(numbers.get("grad_norm", []), still_high)
-    ]
-    run = _runs(vanished, patience)
-    if run is not None:
-        first, last = run
-        g, when = numbers["grad_norm"][last], _span(steps, first, last)
-        found.append(
-            Flag(
-                layer,
-                steps[first],
-                "vanishing",
-                f"{where}: the gradient norm fell from {ref:.3g} to {g:.3g} {when} "
-                "while the loss stayed high (vanishing gradients: this layer stopped learning)",
-            )
-        )
+            when = _span(steps, first, last)
+            text = _MESSAGES[kind].format(where=where, v=numbers[key][last], when=when, ref=ref)
+            found.append(Flag(layer, steps[first], kind, text))
     return found

@@ -15,6 +15,13 @@ Size. Frames are thinned evenly (frame 0 and the last always kept) so the page s
 keeps at most ``max_elements`` elements per array (default 4096, the first ones in flat
 order, so leading filters stay whole) and activations keep the first ``samples`` probes
 (default 4) and at most ``max_elements`` elements each. Same run, same bytes.
+
+>>> import minigrad as mg
+>>> rec = mg.graph.Recorder(mg.nn.Sequential(mg.nn.Linear(2, 2)))
+>>> t = timeline_payload(rec)
+>>> t["kept"], t["optimizer"], [p["name"] for p in t["params"]]
+([0], None, ['0.weight', '0.bias'])
+>>> rec.explore(title="one frame").save("out/training.html")     # doctest: +SKIP
 """
 
 from __future__ import annotations
