@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from browser import open_page, screenshot
 from test_recorder import small_run
@@ -110,4 +111,26 @@ def test_the_demo_run_page_loads_clean_and_shows_no_flag():
         )
         assert acts == ["conv1", "relu1", "pool1", "fc"]
         screenshot(page, "timeline_demo_last_frame")
+        assert errors == [] and requests == []
+
+
+def test_the_page_writes_numbers_as_python_writes_them(tmp_path):
+    """The explainer fills the optimizer's templates in the page: its number format must be
+    Python's ".6g", or the page and rec.explain() would disagree."""
+    rng = np.random.default_rng(0)
+    values = [0.0, -0.0, 1.0, -2.5, 0.5, 1e-5, 9.999995e-5, 0.0001, 123456.0, 999999.5, 1234567.0]
+    values += [1e16, -3.2e-12, 5e-324, 1.7976931348623157e308, 0.1 + 0.2, 2.0**-20, 1 / 3]
+    values += list(rng.standard_normal(40) * 10.0 ** rng.integers(-9, 9, 40))
+    values += [float(np.float32(v)) for v in rng.standard_normal(20)]
+    mg.manual_seed(0)
+    path = mg.graph.Recorder(mg.nn.Linear(2, 2)).explore().save(tmp_path / "page.html")
+    with open_page(path) as (page, errors, requests):
+        page.wait_for_selector("body[data-ready='1']")
+        shown = page.evaluate("vs => vs.map(MG.g6)", values)
+        assert shown == [format(v, ".6g") for v in values]
+        assert page.evaluate("[MG.g6(NaN), MG.g6(Infinity), MG.g6(-Infinity)]") == [
+            "nan",
+            "inf",
+            "-inf",
+        ]
         assert errors == [] and requests == []
