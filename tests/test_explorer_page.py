@@ -143,6 +143,8 @@ def test_nan_values_and_first_bad_op(tmp_path):
     ex = mg.graph.explore(loss)
     g = payload(ex.html)
     assert g["health"]["forward_nan"]["op"] == "log"
+    assert g["health"]["backward_nan"]["op"] == "log"  # dy / x with x = 0
+    assert g["values"] == "computed" and g["steps"]  # NaN/Inf do not stop the replay
     path = ex.save(tmp_path / "nan.html")
     with open_page(path) as (page, errors, _):
         assert page.locator("#mg-view-forward g.node.mg-bad").count() == 1
@@ -151,6 +153,7 @@ def test_nan_values_and_first_bad_op(tmp_path):
         assert "1 NaN · 1 inf" in text
         page.click("#mg-tab-backward")
         page.keyboard.press("End")
+        assert "NaN" in page.inner_text("#mg-view-backward .mg-health")
         screenshot(page, "explorer-nan")
     assert errors == []
 
@@ -276,3 +279,17 @@ def test_health_flags_vanishing_gradients_and_dead_relus(tmp_path):
         assert page.locator("#mg-view-backward g.edge.mg-flag").count() >= 1
         screenshot(page, "explorer-health")
     assert errors == []
+
+
+def test_cli_explore_an_onnx_model(tmp_path):
+    pytest.importorskip("onnx")
+    from minigrad.cli import main
+
+    model = mg.nn.Sequential(mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU(), mg.nn.Flatten())
+    path = tmp_path / "model.onnx"
+    mg.onnx.export(model, mg.randn(1, 1, 5, 5), str(path))
+    out = tmp_path / "onnx.html"
+    assert main(["explore", str(path), "--out", str(out)]) == 0
+    g = payload(out.read_text())
+    assert {c["op"] for c in g["calls"].values()} >= {"conv2d", "relu"}
+    assert g["values"] == "computed" and g["steps"]

@@ -186,7 +186,9 @@ def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, 
 
 
 def _svg(t: Tensor, backward: bool, options: dict[str, Any]) -> str:
-    return draw(t, backward=backward, **options).pipe(format="svg").decode("utf-8")
+    with np.errstate(all="ignore"):  # the drawing's gradient labels may hold NaN/Inf
+        drawing = draw(t, backward=backward, **options)
+    return drawing.pipe(format="svg").decode("utf-8")
 
 
 def graph_payload(

@@ -110,15 +110,21 @@ def watch(root: Tensor, ctxs: list[Context]) -> Trace:
         return Trace("freed")
     trace = Trace("computed")
     try:
-        autograd.traverse(
-            [root],
-            # a non-scalar root starts from ones, as the drawings assume
-            [None if root.size == 1 else np.ones(root.shape, dtype=root.dtype)],
-            retain_graph=True,
-            accumulate=False,
-            hooks=False,
-            observer=_Recorder(trace),
-        )
+        # NaN and Inf are what the page is there to show: no floating-point warnings
+        with np.errstate(all="ignore"):
+            _traverse(root, trace)
     except Exception as e:  # an op whose backward fails: the page still shows structure
         return Trace(f"unavailable: backward raised {type(e).__name__}: {e}")
     return trace
+
+
+def _traverse(root: Tensor, trace: Trace) -> None:
+    autograd.traverse(
+        [root],
+        # a non-scalar root starts from ones, as the drawings assume
+        [None if root.size == 1 else np.ones(root.shape, dtype=root.dtype)],
+        retain_graph=True,
+        accumulate=False,
+        hooks=False,
+        observer=_Recorder(trace),
+    )

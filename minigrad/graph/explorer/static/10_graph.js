@@ -194,7 +194,15 @@
     this.apply();
   };
 
-  Pane.prototype.fit = function () { this.vb = this.base.slice(); this.apply(); };
+  /* the whole graph, centred, never magnified past 1.3x (a 4-node graph stays 4 nodes) */
+  Pane.prototype.fit = function () {
+    var r = this.holder.getBoundingClientRect(), b = this.base;
+    var s = r.width && r.height ? Math.min(r.width / b[2], r.height / b[3]) : 1;
+    if (s <= 1.3) { this.vb = b.slice(); this.apply(); return; }
+    var w = r.width / 1.3, h = r.height / 1.3;
+    this.vb = [b[0] + (b[2] - w) / 2, b[1] + (b[3] - h) / 2, w, h];
+    this.apply();
+  };
 
   /* First view: the whole graph when it is legible so, else its top at a readable scale
      (labels about 80% of their size) so a large network opens on something one can read. */

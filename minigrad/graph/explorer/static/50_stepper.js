@@ -35,8 +35,26 @@
     pane.mark("mg-done", done);
     pane.mark("mg-current", cur && cur.node ? [cur.node] : []);
     pane.markEdges("mg-lit", cur ? cur.edges : []);
+    partials(pane, steps);
     if (cur && cur.node && S.follow) pane.focus(cur.node);
     MG.emit("step", { index: S.k });
+  }
+
+  /* each "+" node shows its running sum so far: "2 of 3, |sum| 4.2" */
+  function partials(pane, steps) {
+    var last = {};
+    for (var k = 0; k < S.k; k++) if (steps[k].kind === "accumulate" && steps[k].node) last[steps[k].node] = steps[k];
+    Array.prototype.forEach.call(pane.svg.querySelectorAll("text.mg-partial"), function (t) { t.remove(); });
+    Object.keys(last).forEach(function (id) {
+      var n = pane.nodes[id], s = last[id];
+      if (!n) return;
+      var b = n.getBBox(), t = document.createElementNS("http://www.w3.org/2000/svg", "text");
+      t.setAttribute("x", String(b.x + b.width + 4));
+      t.setAttribute("y", String(b.y + b.height / 2 + 4));
+      t.setAttribute("class", "mg-partial");
+      t.textContent = s.of[0] + " of " + s.of[1] + ", |sum| " + MG.fmt(s.total.norm);
+      n.appendChild(t);
+    });
   }
 
   function go(k) {
