@@ -25,7 +25,8 @@ from ...tensor import Tensor
 
 __all__ = ["Explorer", "explore"]
 
-_DRAW_OPTIONS = ("rankdir", "max_nodes", "title", "max_values", "clusters")
+# the page has its own title: a drawing's title would be repeated in every cluster
+_DRAW_OPTIONS = ("rankdir", "max_nodes", "max_values", "clusters")
 
 
 class Explorer:
@@ -69,13 +70,14 @@ def explore(t: Tensor, backward: bool = True, **options: Any) -> Explorer:
 
     if not isinstance(t, Tensor):
         raise TypeError(f"explore: expected a minigrad Tensor, got {type(t).__name__}")
-    known = {"samples", "max_elements", *_DRAW_OPTIONS}
+    known = {"samples", "max_elements", "title", *_DRAW_OPTIONS}
     unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(
             f"explore() got unknown option(s) {unknown}; valid options are {sorted(known)}"
         )
-    title = options.get("title") or f"minigrad explorer: {t.name or 'output'} {tuple(t.shape)}"
+    shape = "scalar" if t.ndim == 0 else str(tuple(t.shape))
+    title = options.get("title") or f"minigrad explorer: {t.name or 'output'}, {shape} {t.dtype}"
     draw_options = {k: options[k] for k in _DRAW_OPTIONS if k in options}
     extra = {k: options[k] for k in ("samples", "max_elements") if k in options}
     payload = {"graph": graph_payload(t, backward, **extra, **draw_options)}
