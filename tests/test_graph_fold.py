@@ -96,3 +96,14 @@ def test_folded_drawings_render():
     done = subprocess.run(["dot", "-Tsvg"], input=sources.encode(), capture_output=True)
     assert done.returncode == 0, done.stderr.decode()
     assert "mul × 3000" in done.stdout.decode()
+
+
+def test_a_merged_edge_carries_the_sum_of_the_gradients_it_stands_for():
+    w = mg.tensor([1.0, -1.0], requires_grad=True, name="w")
+    loss = chain(1500, w)
+    dot = mg.graph.draw(loss, both=True).source
+    (fold,) = [i for i, label in node_labels(dot) if "mul × 1500" in label]
+    (wid,) = [i for i, label in node_labels(dot) if label.startswith("<b>w</b>")]
+    (grad_edge,) = re.findall(rf"^\s*{wid} -> {fold} .*style=dashed.*$", dot, flags=re.MULTILINE)
+    loss.backward()
+    assert "grad [1500, -3000]" in grad_edge and w.grad.data.tolist() == [1500.0, -3000.0]

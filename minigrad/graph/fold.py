@@ -157,7 +157,8 @@ def fold_runs(data: GraphData, min_run: int = 2, strict: bool = False) -> GraphD
             nodes.append(n)
         elif folds[group[n]].members[0] is n:  # type: ignore[index]
             nodes.append(folds[group[n]])
-    edges, seen = [], set()
+    edges: list[Edge] = []
+    merged: dict[tuple[Any, ...], Edge] = {}
     for e in data.edges:
         src = folds[group[e.src]] if e.src in group else e.src
         dst = folds[group[e.dst]] if e.dst in group else e.dst
@@ -167,9 +168,13 @@ def fold_runs(data: GraphData, min_run: int = 2, strict: bool = False) -> GraphD
             edges.append(e)
             continue
         key = (src.id, dst.id, e.kind, e.arg, e.reverse)
-        if key not in seen:  # a weight used by every op of a run: one edge
-            seen.add(key)
-            edges.append(Edge(src, dst, e.kind, e.arg, e.tensor, e.grad, e.reverse))
+        same = merged.get(key)
+        if same is None:
+            merged[key] = Edge(src, dst, e.kind, e.arg, e.tensor, e.grad, e.reverse)
+            edges.append(merged[key])
+        elif same.grad is not None:  # a weight used by every op of a run: one edge, the
+            # sum of the gradients it stands for (unknown if any one is)
+            same.grad = None if e.grad is None else same.grad + e.grad
     if not strict and _contains_cycle(nodes, edges):
         return fold_runs(data, min_run, strict=True)
     out = GraphData(nodes, edges, data.root, data.view, data.values)
