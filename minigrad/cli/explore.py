@@ -67,6 +67,7 @@ def _onnx_loss(path: Path) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Run the script (or load the model), build the page, write it; returns the exit code."""
     from minigrad import graph
+    from minigrad.graph import explorer  # noqa: F401  (graph.explorer.explore, typed)
 
     script = Path(args.script)
     if not script.is_file():
@@ -89,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        ex = graph.explore(loss, samples=args.samples, rankdir=args.rankdir)
+        ex = graph.explorer.explore(loss, samples=args.samples, rankdir=args.rankdir)
     except graph.GraphvizNotFoundError as e:
         print(f"minigrad explore: {e}", file=sys.stderr)
         return 3

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..op import op_spec
+from ..op import Context, op_spec
 from ..tensor import Tensor
 from .explorer.windows import WINDOW_OPS, Window, window_of
 
@@ -99,9 +99,21 @@ def _gather(a: np.ndarray, w: Window, n: int, c: Any, i: int, j: int, fill: floa
     return vals
 
 
+def _node(t: Tensor) -> Context:
+    """The recorded call that produced ``t`` (explain() checked there is one)."""
+    assert t._node is not None
+    return t._node
+
+
+def _input(ctx: Context, i: int) -> Tensor:
+    t = ctx.inputs[i]
+    assert t is not None  # a required input
+    return t
+
+
 def _conv(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
-    ctx = y._node
-    x, weight, bias = ctx.inputs[0].data, ctx.inputs[1].data, ctx.inputs[2]
+    ctx = _node(y)
+    x, weight, bias = _input(ctx, 0).data, _input(ctx, 1).data, ctx.inputs[2]
     n, o, i, j = idx
     groups = int(ctx.attrs.get("groups", 1) or 1)
     cg = weight.shape[1]  # input channels per group
@@ -130,8 +142,8 @@ def _conv(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
 
 
 def _pool(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
-    ctx = y._node
-    x = ctx.inputs[0].data
+    ctx = _node(y)
+    x = _input(ctx, 0).data
     kind = w.kind
     if kind.startswith("global"):
         n, c = idx

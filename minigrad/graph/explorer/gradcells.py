@@ -21,7 +21,7 @@ import numpy as np
 
 from ...op import op_spec
 from ...tensor import Tensor
-from ..explain import Explanation, _g, _gp, _index, _pool, _sum_text
+from ..explain import Explanation, _g, _gp, _index, _node, _pool, _sum_text
 from .windows import Window
 
 __all__ = ["explain_grad", "window_map"]
@@ -41,7 +41,10 @@ def _grad_array(t: Tensor, grad: Any) -> np.ndarray:
     return g
 
 
-def window_map(w: Window) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+Cells = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def window_map(w: Window) -> Cells:
     """Every (output cell, tap) pair that reads an input cell: arrays i, j, p, q, r, c.
 
     ``r, c`` are the input row/column read by tap ``(p, q)`` of output cell ``(i, j)``;
@@ -58,19 +61,20 @@ def window_map(w: Window) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
 
 
 def _which(t: Tensor, wrt: int | str) -> tuple[int, str]:
-    names = op_spec(t._node.op).inputs
+    ctx = _node(t)
+    names = op_spec(ctx.op).inputs
     if isinstance(wrt, str):
         if wrt not in names:
-            raise ValueError(f"explain: op '{t._node.name}' has inputs {names}, not {wrt!r}")
+            raise ValueError(f"explain: op '{ctx.name}' has inputs {names}, not {wrt!r}")
         return names.index(wrt), wrt
     if not 0 <= int(wrt) < len(names):
-        raise ValueError(f"explain: op '{t._node.name}' has {len(names)} inputs, not {wrt}")
+        raise ValueError(f"explain: op '{ctx.name}' has {len(names)} inputs, not {wrt}")
     return int(wrt), names[int(wrt)]
 
 
 def explain_grad(t: Tensor, w: Window, wrt: int | str, grad: Any, index: Any) -> Explanation:
     """Element ``index`` of the gradient that ``t``'s op sends to input ``wrt``."""
-    ctx = t._node
+    ctx = _node(t)
     pos, name = _which(t, wrt)
     x = ctx.inputs[pos]
     if x is None:
@@ -83,18 +87,12 @@ def explain_grad(t: Tensor, w: Window, wrt: int | str, grad: Any, index: Any) ->
     if pos != 0:
         raise ValueError(f"explain: op '{ctx.name}' sends a gradient only to its input")
     if w.kind.startswith("global"):
-        n, c, h, wc = idx
-        outs = [(n, c)]
-        share = [1.0 / (w.in_hw[0] * w.in_hw[1])] if w.kind.endswith("avg") else None
-        if share is None:
-            won = _pool(t, (n, c), w).winner == idx
-            outs, share = (outs, [1.0]) if won else ([], [])
-        terms = np.array([g[o] * s for o, s in zip(outs, share)])
-        return _grad_result(op, idx, terms, outs, [g[o] for o in outs], share)
+        return _global_grad(t, w, idx, g, op)
     n, c, h, wc = idx
     i, j, _, _, r, cc = window_map(w)
     hit = (r == h) & (cc == wc)
-    outs, share = [], []
+    outs: list[tuple[int, ...]] = []
+    share: list[float] = []
     for oi, oj in sorted(set(zip(i[hit].tolist(), j[hit].tolist()))):
         if w.kind == "max":
             if _pool(t, (n, c, oi, oj), w).winner != idx:
@@ -107,6 +105,20 @@ def explain_grad(t: Tensor, w: Window, wrt: int | str, grad: Any, index: Any) ->
         outs.append((n, c, oi, oj))
         share.append(s)
     terms = np.array([g[o] * s for o, s in zip(outs, share)], dtype=np.float64)
+    return _grad_result(op, idx, terms, outs, [g[o] for o in outs], share)
+
+
+def _global_grad(t: Tensor, w: Window, idx: tuple[int, ...], g: np.ndarray, op: str) -> Explanation:
+    """Global pooling: x[n, c, h, w] gets dy[n, c] / (H*W) (average), or all of it if it won."""
+    n, c = idx[0], idx[1]
+    if w.kind.endswith("avg"):
+        outs: list[tuple[int, ...]] = [(n, c)]
+        share = [1.0 / (w.in_hw[0] * w.in_hw[1])]
+    elif _pool(t, (n, c), w).winner == idx:
+        outs, share = [(n, c)], [1.0]
+    else:
+        outs, share = [], []
+    terms = np.array([g[o] * s for o, s in zip(outs, share)])
     return _grad_result(op, idx, terms, outs, [g[o] for o in outs], share)
 
 

@@ -41,7 +41,7 @@ def _forward_nan(reg: Any) -> dict[str, Any] | None:
 
 def _backward_nan(reg: Any, trace: Trace) -> dict[str, Any] | None:
     for ev in trace.events:
-        if ev.kind != "step" or _bad(ev.grad):
+        if ev.kind != "step" or ev.node is None or _bad(ev.grad):
             continue
         if any(_bad(g) for g in ev.input_grads):
             return {

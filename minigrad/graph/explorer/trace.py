@@ -48,10 +48,12 @@ class Trace:
     )
 
 
-def _arr(g: Any) -> np.ndarray | None:
-    if g is None:
-        return None
+def _arr(g: Any) -> np.ndarray:
     return g.data if isinstance(g, Tensor) else np.asarray(g)
+
+
+def _maybe(g: Any) -> np.ndarray | None:
+    return None if g is None else _arr(g)
 
 
 class _Recorder(getattr(autograd, "BackwardObserver", object)):  # type: ignore[misc]
@@ -69,7 +71,7 @@ class _Recorder(getattr(autograd, "BackwardObserver", object)):  # type: ignore[
 
     def step(self, index: int, node: Context, grad: Tensor, input_grads: tuple) -> None:
         g = _arr(grad)
-        ins = tuple(_arr(x) for x in input_grads)
+        ins = tuple(_maybe(x) for x in input_grads)
         out = node.output
         self.trace.events.append(
             Event("step", index, node=node, tensor=out, grad=g, input_grads=ins)

@@ -126,6 +126,7 @@ def window_of(ctx: Context) -> Window | None:
     a = ctx.attrs
     if name == "conv2d":
         w = ctx.inputs[1]
+        assert w is not None  # conv2d's weight is required
         k = (int(w.shape[2]), int(w.shape[3]))
         s, d = _pair(a.get("stride", 1)), _pair(a.get("dilation", 1))
         pad = _conv_pad(a.get("padding", 0), k, d)
