@@ -155,3 +155,25 @@ def test_a_broken_onnx_file_is_exit_code_1(tmp_path, capsys):
     path.write_bytes(b"not really onnx")
     assert main(["draw", str(path), "--out", str(tmp_path / "o")]) == 1
     assert "cannot run" in capsys.readouterr().err
+
+
+LONG_CHAIN = """
+import minigrad as mg
+x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+y = x
+for _ in range(300):
+    y = y * 1.001
+loss = y.sum()
+"""
+
+
+def test_large_graphs_are_folded_unless_strict(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot: the .dot files are enough here
+    path = script(tmp_path, LONG_CHAIN)
+    out = tmp_path / "pics"
+    assert main(["draw", str(path), "--out", str(out), "--max-nodes", "50"]) == 3
+    assert "mul × 300" in (out / "forward.dot").read_text()
+    assert "mul backward × 300" in (out / "backward.dot").read_text()
+    capsys.readouterr()
+    code = main(["draw", str(path), "--out", str(out), "--max-nodes", "50", "--strict"])
+    assert code == 2 and "max_nodes=50" in capsys.readouterr().err

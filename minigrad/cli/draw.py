@@ -49,7 +49,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("--collapse", action="store_true", help="one node per nn module / name_scope")
     p.add_argument(
-        "--max-nodes", type=int, default=None, help="size cap of each drawing (default 2000)"
+        "--max-nodes",
+        type=int,
+        default=None,
+        help="size cap of each drawing (default 2000); larger graphs are drawn folded",
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="refuse graphs above --max-nodes instead of folding"
     )
     p.set_defaults(func=run)
     return p
@@ -138,7 +144,11 @@ def run(args: argparse.Namespace) -> int:
         return code
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    options: dict[str, Any] = {"rankdir": args.rankdir, "collapse": args.collapse}
+    options: dict[str, Any] = {
+        "rankdir": args.rankdir,
+        "collapse": args.collapse,
+        "strict": args.strict,
+    }
     if args.max_nodes is not None:
         options["max_nodes"] = args.max_nodes
     try:
