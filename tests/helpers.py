@@ -283,6 +283,14 @@ class DetachedCube(mg.Op):
         return grad * 3.0 * x * x
 
 
+def fresh(cls: type) -> type:
+    """A new subclass of a test plugin: registering it never changes the shared definition.
+
+    (The registry names a nameless class after its op and records where it came from.)
+    """
+    return type(cls.__name__, (cls,), {"__doc__": cls.__doc__})
+
+
 def plugin_source(*classes: type) -> str:
     """Module source defining ``classes`` exactly as above (for entry-point test packages)."""
     import inspect

@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 import pytest
-from helpers import Cube, DetachedCube, NumpyGradCube, entry
+from helpers import Cube, DetachedCube, NumpyGradCube, entry, fresh
 
 import minigrad as mg
 from minigrad.cli.plugins import check_op, run_check
@@ -22,7 +22,7 @@ class DetachedCubeWithSamples(DetachedCube):
 def _registry(**ops) -> Registry:
     reg = Registry(entry_points_fn=list)
     for name, cls in ops.items():
-        reg.register_op(name, cls)
+        reg.register_op(name, fresh(cls))
     return reg
 
 
