@@ -108,3 +108,30 @@ def test_different_awkward_scopes_get_different_clusters():
     loss = ys[0] + ys[1] + ys[2] + ys[3]
     ids = re.findall(r"subgraph (\S+) \{", mg.graph.draw(loss).source)
     assert len(ids) == len(set(ids)) == 5  # "a" holds "a/"'s empty-named child
+
+
+class Named(mg.nn.Module):
+    """A module whose child layers carry the given names (add_module takes any string)."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__()
+        self.add_module(first, mg.nn.Linear(2, 3))
+        self.add_module(second, mg.nn.Linear(3, 1))
+
+    def forward(self, x):
+        for _, layer in self.named_children():
+            x = layer(x)
+        return x
+
+
+@needs_dot
+@hypothesis.settings(max_examples=15, deadline=None)
+@hypothesis.given(first=names, second=names)
+def test_any_module_names_render_in_every_view(first, second):
+    hypothesis.assume(first != second)
+    mg.manual_seed(0)
+    model = Named(first, second)
+    loss = model(mg.randn(4, 2, name="x")).sum()
+    scopes = {d["scope"] for _, d in mg.graph.to_networkx(loss).nodes(data=True)}
+    assert {first, second} <= scopes  # the names do reach the drawing
+    render_all(loss)
