@@ -187,7 +187,7 @@ def build_backward(root: Tensor, values: bool, grads: Mapping[Tensor, Any] | Non
         if step is None:  # unreachable for gradients (e.g. only feeds an input without grad)
             continue
         for i, (t, need) in enumerate(zip(ctx.inputs, ctx.needs_input_grad)):
-            if not need:
+            if not need or t is None:  # an absent optional input needs no gradient
                 continue
             g = edge_grads.get((ctx, i))
             if g is None and to.uses[id(t)] == 1:
