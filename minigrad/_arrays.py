@@ -17,6 +17,7 @@ __all__ = [
     "default_array",
     "freed_placeholder",
     "release_values",
+    "scalar_array",
 ]
 
 # the buffer behind every freed value: read-only zero bytes, wide enough for any dtype
@@ -26,6 +27,26 @@ FREED_BUFFER = bytes(32)
 def freed_placeholder(arr: np.ndarray) -> np.ndarray:
     """A zero-byte stand-in for a freed array: same shape and dtype, all zeros, read-only."""
     return np.ndarray(arr.shape, arr.dtype, buffer=FREED_BUFFER, strides=(0,) * arr.ndim)
+
+
+_SCALARS: dict[tuple, np.ndarray] = {}
+
+
+def scalar_array(x: float, dtype: np.dtype) -> np.ndarray:
+    """A read-only 0-d array of ``x``, shared between calls (``x * 2.0`` makes no new array).
+
+    Zero is not cached: -0.0 == 0.0 as dict keys, but their signs differ.
+    """
+    key = (type(x), x, dtype)
+    arr = _SCALARS.get(key) if x else None
+    if arr is None:
+        arr = np.array(x, dtype=dtype)
+        arr.flags.writeable = False
+        if x:
+            if len(_SCALARS) >= 4096:
+                _SCALARS.clear()
+            _SCALARS[key] = arr
+    return arr
 
 
 def checked_array(data: Any, dtype: Any) -> np.ndarray:

@@ -146,8 +146,8 @@ def fingerprint_saved(ctx: Context) -> tuple | None:
     """Fingerprints of the saved arrays that are a leaf input's data (None if there are none)."""
     checks = None
     for a in ctx._saved or ():
-        if type(a) is not np.ndarray:
-            continue
+        if type(a) is not np.ndarray or (a.base is None and not a.flags.writeable):
+            continue  # a read-only array that owns its data (a constant) cannot change
         for t in ctx.inputs:
             if t is not None and t.data is a and t._node is None:
                 entry = (t, _fingerprint(a))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
-from ._arrays import FREED_BUFFER, default_array, freed_placeholder
+from ._arrays import FREED_BUFFER, default_array, freed_placeholder, scalar_array
 from .op import RemovableHandle
 
 if TYPE_CHECKING:
@@ -371,13 +371,17 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
                 "integer, floating or complex numbers"
             )
         return Tensor._new(x, None, False)
-    if isinstance(x, (bool, int, float)) and not isinstance(x, np.generic):
+    if type(x) in _NUMBER_DTYPE:
+        dtype = _NUMBER_DTYPE[type(x)]
         if like is not None:
             kind = like.data.dtype.kind
-            if kind in "fc" or (kind in "iu" and not isinstance(x, float)):
-                return Tensor._make_const(np.array(x, dtype=like.data.dtype))
-        return Tensor._make_const(_default_array(x))
-    return Tensor._make_const(_default_array(x))
+            if kind in "fc" or (kind in "iu" and type(x) is not float):
+                dtype = like.data.dtype
+        return Tensor._new(scalar_array(x, dtype), None, False)
+    return Tensor._new(_default_array(x), None, False)
+
+
+_NUMBER_DTYPE = {float: np.dtype(np.float32), int: np.dtype(np.int64), bool: np.dtype(np.bool_)}
 
 
 def tensor(

@@ -89,3 +89,13 @@ def test_iteration_and_len() -> None:
     x = mg.tensor([[1.0, 2.0], [3.0, 4.0]])
     assert len(x) == 2
     assert [r.data.tolist() for r in x] == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_python_number_constants_keep_sign_of_zero_and_dtype() -> None:
+    a = mg.tensor([1.0, 2.0])
+    with np.errstate(divide="ignore"):
+        np.testing.assert_array_equal((1.0 / (a * -0.0)).data, [-np.inf, -np.inf])
+        np.testing.assert_array_equal((1.0 / (a * 0.0)).data, [np.inf, np.inf])
+    assert (a * 2).dtype == np.float32 and (mg.tensor([1, 2]) * 2).dtype == np.int64
+    assert (mg.tensor([1.0], dtype=np.float64) * 2.5).dtype == np.float64
+    assert mg.as_tensor(True).dtype == np.bool_ and mg.as_tensor(2.5).dtype == np.float32
