@@ -95,7 +95,7 @@ def gradients(
     values: bool,
     grads: Mapping[Tensor, Any] | None,
 ) -> tuple[dict[tuple[Context, int], np.ndarray], dict[int, np.ndarray], str]:
-    """Edge gradients and tensor totals from the replay, else from retained/given grads."""
+    """Edge gradients and tensor totals from the engine pass, else from retained/given grads."""
     if values:
         edge_grads, totals, status = observe_backward(root, ctxs, outputs)
     else:

@@ -83,8 +83,8 @@ class GraphData:
     """Nodes and edges in traversal order, plus what the drawing needs to say about values.
 
     ``view`` is "forward", "backward" or "both"; ``values`` says where gradient values came
-    from: "computed" (replayed from the saved state), "freed" (the graph was freed by
-    ``backward()``), "off" (not asked for) or "unavailable: <reason>".
+    from: "computed" (by the engine's traversal, on the saved state), "freed" (the graph
+    was freed by ``backward()``), "off" (not asked for) or "unavailable: <reason>".
     """
 
     nodes: list[Node]

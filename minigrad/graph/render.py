@@ -114,9 +114,11 @@ def draw(t: Tensor, backward: bool = False, **options: Any) -> GraphDrawing:
     Backward view (``backward=True``): one node per backward step ("mul backward"), edges
     from the loss toward the leaves labelled with the gradient's shape and its values (small)
     or norm, a "+" node where a tensor's gradient contributions are summed, and one ".grad"
-    node per leaf. Values are recomputed from the graph's saved state, so draw *before*
-    ``backward()`` (or use ``backward(retain_graph=True)``); once the graph is freed the
-    drawing shows shapes and says "values freed". Tensor hooks are not called.
+    node per leaf. Values come from one pass of the engine's own backward traversal on the
+    saved state (no ``.grad`` written, no hook called), so draw *before* ``backward()`` (or
+    use ``backward(retain_graph=True)``); once the graph is freed the drawing shows shapes
+    and says "values freed", also on tensors whose values ``backward()`` gave back. A
+    forward drawing marks a ``.grad`` that is not this graph's gradient as stale.
 
     Options (an unknown one raises TypeError):
         both: forward and gradient edges in one figure (gradients dashed, red), whatever
