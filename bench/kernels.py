@@ -108,9 +108,31 @@ def _target(targets: dict, index: int, dtype: str, threads: int) -> float | None
     return pair[threads - 1]
 
 
+GEMM = 512  # the square matrix product that shows each library's BLAS speed
+
+
+def _gemm_cases(dtype: str, torch: Any) -> dict[str, Callable[[], Any]]:
+    rng = np.random.default_rng(2)
+    a, b = (rng.standard_normal((GEMM, GEMM)).astype(dtype) for _ in range(2))
+    out = np.empty_like(a)
+    cases = {"minigrad": lambda: np.matmul(a, b, out=out)}
+    if torch is not None:
+        at, bt = torch.tensor(a), torch.tensor(b)
+        cases["torch"] = lambda: at @ bt
+    return cases
+
+
 def run_conv(runner: Runner) -> None:
-    """conv2d forward + backward for every shape in ``CONV_SHAPES`` and every dtype."""
+    """The BLAS reference (numpy's GEMM next to PyTorch's), then conv2d forward + backward for
+    every shape in ``CONV_SHAPES`` and every dtype."""
     for dtype in runner.dtypes:
+        runner.time(
+            "conv",
+            f"GEMM {GEMM}x{GEMM}x{GEMM}: numpy @ (minigrad's BLAS) vs torch @",
+            dtype,
+            lambda dtype=dtype: _gemm_cases(dtype, runner.torch),
+            flop=2.0 * GEMM**3,
+        )
         for i, (x_shape, w_shape, padding) in enumerate(CONV_SHAPES):
             name = f"conv2d fwd+bwd {_shape_text(x_shape)}x{_shape_text(w_shape)}"
             if padding:
