@@ -102,6 +102,17 @@ def split(n: int, parts: int) -> list[tuple[int, int]]:
     return bounds
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child has none of the parent's pool threads: start a new pool when needed."""
+    global _pool, _lock
+    _pool = None
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 def _executor(workers: int) -> ThreadPoolExecutor:
     global _pool
     with _lock:

@@ -136,3 +136,15 @@ def test_parts_see_the_callers_numpy_errstate(threads):
     with np.errstate(divide="raise"):
         seen = parallel.parallel_for(lambda a, b: np.geterr()["divide"], 2)
     assert seen == ["raise", "raise"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_gets_a_pool_of_its_own(threads):
+    threads(2)
+    parallel.parallel_for(lambda a, b: None, 2)  # the parent's pool exists
+    pid = os.fork()
+    if pid == 0:  # the child: would hang on the parent's (absent) threads
+        code = 0 if parallel.parallel_for(lambda a, b: a, 2) == [0, 1] else 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0
