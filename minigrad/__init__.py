@@ -19,6 +19,7 @@ from .creation import (
     ones_like,
     rand,
     randn,
+    tensor,
     zeros,
     zeros_like,
 )
@@ -45,7 +46,7 @@ from .functional import (
     where,
 )
 from .op import Context, Op
-from .tensor import Tensor, as_tensor, tensor
+from .tensor import Tensor, as_tensor
 
 max = _functional.max
 min = _functional.min

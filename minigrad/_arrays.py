@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FREED_BUFFER",
+    "KINDS",
+    "NUMBER_DTYPE",
     "checked_array",
     "default_array",
     "freed_placeholder",
@@ -29,6 +31,9 @@ def freed_placeholder(arr: np.ndarray) -> np.ndarray:
     return np.ndarray(arr.shape, arr.dtype, buffer=FREED_BUFFER, strides=(0,) * arr.ndim)
 
 
+#: the dtype a Python number gets when nothing else decides it
+NUMBER_DTYPE = {float: np.dtype(np.float32), int: np.dtype(np.int64), bool: np.dtype(np.bool_)}
+KINDS = "tensors hold bool, integer, floating or complex numbers"
 _SCALARS: dict[tuple, np.ndarray] = {}
 
 
@@ -65,7 +70,7 @@ def checked_array(data: Any, dtype: Any) -> np.ndarray:
     if arr.dtype.kind not in "biufc":
         raise TypeError(
             f"tensor: cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__} "
-            f"{data!r:.60}); tensors hold bool, integer, floating or complex numbers"
+            f"{data!r:.60}); {KINDS}"
         )
     return arr
 

@@ -10,6 +10,7 @@ from .tensor import Tensor
 
 __all__ = [
     "arange",
+    "tensor",
     "full",
     "manual_seed",
     "ones",
@@ -122,3 +123,23 @@ def arange(
         is_float = any(isinstance(v, float) for v in (start, stop, step))
         dtype = np.float32 if is_float else np.int64
     return _leaf(np.arange(start, stop, step, dtype=dtype), requires_grad, None)
+
+
+def tensor(
+    data: Any,
+    requires_grad: bool = False,
+    name: str | None = None,
+    dtype: Any = None,
+) -> Tensor:
+    """Make a leaf tensor from data (copied).
+
+    numpy arrays keep their dtype, Python floats become float32, Python ints int64;
+    ``dtype=`` overrides. Integer tensors cannot require grad.
+
+    >>> import minigrad as mg
+    >>> mg.tensor([1.0, 2.0]).dtype, mg.tensor([1, 2]).dtype
+    (dtype('float32'), dtype('int64'))
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)

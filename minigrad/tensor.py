@@ -8,14 +8,21 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
-from ._arrays import FREED_BUFFER, default_array, freed_placeholder, scalar_array
+from ._arrays import (
+    FREED_BUFFER,
+    KINDS,
+    NUMBER_DTYPE,
+    default_array,
+    freed_placeholder,
+    scalar_array,
+)
 from .op import RemovableHandle
 
 if TYPE_CHECKING:
     from . import functional as F
     from .op import Context
 
-__all__ = ["RemovableHandle", "Tensor", "TensorLike", "as_tensor", "freed_placeholder", "tensor"]
+__all__ = ["RemovableHandle", "Tensor", "TensorLike", "as_tensor", "freed_placeholder"]
 
 #: what an operator accepts besides a Tensor: arrays and Python numbers (become constants)
 TensorLike: TypeAlias = "Tensor | np.ndarray | float | int | bool"
@@ -366,39 +373,13 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
         return x
     if isinstance(x, np.ndarray):
         if x.dtype.kind not in "biufc":
-            raise TypeError(
-                f"as_tensor: cannot make a tensor of dtype {x.dtype}; tensors hold bool, "
-                "integer, floating or complex numbers"
-            )
+            raise TypeError(f"as_tensor: cannot make a tensor of dtype {x.dtype}; {KINDS}")
         return Tensor._new(x, None, False)
-    if type(x) in _NUMBER_DTYPE:
-        dtype = _NUMBER_DTYPE[type(x)]
+    if type(x) in NUMBER_DTYPE:
+        dtype = NUMBER_DTYPE[type(x)]
         if like is not None:
             kind = like.data.dtype.kind
             if kind in "fc" or (kind in "iu" and type(x) is not float):
                 dtype = like.data.dtype
         return Tensor._new(scalar_array(x, dtype), None, False)
     return Tensor._new(_default_array(x), None, False)
-
-
-_NUMBER_DTYPE = {float: np.dtype(np.float32), int: np.dtype(np.int64), bool: np.dtype(np.bool_)}
-
-
-def tensor(
-    data: Any,
-    requires_grad: bool = False,
-    name: str | None = None,
-    dtype: Any = None,
-) -> Tensor:
-    """Make a leaf tensor from data (copied).
-
-    numpy arrays keep their dtype, Python floats become float32, Python ints int64;
-    ``dtype=`` overrides. Integer tensors cannot require grad.
-
-    >>> import minigrad as mg
-    >>> mg.tensor([1.0, 2.0]).dtype, mg.tensor([1, 2]).dtype
-    (dtype('float32'), dtype('int64'))
-    """
-    if isinstance(data, Tensor):
-        data = data.data
-    return Tensor(data, requires_grad=requires_grad, name=name, dtype=dtype)
