@@ -17,16 +17,10 @@
 # (default `out/tutorials/10_onnx`). `MINIGRAD_FAST=1` trains for 2 epochs only.
 
 # %%
-import os
 import time
 import warnings
 from collections import OrderedDict
-from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # pictures go to files: works without a display
-import matplotlib.pyplot as plt
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -34,19 +28,10 @@ import onnxruntime as ort
 import minigrad as mg
 from minigrad import nn
 from minigrad.data import DataLoader, load_digits
+from minigrad.demo.notebook import FAST, out_dir, plt, save, show
 
-FAST = os.environ.get("MINIGRAD_FAST") == "1"
-OUT = Path(os.environ.get("MINIGRAD_TUTORIAL_OUT") or "out/tutorials/10_onnx")
-OUT.mkdir(parents=True, exist_ok=True)
+OUT = out_dir("10_onnx")
 mg.manual_seed(0)
-
-
-def save(fig, name):
-    """Write ``fig`` to OUT/name.png and close it."""
-    fig.savefig(OUT / f"{name}.png", dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    print("wrote", OUT / f"{name}.png")
-
 
 # %% [markdown]
 # ## 1. Train the digits LeNet (briefly)
@@ -128,7 +113,7 @@ ax.scatter(scores_here.ravel(), scores_ort.ravel(), s=4)
 ax.set_xlabel("score in minigrad")
 ax.set_ylabel("score in ONNX Runtime")
 ax.set_title(f"{scores_here.size} scores, max difference {diff:.1e}")
-save(fig, "minigrad_vs_onnxruntime")
+save(fig, OUT, "minigrad_vs_onnxruntime")
 
 # %% [markdown]
 # Loading the file back gives an `mg.nn.Module` with the same parameter names and the same
@@ -255,6 +240,7 @@ loss = mg.onnx.example_loss(torch_path, batch=1)
 drawing = mg.graph.draw(loss, backward=True)
 try:
     print("wrote", mg.graph.render(drawing, OUT / "torch_cnn_backward.svg"))
+    show(drawing)  # in a notebook the drawing appears under the cell
 except mg.graph.GraphvizNotFoundError as e:
     print(e)
 assert "conv2d" in drawing.source and "backward" in drawing.source
