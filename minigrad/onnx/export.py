@@ -6,7 +6,8 @@ initializers named as ``named_parameters()`` names them, the input's first axis 
 ``batch`` dimension, and the file passes ``onnx.checker.check_model(full_check=True)``.
 
 Only what the graph records is exported: values computed without a gradient path (for
-example a mask from a comparison) are baked in as constants.
+example a mask from a comparison) are baked in as constants. Float64 models export as valid
+ONNX, but ONNX Runtime's CPU kernels for Conv and pooling are float32 only.
 """
 
 from __future__ import annotations
