@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ctypes
 import numbers
 import os
 import threading
@@ -47,7 +48,7 @@ _lock = threading.Lock()
 _num_threads: int | None = None
 _pool: ThreadPoolExecutor | None = None
 _local = threading.local()  # .inside: this thread is running a part (nested calls run inline)
-_blas: list[Any] | None = None  # threadpoolctl's BLAS library controllers, found on first use
+_blas: list[_BlasLib] | None = None  # the loaded BLAS libraries, found on first use
 _tuned = False
 
 
@@ -123,7 +124,37 @@ def _executor(workers: int) -> ThreadPoolExecutor:
         return _pool
 
 
-def _blas_controllers() -> list[Any]:
+class _BlasLib:
+    """One BLAS library: its threadpoolctl controller, and OpenBLAS's per-thread setter.
+
+    OpenBLAS (0.3.27 and later) exports ``openblas_set_num_threads_local``, which limits the
+    calling thread only and costs a thread-local write; the global setter wakes or parks the
+    library's threads and costs tens of microseconds per call, too much to pay around every
+    kernel. The global one is used only where the per-thread one is missing (e.g. MKL).
+    """
+
+    def __init__(self, controller: Any) -> None:
+        self.controller = controller
+        self.local: Callable[[int], int] | None = None
+        if getattr(controller, "internal_api", None) == "openblas":
+            try:
+                setter = ctypes.CDLL(controller.filepath).openblas_set_num_threads_local
+            except (OSError, AttributeError, TypeError):
+                return
+            setter.argtypes = (ctypes.c_int,)
+            setter.restype = ctypes.c_int
+            self.local = setter
+
+    def threads_here(self) -> int | None:
+        """The number of threads this library uses for calls from the current thread."""
+        if self.local is not None:
+            current = self.local(1)  # the setter returns the previous value
+            self.local(current)
+            return current
+        return self.controller.get_num_threads()
+
+
+def _blas_libraries() -> list[_BlasLib]:
     """The BLAS libraries loaded in this process (empty without threadpoolctl)."""
     global _blas
     if _blas is None:
@@ -133,24 +164,43 @@ def _blas_controllers() -> list[Any]:
         except ImportError:
             _blas = []
         else:
-            _blas = list(ThreadpoolController().select(user_api="blas").lib_controllers)
+            blas = ThreadpoolController().select(user_api="blas").lib_controllers
+            _blas = [_BlasLib(c) for c in blas]
     return _blas
 
 
+def blas_threads_here() -> list[int | None]:
+    """Thread counts of the loaded BLAS libraries for calls made from the current thread.
+
+    Inside a part of :func:`parallel_for` that runs beside others, each is 1.
+    """
+    return [lib.threads_here() for lib in _blas_libraries()]
+
+
 @contextlib.contextmanager
-def _blas_threads(limit: int) -> Iterator[None]:
-    """Lower every BLAS library's thread count to ``limit`` (never raise it) while inside."""
+def _blas_threads(limit: int, *, local: bool) -> Iterator[None]:
+    """Lower BLAS thread counts to ``limit`` (never raise them) while inside.
+
+    ``local=True`` handles the libraries with a per-thread setter, for the current thread only;
+    ``local=False`` the others, process-wide (call it from the thread that owns the region).
+    """
     changed = []
-    for lib in _blas_controllers():
-        current = lib.get_num_threads()
-        if current is not None and current > limit:
-            lib.set_num_threads(limit)
-            changed.append((lib, current))
+    for lib in _blas_libraries():
+        if (lib.local is not None) != local:
+            continue
+        current = lib.controller.get_num_threads()
+        if current is None or current <= limit:
+            continue
+        if lib.local is not None:
+            changed.append((lib.local, lib.local(limit)))
+        else:
+            lib.controller.set_num_threads(limit)
+            changed.append((lib.controller.set_num_threads, current))
     try:
         yield
     finally:
-        for lib, current in changed:
-            lib.set_num_threads(current)
+        for setter, previous in reversed(changed):
+            setter(previous)
 
 
 def _first_use() -> None:
@@ -179,18 +229,19 @@ def parallel_for(fn: Callable[[int, int], T], n: int, *, min_per_part: int = 1) 
     parts = 1 if getattr(_local, "inside", False) else min(threads, n // max(1, min_per_part))
     bounds = split(n, max(1, parts))
     if len(bounds) <= 1:
-        with _blas_threads(threads):
+        with _blas_threads(threads, local=False), _blas_threads(threads, local=True):
             return [fn(*b) for b in bounds]
-    with _blas_threads(max(1, threads // len(bounds))):
+    limit = max(1, threads // len(bounds))
+    with _blas_threads(limit, local=False):
         pool = _executor(len(bounds) - 1)
         # Each part runs in a copy of the caller's context: numpy's errstate and other context
         # variables apply in the pool's threads as they do here.
         futures = [
-            pool.submit(contextvars.copy_context().run, _run_part, fn, start, stop)
+            pool.submit(contextvars.copy_context().run, _run_part, fn, start, stop, limit)
             for start, stop in bounds[1:]
         ]
         try:
-            head: Any = _run_part(fn, *bounds[0])
+            head: Any = _run_part(fn, *bounds[0], limit)
         except BaseException as e:  # raised below, once every part is done
             head = _Failure(e)
         results = [head, *_wait(futures)]
@@ -207,10 +258,11 @@ class _Failure:
         self.error = error
 
 
-def _run_part(fn: Callable[[int, int], T], start: int, stop: int) -> T:
+def _run_part(fn: Callable[[int, int], T], start: int, stop: int, blas_limit: int) -> T:
     _local.inside = True
     try:
-        return fn(start, stop)
+        with _blas_threads(blas_limit, local=True):
+            return fn(start, stop)
     finally:
         _local.inside = False
 

@@ -112,23 +112,23 @@ def test_nested_calls_run_inline(threads):
 def test_blas_runs_one_thread_per_part_and_is_restored(threads):
     threadpoolctl = pytest.importorskip("threadpoolctl")
     np.ones((2, 2)) @ np.ones((2, 2))  # numpy's BLAS is loaded
-    controller = threadpoolctl.ThreadpoolController()
-    blas = controller.select(user_api="blas")
+    blas = threadpoolctl.ThreadpoolController().select(user_api="blas")
     if not blas.lib_controllers:
         pytest.skip("no BLAS library found by threadpoolctl")
     with blas.limit(limits=2):
-        before = [lib.get_num_threads() for lib in blas.lib_controllers]
+        before = parallel.blas_threads_here()
+        assert all(b == 2 for b in before)
         threads(2)
-        inside = parallel.parallel_for(
-            lambda a, b: [lib.get_num_threads() for lib in blas.lib_controllers], 2
-        )
+        inside = parallel.parallel_for(lambda a, b: parallel.blas_threads_here(), 2)
         assert inside == [[1] * len(before)] * 2
         threads(1)
-        assert parallel.parallel_for(
-            lambda a, b: [lib.get_num_threads() for lib in blas.lib_controllers], 2
-        ) == [[1] * len(before)]
-        after = [lib.get_num_threads() for lib in blas.lib_controllers]
-    assert after == before
+        alone = parallel.parallel_for(lambda a, b: parallel.blas_threads_here(), 2)
+        assert alone == [[1] * len(before)]  # one thread asked for: BLAS too
+        threads(3)
+        many = parallel.parallel_for(lambda a, b: parallel.blas_threads_here(), 1)
+        assert many == [before]  # one part: BLAS keeps its own (lower) count
+        assert parallel.blas_threads_here() == before
+        assert [lib.get_num_threads() for lib in blas.lib_controllers] == [2] * len(before)
 
 
 def test_parts_see_the_callers_numpy_errstate(threads):
