@@ -174,6 +174,28 @@ def test_every_records_every_kth_step_and_max_frames_thins_evenly():
             np.testing.assert_allclose(f.updates[name], -0.05 * f.grads[name], atol=1e-12)
 
 
+def test_finish_records_the_last_step_that_every_skipped():
+    model, _, rec = small_run(lambda p: mg.optim.Adam(p, lr=0.01), epochs=3, every=4)
+    assert rec.steps == 9 and [f.step for f in rec.frames] == [0, 4, 8]
+    last = rec.finish()
+    assert last is rec.frames[-1] and last.step == 9 and rec.finish() is None
+    assert last.loss == rec.losses[-1]
+    for name, p in model.named_parameters():
+        np.testing.assert_array_equal(last.params[name], p.data)
+        np.testing.assert_array_equal(last.grads[name], p.grad.data)
+        np.testing.assert_allclose(
+            last.before[name]["weight"] + last.updates[name], p.data, atol=1e-12
+        )
+    assert set(last.activations) == {"conv1", "relu1", "pool1", "flatten", "fc"}
+    e = rec.explain("fc.weight", (1, 3))
+    assert e["values"]["new_weight"] == model.fc.weight.data[1, 3]
+    # explore() finishes the run itself; weights changed since the step: no activations
+    _, _, rec2 = small_run(lambda p: mg.optim.SGD(p, lr=0.05), epochs=1, every=5)
+    rec2.model.fc.bias.data[...] += 1.0
+    rec2.explore()
+    assert rec2.frames[-1].step == 3 and rec2.frames[-1].activations == {}
+
+
 def test_memory_stays_bounded_with_max_frames():
     mg.manual_seed(0)
     model = xo_model()

@@ -25,10 +25,11 @@ Memory. Per frame: 3 arrays the size of the parameters (weights, gradients, upda
 with ``optimizer`` (the weights before the step, plus SGD's momentum buffer or Adam's two
 moments), and every sub-module's output on the probes; ``rec.nbytes`` says how much is held.
 Two knobs bound it: ``every=k`` records every k-th step only (the others cost a float for the
-loss curve, ``rec.losses``, and one copy of the weights before a recorded step);
-``max_frames=n`` keeps at most n frames: frame 0, the latest, and frames at steps that are
-multiples of a stride, which starts at ``every`` and doubles (dropping every other frame) each
-time the n frames are full, so the kept frames stay evenly spaced over the whole run.
+loss curve, ``rec.losses``, and a copy of the weights, gradients and optimizer state, so that
+:meth:`Recorder.finish` can still record the last step); ``max_frames=n`` keeps at most n
+frames: frame 0, the latest, and frames at steps that are multiples of a stride, which starts
+at ``every`` and doubles (dropping every other frame) each time the n frames are full, so the
+kept frames stay evenly spaced over the whole run.
 
 Recording only reads: training gives the same numbers, bit for bit, with or without it.
 
@@ -153,6 +154,7 @@ class Recorder:
         self._kinds: dict[str, str] = {}
         self._prev: dict[str, np.ndarray] = {}
         self._prev_state: dict[str, dict[str, Any]] = {}
+        self._pending: tuple[Frame, dict[str, np.ndarray]] | None = None
         try:
             activations = self._probe_outputs()
         except Exception as err:
@@ -176,42 +178,63 @@ class Recorder:
 
     def step(self, loss: Any = None) -> Frame | None:
         """Note one training step (call it after ``optimizer.step()``); returns the new frame,
-        or None when this step is not recorded (``every``)."""
+        or None when ``every`` skips this step (:meth:`finish` can still record it)."""
         self._step += 1
         value = _loss_value(loss)
         self.losses.append(value)
-        frame = None
-        if self._step % self.every == 0:
-            frame = self._record(value)
-            self._add(frame)
-        if (self._step + 1) % self.every == 0:  # the next step is recorded: keep its "before"
-            self._remember({n: p.data for n, p in self._named})
-        return frame
+        frame, before = self._collect(value)
+        self._remember(frame.params)  # this step's weights are the next step's "before"
+        if self._step % self.every:
+            self._pending = (frame, before)
+            return None
+        self._pending = None
+        return self._complete(frame, before)
 
-    def _remember(self, now: dict[str, np.ndarray]) -> None:
-        self._prev = {n: np.array(a, copy=True) for n, a in now.items()}
+    def finish(self) -> Frame | None:
+        """Record the latest step if ``every`` skipped it, so the last frame holds the final
+        weights; call it after training (:meth:`explore` does). Returns that frame or None.
+
+        Its activations are left empty if the weights changed since that step."""
+        if self._pending is None:
+            return None
+        frame, before = self._pending
+        self._pending = None
+        return self._complete(frame, before)
+
+    def _remember(self, params: dict[str, np.ndarray]) -> None:
+        self._prev = params  # the frame's own copies: nothing writes to them
         if self.optimizer is not None:
             by_name = dict(self._named)
             self._prev_state = {n: self.optimizer.state_of(by_name[n]) for n in self._optimized}
 
-    def _record(self, loss: float | None) -> Frame:
-        params, grads, updates = {}, {}, {}
+    def _collect(self, loss: float | None) -> tuple[Frame, dict[str, np.ndarray]]:
+        """The step's weights, gradients and (with an optimizer) what the step started from."""
+        params, grads = {}, {}
         for n, p in self._named:
             params[n] = p.data.copy()
             if p.grad is not None:
                 grads[n] = np.array(p.grad.data, copy=True)
-            prev = self._prev.get(n)
-            if prev is not None and prev.shape == params[n].shape:
-                updates[n] = params[n] - prev
-        frame = Frame(self._step, loss, params, grads, updates, self._probe_outputs())
+        frame = Frame(self._step, loss, params, grads)
+        before = self._prev
         if self.optimizer is not None:
             frame.before = {
-                n: {"weight": self._prev[n], **self._prev_state.get(n, {})}
+                n: {"weight": before[n], **self._prev_state.get(n, {})}
                 for n in self._optimized
-                if n in self._prev
+                if n in before
             }
             frame.hyperparameters = self.optimizer.hyperparameters()
-        frame.stats = frame_stats(frame, self._prev, self.layers, self._kinds)
+        return frame, before
+
+    def _complete(self, frame: Frame, before: dict[str, np.ndarray]) -> Frame:
+        """Add the updates, the probes' activations and the health numbers; keep the frame."""
+        for n, w in frame.params.items():
+            if n in before and before[n].shape == w.shape:
+                frame.updates[n] = w - before[n]
+        now = {n: p.data for n, p in self._named}
+        if all(np.array_equal(now[n], w) for n, w in frame.params.items()):
+            frame.activations = self._probe_outputs()
+        frame.stats = frame_stats(frame, before, self.layers, self._kinds)
+        self._add(frame)
         return frame
 
     def _add(self, frame: Frame) -> None:
@@ -244,9 +267,14 @@ class Recorder:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the kept frames (plus the copy of the weights kept between steps)."""
-        held = sum(a.nbytes for a in self._prev.values())
-        return held + sum(f.nbytes for f in self.frames)
+        """Bytes held: the kept frames, a skipped last step kept for :meth:`finish`, and the
+        optimizer state copied for the next step's explanation."""
+        held = sum(f.nbytes for f in self.frames)
+        if self._pending is not None:
+            held += self._pending[0].nbytes
+        for state in self._prev_state.values():
+            held += sum(v.nbytes for v in state.values() if isinstance(v, np.ndarray))
+        return held
 
     def frame_at(self, step: int) -> Frame:
         """The kept frame of ``step``; raises KeyError naming the kept steps otherwise."""
@@ -301,9 +329,11 @@ class Recorder:
         return flags(self, **thresholds)
 
     def explore(self, title: str | None = None, **options: Any) -> Any:
-        """An explorer page with the timeline of this run (:class:`minigrad.graph.Explorer`)."""
+        """An explorer page with the timeline of this run (:class:`minigrad.graph.Explorer`);
+        records the latest step first if ``every`` skipped it (:meth:`finish`)."""
         from .recorder_page import explore_recording
 
+        self.finish()
         return explore_recording(self, title, **options)
 
     def __repr__(self) -> str:
