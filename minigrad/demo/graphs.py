@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .. import graph
+from ..graph.explorer import explore
 from ..tensor import Tensor
 
 __all__ = ["GRAPHVIZ_HINT", "graphviz_note", "write_step_graphs"]
@@ -82,5 +83,6 @@ def write_step_graphs(
             continue
         files[role] = svg_path
     if not missing:  # the explorer page of the same step; its layout is Graphviz's too
-        files["explorer"] = Path(graph.explore(loss).save(out / f"{prefix}explorer.html"))
+        page = explore(loss)
+        files["explorer"] = Path(page.save(out / f"{prefix}explorer.html"))
     return files, missing

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .. import data, graph, nn, optim, serialization
+from .. import data, nn, optim, serialization
 from ..creation import manual_seed
+from ..graph.recorder import Recorder
 from . import pictures
 from .extras import Extra, check_extras, check_task, install_hint
 from .graphs import graphviz_note, write_step_graphs
@@ -129,7 +130,7 @@ def _recorder(model: Any, optimizer: Any, split: _Split, epochs: int) -> Any:
     """A Recorder of the training run, probing one test image of each of the first classes."""
     steps = epochs * -(-len(split.x_train) // _BATCH)
     first = [int(np.flatnonzero(split.y_test == c)[0]) for c in (1, 0)]  # an X and an O
-    return graph.Recorder(
+    return Recorder(
         model, probes=split.x_test[first], every=max(1, steps // _FRAMES), optimizer=optimizer
     )
 
@@ -166,6 +167,7 @@ def _pictures(
             model, split.x_test[first], ["X", "O"], out / f"{name}_feature_maps.png"
         )
     else:
+        assert result.confusion is not None  # computed for every task
         files["confusion_matrix"] = pictures.plot_confusion_matrix(
             result.confusion,
             out / f"{name}_confusion_matrix.png",

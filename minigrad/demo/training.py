@@ -77,7 +77,9 @@ def evaluate(model: Any, x: np.ndarray, y: np.ndarray) -> float:
     return float((scores.argmax(axis=1) == np.asarray(y)).mean())
 
 
-def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], n_classes: int) -> np.ndarray:
+def confusion_matrix(
+    y_true: Sequence[int] | np.ndarray, y_pred: Sequence[int] | np.ndarray, n_classes: int
+) -> np.ndarray:
     """Counts ``m[true, predicted]``, shape (n_classes, n_classes).
 
     >>> confusion_matrix([0, 1, 1], [0, 1, 0], 2).tolist()

@@ -70,7 +70,12 @@ class Module:
     array([1., 2., 3.], dtype=float32)
     """
 
+    # set in __new__ through __dict__ (bypassing __setattr__); declared here for type checkers
     training: bool
+    _parameters: OrderedDict[str, Parameter]
+    _modules: OrderedDict[str, Module]
+    _name: str | None
+    _label: str | None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Module:
         # the registries exist before any __init__ runs, so a subclass that assigns
@@ -164,7 +169,7 @@ class Module:
         else:
             token = _path.set(path)
             try:
-                with name_scope(self.label):
+                with name_scope(self._label or name):
                     out = self.forward(*args, **kwargs)
             finally:
                 _path.reset(token)
