@@ -83,6 +83,6 @@ def write_step_graphs(
             continue
         files[role] = svg_path
     if not missing:  # the explorer page of the same step; its layout is Graphviz's too
-        page = explore(loss)
+        page = explore(loss, title=title)
         files["explorer"] = Path(page.save(out / f"{prefix}explorer.html"))
     return files, missing
