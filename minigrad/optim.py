@@ -209,12 +209,12 @@ class Optimizer:
     def _element_inputs(
         self, i: int, idx: tuple[int, ...], grad: Any, weight: Any, state: Any
     ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-        """One-element arrays (whole arrays for ``...``) of the parameter's dtype: weight,
-        gradient and state."""
+        """Weight, gradient, state: one-element arrays of the parameter's dtype (or whole)."""
         p, where = self.params[i], f"{type(self).__name__}.explain_update"
-        if grad is None and p.grad is None:
+        grad = p.grad.data if grad is None and p.grad is not None else grad
+        if grad is None:
             raise ValueError(f"{where}: {p._label()} has no gradient; call backward() first")
-        g = np.asarray(p.grad.data if grad is None else grad)
+        g = np.asarray(grad)
         w = np.asarray(p.data if weight is None else weight)
         for what, arr in (("grad", g), ("weight", w)):
             if arr.shape != p.shape:

@@ -95,12 +95,10 @@ class Frame:
         return total
 
 
-def _check_count(what: str, value: Any, low: int, allow_none: bool = False) -> int | None:
-    if value is None and allow_none:
-        return None
+def _check_count(what: str, value: Any, low: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        expected = f"an int >= {low}" + (" or None" if allow_none else "")
-        raise ValueError(f"Recorder: {what} must be {expected}, got {value!r}")
+        extra = " or None" if what == "max_frames" else ""
+        raise ValueError(f"Recorder: {what} must be an int >= {low}{extra}, got {value!r}")
     return int(value)
 
 
@@ -125,7 +123,7 @@ class Recorder:
             raise TypeError(f"Recorder: model must be an mg.nn.Module, got {type(model).__name__}")
         self.model = model
         self.every = _check_count("every", every, 1)
-        self.max_frames = _check_count("max_frames", max_frames, 2, allow_none=True)
+        self.max_frames = None if max_frames is None else _check_count("max_frames", max_frames, 2)
         self.optimizer = optimizer
         self._named = list(model.named_parameters())
         if not self._named:
@@ -145,7 +143,7 @@ class Recorder:
             probes = np.array(probes, copy=True)
         self.probes: np.ndarray | None = probes
         #: the loss of every step, recorded or not (index = step - 1)
-        self.losses: list[float] = []
+        self.losses: list[float | None] = []
         #: the kept frames, in step order; frames[0] is the state at creation
         self.frames: list[Frame] = []
         #: the recorded steps are multiples of this (grows with max_frames thinning)
