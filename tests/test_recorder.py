@@ -283,3 +283,25 @@ def test_bad_arguments_raise_clear_errors():
         rec.health(deadness=0.3)
     with pytest.raises(KeyError, match=r"no frame of step 7 is kept; kept steps: \[0\]"):
         rec.frame_at(7)
+
+
+def test_probe_activations_of_a_model_with_its_own_forward():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(1, 2, 3)
+            self.act = nn.Tanh()
+            self.head = nn.Sequential(nn.Flatten(), nn.Linear(2 * 7 * 7, 2))
+
+        def forward(self, x):
+            return self.head(self.act(self.conv(x)))
+
+    mg.manual_seed(0)
+    model = Net()
+    _, _, probes = xo_data(8)
+    rec = mg.graph.Recorder(model, probes=probes)
+    acts = rec.frames[0].activations
+    assert list(acts) == ["conv", "act", "head", "head.0", "head.1"]  # call order, by path
+    np.testing.assert_allclose(acts["act"], np.tanh(acts["conv"]), rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(acts["head"], acts["head.1"])
+    assert rec.frames[0].stats["act"]["saturated"] <= 1.0  # tanh units are watched
