@@ -26,9 +26,22 @@ __all__ = [
 FREED_BUFFER = bytes(32)
 
 
+_PLACEHOLDERS: dict[tuple, np.ndarray] = {}
+
+
 def freed_placeholder(arr: np.ndarray) -> np.ndarray:
-    """A zero-byte stand-in for a freed array: same shape and dtype, all zeros, read-only."""
-    return np.ndarray(arr.shape, arr.dtype, buffer=FREED_BUFFER, strides=(0,) * arr.ndim)
+    """A zero-byte stand-in for a freed array: same shape and dtype, all zeros, read-only.
+
+    Placeholders are shared (they cannot be written), one per shape and dtype.
+    """
+    key = (arr.shape, arr.dtype)
+    held = _PLACEHOLDERS.get(key)
+    if held is None:
+        held = np.ndarray(arr.shape, arr.dtype, buffer=FREED_BUFFER, strides=(0,) * arr.ndim)
+        if len(_PLACEHOLDERS) >= 4096:
+            _PLACEHOLDERS.clear()
+        _PLACEHOLDERS[key] = held
+    return held
 
 
 #: the dtype a Python number gets when nothing else decides it

@@ -136,22 +136,26 @@ _UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 
 def _fingerprint(a: np.ndarray) -> Any:
     if a.size <= 64:
-        return a.shape, a.dtype, a.tobytes()
+        return a.tobytes()  # exact: the bytes themselves
     u = _UINT.get(a.dtype.itemsize)
     bits = a.view(u) if u is not None else np.ascontiguousarray(a).view(np.uint8)
-    return a.shape, a.dtype, int(np.add.reduce(bits, axis=None, dtype=np.uint64))
+    return a.shape, int(np.add.reduce(bits, axis=None, dtype=np.uint64))
 
 
-def fingerprint_saved(ctx: Context) -> tuple | None:
+def fingerprint_saved(ctx: Context) -> list | None:
     """Fingerprints of the saved arrays that are a leaf input's data (None if there are none)."""
     checks = None
-    for a in ctx._saved or ():
-        if type(a) is not np.ndarray or (a.base is None and not a.flags.writeable):
-            continue  # a read-only array that owns its data (a constant) cannot change
-        for t in ctx.inputs:
-            if t is not None and t.data is a and t._node is None:
-                entry = (t, _fingerprint(a))
-                checks = (entry,) if checks is None else (*checks, entry)
+    saved = ctx._saved
+    for t in ctx.inputs:  # hot path (every recorded op that saves arrays): plain loops
+        if t is None or t._node is not None:
+            continue
+        a = t.data
+        for s in saved:
+            if s is a:
+                if a.base is not None or a.flags.writeable:  # else a constant: cannot change
+                    if checks is None:
+                        checks = []
+                    checks.append((t, _fingerprint(a)))
                 break
     return checks
 
@@ -195,24 +199,6 @@ def run_hooks(hooks: list, g: Tensor, who: str) -> Tensor:
     return g
 
 
-def fit_all(node: Context, raw: tuple, create_graph: bool, anomaly: bool) -> tuple:
-    """Each returned gradient checked and fitted to its input (shape, dtype); None if unused."""
-    out = []
-    for i, (t, gi, need) in enumerate(zip(node.inputs, raw, node.needs_input_grad)):
-        if not need or gi is None:
-            out.append(None)
-        elif (
-            type(gi) is not Tensor
-            or gi.data.shape != t.data.shape
-            or gi.data.dtype != t.data.dtype
-            or anomaly
-        ):
-            out.append(_fit(node, i, t, gi, create_graph))
-        else:
-            out.append(gi)
-    return tuple(out)
-
-
 class _NotTwiceDifferentiable(Op):
     """Stands for a gradient that an op's backward returned as a plain array."""
 
@@ -233,7 +219,7 @@ class _NotTwiceDifferentiable(Op):
         )
 
 
-def _fit(ctx: Context, i: int, t: Tensor, g: Any, create_graph: bool) -> Tensor:
+def fit_grad(ctx: Context, i: int, t: Tensor, g: Any, create_graph: bool) -> Tensor:
     """Check one gradient returned by ``ctx.op.backward`` and fit it to input ``t``."""
     if isinstance(g, Tensor):
         arr = g.data

@@ -31,21 +31,9 @@ from typing import Any
 
 import numpy as np
 
+from . import _contract as _c
 from ._arrays import release_values
-from ._contract import (
-    check_finite,
-    check_grad_dtype,
-    check_output,
-    fingerprint_saved,
-    fit_all,
-    grad_outputs_list,
-    note,
-    readonly,
-    run_hooks,
-    seed_grad,
-    verify_saved,
-    where,
-)
+from ._contract import check_grad_dtype, fingerprint_saved, verify_saved
 from ._modes import (
     _anomaly,
     _backward_of,
@@ -76,7 +64,7 @@ __all__ = [
 ]
 
 _seq = itertools.count(1)
-_where = where  # old private name, still used by a few callers
+_where = _c.where  # old private name, still used by a few callers
 
 
 # --------------------------------------------------------------------------- recording
@@ -107,18 +95,18 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
                 generation = node.generation
     record = record and _grad_enabled.get()
     ctx = Context(op, attrs, tuple(needs) if record else (False,) * len(inputs))
-    trusted = op.__dict__.get("_core", False)
+    trusted = op._core
     try:
         # plugin ops see read-only views: an in-place write raises instead of changing x.data
-        views = None if trusted else readonly(arrays)
+        views = None if trusted else _c.readonly(arrays)
         out = op.forward(ctx, *(arrays if views is None else views), **attrs)
     except Exception as e:
-        note(e, ctx, "forward")
+        _c.note(e, ctx, "forward")
         raise
     if views is not None or type(out) is not np.ndarray or out.dtype.kind not in "fc":
-        out = check_output(ctx, out, arrays, views)
+        out = _c.check_output(ctx, out, arrays, views)
     if _anomaly.get():
-        check_finite(ctx, out, "forward output")
+        _c.check_finite(ctx, out, "forward output")
     if not record or out.dtype.kind not in "fc":
         return Tensor._new(out, None, False)
     ctx.inputs = inputs
@@ -218,8 +206,8 @@ class _Pass:
             heapq.heappush(self.heap, (-node.generation, -node.seq, node))
 
 
-def _call_backward(node: Context, g: Tensor, anomaly: bool) -> tuple:
-    """Run one node's backward (checking its saved inputs first); one gradient per input."""
+def _call_backward(node: Context, g: Tensor, anomaly: bool, create_graph: bool) -> list:
+    """Run one node's backward (its saved inputs checked first); one fitted gradient per input."""
     if node.freed:
         raise RuntimeError(node._freed_message())
     if node._checks is not None:
@@ -228,19 +216,30 @@ def _call_backward(node: Context, g: Tensor, anomaly: bool) -> tuple:
     try:
         raw = node.op.backward(node, g)
     except Exception as e:
-        note(e, node, "backward")
+        _c.note(e, node, "backward")
         raise
     finally:
         if outer is not None:
             _backward_of.reset(outer)
-    if not isinstance(raw, (tuple, list)):
+    inputs = node.inputs
+    if type(raw) is not tuple and type(raw) is not list:
         raw = (raw,)
-    if len(raw) != len(node.inputs):
+    if len(raw) != len(inputs):
         raise ValueError(
-            f"{where(node)}: backward returned {len(raw)} gradient(s) for "
-            f"{len(node.inputs)} input(s)"
+            f"{_c.where(node)}: backward returned {len(raw)} gradient(s) for {len(inputs)} input(s)"
         )
-    return tuple(raw)
+    grads = []
+    for i, need in enumerate(node.needs_input_grad):
+        gi = raw[i]
+        if not need or gi is None:
+            grads.append(None)
+            continue
+        t = inputs[i]
+        d = gi.data if type(gi) is Tensor else None
+        if d is None or d.shape != t.data.shape or d.dtype != t.data.dtype or anomaly:
+            gi = _c.fit_grad(node, i, t, gi, create_graph)  # shapes, dtypes, plain arrays
+        grads.append(gi)
+    return grads
 
 
 def traverse(
@@ -268,7 +267,7 @@ def traverse(
         wanted = {t._node: t for t in inputs if t._node is not None} if inputs else {}
         captured: dict[int, Tensor] = {}
         for root, g in zip(roots, grad_roots, strict=True):
-            g = seed_grad(root, g)
+            g = _c.seed_grad(root, g)
             if observer is not None:
                 observer.seed(root, g)
             state.send(root, g, -1)
@@ -293,20 +292,21 @@ def _run_nodes(
     """The main loop: pop the newest node, run its backward, send gradients to its inputs."""
     anomaly = _anomaly.get()
     observer = state.observer
+    heap, node_grads, send, pop = state.heap, state.node_grads, state.send, heapq.heappop
     done = []
     index = 0
-    while state.heap:
-        node = heapq.heappop(state.heap)[2]
-        g = state.node_grads.pop(node)
+    while heap:
+        node = pop(heap)[2]
+        g = node_grads.pop(node)
         if hooks and node.hooks:
-            g = run_hooks(node.hooks, g, f"the output of {where(node)}")
+            g = _c.run_hooks(node.hooks, g, f"the output of {_c.where(node)}")
         out = node.output
         if accumulate and out is not None and out._retains_grad and not wanted:
             kept = g if create_graph else g.detach()
             out.grad = kept if out.grad is None else out.grad + kept
         if node in wanted:
             captured[id(wanted[node])] = g
-        grads = fit_all(node, _call_backward(node, g, anomaly), create_graph, anomaly)
+        grads = _call_backward(node, g, anomaly, create_graph)
         if not retain_graph:
             node._saved = None
             node._checks = None
@@ -316,7 +316,7 @@ def _run_nodes(
             observer.step(index, node, g, grads)
         for t, gi in zip(node.inputs, grads):
             if gi is not None:
-                state.send(t, gi, index)
+                send(t, gi, index)
         index += 1
     return done
 
@@ -332,7 +332,7 @@ def _finish_leaves(
     """Run leaf hooks, report each leaf's total, and accumulate it into ``.grad``."""
     for t, g in state.leaves.values():
         if hooks and t._hooks:
-            g = run_hooks(t._hooks, g, f"leaf tensor {t._label()}")
+            g = _c.run_hooks(t._hooks, g, f"leaf tensor {t._label()}")
         if state.observer is not None:
             state.observer.leaf(t, g)
         if functional:
@@ -378,7 +378,7 @@ def grad(
     """
     outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    gouts = grad_outputs_list(grad_outputs, len(outs))
+    gouts = _c.grad_outputs_list(grad_outputs, len(outs))
     for t in ins:
         if not isinstance(t, Tensor) or not t._requires_grad:
             raise ValueError(f"grad: every input must be a Tensor that requires grad, got {t!r}")

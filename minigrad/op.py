@@ -67,6 +67,8 @@ class Op:
     formula: ClassVar[str | None] = None
     #: distribution that provided the op (set by the plugin registry; None for core ops)
     plugin: ClassVar[str | None] = None
+    #: True for minigrad's own ops: they get the input arrays themselves, not read-only views
+    _core: ClassVar[bool] = False
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **attrs: Any) -> np.ndarray:

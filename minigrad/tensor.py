@@ -108,8 +108,13 @@ class Tensor:
     @classmethod
     def _new(cls, arr: np.ndarray, node: Context | None, requires_grad: bool) -> Tensor:
         """Wrap ``arr`` as it is (no copy, no checks); ``node`` is the op call that made it."""
+        # the same fields as _fill, set inline: this runs for every op's output
         t = cls.__new__(cls)
-        _fill(t, arr, node, requires_grad)
+        t.data = arr
+        t.grad = t.name = t._hooks = None
+        t._node = node
+        t._retains_grad = False
+        t._requires_grad = requires_grad
         return t
 
     @classmethod

@@ -303,21 +303,29 @@ def _swap_last(ndim: int) -> tuple[int, ...]:
 
 def add(a: Any, b: Any) -> Tensor:
     """``a + b`` with numpy broadcasting."""
+    if type(a) is Tensor and type(b) is Tensor:
+        return apply(Add, (a, b), {})
     return _binary(Add, a, b)
 
 
 def sub(a: Any, b: Any) -> Tensor:
     """``a - b`` with numpy broadcasting."""
+    if type(a) is Tensor and type(b) is Tensor:
+        return apply(Sub, (a, b), {})
     return _binary(Sub, a, b)
 
 
 def mul(a: Any, b: Any) -> Tensor:
     """``a * b`` with numpy broadcasting."""
+    if type(a) is Tensor and type(b) is Tensor:
+        return apply(Mul, (a, b), {})
     return _binary(Mul, a, b)
 
 
 def div(a: Any, b: Any) -> Tensor:
     """``a / b`` with numpy broadcasting."""
+    if type(a) is Tensor and type(b) is Tensor:
+        return apply(Div, (a, b), {})
     return _binary(Div, a, b)
 
 
