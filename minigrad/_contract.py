@@ -155,7 +155,7 @@ def fingerprint_saved(ctx: Context) -> list | None:
                 if a.base is not None or a.flags.writeable:  # else a constant: cannot change
                     if checks is None:
                         checks = []
-                    checks.append((t, _fingerprint(a)))
+                    checks.append((t, a.tobytes() if a.size <= 64 else _fingerprint(a)))
                 break
     return checks
 
@@ -163,7 +163,8 @@ def fingerprint_saved(ctx: Context) -> list | None:
 def verify_saved(ctx: Context) -> None:
     """Raise if a leaf input saved by ``ctx`` changed since the forward pass."""
     for t, fp in ctx._checks or ():
-        if _fingerprint(t.data) != fp:
+        a = t.data
+        if (a.tobytes() if a.size <= 64 else _fingerprint(a)) != fp:
             raise RuntimeError(
                 f"{where(ctx)}: {_label(t)}, saved for backward, was modified in place after "
                 "the forward pass (its data changed before backward()), so the gradient would "

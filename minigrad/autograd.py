@@ -301,7 +301,7 @@ def _run_nodes(
         if hooks and node.hooks:
             g = _c.run_hooks(node.hooks, g, f"the output of {_c.where(node)}")
         out = node.output
-        if accumulate and out is not None and out._retains_grad and not wanted:
+        if accumulate and out is not None and out._retains_grad:
             kept = g if create_graph else g.detach()
             out.grad = kept if out.grad is None else out.grad + kept
         if node in wanted:

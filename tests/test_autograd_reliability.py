@@ -308,3 +308,12 @@ def test_grad_outputs_may_be_a_single_array_or_tensor() -> None:
     np.testing.assert_array_equal(g.data, [2.0, 2.0, 2.0])
     (g,) = mg.grad(x * 2, [x], grad_outputs=mg.tensor([1.0, 0.0, 2.0]))
     np.testing.assert_array_equal(g.data, [2.0, 0.0, 4.0])
+
+
+def test_mg_grad_fills_retained_grads_but_not_leaf_grads() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    h = x * 3.0
+    h.retain_grad()
+    mg.grad((h * h).sum(), [x])
+    assert x.grad is None  # as torch.autograd.grad: h.grad = [6., 12.], x.grad = None
+    np.testing.assert_array_equal(h.grad.data, [6.0, 12.0])
