@@ -7,6 +7,9 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
 from minigrad.autograd import call_op, check_grad_dtype
@@ -317,3 +320,48 @@ def test_mg_grad_fills_retained_grads_but_not_leaf_grads() -> None:
     mg.grad((h * h).sum(), [x])
     assert x.grad is None  # as torch.autograd.grad: h.grad = [6., 12.], x.grad = None
     np.testing.assert_array_equal(h.grad.data, [6.0, 12.0])
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+_corner = st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.0, -2.0, 3.0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(xs=st.lists(_corner, min_size=1, max_size=6), bs=st.lists(_corner, min_size=1, max_size=6))
+def test_pow_gradients_match_torch_on_corner_values(xs: list[float], bs: list[float]) -> None:
+    torch = pytest.importorskip("torch")
+    n = min(len(xs), len(bs))
+    xv, bv = np.array(xs[:n]), np.array(bs[:n])
+    x = mg.tensor(xv, requires_grad=True)
+    b = mg.tensor(bv, requires_grad=True)
+    with np.errstate(all="ignore"):
+        (x**b).sum().backward()
+    tx = torch.tensor(xv, requires_grad=True)
+    tb = torch.tensor(bv, requires_grad=True)
+    (tx**tb).sum().backward()
+    np.testing.assert_allclose(x.grad.data, tx.grad.numpy(), equal_nan=True)
+    np.testing.assert_allclose(b.grad.data, tb.grad.numpy(), equal_nan=True)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    arr=hnp.arrays(np.float64, hnp.array_shapes(max_dims=3, max_side=9), elements=st.floats(-9, 9)),
+    where=st.integers(0, 10_000),
+    delta=st.sampled_from([1.0, -1e-9, 1e-300, 7.5]),
+)
+def test_any_single_element_change_of_a_saved_leaf_is_caught(
+    arr: np.ndarray, where: int, delta: float
+) -> None:
+    x = mg.tensor(arr, requires_grad=True)
+    y = (x * x).sum()
+    flat = x.data.reshape(-1)
+    i = where % flat.size
+    before = flat[i]
+    flat[i] = before + delta
+    if flat[i] == before:  # the change was below float precision: nothing changed
+        y.backward()
+        return
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
