@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import require_ops
 
 import minigrad as mg
 from minigrad import demo
@@ -15,27 +16,10 @@ from minigrad.cli import main as cli_main
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _cnn_stack_problem():
-    """Why the demo cannot run here (a missing or broken piece it needs), or None."""
-    try:
-        import minigrad.graph
-        import minigrad.nn
-        import minigrad.optim  # noqa: F401
-
-        x = mg.zeros(1, 1, 4, 4)
-        y = mg.ops.conv2d(x, mg.zeros(2, 1, 3, 3), mg.zeros(2), padding=1)
-        y = mg.ops.max_pool2d(mg.ops.relu(y), kernel_size=2)
-        mg.ops.cross_entropy(y.reshape(1, -1)[:, :2], mg.tensor([0]))
-    except Exception as e:  # any failure means "not ready": report it as the skip reason
-        return f"{type(e).__name__}: {e}"
-    return None
-
-
 @pytest.fixture(scope="module")
 def cnn_stack():
-    problem = _cnn_stack_problem()
-    if problem:
-        pytest.skip(f"the demo needs conv2d/max_pool2d/relu/cross_entropy, nn, optim: {problem}")
+    """The shipped CNN ops the demo trains with: a broken one fails the tests, never skips."""
+    require_ops("conv2d", "max_pool2d", "relu", "cross_entropy")
 
 
 @pytest.fixture(scope="module")
@@ -347,12 +331,14 @@ def test_progress_bar_on_a_terminal_keeps_epoch_lines_whole(cnn_stack, tmp_path)
             assert line.strip().startswith("epoch"), line
 
 
-def test_unknown_task_and_bad_epochs_are_refused(tmp_path):
+def test_unknown_task_is_refused():
     with pytest.raises(ValueError, match="unknown task 'cats'"):
         demo.run("cats")
-    if _cnn_stack_problem() is None:
-        with pytest.raises(ValueError, match="epochs must be at least 1, got 0"):
-            demo.run_xo(out_dir=tmp_path, epochs=0, progress=False)
+
+
+def test_bad_epochs_are_refused(cnn_stack, tmp_path):
+    with pytest.raises(ValueError, match="epochs must be at least 1, got 0"):
+        demo.run_xo(out_dir=tmp_path, epochs=0, progress=False)
 
 
 # ----------------------------------------------------------------------------- small helpers
@@ -374,8 +360,7 @@ def test_evaluate_and_predict_on_a_hand_set_linear_model():
 
 def test_fit_separates_two_points_and_follows_the_schedule():
     pytest.importorskip("tqdm")
-    if "cross_entropy" not in dir(mg.ops):
-        pytest.skip("cross_entropy plugin op not available")
+    require_ops("cross_entropy")
     mg.manual_seed(0)
     x = np.array([[1.0], [-1.0]] * 8, dtype=np.float32)
     y = np.array([1, 0] * 8)

@@ -6,26 +6,13 @@ import re
 
 import numpy as np
 import pytest
+from helpers import require_ops
 
 import minigrad as mg
 
 
-def usable(*names):
-    """Skip unless the plugin ops exist and run (they live in a separate package)."""
-    try:
-        for name in names:
-            getattr(mg.ops, name)
-        if "conv2d" in names:
-            x = mg.tensor(np.ones((1, 1, 3, 3), dtype=np.float32))
-            mg.ops.conv2d(x, mg.tensor(np.ones((1, 1, 2, 2), dtype=np.float32)))
-        if "max_pool2d" in names:
-            mg.ops.max_pool2d(mg.tensor(np.ones((1, 1, 2, 2), dtype=np.float32)), kernel_size=2)
-    except Exception as e:  # any failure: the ops are not usable in this environment
-        pytest.skip(f"plugin ops {names} unavailable: {type(e).__name__}: {e}")
-
-
 def test_nn_layers_become_clusters_and_collapse_to_one_node_each():
-    usable("relu")
+    require_ops("relu")
     mg.manual_seed(0)
     model = mg.nn.Sequential(mg.nn.Linear(4, 3), mg.nn.ReLU(), mg.nn.Linear(3, 1))
     loss = model(mg.randn(2, 4, name="x")).sum()
@@ -41,7 +28,7 @@ def test_nn_layers_become_clusters_and_collapse_to_one_node_each():
 
 
 def test_conv_and_pool_nodes_show_attributes_and_plugin():
-    usable("conv2d", "max_pool2d", "relu")
+    require_ops("conv2d", "max_pool2d", "relu")
     mg.manual_seed(0)
     x = mg.randn(1, 1, 6, 6, name="image")
     w = mg.randn(2, 1, 3, 3, requires_grad=True, name="conv_w")

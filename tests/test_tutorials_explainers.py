@@ -10,10 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-
-import minigrad as mg
+from helpers import require_ops
 
 TUTORIALS = Path(__file__).resolve().parents[1] / "tutorials"
 
@@ -34,32 +32,16 @@ EXPECTED = {
 }
 
 
-def _plugin_problem():
-    """Why the plugin ops and layers the tutorials use cannot run here, or None."""
-    try:
-        import minigrad.nn
-        import minigrad.optim  # noqa: F401
-
-        x = mg.tensor(np.ones((1, 1, 6, 6), dtype=np.float32))
-        w = mg.tensor(np.ones((2, 1, 3, 3), dtype=np.float32), requires_grad=True)
-        h = mg.ops.relu(mg.ops.conv2d(x, w, mg.zeros(2), padding="same"))
-        for op in ("max_pool2d", "avg_pool2d", "sum_pool2d"):
-            h = getattr(mg.ops, op)(h, kernel_size=2, ceil_mode=True)
-        mg.ops.global_max_pool2d(h), mg.ops.global_avg_pool2d(h)
-        p = mg.ops.sigmoid(h.sum().reshape(1))
-        mg.ops.log_loss(p, mg.tensor([1.0])).backward()
-        mg.ops.softmax(h.reshape(1, -1))
-        mg.ops.cross_entropy(h.reshape(1, -1), mg.tensor([0]))
-    except Exception as e:  # any failure means "not usable yet": report it as the skip reason
-        return f"{type(e).__name__}: {e}"
-    return None
+# the shipped plugin ops the tutorials use: a broken one fails the tests, never skips
+TUTORIAL_OPS = (
+    "conv2d", "relu", "max_pool2d", "avg_pool2d", "sum_pool2d", "global_max_pool2d",
+    "global_avg_pool2d", "sigmoid", "log_loss", "softmax", "cross_entropy",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def plugins_ready():
-    problem = _plugin_problem()
-    if problem:
-        pytest.skip(f"the tutorials need the CNN plugin ops and mg.nn/mg.optim: {problem}")
+    require_ops(*TUTORIAL_OPS)
 
 
 # Runs a tutorial as `python tutorials/<file>.py` would, and records the text of every figure
