@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import helpers
 import networkx as nx
 import numpy as np
 import pytest
@@ -193,20 +194,6 @@ def test_leaf_backward_view():
     assert kinds(G) == ["seed", "grad"]
 
 
-class PlainGrad(mg.Op):
-    """Backward returns a numpy array (allowed for first-order gradients)."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_arrays
-        return grad.data * 3 * x**2
-
-
 class Broken(mg.Op):
     @staticmethod
     def forward(ctx, x):
@@ -218,8 +205,9 @@ class Broken(mg.Op):
 
 
 def test_plain_array_backward_replays():
+    # NumpyGradCube's backward returns numpy arrays (allowed for first-order gradients)
     x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
-    G = mg.graph.to_networkx(call_op(PlainGrad, x).sum(), backward=True)
+    G = mg.graph.to_networkx(call_op(helpers.NumpyGradCube, x).sum(), backward=True)
     assert G.nodes[grad_node(G, "x.grad")]["grad"] == [3.0, 12.0]
 
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from helpers import require_ops
+from helpers import compare_with_torch, require_ops
 
 import minigrad as mg
 from minigrad import nn
@@ -26,12 +26,26 @@ def call_with(module, params, *args, call=None):
         module.__dict__.update(saved)
 
 
-def torch_copy(module, torch_module):
-    """Copy minigrad parameters into the torch module with the same parameter names."""
+def compare_layer_with_torch(module, torch_module, *arrays, **kwargs):
+    """:func:`helpers.compare_with_torch` for a layer with weights: values, first and second
+    order gradients with respect to the inputs AND every parameter, in float32 and float64.
+
+    The parameters are passed as extra differentiable inputs: minigrad puts them into the
+    layer with :func:`call_with`, torch with ``torch.func.functional_call``, both starting
+    from the minigrad layer's initial values.
+    """
     torch = pytest.importorskip("torch")
-    with torch.no_grad():
-        for name, p in module.named_parameters():
-            getattr(torch_module, name).copy_(torch.from_numpy(p.data.copy()))
+    names = [name for name, _ in module.named_parameters()]
+    weights = [p.data.astype(np.float64) for _, p in module.named_parameters()]
+    n = len(arrays)
+
+    def ours(*xs):
+        return call_with(module, dict(zip(names, xs[n:])), *xs[:n])
+
+    def theirs(*ts):
+        return torch.func.functional_call(torch_module, dict(zip(names, ts[n:])), ts[:n])
+
+    compare_with_torch(ours, theirs, *arrays, *weights, **kwargs)
 
 
 # --------------------------------------------------------------------------- Linear
@@ -57,21 +71,14 @@ def test_linear_batches_over_leading_dimensions_and_bias_false():
     assert repr(fc) == "Linear(in_features=4, out_features=3, bias=False)"
 
 
-def test_linear_matches_torch_forward_and_backward():
+def test_linear_matches_torch_values_gradients_and_second_order():
     torch = pytest.importorskip("torch")
     mg.manual_seed(1)
-    fc = nn.Linear(5, 4)
-    ref = torch.nn.Linear(5, 4)
-    torch_copy(fc, ref)
-    x = np.random.default_rng(0).standard_normal((3, 5)).astype(np.float32)
-    out = fc(mg.tensor(x))
-    (out * out).sum().backward()
-    tx = torch.from_numpy(x)
-    tout = ref(tx)
-    (tout * tout).sum().backward()
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(fc.weight.grad.data, ref.weight.grad.numpy(), rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(fc.bias.grad.data, ref.bias.grad.numpy(), rtol=1e-5, atol=1e-5)
+    x = np.random.default_rng(0).standard_normal((3, 5))
+    compare_layer_with_torch(nn.Linear(5, 4), torch.nn.Linear(5, 4), x)
+    # leading batch dimensions, no bias
+    x = np.random.default_rng(1).standard_normal((2, 3, 5))
+    compare_layer_with_torch(nn.Linear(5, 2, bias=False), torch.nn.Linear(5, 2, bias=False), x)
 
 
 def test_linear_gradients_and_second_derivatives_float64():
@@ -225,20 +232,9 @@ CONV_CASES = [
 def test_conv2d_matches_torch(xshape, args, kwargs):
     require_ops("conv2d")
     torch = pytest.importorskip("torch")
-    conv = nn.Conv2d(*args, **kwargs)
-    ref = torch.nn.Conv2d(*args, **kwargs)
-    torch_copy(conv, ref)
-    x = np.random.default_rng(0).standard_normal(xshape).astype(np.float32)
-    out = conv(mg.tensor(x))
-    tout = ref(torch.from_numpy(x))
-    assert out.shape == tuple(tout.shape)
-    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-4, atol=1e-5)
-    g = np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
-    out.backward(g)
-    tout.backward(torch.from_numpy(g))
-    for name, p in conv.named_parameters():
-        tp = getattr(ref, name)
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-4, atol=1e-4)
+    x = np.random.default_rng(0).standard_normal(xshape)
+    conv, ref = nn.Conv2d(*args, **kwargs), torch.nn.Conv2d(*args, **kwargs)
+    compare_layer_with_torch(conv, ref, x)
 
 
 # --------------------------------------------------------------------------- pooling
@@ -257,29 +253,24 @@ def test_pooling_matches_torch(kind, k, kwargs):
     require_ops(f"{kind}_pool2d")
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
-    x = np.random.default_rng(0).standard_normal((2, 3, 7, 8)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((2, 3, 7, 8))
     layer = {"max": nn.MaxPool2d, "avg": nn.AvgPool2d, "sum": nn.SumPool2d}[kind](k, **kwargs)
-    out = layer(mg.tensor(x)).data
-    tx = torch.from_numpy(x)
-    if kind == "max":
-        ref = F.max_pool2d(tx, k, **kwargs)
-    elif kind == "avg":
-        ref = F.avg_pool2d(tx, k, **kwargs)
-    else:  # sum pooling: torch's average pooling with divisor 1
-        ref = F.avg_pool2d(tx, k, divisor_override=1, **kwargs)
-    assert out.shape == tuple(ref.shape)
-    np.testing.assert_allclose(out, ref.numpy(), rtol=1e-5, atol=1e-5)
+    ref = {
+        "max": lambda t: F.max_pool2d(t, k, **kwargs),
+        "avg": lambda t: F.avg_pool2d(t, k, **kwargs),
+        # sum pooling: torch's average pooling with divisor 1
+        "sum": lambda t: F.avg_pool2d(t, k, divisor_override=1, **kwargs),
+    }[kind]
+    compare_with_torch(layer, ref, x)
 
 
 def test_avg_pool_count_include_pad_false_matches_torch():
     require_ops("avg_pool2d")
     torch = pytest.importorskip("torch")
-    x = np.random.default_rng(2).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    x = np.random.default_rng(2).standard_normal((1, 2, 5, 5))
     layer = nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
     ref = torch.nn.AvgPool2d(3, stride=2, padding=1, count_include_pad=False)
-    np.testing.assert_allclose(
-        layer(mg.tensor(x)).data, ref(torch.from_numpy(x)).numpy(), rtol=1e-5, atol=1e-6
-    )
+    compare_with_torch(layer, ref, x)
 
 
 def test_pooling_repr_and_checks():
@@ -347,25 +338,26 @@ def test_activation_reprs_and_flatten():
 # --------------------------------------------------------------------------- losses
 
 
-def test_losses_match_torch():
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_losses_match_torch(reduction):
     require_ops("log_loss", "cross_entropy")
     torch = pytest.importorskip("torch")
     F = torch.nn.functional
     rng = np.random.default_rng(5)
-    p = rng.uniform(0.05, 0.95, size=(6,)).astype(np.float32)
-    y = rng.integers(0, 2, size=(6,)).astype(np.float32)
-    for reduction in ("mean", "sum", "none"):
-        ours = nn.LogLoss(reduction=reduction)(mg.tensor(p), mg.tensor(y)).data
-        ref = F.binary_cross_entropy(torch.from_numpy(p), torch.from_numpy(y), reduction=reduction)
-        np.testing.assert_allclose(ours, ref.numpy(), rtol=1e-5, atol=1e-6)
-    logits = rng.standard_normal((5, 4)).astype(np.float32)
+    p = rng.uniform(0.05, 0.95, size=(6,))
+    y = rng.integers(0, 2, size=(6,)).astype(np.float64)
+    compare_with_torch(
+        nn.LogLoss(reduction=reduction),
+        lambda p, y: F.binary_cross_entropy(p, y, reduction=reduction),
+        p, y, constants=(1,),  # the float target is not differentiated
+    )  # fmt: skip
+    logits = rng.standard_normal((5, 4))
     target = rng.integers(0, 4, size=(5,))
-    for reduction in ("mean", "sum", "none"):
-        ours = nn.CrossEntropyLoss(reduction=reduction)(mg.tensor(logits), target).data
-        ref = F.cross_entropy(
-            torch.from_numpy(logits), torch.from_numpy(target), reduction=reduction
-        )
-        np.testing.assert_allclose(ours, ref.numpy(), rtol=1e-5, atol=1e-6)
+    compare_with_torch(
+        nn.CrossEntropyLoss(reduction=reduction),
+        lambda x, t: F.cross_entropy(x, t, reduction=reduction),
+        logits, target,
+    )  # fmt: skip
 
 
 def test_loss_arguments_checked():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import helpers
 import numpy as np
 import pytest
 
@@ -87,23 +88,13 @@ def test_wrong_input_shape_and_count():
     assert model([[1.0, -2.0, 3.0]]).data.tolist() == [[1.0, 0.0, 3.0]]  # lists take float32
 
 
-class Cube(mg.Op):
-    """x ** 3, an op that knows its own ONNX form."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x**3
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * 3 * x * x
+class Cube(helpers.Cube):
+    """The shared test op x ** power, here knowing its own ONNX form."""
 
     @staticmethod
     def to_onnx(b, node):
-        x = node.inputs[0]
-        return b.add("Mul", [x, b.add("Mul", [x, x])])
+        power = b.const(float(node.attrs.get("power", 3)), dtype=node.out_dtype, hint="power")
+        return b.add("Pow", [node.inputs[0], power])
 
 
 class Plain(mg.Op):
@@ -126,6 +117,9 @@ def test_plugin_hooks_and_missing_mapping():
     proto = mg.onnx.export(lambda t: mg.ops.onnx_test_cube(t), x, None)
     sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     np.testing.assert_allclose(sess.run(None, {"input": x})[0], x**3, rtol=1e-6)
+    proto = mg.onnx.export(lambda t: mg.ops.onnx_test_cube(t, power=2), x, None)
+    sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    np.testing.assert_allclose(sess.run(None, {"input": x})[0], x**2, rtol=1e-6)
     with pytest.raises(mg.onnx.OnnxExportError, match="op 'onnx_test_plain'.*register_exporter"):
         mg.onnx.export(lambda t: mg.ops.onnx_test_plain(t) * 2.0, x, None)
     # a registered exporter makes it exportable (and wins over to_onnx)
