@@ -45,6 +45,11 @@ mg.manual_seed(0)
 #   `ctx.save_for_backward(...)` keeps what the backward pass needs.
 # - `backward(ctx, grad)` gets the gradient of the output as a **Tensor** and returns one
 #   gradient per input (or `None` where `ctx.needs_input_grad[i]` is False).
+# - `formula`, a class attribute, is the op's derivative card: one line saying what
+#   `backward` computes, in terms of the incoming gradient `dy`. It becomes
+#   `mg.ops.swish.formula`, the last line of `help(mg.ops.swish)`, and what the graph
+#   explorer shows for the op's nodes; `python -m minigrad plugins check` warns about an op
+#   without one.
 #
 # Writing `backward` with minigrad operations on Tensors (rather than numpy) makes the
 # backward pass itself a graph: it can be drawn, and differentiated again.
@@ -66,6 +71,7 @@ class Swish(mg.Op):
     """Swish activation, ``x * sigmoid(beta * x)``, elementwise."""
 
     name = "swish"
+    formula = "dx = dy * (s + beta * x * s * (1 - s)), s = sigmoid(beta * x)"
 
     @staticmethod
     def forward(ctx, x, *, beta=1.0):
@@ -112,14 +118,17 @@ assert np.allclose(x.grad.data, s + 2.0 * xs * s * (1 - s), atol=1e-6)
 
 # %% [markdown]
 # `mg.ops.swish` is an ordinary function built from the class: `help(mg.ops.swish)` shows
-# forward's signature (without `ctx`) and the class docstring. A misspelt attribute is an
-# error naming the op and its valid attributes.
+# forward's signature (without `ctx`), the class docstring and the derivative card, which
+# is also `mg.ops.swish.formula`. A misspelt attribute is an error naming the op and its
+# valid attributes.
 
 # %%
 import inspect
 
 print("signature:", inspect.signature(mg.ops.swish))
 print(mg.ops.swish.__doc__.splitlines()[0])
+print("formula:  ", mg.ops.swish.formula)
+assert mg.ops.swish.formula == Swish.formula
 try:
     mg.ops.swish(x, betta=2.0)
 except TypeError as e:

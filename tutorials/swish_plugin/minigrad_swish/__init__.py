@@ -56,6 +56,8 @@ class Swish(mg.Op):
     """
 
     name = "swish"
+    #: the derivative card: ``mg.ops.swish.formula``, shown by help() and the graph explorer
+    formula = "dx = dy * (s + beta * x * s * (1 - s)), s = sigmoid(beta * x)"
 
     @staticmethod
     def forward(ctx: mg.Context, x: np.ndarray, *, beta: float = 1.0) -> np.ndarray:
