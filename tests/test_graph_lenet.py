@@ -7,6 +7,7 @@ edge splines and edge label boxes, as a reader would see them.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -108,6 +109,9 @@ def test_every_cluster_has_a_title_node_and_no_cluster_label(step):
         assert dot.count("{rank=same; title_") == n_clusters
         cluster_headers = [line for line in dot.splitlines() if "labeljust" in line]
         assert cluster_headers == []  # titles are nodes, which edges are routed around
+        # an empty label of its own, or a box would repeat the drawing's title (inherited)
+        boxes = re.findall(r"subgraph \"?cluster_\w+\"? \{\n\t\tgraph \[([^\]]*)\]", dot)
+        assert len(boxes) == n_clusters and all('label=""' in b for b in boxes)
     layer_titles = {t.split("<b>")[1].split("</b>")[0] for t in titles}
     scopes = {d["scope"] for _, d in mg.graph.to_networkx(loss).nodes(data=True)} - {None}
     assert layer_titles == scopes
@@ -157,3 +161,28 @@ def test_grads_of_the_drawn_step_are_not_stale():
         p.grad = None
     loss.backward()  # frees the graph: its grads are this pass's
     assert "stale" not in mg.graph.draw(loss).source
+
+
+def _drawn_texts(laid_out: dict) -> list[str]:
+    """Every text Graphviz draws for the graph and its clusters (their labels)."""
+    objects = [laid_out, *laid_out.get("objects", [])]
+    return [op["text"] for o in objects for op in o.get("_ldraw_", []) if op["op"] == "T"]
+
+
+@needs_dot
+@pytest.mark.parametrize("view", [{}, {"backward": True}, {"collapse": True, "both": True}])
+def test_the_title_is_drawn_once_not_in_every_cluster(step, view):
+    # Graphviz gives every cluster the root graph's label unless it has its own
+    _, loss = step
+    nested = mg.nn.Sequential(
+        mg.nn.Sequential(mg.nn.Linear(3, 2), mg.nn.ReLU()), mg.nn.Linear(2, 1)
+    )
+    for root in (loss, nested(mg.randn(2, 3)).sum()):
+        source = mg.graph.draw(root, title="LeNet step 1", **view).source
+        texts = _drawn_texts(layout(source))
+        assert texts.count("LeNet step 1") == 1, texts
+        # each box still shows its own name once, from its title node
+        names = re.findall(r"title_\d+ \[label=<<b>([^<]*)</b>>", source)
+        assert len(names) == len(re.findall(r"subgraph \"?cluster_", source))
+        assert names or view.get("collapse")  # collapsed layers are nodes, not boxes
+        assert all(texts.count(name) >= 1 for name in names), (names, texts)

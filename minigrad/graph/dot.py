@@ -64,8 +64,11 @@ class _Clusters:
         for i in range(1, len(parts) + 1):  # parents first, so order follows traversal
             s = "/".join(parts[:i])
             if s not in self.boxes:
+                # label="": a cluster inherits the root graph's label (the drawing's title)
+                # unless it has its own, and its title is a node (see above), not a label
+                attrs = {"label": "", **self.attrs}
                 self.boxes[s] = graphviz.Digraph(
-                    name=f"cluster_{_text.id_part(s)}", graph_attr=dict(self.attrs)
+                    name=f"cluster_{_text.id_part(s)}", graph_attr=attrs
                 )
         return self.boxes[scope]
 
