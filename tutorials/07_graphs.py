@@ -114,12 +114,32 @@ save(mg.graph.draw(loss, title="X or not X: forward"), "forward")
 # %% [markdown]
 # The same graph two more ways: ops only (`show_tensors=False`, each edge labelled with the
 # shape it carries), and one node per layer (`collapse=True`, listing the layer's ops and
-# parameters). On a large network the second one keeps the picture readable; drawings above
-# `max_nodes` (2,000 by default) raise an error that suggests exactly these two options.
+# parameters). On a large network the second one keeps the picture readable.
+#
+# A graph with more than `max_nodes` nodes (2,000 by default) is still drawn, only smaller:
+# first every run of the same op folds into one node (a loop of 3,000 multiplications
+# becomes one `mul × 3000` node), then, if that is not enough, each layer collapses to one
+# node, then tensors are hidden. The title says what was folded. Pass `strict=True` to get a
+# `GraphTooLargeError` instead, whose message suggests `collapse=True` and
+# `show_tensors=False`.
 
 # %%
 save(mg.graph.draw(loss, show_tensors=False, rankdir="LR"), "forward_ops_only")
 save(mg.graph.draw(loss, collapse=True), "forward_collapsed")
+
+# a loop of 60 multiplications, drawn with a cap of 40 nodes
+h = mg.tensor([1.0, 2.0], requires_grad=True, name="h")
+y = h
+for _ in range(60):
+    y = y * 1.01
+long_chain = mg.graph.draw(y.sum(), max_nodes=40, title="60 multiplications, max_nodes=40")
+assert "mul × 60" in long_chain.source and "so drawn smaller" in long_chain.source
+save(long_chain, "folded_run")
+try:
+    mg.graph.draw(y.sum(), max_nodes=40, strict=True)
+    raise AssertionError("strict=True should refuse a graph above max_nodes")
+except mg.graph.GraphTooLargeError as e:
+    print("strict=True:", e)
 
 # %% [markdown]
 # ## 3. The backward pass
