@@ -42,7 +42,21 @@ def test_a_3000_op_chain_draws_with_the_run_folded_into_one_node(view):
     assert f"<b>{name}</b>" in folds[0]
     assert len(node_labels(dot)) < 10  # x (and its .grad), the fold, sum, the loss
     title = graph_title(dot)
-    assert "more than max_nodes=2000" in title and f"(largest: {name})" in title
+    assert "more than max_nodes=2000" in title and f"into one node: {name}" in title
+
+
+def test_several_runs_fold_one_node_each_and_the_title_names_the_largest():
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    y = x
+    for _ in range(30):
+        y = y * 1.0001
+    y = mg.exp(y)  # a different op ends the first run
+    for _ in range(50):
+        y = y + 1.0
+    dot = mg.graph.draw(y.sum(), max_nodes=60).source
+    folds = sorted(re.findall(r"<b>(\w+ × \d+)</b>", dot))
+    assert folds == ["add × 50", "mul × 30"]
+    assert "folded 2 runs of a repeated op into one node each (largest: add × 50)" in dot
 
 
 def test_strict_refuses_instead():

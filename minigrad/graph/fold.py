@@ -187,8 +187,9 @@ def _describe(data: GraphData) -> str | None:
     if not folds:
         return None
     biggest = max(folds, key=lambda n: len(n.members or ()))
-    runs = "1 run" if len(folds) == 1 else f"{len(folds)} runs"
-    return f"folded {runs} of a repeated op into one node each (largest: {biggest.name})"
+    if len(folds) == 1:
+        return f"folded a run of a repeated op into one node: {biggest.name}"
+    return f"folded {len(folds)} runs of a repeated op into one node each (largest: {biggest.name})"
 
 
 def shrink(data: GraphData, max_nodes: int) -> tuple[GraphData, list[str]]:
