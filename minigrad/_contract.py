@@ -273,7 +273,8 @@ def seed_grad(root: Tensor, g: Any) -> Tensor:
                 f"backward: grad can be implicitly created only for a scalar output, "
                 f"got shape {root.shape}; pass grad= with that shape (e.g. ones)"
             )
-        return Tensor._new(np.ones(root.shape, dtype=root.dtype), None, False)
+        one = np.array(1, dtype=root.dtype)  # np.ones is a slower Python-level function
+        return Tensor._new(one if root.ndim == 0 else one.reshape((1,) * root.ndim), None, False)
     g = as_tensor(g, like=root)
     if g.shape != root.shape:
         raise ValueError(

@@ -94,7 +94,10 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
             if node is not None and node.generation > generation:
                 generation = node.generation
     record = record and _grad_enabled.get()
-    ctx = Context(op, attrs, tuple(needs) if record else (False,) * len(inputs))
+    if record:
+        ctx = Context(op, attrs, tuple(needs), inputs, generation + 1, next(_seq), _scope.get())
+    else:
+        ctx = Context(op, attrs, (False,) * len(inputs))
     trusted = op._core
     try:
         # plugin ops see read-only views: an in-place write raises instead of changing x.data
@@ -109,10 +112,6 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
         _c.check_finite(ctx, out, "forward output")
     if not record or out.dtype.kind not in "fc":
         return Tensor._new(out, None, False)
-    ctx.inputs = inputs
-    ctx.generation = generation + 1
-    ctx.seq = next(_seq)
-    ctx.scope = _scope.get()
     if ctx._saved:
         ctx._checks = fingerprint_saved(ctx)
     result = Tensor._new(out, ctx, True)
@@ -229,16 +228,16 @@ def _call_backward(node: Context, g: Tensor, anomaly: bool, create_graph: bool) 
             f"{_c.where(node)}: backward returned {len(raw)} gradient(s) for {len(inputs)} input(s)"
         )
     grads = []
-    for i, need in enumerate(node.needs_input_grad):
-        gi = raw[i]
-        if not need or gi is None:
+    i = 0
+    for t, gi, need in zip(inputs, raw, node.needs_input_grad):
+        if need and gi is not None:
+            d = gi.data if type(gi) is Tensor else None
+            if d is None or d.shape != t.data.shape or d.dtype != t.data.dtype or anomaly:
+                gi = _c.fit_grad(node, i, t, gi, create_graph)  # shapes, dtypes, plain arrays
+            grads.append(gi)
+        else:
             grads.append(None)
-            continue
-        t = inputs[i]
-        d = gi.data if type(gi) is Tensor else None
-        if d is None or d.shape != t.data.shape or d.dtype != t.data.dtype or anomaly:
-            gi = _c.fit_grad(node, i, t, gi, create_graph)  # shapes, dtypes, plain arrays
-        grads.append(gi)
+        i += 1  # noqa: SIM113 (zip of three is the hot loop; i only names errors)
     return grads
 
 

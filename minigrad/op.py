@@ -246,20 +246,28 @@ class Context:
     )
 
     def __init__(
-        self, op: type[Op], attrs: dict[str, Any], needs_input_grad: tuple[bool, ...] = ()
+        self,
+        op: type[Op],
+        attrs: dict[str, Any],
+        needs_input_grad: tuple[bool, ...] = (),
+        inputs: tuple[Tensor | None, ...] = (),
+        generation: int = 0,
+        seq: int = 0,
+        scope: str | None = None,
     ) -> None:
+        """The engine's one constructor; a call that is not recorded keeps the defaults."""
         self.op = op
         self.attrs = attrs
         self.needs_input_grad = needs_input_grad
-        self.inputs: tuple[Tensor | None, ...] = ()
+        self.inputs = inputs
+        self.generation = generation  # one more than the deepest input's node
+        self.seq = seq  # creation order: newest first among nodes of one generation
+        self.scope = scope
         self._saved: tuple[Any, ...] | None = ()
-        self._checks: tuple | None = None  # fingerprints of saved leaf inputs (see _contract)
+        self._checks: list | None = None  # fingerprints of saved leaf inputs (see _contract)
         self._out: weakref.ref | None = None
         self.freed = False
-        self.generation = 0
-        self.seq = 0
         self.hooks: list | None = None
-        self.scope: str | None = None
 
     @property
     def name(self) -> str:

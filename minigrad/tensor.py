@@ -19,6 +19,7 @@ from ._arrays import (
 from .op import RemovableHandle
 
 if TYPE_CHECKING:
+    from . import autograd as _engine
     from . import functional as F
     from .op import Context
 
@@ -29,21 +30,25 @@ TensorLike: TypeAlias = "Tensor | np.ndarray | float | int | bool"
 Axis: TypeAlias = "int | Sequence[int] | None"
 
 
-class _Functional:
-    """Stands for :mod:`minigrad.functional` (which imports this module) until first use.
+class _Lazy:
+    """Stands for a module that imports this one (``functional``, ``autograd``) until first use.
 
-    Tensor's operators call ``F.<name>``; the first lookup of a name imports the package and
+    Tensor's operators call ``F.<name>``; the first lookup of a name imports the module and
     keeps the function here (later calls: one attribute lookup). So imports run one way
     while every operator is declared in the class body, visible to type checkers."""
 
+    def __init__(self, module: str) -> None:
+        self._module = module
+
     def __getattr__(self, name: str) -> Any:
-        value = getattr(importlib.import_module("minigrad.functional"), name)
+        value = getattr(importlib.import_module(self._module), name)
         setattr(self, name, value)
         return value
 
 
 if not TYPE_CHECKING:
-    F = _Functional()
+    F = _Lazy("minigrad.functional")
+    _engine = _Lazy("minigrad.autograd")
 
 
 def _unwrap(data: Any) -> Any:
@@ -184,11 +189,7 @@ class Tensor:
         afterwards unless ``retain_graph=True``; ``create_graph=True`` records the backward
         pass itself so it can be differentiated again.
         """
-        from .autograd import traverse
-
-        traverse(
-            (self,), (grad,), retain_graph=retain_graph or create_graph, create_graph=create_graph
-        )
+        _engine.run_backward((self,), (grad,), retain_graph or create_graph, create_graph)
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph.

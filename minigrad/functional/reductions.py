@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -57,7 +58,7 @@ class Mean(Op):
         if x.size == 0:
             raise ValueError(f"mean: cannot take the mean of an empty tensor of shape {x.shape}")
         if x.dtype in (np.float32, np.float64):
-            count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+            count = x.size if axes is None else math.prod([x.shape[a] for a in axes])
             return np.add.reduce(x, axis=axes, keepdims=keepdims) / x.dtype.type(count)
         return np.mean(x, axis=axes, keepdims=keepdims)  # float16 accumulates wider, ints -> float
 
@@ -65,7 +66,7 @@ class Mean(Op):
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         x = ctx.inputs[0]
         axes = _norm_axis(ctx.attrs["axis"], x.ndim, "mean")
-        count = x.size if axes is None else int(np.prod([x.shape[a] for a in axes]))
+        count = x.size if axes is None else math.prod([x.shape[a] for a in axes])
         return _unreduce(grad, x.shape, axes, ctx.attrs["keepdims"]) / float(count)
 
 

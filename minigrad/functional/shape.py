@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -82,7 +83,7 @@ class Expand(Op):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, shape: tuple[int, ...]) -> np.ndarray:
         try:
-            if np.prod(shape) <= 65536:
+            if math.prod(shape) <= 65536:
                 # for small arrays a filled copy is ~8x cheaper than numpy's broadcast_to view
                 out = np.empty(shape, dtype=x.dtype)
                 out[...] = x
@@ -297,5 +298,5 @@ def flatten(x: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         raise ValueError(
             f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {x.shape}"
         )
-    shape = (*x.shape[:s], int(np.prod(x.shape[s : e + 1])), *x.shape[e + 1 :])
+    shape = (*x.shape[:s], math.prod(x.shape[s : e + 1]), *x.shape[e + 1 :])
     return x.reshape(shape) if x.ndim else x.reshape((1,))
