@@ -12,6 +12,8 @@ subsampled with a stride per axis; the encoding says which indices it kept.
 >>> enc = array(np.array([[1.0, np.inf]], dtype=np.float32))
 >>> enc["shape"], enc["dtype"], enc["b64"]
 ([1, 2], 'float32', 'AACAPwAAgH8=')
+>>> array(np.float64(2.5))["shape"]
+[]
 """
 
 from __future__ import annotations
@@ -70,7 +72,9 @@ _NAMES = {"f8": "float64", "f4": "float32", "u1": "uint8", "i4": "int32"}
 
 def array(a: np.ndarray, index: list[list[int]] | None = None) -> dict[str, Any]:
     """``{shape, dtype, b64}`` (plus ``index``: kept indices per axis, when subsampled)."""
-    w = np.ascontiguousarray(_wire_dtype(np.asarray(a)))
+    w = _wire_dtype(np.asarray(a))
+    if not w.flags.c_contiguous:  # (np.ascontiguousarray would turn a 0-d array into 1-d)
+        w = w.copy(order="C")
     out: dict[str, Any] = {
         "shape": list(w.shape),
         "dtype": _NAMES[w.dtype.str[1:]],

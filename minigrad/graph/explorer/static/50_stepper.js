@@ -57,10 +57,39 @@
     });
   }
 
+  /* the panel during a replay: what step k did, with the gradients it moved as pictures */
+  function panel() {
+    var g = MG.payload.graph, s = g.steps[S.k - 1], box = MG.panel;
+    if (!s) return;
+    box.innerHTML = "";
+    box.appendChild(MG.h("h2", { text: "backward event " + S.k + " of " + g.steps.length }));
+    box.appendChild(MG.h("p", { class: "mg-steptext", text: describe(s) }));
+    function pic(title, enc) {
+      if (!enc) return;
+      box.appendChild(MG.h("div", { class: "mg-cap", text: title }));
+      box.appendChild(MG.heat.picture(enc, { sample: MG.state.sample, diverging: true }));
+    }
+    var t = s.tensor && g.tensors[s.tensor];
+    if (s.kind === "step") {
+      var c = g.calls[s.call];
+      pic("dy: the gradient of " + c.op + "'s output", t && t.grad);
+      c.inputs.forEach(function (inp, i) {
+        var it = g.tensors[inp.tensor];
+        if (!it || !s.input_grads[i]) return;
+        var mine = (it.contributions || []).filter(function (cb) { return cb.call === s.call && cb.input === i; })[0];
+        pic("d" + inp.name + ": sent to " + (it.name || it.role) + (mine ? " (one of " + it.contributions.length + " contributions)" : ""),
+          mine ? mine.grad : it.grad);
+      });
+    } else if (t) {
+      pic(s.kind === "accumulate" ? "the total once every contribution is in" : "gradient", t.grad);
+    }
+  }
+
   function go(k) {
     var n = MG.payload.graph.steps.length;
     S.k = Math.max(0, Math.min(n, k));
     apply();
+    panel();
   }
   MG.stepTo = go;
   MG.stepState = S;
