@@ -294,3 +294,34 @@ def test_cli_explore_an_onnx_model(tmp_path):
     g = payload(out.read_text())
     assert {c["op"] for c in g["calls"].values()} >= {"conv2d", "relu"}
     assert g["values"] == "computed" and g["steps"]
+
+
+def test_graph_and_timeline_share_one_page(tmp_path):
+    """The page builder takes both parts: graph tabs and the training timeline together."""
+    from minigrad.graph.explorer.data import graph_payload
+    from minigrad.graph.explorer.page import render_page
+
+    recorder_page = pytest.importorskip("minigrad.graph.recorder_page")
+    mg.manual_seed(0)
+    model = mg.nn.Sequential(mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU(), mg.nn.Flatten())
+    xb = mg.randn(4, 1, 5, 5)
+    rec = mg.graph.Recorder(model, probes=xb)
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+    for _ in range(2):
+        opt.zero_grad()
+        loss = (model(xb) ** 2).mean()
+        loss.backward()
+        opt.step()
+        rec.step(loss)
+    last = (model(xb) ** 2).mean()
+    page_payload = {"graph": graph_payload(last), "timeline": recorder_page.timeline_payload(rec)}
+    path = tmp_path / "both.html"
+    path.write_text(render_page(page_payload, "graph and timeline"), encoding="utf-8")
+    with open_page(path) as (page, errors, requests):
+        names = page.evaluate("MG.viewNames")
+        assert {"forward", "backward", "timeline"} <= set(names)
+        page.click("#mg-tab-timeline")
+        page.click("#mg-tab-backward")
+        page.keyboard.press("ArrowRight")
+        screenshot(page, "explorer-with-timeline")
+    assert errors == [] and requests == []

@@ -23,7 +23,8 @@
     });
     var v = h.edges.filter(function (e) { return e.kind === "vanishing"; }).length;
     var x = h.edges.filter(function (e) { return e.kind === "exploding"; }).length;
-    parts.push(v + " vanishing, " + x + " exploding gradient edges");
+    parts.push(v + " vanishing, " + x + " exploding gradient edges (dashed)");
+    parts.push("backward edge colour: gradient norm, blue small → red large (log scale)");
     return "health: " + parts.join(" · ");
   }
 
