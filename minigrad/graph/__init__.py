@@ -19,15 +19,14 @@
 from __future__ import annotations
 
 from . import style
+from .explain import Explanation, explain  # eager: the submodule would shadow the function
 from .export import to_networkx
 from .render import GraphDrawing, GraphTooLargeError, GraphvizNotFoundError, draw, render
 
-# the explorer page, the window explainer and the training recorder load on first use
+# the explorer page and the training recorder load on first use
 _LAZY = {
     "explore": "minigrad.graph.explorer",
     "Explorer": "minigrad.graph.explorer",
-    "explain": "minigrad.graph.explain",
-    "Explanation": "minigrad.graph.explain",
     "Recorder": "minigrad.graph.recorder",
 }
 

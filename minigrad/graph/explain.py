@@ -17,8 +17,6 @@ contributions.
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -253,14 +251,3 @@ def from_contributions(
         sources=[(k,) for k in range(len(arrays))],
         text=_sum_text(parts, float(total)),
     )
-
-
-class _CallableModule(types.ModuleType):
-    """``import minigrad.graph.explain`` makes ``mg.graph.explain`` this module (Python sets a
-    package's attribute to a submodule once imported), so the module calls :func:`explain`."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Explanation:
-        return explain(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
