@@ -100,14 +100,14 @@ def default_array(data: Any, dtype: Any = None) -> np.ndarray:
     return arr
 
 
-def _refs_beyond(entry: list) -> int:
-    """References to ``entry[0]`` besides ``entry[1]`` input slots, this list and the call."""
-    return sys.getrefcount(entry[0]) - entry[1]
+def _extra_refs(counts: dict) -> dict:
+    """Per tensor in ``counts``: its references beyond its counted input slots and the dict."""
+    getrefcount = sys.getrefcount
+    return {t: getrefcount(t) - n for t, n in counts.items()}
 
 
-_probe = [object(), 0]
-_NOBODY_ELSE = _refs_beyond(_probe)  # what _refs_beyond says when only the graph holds it
-del _probe
+# calibration: what _extra_refs reports for an object only the graph would hold
+_NOBODY_ELSE = next(iter(_extra_refs({object(): 0}).values()))
 
 
 def release_values(nodes: list[Context]) -> None:
@@ -119,16 +119,12 @@ def release_values(nodes: list[Context]) -> None:
     True), so the graph still shows structure, names, shapes, dtypes and gradients. The count
     is CPython's reference count; a tensor referred to from anywhere else keeps its data.
     """
-    seen: dict[int, list] = {}
+    counts: dict = {}  # Tensor -> input slots holding it (Tensors hash by identity)
+    get = counts.get
     for node in nodes:
         for t in node.inputs:
             if t is not None and t._node is not None:
-                entry = seen.get(id(t))
-                if entry is None:
-                    seen[id(t)] = [t, 1]
-                else:
-                    entry[1] += 1
-    for entry in seen.values():
-        if _refs_beyond(entry) == _NOBODY_ELSE:
-            t = entry[0]
+                counts[t] = get(t, 0) + 1
+    for t, extra in _extra_refs(counts).items():
+        if extra == _NOBODY_ELSE:
             t.data = freed_placeholder(t.data)
