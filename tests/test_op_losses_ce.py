@@ -11,7 +11,7 @@ from helpers import compare_with_torch
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
-from test_op_losses import REDUCTIONS, SWEEP, f64, re_tuple, torch_functional
+from test_op_losses import REDUCTIONS, SECOND_ORDER_TOL, SWEEP, f64, re_tuple, torch_functional
 
 import minigrad as mg
 from layers_plugins.losses import CrossEntropy
@@ -178,10 +178,11 @@ def test_cross_entropy_opcheck_on_sample_inputs():
         assert opcheck(CrossEntropy, *args, **attrs)
 
 
-def _cross_entropy_vs_torch(logits, target, reduction: str, tol: float) -> None:
-    """First order at ``tol``; second order at ``100 * tol`` (the curvature near p = 0 or 1
-    is large, so its rounding is too)."""
-    for order, scale in ((1, 1), (2, 100)):
+def _cross_entropy_vs_torch(logits, target, reduction: str, rtol: float, atol: float) -> None:
+    """First order at (rtol, atol); second order at SECOND_ORDER_TOL (the curvature near p = 0 or 1
+    is large, and so is the rounding of sums of its terms)."""
+    second = SECOND_ORDER_TOL[logits.dtype.name]
+    for order, (r, a) in ((1, (rtol, atol)), (2, second)):
         compare_with_torch(
             lambda x, t: mg.ops.cross_entropy(x, t, reduction=reduction),
             lambda x, t: torch_functional().cross_entropy(x, t, reduction=reduction),
@@ -189,8 +190,8 @@ def _cross_entropy_vs_torch(logits, target, reduction: str, tol: float) -> None:
             target,
             dtypes=(logits.dtype.name,),
             order=order,
-            rtol=tol * scale,
-            atol=tol * scale,
+            rtol=r,
+            atol=a,
         )
 
 
@@ -198,11 +199,11 @@ def _cross_entropy_vs_torch(logits, target, reduction: str, tol: float) -> None:
 @given(case=logits_and_target(lo=-50.0, hi=50.0), reduction=st.sampled_from(REDUCTIONS))
 def test_cross_entropy_matches_torch_float64(case, reduction):
     pytest.importorskip("torch")
-    _cross_entropy_vs_torch(*case, reduction, tol=1e-10)
+    _cross_entropy_vs_torch(*case, reduction, rtol=1e-10, atol=1e-12)
 
 
 @SWEEP
 @given(case=logits_and_target(np.float32, lo=-50.0, hi=50.0), reduction=st.sampled_from(REDUCTIONS))
 def test_cross_entropy_matches_torch_float32(case, reduction):
     pytest.importorskip("torch")
-    _cross_entropy_vs_torch(*case, reduction, tol=1e-5)
+    _cross_entropy_vs_torch(*case, reduction, rtol=1e-5, atol=1e-6)
