@@ -64,7 +64,7 @@ def test_xo_quick_run_writes_every_picture(xo_run):
     for role in ("explorer", "training"):
         page = result.files[role].read_text(encoding="utf-8")
         assert page.lstrip().lower().startswith("<!doctype html"), role
-        assert result.files[role].name == f"xo_{role}.html"
+        assert result.files[role].name == f"{role}.html"  # the default demo's own pages
     # the backward graph shows the gradient reaching the conv weights
     assert "conv2d backward" in result.files["backward_graph_dot"].read_text()
     assert "conv1" in result.files["forward_graph_dot"].read_text()

@@ -42,6 +42,7 @@ def write_step_graphs(
     out_dir: str | os.PathLike[str],
     prefix: str = "",
     title: str = "one training step",
+    page_prefix: str | None = None,
 ) -> tuple[dict[str, Path], bool]:
     """Draw the forward and the backward graph of one training step on the batch (x, y).
 
@@ -51,7 +52,8 @@ def write_step_graphs(
     shows the gradient values of this step (recomputed by the drawing, before any
     ``backward()``); no ``.grad`` is touched and the model is unchanged.
 
-    With Graphviz, also writes ``{prefix}explorer.html``, the explorer page of the step
+    With Graphviz, also writes ``{page_prefix}explorer.html`` (``page_prefix`` defaults to
+    ``prefix``), the explorer page of the step
     (:func:`minigrad.graph.explore`). Returns the written files by role ("forward_graph",
     "backward_graph", "forward_graph_dot", "backward_graph_dot", "explorer") and whether
     Graphviz was missing.
@@ -84,5 +86,6 @@ def write_step_graphs(
         files[role] = svg_path
     if not missing:  # the explorer page of the same step; its layout is Graphviz's too
         page = explore(loss, title=title)
-        files["explorer"] = Path(page.save(out / f"{prefix}explorer.html"))
+        pages = prefix if page_prefix is None else page_prefix
+        files["explorer"] = Path(page.save(out / f"{pages}explorer.html"))
     return files, missing

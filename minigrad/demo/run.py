@@ -127,9 +127,15 @@ _FRAMES = 50  # about this many frames of the training history, however long the
 
 
 def _recorder(model: Any, optimizer: Any, split: _Split, epochs: int) -> Any:
-    """A Recorder of the training run, probing one test image of each of the first classes."""
+    """A Recorder of the training run, probing a few test images of every class.
+
+    Dead-unit and saturation flags ask whether a unit is off on *every* probe, so a handful
+    of probes per class (four X's and four O's; one image per digit) makes them meaningful.
+    """
     steps = epochs * -(-len(split.x_train) // _BATCH)
-    first = [int(np.flatnonzero(split.y_test == c)[0]) for c in (1, 0)]  # an X and an O
+    classes = np.unique(split.y_test)
+    per_class = 4 if len(classes) <= 2 else 1
+    first = [int(i) for c in classes for i in np.flatnonzero(split.y_test == c)[:per_class]]
     return Recorder(
         model, probes=split.x_test[first], every=max(1, steps // _FRAMES), optimizer=optimizer
     )
@@ -221,8 +227,10 @@ def run(
     optimizer = optim.Adam(model.parameters(), lr=lr)
     log(str(model))
     title = f"{spec.title}, one training step on 4 images"
+    # the default task's pages are the demo's own: explorer.html, training.html
+    pages = "" if task == "xo" else f"{task}_"
     files, missing = write_step_graphs(
-        model, loss_fn, split.x_train[:4], split.y_train[:4], out, f"{task}_", title
+        model, loss_fn, split.x_train[:4], split.y_train[:4], out, f"{task}_", title, pages
     )
     schedule = _cosine(lr, epochs) if spec.cosine else None
     recorder = _recorder(model, optimizer, split, epochs)
@@ -237,7 +245,7 @@ def run(
     result = DemoResult(task, model, history, accuracy, 0.0, out, files, missing, cm, skipped)
     if pictures.available():
         files.update(_pictures(task, spec, model, result, split, out))
-    files["training"] = Path(recorder.explore().save(out / f"{task}_training.html"))
+    files["training"] = Path(recorder.explore().save(out / f"{pages}training.html"))
     files["model"] = out / f"{task}_model.npz"
     serialization.save(model, files["model"])
     result.seconds = time.perf_counter() - started
