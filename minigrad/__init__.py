@@ -9,6 +9,8 @@ array([2., 4., 6.], dtype=float32)
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from . import functional as _functional
 from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, name_scope, no_grad
 from .creation import (
@@ -47,6 +49,14 @@ from .functional import (
 )
 from .op import Context, Op
 from .tensor import Tensor, as_tensor
+
+if TYPE_CHECKING:  # what the lazy names below are, for type checkers
+    from . import data, graph, nn, onnx, optim, plugins, serialization, testing  # noqa: F401
+    from .parallel import get_num_threads, set_num_threads  # noqa: F401
+    from .plugins import OpsNamespace, register_op  # noqa: F401
+    from .serialization import load, save  # noqa: F401
+
+    ops: OpsNamespace
 
 max = _functional.max
 min = _functional.min

@@ -35,4 +35,17 @@ mask = (d >= 0).data & (d.data < 10)
 frozen: bool = d.requires_grad or d.is_leaf
 with mg.no_grad():
     v = x * 2
-print(dx, mask, frozen, v, g, shape, value)
+
+images = mg.randn(2, 1, 6, 6)
+kernel = mg.randn(3, 1, 3, 3, requires_grad=True)
+maps = mg.ops.max_pool2d(mg.ops.relu(mg.ops.conv2d(images, kernel, padding=1)), 2)
+card: str | None = mg.ops.relu.formula
+net = mg.nn.Sequential(mg.nn.Flatten(), mg.nn.Linear(27, 2))
+scores = net(maps)
+step_loss = mg.nn.CrossEntropyLoss()(scores, mg.tensor([0, 1]))
+opt = mg.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
+opt.zero_grad()
+step_loss.backward()
+opt.step()
+drawing = mg.graph.draw(step_loss)
+print(dx, mask, frozen, v, g, shape, value, card, drawing.source[:10])
