@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import sys
 import weakref
 from collections.abc import Sequence
 from typing import Any
@@ -32,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from . import _contract as _c
-from ._arrays import release_values
+from ._arrays import freed_placeholder
 from ._contract import check_grad_dtype, fingerprint_saved, verify_saved
 from ._modes import (
     _anomaly,
@@ -65,6 +66,22 @@ __all__ = [
 
 _seq = itertools.count(1)
 _where = _c.where  # old private name, still used by a few callers
+# needs_input_grad of a call that is not recorded, by number of inputs (no tuple per call)
+_NO_GRAD_NEEDED = [(False,) * n for n in range(8)]
+
+
+def _refs_held(obj: Any) -> int:
+    """``sys.getrefcount`` as :func:`_run_nodes` sees it for a local variable."""
+    return sys.getrefcount(obj)
+
+
+def _calibrate() -> int:
+    only_here = object()
+    return _refs_held(only_here)
+
+
+# what _refs_held reports for an object only one local variable refers to
+_LOCAL_ONLY = _calibrate()
 
 
 # --------------------------------------------------------------------------- recording
@@ -76,28 +93,28 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     ``inputs`` are Tensors (or None for an absent optional input) and ``attrs`` holds every
     attribute, defaults included. Users call ops through Tensor operators or ``mg.ops``.
     """
-    # this is the hot path of every op call: plain loops, no generator expressions
+    # this is the hot path of every op call: plain loops, no generator expressions, and a
+    # call that is not recorded (no_grad, a first-order backward) builds no needs tuple
     record = False
     generation = 0
     arrays = []
-    needs = []
     for t in inputs:
         if t is None:
             arrays.append(None)
-            needs.append(False)
             continue
         arrays.append(t.data)
-        needs.append(t._requires_grad)
         if t._requires_grad:
             record = True
             node = t._node
             if node is not None and node.generation > generation:
                 generation = node.generation
-    record = record and _grad_enabled.get()
-    if record:
-        ctx = Context(op, attrs, tuple(needs), inputs, generation + 1, next(_seq), _scope.get())
+    if record and _grad_enabled.get():
+        needs = tuple([t is not None and t._requires_grad for t in inputs])
+        ctx = Context(op, attrs, needs, inputs, generation + 1, next(_seq), _scope.get())
     else:
-        ctx = Context(op, attrs, (False,) * len(inputs))
+        record = False
+        n = len(inputs)
+        ctx = Context(op, attrs, _NO_GRAD_NEEDED[n] if n < 8 else (False,) * n)
     trusted = op._core
     try:
         # plugin ops see read-only views: an in-place write raises instead of changing x.data
@@ -174,15 +191,25 @@ class BackwardObserver:
 
 
 class _Pass:
-    """The running state of one traversal: pending gradients per node and per leaf."""
+    """The running state of one traversal: pending gradients per node and per leaf.
 
-    __slots__ = ("heap", "leaves", "node_grads", "observer")
+    Without ``create_graph`` (and outside anomaly mode) two gradients reaching one tensor are
+    summed with numpy directly: that sum is never differentiated, so it needs no graph node.
+    """
 
-    def __init__(self, observer: BackwardObserver | None) -> None:
+    __slots__ = ("heap", "leaves", "node_grads", "observer", "plain")
+
+    def __init__(self, observer: BackwardObserver | None, plain: bool) -> None:
         self.node_grads: dict[Context, Tensor] = {}
         self.leaves: dict[int, tuple[Tensor, Tensor]] = {}
         self.heap: list[tuple[int, int, Context]] = []
         self.observer = observer
+        self.plain = plain
+
+    def _sum(self, a: Tensor, b: Tensor) -> Tensor:
+        if self.plain:  # both are fitted to one tensor's shape and dtype already
+            return Tensor._new(a.data + b.data, None, False)
+        return a + b
 
     def send(self, t: Tensor, g: Tensor, index: int) -> None:
         node = t._node
@@ -191,12 +218,12 @@ class _Pass:
             if prev is None:
                 self.leaves[id(t)] = (t, g)
                 return
-            total = prev[1] + g
+            total = self._sum(prev[1], g)
             self.leaves[id(t)] = (t, total)
             if self.observer is not None:
                 self.observer.accumulate(index, t, g, total)
         elif node in self.node_grads:
-            total = self.node_grads[node] + g
+            total = self._sum(self.node_grads[node], g)
             self.node_grads[node] = total
             if self.observer is not None:
                 self.observer.accumulate(index, node, g, total)
@@ -262,7 +289,7 @@ def traverse(
     """
     token = _grad_enabled.set(create_graph)
     try:
-        state = _Pass(observer)
+        state = _Pass(observer, not create_graph and not _anomaly.get())
         wanted = {t._node: t for t in inputs if t._node is not None} if inputs else {}
         captured: dict[int, Tensor] = {}
         for root, g in zip(roots, grad_roots, strict=True):
@@ -270,10 +297,8 @@ def traverse(
             if observer is not None:
                 observer.seed(root, g)
             state.send(root, g, -1)
-        done = _run_nodes(state, retain_graph, create_graph, accumulate, hooks, wanted, captured)
+        _run_nodes(state, retain_graph, create_graph, accumulate, hooks, wanted, captured)
         _finish_leaves(state, create_graph, inputs is not None, accumulate, hooks, captured)
-        if not retain_graph:
-            release_values(done)
         return captured if inputs is not None else None
     finally:
         _grad_enabled.reset(token)
@@ -287,12 +312,20 @@ def _run_nodes(
     hooks: bool,
     wanted: dict[Context, Tensor],
     captured: dict[int, Tensor],
-) -> list[Context]:
-    """The main loop: pop the newest node, run its backward, send gradients to its inputs."""
+) -> None:
+    """The main loop: pop the newest node, run its backward, send gradients to its inputs.
+
+    Without ``retain_graph`` each node's saved state is dropped once it ran, and so is its
+    output's array when nothing but the graph refers to it. Every consumer of that output ran
+    before the node (newest generation first) and counted its input slots in ``_uses``, so
+    one reference count tells whether anything else (a user's variable) still holds it: the
+    array becomes a zero-byte placeholder of the same shape and dtype (``values_freed``).
+    """
     anomaly = _anomaly.get()
     observer = state.observer
     heap, node_grads, send, pop = state.heap, state.node_grads, state.send, heapq.heappop
-    done = []
+    free = not retain_graph
+    refs, only_graph = _refs_held, _LOCAL_ONLY
     index = 0
     while heap:
         node = pop(heap)[2]
@@ -306,18 +339,23 @@ def _run_nodes(
         if node in wanted:
             captured[id(wanted[node])] = g
         grads = _call_backward(node, g, anomaly, create_graph)
-        if not retain_graph:
+        if free:
             node._saved = None
             node._checks = None
             node.freed = True
-            done.append(node)
         if observer is not None:
             observer.step(index, node, g, grads)
+        if free and node._uses and out is not None and refs(out) == only_graph + node._uses:
+            out.data = freed_placeholder(out.data)
+        out = None  # no reference left over for the next node's count
         for t, gi in zip(node.inputs, grads):
-            if gi is not None:
-                send(t, gi, index)
+            if t is not None:
+                if free and t._node is not None:
+                    t._node._uses += 1
+                if gi is not None:
+                    send(t, gi, index)
+        t = None
         index += 1
-    return done
 
 
 def _finish_leaves(

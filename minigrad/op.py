@@ -234,6 +234,7 @@ class Context:
         "_checks",
         "_out",
         "_saved",
+        "_uses",
         "attrs",
         "freed",
         "generation",
@@ -268,6 +269,7 @@ class Context:
         self._out: weakref.ref | None = None
         self.freed = False
         self.hooks: list | None = None
+        self._uses = 0  # input slots of consumers that ran in a backward pass (freeing)
 
     @property
     def name(self) -> str:
