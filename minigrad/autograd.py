@@ -114,26 +114,38 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     else:
         record = False
         n = len(inputs)
-        ctx = Context(op, attrs, _NO_GRAD_NEEDED[n] if n < 8 else (False,) * n)
-    trusted = op._core
+        ctx = _unrecorded(op, attrs, _NO_GRAD_NEEDED[n] if n < 8 else (False,) * n)
+    views = None
     try:
-        # plugin ops see read-only views: an in-place write raises instead of changing x.data
-        views = None if trusted else _c.readonly(arrays)
-        out = op.forward(ctx, *(arrays if views is None else views), **attrs)
+        if op._core:
+            out = op.forward(ctx, *arrays, **attrs) if attrs else op.forward(ctx, *arrays)
+        else:
+            # plugin ops see read-only views: an in-place write raises, x.data stays as it was
+            views = _c.readonly(arrays)
+            out = op.forward(ctx, *views, **attrs)
     except Exception as e:
         _c.note(e, ctx, "forward")
         raise
-    if views is not None or type(out) is not np.ndarray or out.dtype.kind not in "fc":
+    if views is None and type(out) is np.ndarray:
+        kind = out.dtype.kind
+        if kind not in "fc":
+            out = _c.check_output(ctx, out, arrays, views)
+    else:
         out = _c.check_output(ctx, out, arrays, views)
+        kind = out.dtype.kind
     if _anomaly.get():
         _c.check_finite(ctx, out, "forward output")
-    if not record or out.dtype.kind not in "fc":
-        return Tensor._new(out, None, False)
+    if not record or kind not in "fc":
+        return _new_tensor(out, None, False)
     if ctx._saved:
         ctx._checks = fingerprint_saved(ctx)
-    result = Tensor._new(out, ctx, True)
+    result = _new_tensor(out, ctx, True)
     ctx._out = weakref.ref(result)
     return result
+
+
+_new_tensor = Tensor._new
+_unrecorded = Context._unrecorded
 
 
 def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:

@@ -271,6 +271,17 @@ class Context:
         self.hooks: list | None = None
         self._uses = 0  # input slots of consumers that ran in a backward pass (freeing)
 
+    @classmethod
+    def _unrecorded(
+        cls, op: type[Op], attrs: dict[str, Any], needs_input_grad: tuple[bool, ...]
+    ) -> Context:
+        """The context of a call that is no graph node (no_grad, a first-order backward)."""
+        ctx = _Unrecorded.__new__(_Unrecorded)
+        ctx.op = op
+        ctx.attrs = attrs
+        ctx.needs_input_grad = needs_input_grad
+        return ctx
+
     @property
     def name(self) -> str:
         """The op's name as graphs and errors show it."""
@@ -323,6 +334,27 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<{self.name} node #{self.seq}>"
+
+
+class _Unrecorded(Context):
+    """A Context that is no graph node: the graph fields are class-level defaults.
+
+    Calls under ``no_grad`` and the ops of a first-order backward make one per call, so it
+    sets three attributes instead of twelve; whatever ``forward`` sets (``_saved``) lands in
+    the instance as usual.
+    """
+
+    __slots__ = ()
+    inputs = ()
+    generation = 0
+    seq = 0
+    scope = None
+    _saved = ()
+    _checks = None
+    _out = None
+    freed = False
+    hooks = None
+    _uses = 0
 
 
 class RemovableHandle:
