@@ -18,8 +18,8 @@ no page faults left in the steady state. The price is memory kept after it is fr
 by 5% for the same speed. Set ``MINIGRAD_NO_MALLOC_TUNING=1`` to keep glibc's defaults.
 Elsewhere (macOS, Windows, musl) it does nothing.
 
-The CNN kernels call it when they are first imported, i.e. when a program first uses a conv or
-pooling op; ``import minigrad`` alone changes nothing.
+The CNN kernels call it on their first use (through :mod:`minigrad.parallel`), when a program
+first runs a conv or pooling op; ``import minigrad`` alone changes nothing.
 """
 
 from __future__ import annotations
