@@ -10,6 +10,7 @@ import minigrad as mg
 from minigrad import Context, Tensor
 
 from ._args import check_input, plain
+from ._dtypes import check_float
 from ._kernels.geometry import PoolGeometry, pair, pool2d_geometry
 
 Size = int | tuple[int, int]
@@ -64,6 +65,41 @@ def _unpool_geometry(
             f"ceil_mode={g.ceil_mode}) gives shape {g.out_shape}; check x_hw and the attributes"
         )
     return g
+
+
+def _pooled_input(
+    op: str,
+    x: np.ndarray,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: Any,
+) -> PoolGeometry:
+    """Check a pooling op's input ``x`` (its dtype, then its shape and the window attributes).
+
+    >>> _pooled_input("sum_pool2d", np.zeros((1, 1, 4, 4)), 2, None, 0, False).out_shape
+    (1, 1, 2, 2)
+    """
+    check_float(op, "x", x)
+    return _geometry(op, x.shape, kernel_size, stride, padding, ceil_mode)
+
+
+def _unpooled_grad(
+    op: str,
+    grad: np.ndarray,
+    x_hw: Any,
+    kernel_size: Any,
+    stride: Any,
+    padding: Any,
+    ceil_mode: Any,
+) -> PoolGeometry:
+    """Check an unpooling op's ``grad`` (its dtype, then its shape against ``x_hw``).
+
+    >>> _unpooled_grad("sum_unpool2d", np.zeros((1, 1, 2, 2)), (4, 4), 2, None, 0, False).kernel
+    (2, 2)
+    """
+    check_float(op, "grad", grad)
+    return _unpool_geometry(op, grad, x_hw, kernel_size, stride, padding, ceil_mode)
 
 
 def _check_offsets(op: str, offsets: np.ndarray, g: PoolGeometry) -> None:

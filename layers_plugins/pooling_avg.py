@@ -16,12 +16,11 @@ import minigrad as mg
 from minigrad import Context, Op, Tensor
 
 from ._args import Samples
-from ._dtypes import check_float
 from ._kernels import avg_pool2d as _avg_pool2d
 from ._kernels import avg_pool2d_backward as _avg_pool2d_backward
 from ._kernels import sum_pool2d as _sum_pool2d
 from ._kernels import sum_pool2d_backward as _sum_pool2d_backward
-from ._pool_args import Size, _check_flag, _geometry, _unpool_geometry, _window_attrs, _x_hw
+from ._pool_args import Size, _check_flag, _pooled_input, _unpooled_grad, _window_attrs, _x_hw
 
 __all__ = ["AvgPool2d", "AvgUnpool2d", "SumPool2d", "SumUnpool2d"]
 
@@ -83,8 +82,7 @@ class AvgPool2d(Op):
         count_include_pad: bool = True,
     ) -> np.ndarray:
         op = "avg_pool2d"
-        check_float(op, "x", x)
-        _geometry(op, x.shape, kernel_size, stride, padding, ceil_mode)
+        _pooled_input(op, x, kernel_size, stride, padding, ceil_mode)
         _check_flag(op, "count_include_pad", count_include_pad)
         # (N, C, H, W) -> (N, C, OH, OW)
         return _avg_pool2d(x, kernel_size, stride, padding, ceil_mode, bool(count_include_pad))
@@ -154,8 +152,7 @@ class AvgUnpool2d(Op):
         count_include_pad: bool = True,
     ) -> np.ndarray:
         op = "avg_unpool2d"
-        check_float(op, "grad", grad)
-        _unpool_geometry(op, grad, x_hw, kernel_size, stride, padding, ceil_mode)
+        _unpooled_grad(op, grad, x_hw, kernel_size, stride, padding, ceil_mode)
         _check_flag(op, "count_include_pad", count_include_pad)
         # (N, C, OH, OW) -> (N, C, H, W)
         return _avg_pool2d_backward(
@@ -228,8 +225,7 @@ class SumPool2d(Op):
         padding: Size = 0,
         ceil_mode: bool = False,
     ) -> np.ndarray:
-        check_float("sum_pool2d", "x", x)
-        _geometry("sum_pool2d", x.shape, kernel_size, stride, padding, ceil_mode)
+        _pooled_input("sum_pool2d", x, kernel_size, stride, padding, ceil_mode)
         # (N, C, H, W) -> (N, C, OH, OW)
         return _sum_pool2d(x, kernel_size, stride, padding, ceil_mode)
 
@@ -295,8 +291,7 @@ class SumUnpool2d(Op):
         padding: Size = 0,
         ceil_mode: bool = False,
     ) -> np.ndarray:
-        check_float("sum_unpool2d", "grad", grad)
-        _unpool_geometry("sum_unpool2d", grad, x_hw, kernel_size, stride, padding, ceil_mode)
+        _unpooled_grad("sum_unpool2d", grad, x_hw, kernel_size, stride, padding, ceil_mode)
         # (N, C, OH, OW) -> (N, C, H, W)
         return _sum_pool2d_backward(grad, x_hw, kernel_size, stride, padding, ceil_mode)
 

@@ -19,16 +19,15 @@ import minigrad as mg
 from minigrad import Context, Op, Tensor
 
 from ._args import Samples
-from ._dtypes import check_float
 from ._kernels import max_pool2d as _max_pool2d
 from ._kernels import max_pool2d_backward as _max_pool2d_backward
 from ._kernels import max_pool2d_gather as _max_pool2d_gather
 from ._pool_args import (
     Size,
     _check_offsets,
-    _geometry,
     _offsets_tensor,
-    _unpool_geometry,
+    _pooled_input,
+    _unpooled_grad,
     _window_attrs,
     _x_hw,
 )
@@ -94,8 +93,7 @@ class MaxPool2d(Op):
         padding: Size = 0,
         ceil_mode: bool = False,
     ) -> np.ndarray:
-        check_float("max_pool2d", "x", x)
-        _geometry("max_pool2d", x.shape, kernel_size, stride, padding, ceil_mode)
+        _pooled_input("max_pool2d", x, kernel_size, stride, padding, ceil_mode)
         # (N, C, H, W) -> (N, C, OH, OW), offsets (N, C, OH, OW) of the winners
         out, offsets = _max_pool2d(x, kernel_size, stride, padding, ceil_mode)
         ctx.save_for_backward(offsets)
@@ -174,8 +172,7 @@ class MaxUnpool2d(Op):
         ceil_mode: bool = False,
     ) -> np.ndarray:
         op = "max_unpool2d"
-        check_float(op, "grad", grad)
-        g = _unpool_geometry(op, grad, x_hw, kernel_size, stride, padding, ceil_mode)
+        g = _unpooled_grad(op, grad, x_hw, kernel_size, stride, padding, ceil_mode)
         _check_offsets(op, offsets, g)
         ctx.save_for_backward(offsets)
         # (N, C, OH, OW) -> (N, C, H, W)
@@ -250,8 +247,7 @@ class MaxPool2dGather(Op):
         ceil_mode: bool = False,
     ) -> np.ndarray:
         op = "max_pool2d_gather"
-        check_float(op, "x", x)
-        g = _geometry(op, x.shape, kernel_size, stride, padding, ceil_mode)
+        g = _pooled_input(op, x, kernel_size, stride, padding, ceil_mode)
         _check_offsets(op, offsets, g)
         ctx.save_for_backward(offsets)
         # (N, C, H, W) -> (N, C, OH, OW)
