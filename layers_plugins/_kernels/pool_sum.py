@@ -72,6 +72,35 @@ def _check_float(op: str, a: np.ndarray) -> None:
         raise TypeError(f"{op}: expected a floating-point array, got dtype {a.dtype}")
 
 
+def _checked_input(
+    op: str,
+    x: np.ndarray,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None,
+    padding: IntOrPair,
+    ceil_mode: bool,
+) -> tuple[np.ndarray, PoolGeometry]:
+    """``x`` as an array, checked to be floating point, and its window geometry."""
+    x = np.asarray(x)
+    _check_float(op, x)
+    return x, _geometry(op, x.shape, kernel_size, stride, padding, ceil_mode)
+
+
+def _checked_grad(
+    op: str,
+    grad: np.ndarray,
+    x_hw: IntOrPair,
+    kernel_size: IntOrPair,
+    stride: IntOrPair | None,
+    padding: IntOrPair,
+    ceil_mode: bool,
+) -> tuple[np.ndarray, PoolGeometry]:
+    """``grad`` as an array, checked to be floating point, and the geometry it came from."""
+    grad = np.asarray(grad)
+    _check_float(op, grad)
+    return grad, _backward_geometry(op, grad, x_hw, kernel_size, stride, padding, ceil_mode)
+
+
 def avg_pool2d_divisor(
     x_hw: IntOrPair,
     kernel_size: IntOrPair,
@@ -103,10 +132,12 @@ def _divisor(g: PoolGeometry, count_include_pad: bool) -> np.ndarray:
     return np.outer(rows, cols).astype(np.float64)
 
 
-def _divisor_of(g: PoolGeometry, count_include_pad: bool, dtype: np.dtype) -> np.ndarray | None:
-    """The (OH, OW) divisors in ``dtype``, or None when every window divides by kh*kw."""
+def _divisor_of(
+    g: PoolGeometry, count_include_pad: bool, dtype: np.dtype
+) -> np.ndarray | np.generic:
+    """The (OH, OW) divisors in ``dtype``, or the scalar kh*kw when every window divides by it."""
     if not _needs_pad(g):
-        return None
+        return dtype.type(g.kernel[0] * g.kernel[1])
     return _divisor(g, count_include_pad).astype(dtype)
 
 
@@ -118,9 +149,7 @@ def sum_pool2d(
     ceil_mode: bool = False,
 ) -> np.ndarray:
     """Sum over each window (padded cells are zero): (N, C, H, W) -> (N, C, OH, OW)."""
-    x = np.asarray(x)
-    _check_float("sum_pool2d", x)
-    g = _geometry("sum_pool2d", x.shape, kernel_size, stride, padding, ceil_mode)
+    x, g = _checked_input("sum_pool2d", x, kernel_size, stride, padding, ceil_mode)
     out = np.empty(g.out_shape, dtype=x.dtype)
     in_parts(g, lambda s, gp: _window_sum(x[s], out[s], gp))
     return out
@@ -138,9 +167,7 @@ def sum_pool2d_backward(
 
     Linear in ``grad``; its adjoint is ``sum_pool2d`` with the same attributes.
     """
-    grad = np.asarray(grad)
-    _check_float("sum_pool2d_backward", grad)
-    g = _backward_geometry(
+    grad, g = _checked_grad(
         "sum_pool2d_backward", grad, x_hw, kernel_size, stride, padding, ceil_mode
     )
     dx = np.empty(g.x_shape, dtype=grad.dtype)
@@ -160,16 +187,13 @@ def avg_pool2d(
 
     See ``avg_pool2d_divisor`` for what each window is divided by.
     """
-    x = np.asarray(x)
-    _check_float("avg_pool2d", x)
-    g = _geometry("avg_pool2d", x.shape, kernel_size, stride, padding, ceil_mode)
+    x, g = _checked_input("avg_pool2d", x, kernel_size, stride, padding, ceil_mode)
     divisor = _divisor_of(g, count_include_pad, x.dtype)
-    uniform = x.dtype.type(g.kernel[0] * g.kernel[1])
     out = np.empty(g.out_shape, dtype=x.dtype)
 
     def part(s: slice, gp: PoolGeometry) -> None:
         _window_sum(x[s], out[s], gp)
-        out[s] /= uniform if divisor is None else divisor
+        out[s] /= divisor
 
     in_parts(g, part)
     return out
@@ -188,17 +212,14 @@ def avg_pool2d_backward(
 
     Linear in ``grad``; its adjoint is ``avg_pool2d`` with the same attributes.
     """
-    grad = np.asarray(grad)
-    _check_float("avg_pool2d_backward", grad)
-    g = _backward_geometry(
+    grad, g = _checked_grad(
         "avg_pool2d_backward", grad, x_hw, kernel_size, stride, padding, ceil_mode
     )
     divisor = _divisor_of(g, count_include_pad, grad.dtype)
-    uniform = grad.dtype.type(g.kernel[0] * g.kernel[1])
     dx = np.empty(g.x_shape, dtype=grad.dtype)
 
     def part(s: slice, gp: PoolGeometry) -> None:
-        _spread(grad[s] / (uniform if divisor is None else divisor), dx[s], gp)
+        _spread(grad[s] / divisor, dx[s], gp)
 
     in_parts(g, part)
     return dx
