@@ -152,10 +152,14 @@ def fingerprint_saved(ctx: Context) -> list | None:
         a = t.data
         for s in saved:
             if s is a:
-                if a.base is not None or a.flags.writeable:  # else a constant: cannot change
+                # a read-only array that owns its data is a constant (a Python number's):
+                # it cannot change. Leaves that require grad are user data: no flags to read
+                if t._requires_grad or a.base is not None or a.flags.writeable:
+                    fp = a.tobytes() if a.size <= 64 else _fingerprint(a)
                     if checks is None:
-                        checks = []
-                    checks.append((t, a.tobytes() if a.size <= 64 else _fingerprint(a)))
+                        checks = [(t, fp)]
+                    else:
+                        checks.append((t, fp))
                 break
     return checks
 

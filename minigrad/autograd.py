@@ -94,23 +94,40 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     attribute, defaults included. Users call ops through Tensor operators or ``mg.ops``.
     """
     # this is the hot path of every op call: plain loops, no generator expressions, and a
-    # call that is not recorded (no_grad, a first-order backward) builds no needs tuple
+    # call that is not recorded (no_grad, a first-order backward) sets few Context fields
     record = False
     generation = 0
     arrays = []
+    needs = []
     for t in inputs:
         if t is None:
             arrays.append(None)
+            needs.append(False)
             continue
         arrays.append(t.data)
-        if t._requires_grad:
+        r = t._requires_grad
+        needs.append(r)
+        if r:
             record = True
             node = t._node
             if node is not None and node.generation > generation:
                 generation = node.generation
     if record and _grad_enabled.get():
-        needs = tuple([t is not None and t._requires_grad for t in inputs])
-        ctx = Context(op, attrs, needs, inputs, generation + 1, next(_seq), _scope.get())
+        # Context.__init__'s fields, set inline: a frame per recorded call is measurable
+        ctx = _new_ctx(Context)
+        ctx.op = op
+        ctx.attrs = attrs
+        ctx.needs_input_grad = tuple(needs)
+        ctx.inputs = inputs
+        ctx.generation = generation + 1
+        ctx.seq = next(_seq)
+        ctx.scope = _scope.get()
+        ctx._saved = ()
+        ctx._checks = None
+        ctx._out = None
+        ctx.freed = False
+        ctx.hooks = None
+        ctx._uses = 0
     else:
         record = False
         n = len(inputs)
@@ -140,11 +157,13 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     if ctx._saved:
         ctx._checks = fingerprint_saved(ctx)
     result = _new_tensor(out, ctx, True)
-    ctx._out = weakref.ref(result)
+    ctx._out = _weakref(result)
     return result
 
 
 _new_tensor = Tensor._new
+_new_ctx = Context.__new__
+_weakref = weakref.ref
 _unrecorded = Context._unrecorded
 
 
