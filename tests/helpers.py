@@ -6,12 +6,16 @@
   second order gradients, in float32 and float64.
 - The test plugins (op classes and their sources for entry-point packages) are defined once,
   here, and imported by every test that needs one.
+- :func:`run_tutorial` runs a tutorial script the way the tutorial tests do.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -331,3 +335,32 @@ def counting(items: list) -> Callable[[], list]:
 
     fn.calls = calls
     return fn
+
+
+# --------------------------------------------------------------------------- tutorials
+
+
+def run_tutorial(
+    name: str,
+    tmp_path: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 300,
+    args: Sequence[str] | None = None,
+) -> tuple[subprocess.CompletedProcess, Path]:
+    """Run ``tutorials/<name>`` in ``tmp_path`` in fast mode; return the process and its out dir.
+
+    The tutorial writes under ``tmp_path / "out"`` (``MINIGRAD_TUTORIAL_OUT``); no other
+    ``MINIGRAD_*`` variable of this environment reaches it, and ``env`` adds or overrides
+    variables. ``args`` replaces the interpreter's arguments (the script's path by default),
+    e.g. ``["-c", code]`` to run the tutorial from a wrapper.
+    """
+    out = tmp_path / "out"
+    run_env = {k: v for k, v in os.environ.items() if not k.startswith("MINIGRAD_")}
+    run_env.update(MINIGRAD_FAST="1", MINIGRAD_TUTORIAL_OUT=str(out), PYTHONDONTWRITEBYTECODE="1")
+    run_env.update(env or {})
+    argv = [sys.executable, *(args if args is not None else [str(REPO / "tutorials" / name)])]
+    proc = subprocess.run(
+        argv, cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=timeout
+    )
+    return proc, out

@@ -2,33 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from browser import open_page, screenshot
-
-REPO = Path(__file__).resolve().parents[1]
-TUTORIAL = REPO / "tutorials" / "09_explore_x_vs_o.py"
+from helpers import run_tutorial
 
 
 def test_tutorial_09_writes_an_explorer_page(tmp_path):
     if shutil.which("dot") is None:
         pytest.skip("Graphviz 'dot' not installed: the explorer lays out graphs with it")
-    out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MINIGRAD_")}
-    env.update(MINIGRAD_FAST="1", MINIGRAD_TUTORIAL_OUT=str(out), PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run(
-        [sys.executable, str(TUTORIAL)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc, out = run_tutorial("09_explore_x_vs_o.py", tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "window cells: [[0, 2], [2, 2]]" in proc.stdout
     page_path = out / "explorer.html"

@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_tutorial
 
 import minigrad as mg
 
-REPO = Path(__file__).resolve().parents[1]
-TUTORIAL = REPO / "tutorials" / "07_graphs.py"
 PICTURES = (
     "warmup_forward",
     "forward",
@@ -52,17 +47,7 @@ def test_tutorial_07_writes_its_graphs(tmp_path):
         pytest.skip(reason)
     if shutil.which("dot") is None:
         pytest.skip("Graphviz 'dot' not installed: the tutorial would write .dot files only")
-    out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MINIGRAD_")}
-    env.update(MINIGRAD_FAST="1", MINIGRAD_TUTORIAL_OUT=str(out), PYTHONDONTWRITEBYTECODE="1")
-    proc = subprocess.run(
-        [sys.executable, str(TUTORIAL)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc, out = run_tutorial("07_graphs.py", tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for name in PICTURES:
         svg = (out / f"{name}.svg").read_text()

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 from browser import open_page, screenshot
-
-REPO = Path(__file__).resolve().parents[1]
-TUTORIAL = REPO / "tutorials" / "11_watch_a_cnn_learn.py"
+from helpers import run_tutorial
 
 
 def test_tutorial_11_records_explains_flags_and_writes_pages(tmp_path):
-    out = tmp_path / "out"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MINIGRAD_")}
-    env.update(MINIGRAD_FAST="1", MINIGRAD_TUTORIAL_OUT=str(out), PYTHONDONTWRITEBYTECODE="1")
-    env["MPLBACKEND"] = "Agg"
-    proc = subprocess.run(
-        [sys.executable, str(TUTORIAL)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    proc, out = run_tutorial("11_watch_a_cnn_learn.py", tmp_path, env={"MPLBACKEND": "Agg"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     text = proc.stdout
     assert "frames: 25 steps: 24" in text
