@@ -70,17 +70,12 @@ _where = _c.where  # old private name, still used by a few callers
 _NO_GRAD_NEEDED = [(False,) * n for n in range(8)]
 
 
-def _refs_held(obj: Any) -> int:
-    """``sys.getrefcount`` as :func:`_run_nodes` sees it for a local variable."""
-    return sys.getrefcount(obj)
-
-
 def _calibrate() -> int:
     only_here = object()
-    return _refs_held(only_here)
+    return sys.getrefcount(only_here)
 
 
-# what _refs_held reports for an object only one local variable refers to
+# what sys.getrefcount reports for an object only one local variable refers to
 _LOCAL_ONLY = _calibrate()
 
 
@@ -290,8 +285,12 @@ def _call_backward(node: Context, g: Tensor, anomaly: bool, create_graph: bool) 
     for t, gi, need in zip(inputs, raw, node.needs_input_grad):
         if need and gi is not None:
             d = gi.data if type(gi) is Tensor else None
-            if d is None or d.shape != t.data.shape or d.dtype != t.data.dtype or anomaly:
-                gi = _c.fit_grad(node, i, t, gi, create_graph)  # shapes, dtypes, plain arrays
+            if d is None or anomaly:
+                gi = _c.fit_grad(node, i, t, gi, create_graph)  # plain arrays, finite checks
+            else:
+                td = t.data  # dtypes are shared objects: `is` settles the common case
+                if d.shape != td.shape or (d.dtype is not td.dtype and d.dtype != td.dtype):
+                    gi = _c.fit_grad(node, i, t, gi, create_graph)  # sum back, cast
             grads.append(gi)
         else:
             grads.append(None)
@@ -355,15 +354,17 @@ def _run_nodes(
     anomaly = _anomaly.get()
     observer = state.observer
     heap, node_grads, send, pop = state.heap, state.node_grads, state.send, heapq.heappop
+    push = heapq.heappush
     free = not retain_graph
-    refs, only_graph = _refs_held, _LOCAL_ONLY
+    getrefcount, only_graph = sys.getrefcount, _LOCAL_ONLY
     index = 0
     while heap:
         node = pop(heap)[2]
         g = node_grads.pop(node)
         if hooks and node.hooks:
             g = _c.run_hooks(node.hooks, g, f"the output of {_c.where(node)}")
-        out = node.output
+        ref = node._out
+        out = None if ref is None else ref()
         if accumulate and out is not None and out._retains_grad:
             kept = g if create_graph else g.detach()
             out.grad = kept if out.grad is None else out.grad + kept
@@ -376,15 +377,25 @@ def _run_nodes(
             node.freed = True
         if observer is not None:
             observer.step(index, node, g, grads)
-        if free and node._uses and out is not None and refs(out) == only_graph + node._uses:
+        if free and node._uses and out is not None and getrefcount(out) == only_graph + node._uses:
             out.data = freed_placeholder(out.data)
         out = None  # no reference left over for the next node's count
         for t, gi in zip(node.inputs, grads):
-            if t is not None:
-                if free and t._node is not None:
-                    t._node._uses += 1
+            if t is None:
+                continue
+            n = t._node
+            if n is None:
                 if gi is not None:
                     send(t, gi, index)
+                continue
+            if free:
+                n._uses += 1
+            if gi is not None:
+                if n in node_grads:
+                    send(t, gi, index)  # a second gradient for it: summed there
+                else:  # send's first-gradient case, inline: once per edge of the graph
+                    node_grads[n] = gi
+                    push(heap, (-n.generation, -n.seq, n))
         t = None
         index += 1
 
