@@ -46,7 +46,7 @@ from ._modes import (
     name_scope,
     no_grad,
 )
-from .op import Context, Op, op_spec
+from .op import Context, Op, _Unrecorded, op_spec
 from .tensor import Tensor, as_tensor
 
 __all__ = [
@@ -126,7 +126,10 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     else:
         record = False
         n = len(inputs)
-        ctx = _unrecorded(op, attrs, _NO_GRAD_NEEDED[n] if n < 8 else (False,) * n)
+        ctx = _new_ctx(_Unrecorded)  # graph fields are class defaults: three fields to set
+        ctx.op = op
+        ctx.attrs = attrs
+        ctx.needs_input_grad = _NO_GRAD_NEEDED[n] if n < 8 else (False,) * n
     views = None
     try:
         if op._core:
@@ -159,7 +162,6 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
 _new_tensor = Tensor._new
 _new_ctx = Context.__new__
 _weakref = weakref.ref
-_unrecorded = Context._unrecorded
 
 
 def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:

@@ -271,17 +271,6 @@ class Context:
         self.hooks: list | None = None
         self._uses = 0  # input slots of consumers that ran in a backward pass (freeing)
 
-    @classmethod
-    def _unrecorded(
-        cls, op: type[Op], attrs: dict[str, Any], needs_input_grad: tuple[bool, ...]
-    ) -> Context:
-        """The context of a call that is no graph node (no_grad, a first-order backward)."""
-        ctx = _Unrecorded.__new__(_Unrecorded)
-        ctx.op = op
-        ctx.attrs = attrs
-        ctx.needs_input_grad = needs_input_grad
-        return ctx
-
     @property
     def name(self) -> str:
         """The op's name as graphs and errors show it."""

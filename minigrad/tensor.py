@@ -189,7 +189,9 @@ class Tensor:
         afterwards unless ``retain_graph=True``; ``create_graph=True`` records the backward
         pass itself so it can be differentiated again.
         """
-        _engine.run_backward((self,), (grad,), retain_graph or create_graph, create_graph)
+        _engine.traverse(
+            (self,), (grad,), retain_graph=retain_graph or create_graph, create_graph=create_graph
+        )
 
     def detach(self) -> Tensor:
         """A new leaf sharing this tensor's data, cut from the graph.

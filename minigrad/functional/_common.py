@@ -74,4 +74,4 @@ def _binary(op: type[Op], a: Any, b: Any) -> Tensor:
 def _shape_arg(shape: tuple) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    return tuple(map(int, shape))  # map: no generator frame (every expand/reshape call)
