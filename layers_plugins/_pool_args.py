@@ -67,39 +67,28 @@ def _unpool_geometry(
     return g
 
 
-def _pooled_input(
-    op: str,
-    x: np.ndarray,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    ceil_mode: Any,
-) -> PoolGeometry:
+def _pooled_input(op: str, x: np.ndarray, *window: Any) -> PoolGeometry:
     """Check a pooling op's input ``x`` (its dtype, then its shape and the window attributes).
+
+    ``window`` is ``kernel_size, stride, padding, ceil_mode``.
 
     >>> _pooled_input("sum_pool2d", np.zeros((1, 1, 4, 4)), 2, None, 0, False).out_shape
     (1, 1, 2, 2)
     """
     check_float(op, "x", x)
-    return _geometry(op, x.shape, kernel_size, stride, padding, ceil_mode)
+    return _geometry(op, x.shape, *window)
 
 
-def _unpooled_grad(
-    op: str,
-    grad: np.ndarray,
-    x_hw: Any,
-    kernel_size: Any,
-    stride: Any,
-    padding: Any,
-    ceil_mode: Any,
-) -> PoolGeometry:
+def _unpooled_grad(op: str, grad: np.ndarray, x_hw: Any, *window: Any) -> PoolGeometry:
     """Check an unpooling op's ``grad`` (its dtype, then its shape against ``x_hw``).
+
+    ``window`` is ``kernel_size, stride, padding, ceil_mode``.
 
     >>> _unpooled_grad("sum_unpool2d", np.zeros((1, 1, 2, 2)), (4, 4), 2, None, 0, False).kernel
     (2, 2)
     """
     check_float(op, "grad", grad)
-    return _unpool_geometry(op, grad, x_hw, kernel_size, stride, padding, ceil_mode)
+    return _unpool_geometry(op, grad, x_hw, *window)
 
 
 def _check_offsets(op: str, offsets: np.ndarray, g: PoolGeometry) -> None:

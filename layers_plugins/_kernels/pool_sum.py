@@ -8,6 +8,8 @@ adjoints of those backward passes. Every kernel splits the batch over the thread
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .geometry import IntOrPair, PoolGeometry, pair
@@ -72,33 +74,26 @@ def _check_float(op: str, a: np.ndarray) -> None:
         raise TypeError(f"{op}: expected a floating-point array, got dtype {a.dtype}")
 
 
-def _checked_input(
-    op: str,
-    x: np.ndarray,
-    kernel_size: IntOrPair,
-    stride: IntOrPair | None,
-    padding: IntOrPair,
-    ceil_mode: bool,
-) -> tuple[np.ndarray, PoolGeometry]:
-    """``x`` as an array, checked to be floating point, and its window geometry."""
+def _checked_input(op: str, x: np.ndarray, *window: Any) -> tuple[np.ndarray, PoolGeometry]:
+    """``x`` as an array, checked to be floating point, and its window geometry.
+
+    ``window`` is ``kernel_size, stride, padding, ceil_mode``.
+    """
     x = np.asarray(x)
     _check_float(op, x)
-    return x, _geometry(op, x.shape, kernel_size, stride, padding, ceil_mode)
+    return x, _geometry(op, x.shape, *window)
 
 
 def _checked_grad(
-    op: str,
-    grad: np.ndarray,
-    x_hw: IntOrPair,
-    kernel_size: IntOrPair,
-    stride: IntOrPair | None,
-    padding: IntOrPair,
-    ceil_mode: bool,
+    op: str, grad: np.ndarray, x_hw: IntOrPair, *window: Any
 ) -> tuple[np.ndarray, PoolGeometry]:
-    """``grad`` as an array, checked to be floating point, and the geometry it came from."""
+    """``grad`` as an array, checked to be floating point, and the geometry it came from.
+
+    ``window`` is ``kernel_size, stride, padding, ceil_mode``.
+    """
     grad = np.asarray(grad)
     _check_float(op, grad)
-    return grad, _backward_geometry(op, grad, x_hw, kernel_size, stride, padding, ceil_mode)
+    return grad, _backward_geometry(op, grad, x_hw, *window)
 
 
 def avg_pool2d_divisor(
