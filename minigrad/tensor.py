@@ -377,6 +377,10 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     >>> mg.as_tensor(2.0, like=mg.tensor([1.0], dtype="float64")).dtype
     dtype('float64')
     """
+    if type(x) is float and like is not None:  # ``y * 1.5``: the commonest constant
+        dt = like.data.dtype
+        if dt.kind in "fc":
+            return Tensor._new(scalar_array(x, dt), None, False)
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.ndarray):
