@@ -67,6 +67,8 @@ class Op:
     formula: ClassVar[str | None] = None
     #: distribution that provided the op (set by the plugin registry; None for core ops)
     plugin: ClassVar[str | None] = None
+    #: the entry-point value it was loaded from, or "mg.register_op" (set by the plugin registry)
+    entry_point: ClassVar[str | None] = None
     #: True for minigrad's own ops: they get the input arrays themselves, not read-only views
     _core: ClassVar[bool] = False
 

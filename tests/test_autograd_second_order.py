@@ -139,7 +139,7 @@ def test_second_derivative_through_small_intermediate_matches_torch(
         )
 
 
-def test_issue_example_sqrt_of_a_sum() -> None:
+def test_second_derivative_of_sqrt_of_a_sum_matches_torch() -> None:
     x = mg.tensor(np.array([0.3, -0.7, 1.1]), requires_grad=True)
     (g,) = mg.grad(mg.sqrt((x * x).sum()), [x], create_graph=True)
     (h,) = mg.grad((g * mg.tensor(np.array([1.0, 0, 0]))).sum(), [x])
