@@ -24,30 +24,26 @@ Gradient policy (what the engine checks for every gradient an op's backward retu
 from __future__ import annotations
 
 import heapq
-import itertools
 import sys
-import weakref
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from . import _contract as _c
 from ._arrays import freed_placeholder
-from ._contract import check_grad_dtype, fingerprint_saved, verify_saved
+from ._contract import check_grad_dtype, verify_saved
 from ._modes import (
     _anomaly,
     _backward_of,
     _grad_enabled,
-    _scope,
     detect_anomaly,
     enable_grad,
     is_grad_enabled,
     name_scope,
     no_grad,
 )
-from .op import Context, Op, _Unrecorded, op_spec
-from .tensor import Tensor, as_tensor
+from ._record import _where, apply, call_op  # noqa: F401  (re-exported: the engine's API)
+from .op import Context
+from .tensor import Tensor
 
 __all__ = [
     "BackwardObserver",
@@ -64,11 +60,6 @@ __all__ = [
     "traverse",
 ]
 
-_seq = itertools.count(1)
-_where = _c.where  # old private name, still used by a few callers
-# needs_input_grad of a call that is not recorded, by number of inputs (no tuple per call)
-_NO_GRAD_NEEDED = [(False,) * n for n in range(8)]
-
 
 def _calibrate() -> int:
     only_here = object()
@@ -77,103 +68,6 @@ def _calibrate() -> int:
 
 # what sys.getrefcount reports for an object only one local variable refers to
 _LOCAL_ONLY = _calibrate()
-
-
-# --------------------------------------------------------------------------- recording
-
-
-def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]) -> Tensor:
-    """Run ``op.forward`` on the inputs' arrays and record the call when a gradient may flow.
-
-    ``inputs`` are Tensors (or None for an absent optional input) and ``attrs`` holds every
-    attribute, defaults included. Users call ops through Tensor operators or ``mg.ops``.
-    """
-    # this is the hot path of every op call: plain loops, no generator expressions, and a
-    # call that is not recorded (no_grad, a first-order backward) sets few Context fields
-    record = False
-    generation = 0
-    arrays = []
-    needs = []
-    for t in inputs:
-        if t is None:
-            arrays.append(None)
-            needs.append(False)
-            continue
-        arrays.append(t.data)
-        r = t._requires_grad
-        needs.append(r)
-        if r:
-            record = True
-            node = t._node
-            if node is not None and node.generation > generation:
-                generation = node.generation
-    if record and _grad_enabled.get():
-        # Context.__init__'s fields, set inline: a frame per recorded call is measurable
-        ctx = _new_ctx(Context)
-        ctx.op = op
-        ctx.attrs = attrs
-        ctx.needs_input_grad = tuple(needs)
-        ctx.inputs = inputs
-        ctx.generation = generation + 1
-        ctx.seq = next(_seq)
-        ctx.scope = _scope.get()
-        ctx._saved = ()
-        ctx._checks = None
-        ctx._out = None
-        ctx.freed = False
-        ctx.hooks = None
-        ctx._uses = 0
-    else:
-        record = False
-        n = len(inputs)
-        ctx = _new_ctx(_Unrecorded)  # graph fields are class defaults: three fields to set
-        ctx.op = op
-        ctx.attrs = attrs
-        ctx.needs_input_grad = _NO_GRAD_NEEDED[n] if n < 8 else (False,) * n
-    views = None
-    try:
-        if op._core:
-            out = op.forward(ctx, *arrays, **attrs) if attrs else op.forward(ctx, *arrays)
-        else:
-            # plugin ops see read-only views: an in-place write raises, x.data stays as it was
-            views = _c.readonly(arrays)
-            out = op.forward(ctx, *views, **attrs)
-    except Exception as e:
-        _c.note(e, ctx, "forward")
-        raise
-    if views is None and type(out) is np.ndarray:
-        kind = out.dtype.kind
-        if kind not in "fc":
-            out = _c.check_output(ctx, out, arrays, views)
-    else:
-        out = _c.check_output(ctx, out, arrays, views)
-        kind = out.dtype.kind
-    if _anomaly.get():
-        _c.check_finite(ctx, out, "forward output")
-    if not record or kind not in "fc":
-        return _new_tensor(out, None, False)
-    if ctx._saved:
-        ctx._checks = fingerprint_saved(ctx)
-    result = _new_tensor(out, ctx, True)
-    ctx._out = _weakref(result)
-    return result
-
-
-_new_tensor = Tensor._new
-_new_ctx = Context.__new__
-_weakref = weakref.ref
-
-
-def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:
-    """Call ``op`` as users do: ``op(*tensors, *attrs, **attrs)``.
-
-    Binds arguments against ``op.forward``'s signature (see :meth:`OpSpec.bind`): tensor
-    inputs first, then attributes in their declared order (positionally or by keyword, as in
-    PyTorch's ``max_pool2d(x, 2)``); fills in attribute defaults and reports misuse with the
-    op's name and its valid attributes.
-    """
-    tensors, attrs = op_spec(op).bind(args, kwargs, as_tensor)
-    return apply(op, tensors, attrs)
 
 
 # --------------------------------------------------------------------------- observers
