@@ -22,7 +22,6 @@ from .tensor import Tensor, as_tensor
 __all__ = ["apply", "call_op"]
 
 _seq = itertools.count(1)
-_where = _c.where  # old private name, still used by a few callers
 # needs_input_grad of a call that is not recorded, by number of inputs (no tuple per call)
 _NO_GRAD_NEEDED = [(False,) * n for n in range(8)]
 

@@ -41,7 +41,7 @@ from ._modes import (
     name_scope,
     no_grad,
 )
-from ._record import _where, apply, call_op  # noqa: F401  (re-exported: the engine's API)
+from ._record import apply, call_op  # re-exported: the engine's API
 from .op import Context
 from .tensor import Tensor
 
