@@ -28,6 +28,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from . import _contract as _c
 from ._arrays import freed_placeholder
 from ._contract import check_grad_dtype, verify_saved
@@ -44,6 +46,8 @@ from ._modes import (
 from ._record import apply, call_op  # re-exported: the engine's API
 from .op import Context
 from .tensor import Tensor
+
+_new_tensor = Tensor._new
 
 __all__ = [
     "BackwardObserver",
@@ -161,8 +165,17 @@ def _call_backward(node: Context, g: Tensor, anomaly: bool, create_graph: bool) 
     if node._checks is not None:
         verify_saved(node)
     outer = _backward_of.set(node) if anomaly else None
+    op = node.op
     try:
-        raw = node.op.backward(node, g)
+        if op._array_backward and not create_graph and not anomaly:
+            # the same formula on numpy arrays: nothing here is differentiated again
+            node._as_arrays = True
+            try:
+                raw = op.backward(node, g.data)
+            finally:
+                node._as_arrays = False
+        else:
+            raw = op.backward(node, g)
     except Exception as e:
         _c.note(e, node, "backward")
         raise
@@ -180,13 +193,19 @@ def _call_backward(node: Context, g: Tensor, anomaly: bool, create_graph: bool) 
     i = 0
     for t, gi, need in zip(inputs, raw, node.needs_input_grad):
         if need and gi is not None:
-            d = gi.data if type(gi) is Tensor else None
+            kind = type(gi)
+            if kind is Tensor:
+                d = gi.data
+            else:  # numpy results are wrapped as they are only when not differentiated again
+                d = gi if kind is np.ndarray and not create_graph else None
             if d is None or anomaly:
-                gi = _c.fit_grad(node, i, t, gi, create_graph)  # plain arrays, finite checks
+                gi = _c.fit_grad(node, i, t, gi, create_graph)  # other types, finite checks
             else:
                 td = t.data  # dtypes are shared objects: `is` settles the common case
                 if d.shape != td.shape or (d.dtype is not td.dtype and d.dtype != td.dtype):
                     gi = _c.fit_grad(node, i, t, gi, create_graph)  # sum back, cast
+                elif kind is not Tensor:  # an _array_backward formula's numpy result
+                    gi = _new_tensor(d, None, False)
             grads.append(gi)
         else:
             grads.append(None)

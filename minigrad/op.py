@@ -71,6 +71,10 @@ class Op:
     entry_point: ClassVar[str | None] = None
     #: True for minigrad's own ops: they get the input arrays themselves, not read-only views
     _core: ClassVar[bool] = False
+    #: True for core ops whose backward is plain arithmetic on ``grad`` and ``saved_tensors``
+    #: (``grad * b``, ``-grad``): in a first-order backward the engine passes both as numpy
+    #: arrays, so the one formula runs on numpy directly instead of as recorded op calls
+    _array_backward: ClassVar[bool] = False
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **attrs: Any) -> np.ndarray:
@@ -247,6 +251,8 @@ class Context:
         "scope",
         "seq",
     )
+    # set on a node only while the engine runs an _array_backward op's first-order backward
+    _as_arrays = False
 
     def __init__(
         self,
@@ -294,6 +300,8 @@ class Context:
         """The saved values as Tensors (inputs and the output keep their graph identity)."""
         if self._saved is None:
             raise RuntimeError(self._freed_message())
+        if self._as_arrays:  # a first-order backward of an _array_backward op
+            return self._saved
         output = self.output
         out = []
         for a in self._saved:

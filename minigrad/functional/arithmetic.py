@@ -1,6 +1,8 @@
 """Arithmetic: + - * / ** and unary functions, matrix product.
 
-Each backward is written with minigrad ops, so it can be drawn and differentiated again.
+Each backward is written with minigrad ops, so it can be drawn and differentiated again. The
+ops marked ``_array_backward`` use nothing but arithmetic on ``grad`` and the saved values, which
+numpy arrays support as well: a first-order backward runs those same lines on the arrays.
 Broadcasting follows numpy; the engine sums broadcast gradients back to each input's shape and
 casts them to its dtype, so a backward here returns the plain mathematical gradient.
 """
@@ -36,6 +38,7 @@ __all__ = [
 class Add(Op):
     name = "add"
     _core = True
+    _array_backward = True
     formula = "da = dy, db = dy"
 
     @staticmethod
@@ -53,6 +56,7 @@ class Add(Op):
 class Sub(Op):
     name = "sub"
     _core = True
+    _array_backward = True
     formula = "da = dy, db = -dy"
 
     @staticmethod
@@ -70,6 +74,7 @@ class Sub(Op):
 class Mul(Op):
     name = "mul"
     _core = True
+    _array_backward = True
     formula = "da = dy * b, db = dy * a"
 
     @staticmethod
@@ -90,6 +95,7 @@ class Mul(Op):
 class Div(Op):
     name = "div"
     _core = True
+    _array_backward = True
     formula = "da = dy / b, db = -dy * a / b**2"
 
     @staticmethod
@@ -110,6 +116,7 @@ class Div(Op):
 class Neg(Op):
     name = "neg"
     _core = True
+    _array_backward = True
     formula = "dx = -dy"
 
     @staticmethod
@@ -179,6 +186,7 @@ class PowScalar(Op):
 class Exp(Op):
     name = "exp"
     _core = True
+    _array_backward = True
     formula = "dx = dy * exp(x)"
 
     @staticmethod
@@ -196,6 +204,7 @@ class Exp(Op):
 class Log(Op):
     name = "log"
     _core = True
+    _array_backward = True
     formula = "dx = dy / x"
 
     @staticmethod
@@ -213,6 +222,7 @@ class Log(Op):
 class Sqrt(Op):
     name = "sqrt"
     _core = True
+    _array_backward = True
     formula = "dx = dy / (2 * sqrt(x))"
 
     @staticmethod

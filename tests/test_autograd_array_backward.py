@@ -1,0 +1,127 @@
+"""First-order backward of the arithmetic ops on numpy arrays (``Op._array_backward``).
+
+Their backward formulas are plain arithmetic, so a first-order backward runs the same lines on
+the arrays; with ``create_graph=True`` (or in anomaly mode) the lines run on Tensors and are
+recorded. Both must give the same gradients, bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad as mg
+from minigrad.functional import arithmetic
+
+ARRAY_OPS = [
+    op
+    for op in vars(arithmetic).values()
+    if isinstance(op, type) and issubclass(op, mg.Op) and op._array_backward
+]
+
+# (function, (shape of a, shape of b)): broadcasting, 0-d and size-1 operands included
+BINARY = [
+    (lambda a, b: a + b, "add"),
+    (lambda a, b: a - b, "sub"),
+    (lambda a, b: a * b, "mul"),
+    (lambda a, b: a / b, "div"),
+]
+UNARY = [
+    (lambda x: -x, "neg"),
+    (mg.exp, "exp"),
+    (mg.log, "log"),
+    (mg.sqrt, "sqrt"),
+]
+SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 3), (1, 5, 1)), ((), (3,)), ((1,), ())]
+
+
+def _grads(fn, arrays, create_graph):
+    leaves = [mg.tensor(a, requires_grad=True) for a in arrays]
+    out = fn(*leaves)
+    upstream = np.random.default_rng(1).standard_normal(out.shape).astype(out.dtype)
+    found = mg.grad(out, leaves, grad_outputs=upstream, create_graph=create_graph)
+    return [g.data for g in found]
+
+
+def test_the_flagged_ops_are_the_arithmetic_ones():
+    assert sorted(op.name for op in ARRAY_OPS) == sorted(
+        ["add", "sub", "mul", "div", "neg", "exp", "log", "sqrt"]
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shapes", SHAPES, ids=str)
+@pytest.mark.parametrize("fn,name", BINARY, ids=[n for _, n in BINARY])
+def test_binary_first_order_matches_recorded_formula(fn, name, shapes, dtype):
+    rng = np.random.default_rng(0)
+    arrays = [(rng.random(s) + 0.5).astype(dtype) for s in shapes]
+    plain = _grads(fn, arrays, create_graph=False)
+    recorded = _grads(fn, arrays, create_graph=True)
+    for p, r, a in zip(plain, recorded, arrays):
+        assert p.shape == a.shape and p.dtype == a.dtype
+        np.testing.assert_array_equal(p, r)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(3, 4), (), (1,)], ids=str)
+@pytest.mark.parametrize("fn,name", UNARY, ids=[n for _, n in UNARY])
+def test_unary_first_order_matches_recorded_formula(fn, name, shape, dtype):
+    x = (np.random.default_rng(0).random(shape) + 0.5).astype(dtype)
+    (plain,) = _grads(fn, [x], create_graph=False)
+    (recorded,) = _grads(fn, [x], create_graph=True)
+    assert plain.shape == x.shape and plain.dtype == x.dtype
+    assert type(plain) is np.ndarray  # 0-d results stay arrays, never numpy scalars
+    np.testing.assert_array_equal(plain, recorded)
+
+
+def test_formula_sees_arrays_only_in_a_first_order_backward(monkeypatch):
+    seen = []
+    original = arithmetic.Mul.backward
+
+    def spy(ctx, grad):
+        seen.append((type(grad), [type(s) for s in ctx.saved_tensors]))
+        return original(ctx, grad)
+
+    monkeypatch.setattr(arithmetic.Mul, "backward", staticmethod(spy))
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()
+    assert seen == [(np.ndarray, [np.ndarray, np.ndarray])]
+    seen.clear()
+    (g,) = mg.grad((x * x).sum(), [x], create_graph=True)
+    assert seen == [(mg.Tensor, [mg.Tensor, mg.Tensor])]
+    # the recorded gradient can be differentiated again: d/dx sum(2x) = 2
+    x.grad = None
+    g.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    seen.clear()
+    with mg.detect_anomaly():
+        (x * x).sum().backward()
+    assert seen[0][0] is mg.Tensor  # anomaly mode checks every step as recorded
+
+
+def test_saved_values_read_as_tensors_after_a_first_order_backward():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x
+    y.sum().backward(retain_graph=True)
+    saved = y._node.saved_tensors
+    assert all(isinstance(s, mg.Tensor) for s in saved) and saved[0] is x
+
+
+def test_hooks_and_retained_grads_get_tensors():
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 2.0
+    y.retain_grad()
+    got = []
+    y.register_hook(lambda g: got.append(g))
+    (y * y).sum().backward()
+    assert isinstance(got[0], mg.Tensor) and isinstance(y.grad, mg.Tensor)
+    np.testing.assert_array_equal(y.grad.data, 2 * y.data)
+    np.testing.assert_array_equal(x.grad.data, 8 * x.data)
+
+
+def test_in_place_change_of_a_saved_leaf_is_still_caught():
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    x.data[0] = 5.0
+    with pytest.raises(RuntimeError, match="modified"):
+        y.backward()
