@@ -35,9 +35,9 @@ import contextvars
 import ctypes
 import numbers
 import os
+import queue
 import threading
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 __all__ = ["default_num_threads", "get_num_threads", "parallel_for", "set_num_threads", "split"]
@@ -46,7 +46,7 @@ T = TypeVar("T")
 
 _lock = threading.Lock()
 _num_threads: int | None = None
-_pool: ThreadPoolExecutor | None = None
+_workers: list[_Worker] = []  # the pool's threads, started when a split first needs them
 _local = threading.local()  # .inside: this thread is running a part (nested calls run inline)
 _blas: list[_BlasLib] | None = None  # the loaded BLAS libraries, found on first use
 _tuned = False
@@ -72,16 +72,17 @@ def set_num_threads(n: int) -> None:
     way whatever the number of parts (sums across samples, such as a weight gradient, may
     differ in the last bits).
     """
-    global _num_threads, _pool
+    global _num_threads
     if isinstance(n, bool) or not isinstance(n, numbers.Integral):
         raise TypeError(f"set_num_threads: expected an int >= 1, got {n!r}")
     if n < 1:
         raise ValueError(f"set_num_threads: expected an int >= 1, got {n}")
     with _lock:
         _num_threads = int(n)
-        old, _pool = _pool, None
-    if old is not None:
-        old.shutdown(wait=False)
+        extra = _workers[int(n) - 1 :]
+        del _workers[int(n) - 1 :]
+    for worker in extra:
+        worker.inbox.put(None)
 
 
 def split(n: int, parts: int) -> list[tuple[int, int]]:
@@ -104,9 +105,9 @@ def split(n: int, parts: int) -> list[tuple[int, int]]:
 
 
 def _forget_pool_after_fork() -> None:
-    """A forked child has none of the parent's pool threads: start a new pool when needed."""
-    global _pool, _lock
-    _pool = None
+    """A forked child has none of the parent's pool threads: start new ones when needed."""
+    global _workers, _lock
+    _workers = []
     _lock = threading.Lock()
 
 
@@ -114,14 +115,40 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
-def _executor(workers: int) -> ThreadPoolExecutor:
-    global _pool
+class _Worker:
+    """One pool thread: takes ``(index, context, fn, start, stop, limit, done)`` jobs from its
+    inbox, runs them and puts ``(index, result)`` on ``done``; ``None`` stops it.
+
+    A bare thread and two ``queue.SimpleQueue`` hand-overs: a round trip costs about half of a
+    ``concurrent.futures`` submit and result, which matters for kernels of a millisecond.
+    """
+
+    def __init__(self, number: int) -> None:
+        self.inbox: queue.SimpleQueue = queue.SimpleQueue()
+        thread = threading.Thread(target=self._loop, name=f"minigrad-{number}", daemon=True)
+        thread.start()
+
+    def _loop(self) -> None:
+        get = self.inbox.get
+        while True:
+            job = get()
+            if job is None:
+                return
+            index, context, fn, start, stop, limit, done = job
+            try:
+                result = context.run(_run_part, fn, start, stop, limit)
+            except BaseException as e:  # raised by the caller, in part order
+                result = _Failure(e)
+            done.put((index, result))
+            job = result = None  # hold nothing between jobs
+
+
+def _pool_of(size: int) -> list[_Worker]:
+    """At least ``size`` pool threads (started on first use, kept for later calls)."""
     with _lock:
-        if _pool is None or _pool._max_workers < workers:  # the executor keeps its size here
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="minigrad")
-        return _pool
+        while len(_workers) < size:
+            _workers.append(_Worker(len(_workers) + 1))
+        return _workers[:size]
 
 
 class _BlasLib:
@@ -177,30 +204,63 @@ def blas_threads_here() -> list[int | None]:
     return [lib.threads_here() for lib in _blas_libraries()]
 
 
-@contextlib.contextmanager
-def _blas_threads(limit: int, *, local: bool) -> Iterator[None]:
-    """Lower BLAS thread counts to ``limit`` (never raise them) while inside.
-
-    ``local=True`` handles the libraries with a per-thread setter, for the current thread only;
-    ``local=False`` the others, process-wide (call it from the thread that owns the region).
+def _lower_here(limit: int) -> list[tuple[Callable[[int], int], int]]:
+    """Lower this thread's count of every BLAS with a per-thread setter to ``limit`` (never
+    raise it); returns the ``(setter, previous)`` pairs to restore. One call per library
+    when the count is already at most ``limit``.
     """
     changed = []
+    for setter in _local_setters or _find_local_setters():
+        previous = setter(limit)  # the setter returns the count it replaces
+        if previous < limit:
+            setter(previous)
+        elif previous > limit:
+            changed.append((setter, previous))
+    return changed
+
+
+_local_setters: list[Callable[[int], int]] = []
+
+
+def _find_local_setters() -> list[Callable[[int], int]]:
+    _local_setters[:] = [lib.local for lib in _blas_libraries() if lib.local is not None]
+    return _local_setters
+
+
+def _restore(changed: list[tuple[Callable[[int], int], int]]) -> None:
+    for setter, previous in reversed(changed):
+        setter(previous)
+
+
+@contextlib.contextmanager
+def _lower_process_wide(limit: int) -> Iterator[None]:
+    """Lower the BLAS libraries without a per-thread setter (MKL) to ``limit``, process-wide,
+    while inside (never raise them); call it from the thread that owns the region."""
+    changed = []
     for lib in _blas_libraries():
-        if (lib.local is not None) != local:
+        if lib.local is not None:
             continue
         current = lib.controller.get_num_threads()
-        if current is None or current <= limit:
-            continue
-        if lib.local is not None:
-            changed.append((lib.local, lib.local(limit)))
-        else:
+        if current is not None and current > limit:
             lib.controller.set_num_threads(limit)
             changed.append((lib.controller.set_num_threads, current))
     try:
         yield
     finally:
-        for setter, previous in reversed(changed):
-            setter(previous)
+        _restore(changed)
+
+
+def _process_wide(limit: int) -> contextlib.AbstractContextManager:
+    global _all_local
+    if _all_local is None:
+        _all_local = all(lib.local is not None for lib in _blas_libraries())
+    if _all_local:
+        return _NOTHING  # every library is limited per thread (OpenBLAS): nothing to do
+    return _lower_process_wide(limit)
+
+
+_NOTHING = contextlib.nullcontext()
+_all_local: bool | None = None  # whether every BLAS library has a per-thread setter
 
 
 def _first_use() -> None:
@@ -227,24 +287,30 @@ def parallel_for(fn: Callable[[int, int], T], n: int, *, min_per_part: int = 1) 
         _first_use()
     threads = get_num_threads()
     parts = 1 if getattr(_local, "inside", False) else min(threads, n // max(1, min_per_part))
-    bounds = split(n, max(1, parts))
+    bounds = split(n, parts) if parts > 1 else [(0, n)] if n > 0 else []
     if len(bounds) <= 1:
-        with _blas_threads(threads, local=False), _blas_threads(threads, local=True):
-            return [fn(*b) for b in bounds]
+        with _process_wide(threads):
+            changed = _lower_here(threads)
+            try:
+                return [fn(*b) for b in bounds]
+            finally:
+                _restore(changed)
     limit = max(1, threads // len(bounds))
-    with _blas_threads(limit, local=False):
-        pool = _executor(len(bounds) - 1)
+    with _process_wide(limit):
+        done: queue.SimpleQueue = queue.SimpleQueue()
         # Each part runs in a copy of the caller's context: numpy's errstate and other context
         # variables apply in the pool's threads as they do here.
-        futures = [
-            pool.submit(contextvars.copy_context().run, _run_part, fn, start, stop, limit)
-            for start, stop in bounds[1:]
-        ]
+        for k, (worker, (start, stop)) in enumerate(zip(_pool_of(len(bounds) - 1), bounds[1:])):
+            job = (k + 1, contextvars.copy_context(), fn, start, stop, limit, done)
+            worker.inbox.put(job)
+        results: list[Any] = [None] * len(bounds)
         try:
-            head: Any = _run_part(fn, *bounds[0], limit)
+            results[0] = _run_part(fn, *bounds[0], limit)
         except BaseException as e:  # raised below, once every part is done
-            head = _Failure(e)
-        results = [head, *_wait(futures)]
+            results[0] = _Failure(e)
+        for _ in bounds[1:]:
+            k, result = done.get()
+            results[k] = result
     for r in results:
         if isinstance(r, _Failure):
             raise r.error
@@ -260,18 +326,9 @@ class _Failure:
 
 def _run_part(fn: Callable[[int, int], T], start: int, stop: int, blas_limit: int) -> T:
     _local.inside = True
+    changed = _lower_here(blas_limit)
     try:
-        with _blas_threads(blas_limit, local=True):
-            return fn(start, stop)
+        return fn(start, stop)
     finally:
+        _restore(changed)
         _local.inside = False
-
-
-def _wait(futures: list[Future]) -> list[Any]:
-    out = []
-    for f in futures:
-        try:
-            out.append(f.result())
-        except BaseException as e:  # raised by the caller, in part order
-            out.append(_Failure(e))
-    return out
