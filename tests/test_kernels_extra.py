@@ -124,6 +124,7 @@ def test_small_chunks_match_one_chunk(x_shape, w_shape, attrs, layout, monkeypat
         K.conv2d_weight(x, grad, w.shape, **attrs),
     )
     monkeypatch.setattr(columns_module, "CHUNK_BYTES", 1)  # one sample per chunk
+    monkeypatch.setattr(columns_module, "WIDE_CHUNK_BYTES", 1)
     np.testing.assert_allclose(K.conv2d(x, w, **attrs), whole[0], rtol=1e-12)
     np.testing.assert_allclose(K.conv_transpose2d(grad, w, x.shape[2:], **attrs), whole[1])
     np.testing.assert_allclose(K.conv2d_weight(x, grad, w.shape, **attrs), whole[2], rtol=1e-12)

@@ -11,8 +11,10 @@ import pytest
 
 import minigrad as mg
 from layers_plugins import _kernels as K
+from layers_plugins._kernels import columns as columns_module
 from layers_plugins._kernels import conv as conv_module
 from layers_plugins._kernels import pool_windows
+from layers_plugins._kernels.geometry import conv2d_geometry
 from minigrad import parallel
 
 COUNTS = (1, 2, 3)
@@ -35,6 +37,7 @@ POOLS = [  # (x shape, attrs): tiling, overlapping, padded, ceil_mode windows
 def split_everything(monkeypatch):
     """Split even tiny batches (one sample per part), count the parts, restore the thread count."""
     monkeypatch.setattr(conv_module, "MIN_PART_MACS", 1)
+    monkeypatch.setattr(columns_module, "WIDE_CHUNK_BYTES", 1)  # a chunk per sample
     monkeypatch.setattr(pool_windows, "MIN_PART_CELLS", 1)
     parts = []
     real = parallel.split
@@ -78,11 +81,31 @@ def test_conv_kernels_do_not_depend_on_the_thread_count(
         return y, dx, dw
 
     results = _at_counts(run)
-    assert max(split_everything) == min(3, x_shape[0])  # the batch really was split
+    assert max(split_everything, default=1) == min(3, x_shape[0])  # really split
     _assert_same_bits([r[:2] for r in results])
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for _, _, dw in results[1:]:
         np.testing.assert_allclose(dw, results[0][2], rtol=tol, atol=tol)
+
+
+def _wide(case) -> bool:
+    x_shape, w_shape, attrs = case
+    return columns_module._mode(conv2d_geometry(x_shape, w_shape, **attrs)) == "wide"
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("x_shape, w_shape, attrs", [c for c in CONVS if _wide(c)])
+def test_wide_weight_gradients_are_bit_identical_across_thread_counts(
+    split_everything, x_shape, w_shape, attrs, dtype
+):
+    # chunks of the wide layout start at the same samples whatever the split, and their
+    # partial sums are added in chunk order
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal(x_shape).astype(dtype), rng.standard_normal(w_shape).astype(dtype)
+    g = rng.standard_normal(K.conv2d(x, w, **attrs).shape).astype(dtype)
+    results = _at_counts(lambda: (K.conv2d_weight(x, g, w_shape, **attrs),))
+    assert max(split_everything) == min(3, x_shape[0])
+    _assert_same_bits(results)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -145,6 +168,7 @@ def test_scratch_memory_never_leaks_into_the_next_call(split_everything, count):
     w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
     calls = [
         lambda a: K.conv2d(a, w, padding=1),
+        lambda a: K.conv2d(a, w),  # the wide layout
         lambda a: K.conv2d(a, w, stride=2, padding=1),
         lambda a: K.conv_transpose2d(a[:, :1].repeat(4, 1)[:, :, :6, :6], w, (8, 8)),
         lambda a: K.conv2d_weight(a, np.ones((5, 4, 6, 6), np.float32), (4, 3, 3, 3)),

@@ -17,6 +17,9 @@ same results:
   offset is again one contiguous run of the (padded) input and the whole column matrix is a
   single copy of a sliding-window view. The extra ``Wp - OW`` columns per row cost a little
   matrix work and save numpy's per-row overhead on small images, which dominates otherwise.
+  Its rows are (channel, kernel offset) and its columns (sample, position), so a chunk of
+  ``wide_chunk`` samples (about ``WIDE_CHUNK_BYTES`` of columns) is one matrix product: on
+  LeNet's layers one (O, CK) @ (CK, m*Lw) product is 15-25% faster than m small ones.
 * ``"exact"`` (strides above 1): for every kernel offset, copy the part of the input that the
   windows see and write zeros where they see padding. ``col2im`` likewise adds each kernel
   offset's slice of the columns into the part of the output it overlaps, so input rows and
@@ -34,6 +37,9 @@ from .scratch import scratch
 
 # Target size in bytes of one chunk of the column matrix (at least one sample is always used).
 CHUNK_BYTES = 4 << 20
+# The same for the wide layout's chunks, which are one matrix product each: columns that stay
+# in the core's cache (measured best at 256 KiB to 1 MiB on LeNet's layers).
+WIDE_CHUNK_BYTES = 512 << 10
 
 # Scratch slots (see scratch.py): the columns, a padded input or folded gradient, wide rows of
 # the output or of its gradient, and the per-sample weight-gradient product.
@@ -219,29 +225,49 @@ def _wide_source(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
     return buf
 
 
+def wide_chunk(g: ConvGeometry, itemsize: int) -> int:
+    """Samples per chunk of the wide column matrix: about ``WIDE_CHUNK_BYTES`` of columns.
+
+    It depends on the geometry alone, so chunks start at the same samples whatever the thread
+    split (parts are made of whole chunks) and every chunk's products have the same shapes.
+    """
+    per_sample = max(1, g.ck * _wide_dims(g)[2] * itemsize)
+    return max(1, WIDE_CHUNK_BYTES // per_sample)
+
+
 def _wide_unfold(src: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> None:
-    """Fill ``cols`` (m, C, kh, kw, Lw) from the padded ``src`` (m, C, Hp, Wp) in one copy.
+    """Fill ``cols`` (C, kh, kw, m, Lw) from the padded ``src`` (m, C, Hp, Wp) in one copy.
 
     ``src`` must be C-contiguous: the copy reads it through a sliding-window view in which
-    offset (i, j) of channel c starts at ``i*dh*Wp + j*dw`` of the channel's plane.
+    offset (i, j) of channel c starts at ``i*dh*Wp + j*dw`` of the channel's plane. Rows are
+    (channel, offset) and columns (sample, wide position), so one matrix product covers the
+    whole chunk: ``(O, CK) @ (CK, m*Lw)``.
     """
     _, wp, _ = _wide_dims(g)
     s_n, s_c, _, item = src.strides
-    strides = (s_n, s_c, g.dilation[0] * wp * item, g.dilation[1] * item, item)
+    strides = (s_c, g.dilation[0] * wp * item, g.dilation[1] * item, s_n, item)
     # np.ndarray over src's buffer: the same view as numpy's as_strided, at a third the cost
     view = np.ndarray(cols.shape, src.dtype, buffer=src, strides=strides)
     view.flags.writeable = False
     np.copyto(cols, view)
 
 
-def _wide_grad(grad: np.ndarray, g: ConvGeometry) -> np.ndarray:
-    """``grad`` (m, O, OH, OW) spread to wide rows, (m, O, Lw), zeros in the dropped columns."""
+def _wide_cut(rows: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """The (O, m, OH, OW) positions kept from wide rows ``rows`` (O, m, Lw), as a view."""
     _, wp, lw = _wide_dims(g)
+    o, m, item = rows.shape[0], rows.shape[1], rows.itemsize
+    strides = (m * lw * item, lw * item, wp * item, item)
+    return np.ndarray((o, m, g.oh, g.ow), rows.dtype, buffer=rows, strides=strides)
+
+
+def _wide_grad(grad: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """``grad`` (m, O, OH, OW) spread to wide rows, (O, m, Lw), zeros in the dropped columns."""
+    _, _, lw = _wide_dims(g)
     m = grad.shape[0]
-    buf = scratch((m, g.o, g.oh, wp), grad.dtype, _WIDE)
-    buf[..., g.ow :] = 0
-    buf[..., : g.ow] = grad
-    return buf.reshape(m, g.o, g.oh * wp)[:, :, :lw]
+    buf = scratch((g.o, m, lw), grad.dtype, _WIDE)
+    buf.fill(0)
+    np.copyto(_wide_cut(buf, g), grad.transpose(1, 0, 2, 3))
+    return buf
 
 
 def _wide_transpose(grad: np.ndarray, w_kc: np.ndarray, dx: np.ndarray, g: ConvGeometry) -> None:

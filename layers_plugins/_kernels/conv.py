@@ -19,12 +19,17 @@ lets the autograd ops built on them be differentiated again. With ``u`` the upst
 
 The batch is split over ``mg.get_num_threads()`` threads (``minigrad.parallel``): each part
 runs the same per-sample products, so outputs and input gradients do not depend on the thread
-count; the weight gradient adds one partial sum per part, in part order.
+count; the weight gradient adds one partial sum per part, in part order. In the wide layout
+(stride 1, narrower output) the forward and the weight gradient are one matrix product per
+chunk of samples instead of one per sample; the chunks depend on the geometry alone and parts
+are made of whole chunks, so these results (weight gradient included) do not depend on the
+thread count either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 import numpy as np
 
@@ -39,16 +44,20 @@ from .columns import (
     _col_length,
     _im2col_into,
     _mode,
+    _wide_cut,
     _wide_dims,
     _wide_grad,
     _wide_source,
     _wide_transpose,
     _wide_unfold,
+    wide_chunk,
 )
 from .geometry import ConvGeometry, ConvPadding, IntOrPair, check_4d, conv2d_geometry, pair
 from .scratch import scratch
 
 __all__ = ["conv2d", "conv2d_bias_grad", "conv2d_weight", "conv_transpose2d"]
+
+T = TypeVar("T")
 
 # A part of a split batch is worth a thread hand-over (tens of microseconds) from about this
 # many multiply-adds on.
@@ -109,11 +118,48 @@ def conv2d(
     w2d = np.ascontiguousarray(w, dtype=dtype).reshape(g.o, g.ck)  # (O, C*kh*kw)
     y = np.empty(g.out_shape, dtype=dtype)  # (N, O, OH, OW)
 
+    if _mode(g) == "wide":
+        _in_wide_chunks(g, x.dtype.itemsize, lambda s: _conv2d_wide(x[s], w2d, bias, y[s], g))
+        return y
+
     def part(start: int, stop: int) -> None:
         _conv2d_part(x[start:stop], w2d, bias, y[start:stop], g)
 
     parallel_for(part, g.n, min_per_part=_min_per_part(g))
     return y
+
+
+def _in_wide_chunks(g: ConvGeometry, itemsize: int, fn: Callable[[slice], T]) -> list[T]:
+    """Call ``fn(samples)`` for every chunk of the wide layout, parts of whole chunks in
+    parallel; returns the results in order. Chunks start at multiples of ``wide_chunk``
+    whatever the thread count, so each one is computed the same way."""
+    step = wide_chunk(g, itemsize)
+
+    def part(first: int, stop: int) -> list[T]:
+        return [fn(slice(c * step, min((c + 1) * step, g.n))) for c in range(first, stop)]
+
+    chunks = -(-g.n // step)
+    min_chunks = -(-_min_per_part(g) // step)
+    return [r for rs in parallel_for(part, chunks, min_per_part=min_chunks) for r in rs]
+
+
+def _conv2d_wide(
+    x: np.ndarray, w2d: np.ndarray, bias: np.ndarray | None, y: np.ndarray, g: ConvGeometry
+) -> None:
+    """conv2d of one chunk ``x`` (m, C, H, W) into ``y`` (m, O, OH, OW), wide layout.
+
+    One product (O, CK) @ (CK, m*Lw) gives wide rows for the whole chunk; the bias is added to
+    them (contiguous) and the kept positions are copied out in NCHW order.
+    """
+    m, dtype = x.shape[0], x.dtype
+    _, _, lw = _wide_dims(g)
+    cols = scratch((g.c, g.kh, g.kw, m, lw), dtype, _COLS)
+    _wide_unfold(_wide_source(x, g), cols, g)
+    rows = scratch((g.o, m, lw), dtype, _WIDE)
+    np.matmul(w2d, cols.reshape(g.ck, m * lw), out=rows.reshape(g.o, m * lw))
+    if bias is not None:
+        rows += bias.reshape(g.o, 1, 1)
+    np.copyto(y, _wide_cut(rows, g).transpose(1, 0, 2, 3))
 
 
 def _conv2d_part(
@@ -129,20 +175,6 @@ def _conv2d_part(
         m = min(step, n - n0)
         c = cols[:m]
         xc, out = x[n0 : n0 + m], y[n0 : n0 + m]
-        if mode == "wide":
-            _wide_unfold(_wide_source(xc, g), c, g)
-            # (O, CK) @ (m, CK, Lw) -> (m, O, Lw) in rows of OH*Wp, then keep the first OW of
-            # every Wp columns
-            _, wp, _ = _wide_dims(g)
-            wide = scratch((m, g.o, g.oh, wp), dtype, _WIDE)
-            flat = wide.reshape(m, g.o, g.oh * wp)[..., :length]
-            np.matmul(w2d, c.reshape(m, g.ck, length), out=flat)
-            kept = wide[..., : g.ow]
-            if bias is None:
-                np.copyto(out, kept)
-            else:
-                np.add(kept, bias, out=out)
-            continue
         _im2col_into(xc, c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), g)
         # (O, CK) @ (m, CK, L) -> (m, O, L)
         out3 = out.reshape(m, g.o, g.ohw)
@@ -310,12 +342,17 @@ def _accumulate(dw_t: np.ndarray, cols: np.ndarray, grad: np.ndarray) -> None:
 
 
 def _weight_grad_t(x: np.ndarray, grad: np.ndarray, g: ConvGeometry, mode: str) -> np.ndarray:
-    """The weight gradient transposed, (CK, O): one partial sum per part, added in order."""
+    """The weight gradient transposed, (CK, O): one partial sum per part (per chunk in the
+    wide layout), added in order."""
+    if mode == "wide":
+        size = x.dtype.itemsize
+        partials = _in_wide_chunks(g, size, lambda s: _weight_grad_wide(x[s], grad[s], g))
+    else:
 
-    def part(start: int, stop: int) -> np.ndarray:
-        return _weight_grad_part(x[start:stop], grad[start:stop], g, mode)
+        def part(start: int, stop: int) -> np.ndarray:
+            return _weight_grad_part(x[start:stop], grad[start:stop], g, mode)
 
-    partials = parallel_for(part, g.n, min_per_part=_min_per_part(g))
+        partials = parallel_for(part, g.n, min_per_part=_min_per_part(g))
     if not partials:  # an empty batch
         return np.zeros((g.ck, g.o), dtype=x.dtype)
     dw_t = partials[0]
@@ -335,13 +372,19 @@ def _weight_grad_part(x: np.ndarray, grad: np.ndarray, g: ConvGeometry, mode: st
         m = min(step, n - n0)
         c = buf[:m]
         xc, gc = x[n0 : n0 + m], grad[n0 : n0 + m]
-        if mode == "wide":
-            _wide_unfold(_wide_source(xc, g), c, g)
-            _accumulate(dw_t, c.reshape(m, g.ck, length), _wide_grad(gc, g))
-        else:
-            _im2col_into(xc, c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), g)
-            _accumulate(dw_t, c.reshape(m, g.ck, g.ohw), gc.reshape(m, g.o, g.ohw))
+        _im2col_into(xc, c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), g)
+        _accumulate(dw_t, c.reshape(m, g.ck, g.ohw), gc.reshape(m, g.o, g.ohw))
     return dw_t
+
+
+def _weight_grad_wide(x: np.ndarray, grad: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """``cols @ grad.T`` of one chunk in the wide layout: (CK, m*Lw) @ (m*Lw, O) -> (CK, O)."""
+    m, dtype = x.shape[0], x.dtype
+    _, _, lw = _wide_dims(g)
+    cols = scratch((g.c, g.kh, g.kw, m, lw), dtype, _COLS)
+    _wide_unfold(_wide_source(x, g), cols, g)
+    rows = _wide_grad(grad, g)  # (O, m, Lw)
+    return np.matmul(cols.reshape(g.ck, m * lw), rows.reshape(g.o, m * lw).T)
 
 
 def conv2d_bias_grad(grad: np.ndarray) -> np.ndarray:
