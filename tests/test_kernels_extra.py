@@ -249,6 +249,9 @@ def test_scratch_is_uninitialised_reused_memory_of_the_right_shape():
     assert b.ctypes.data % 64 == 0
     c = scratch_module.scratch((2, 2), np.float32, slot=99)  # fits: same memory
     assert np.shares_memory(b, c)
+    again = scratch_module.scratch((3, 4), np.float32, slot=99)  # a's shape, after the growth
+    assert np.shares_memory(again, b) and not np.shares_memory(again, a)
+    assert scratch_module.scratch((3, 4), np.float32, slot=99) is again  # kept for reuse
     big = scratch_module.scratch((scratch_module.SCRATCH_MAX_BYTES // 8 + 1,), np.float64, 99)
     assert not np.shares_memory(big, c)  # above the limit: a fresh array
     scratch_module.release()
