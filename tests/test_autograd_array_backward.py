@@ -11,13 +11,9 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.functional import arithmetic
+from minigrad.functional import CORE_OPS, arithmetic
 
-ARRAY_OPS = [
-    op
-    for op in vars(arithmetic).values()
-    if isinstance(op, type) and issubclass(op, mg.Op) and op._array_backward
-]
+ARRAY_OPS = [op for op in CORE_OPS if op._array_backward]
 
 # (function, (shape of a, shape of b)): broadcasting, 0-d and size-1 operands included
 BINARY = [
@@ -31,6 +27,9 @@ UNARY = [
     (mg.exp, "exp"),
     (mg.log, "log"),
     (mg.sqrt, "sqrt"),
+    (lambda x: x.sum(), "sum"),
+    (lambda x: x.mean(axis=0), "mean"),
+    (lambda x: x.sum(axis=-1, keepdims=True), "sum keepdims"),
 ]
 SHAPES = [((3, 4), (3, 4)), ((3, 4), (4,)), ((2, 1, 3), (1, 5, 1)), ((), (3,)), ((1,), ())]
 
@@ -45,7 +44,7 @@ def _grads(fn, arrays, create_graph):
 
 def test_the_flagged_ops_are_the_arithmetic_ones():
     assert sorted(op.name for op in ARRAY_OPS) == sorted(
-        ["add", "sub", "mul", "div", "neg", "exp", "log", "sqrt"]
+        ["add", "sub", "mul", "div", "neg", "exp", "log", "sqrt", "matmul", "sum", "mean"]
     )
 
 
@@ -72,6 +71,21 @@ def test_unary_first_order_matches_recorded_formula(fn, name, shape, dtype):
     assert plain.shape == x.shape and plain.dtype == x.dtype
     assert type(plain) is np.ndarray  # 0-d results stay arrays, never numpy scalars
     np.testing.assert_array_equal(plain, recorded)
+
+
+MATMUL = [((3, 4), (4, 2)), ((4,), (4, 2)), ((3, 4), (4,)), ((4,), (4,)), ((2, 1, 3, 4), (5, 4, 2))]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shapes", MATMUL, ids=str)
+def test_matmul_first_order_matches_recorded_formula(shapes, dtype):
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    plain = _grads(lambda a, b: a @ b, arrays, create_graph=False)
+    recorded = _grads(lambda a, b: a @ b, arrays, create_graph=True)
+    for p, r, a in zip(plain, recorded, arrays):
+        assert p.shape == a.shape and p.dtype == a.dtype
+        np.testing.assert_array_equal(p, r)
 
 
 def test_formula_sees_arrays_only_in_a_first_order_backward(monkeypatch):

@@ -18,7 +18,7 @@ from ..op import Context, Op
 from ..tensor import Tensor, as_tensor
 from ._common import _binary, _broadcast, _broadcast_error, _const
 from .select import where
-from .shape import sum_to
+from .shape import _sum_to_any
 
 __all__ = [
     "abs",
@@ -260,6 +260,7 @@ class MatMul(Op):
 
     name = "matmul"
     _core = True
+    _array_backward = True
     formula = "da = dy @ b.T, db = a.T @ dy"
 
     @staticmethod
@@ -298,9 +299,9 @@ class MatMul(Op):
             g = g.reshape((*g.shape, 1))
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = sum_to(g @ b2.transpose(_swap_last(b2.ndim)), a2.shape).reshape(a.shape)
+            ga = _sum_to_any(g @ b2.transpose(_swap_last(b2.ndim)), a2.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            gb = sum_to(a2.transpose(_swap_last(a2.ndim)) @ g, b2.shape).reshape(b.shape)
+            gb = _sum_to_any(a2.transpose(_swap_last(a2.ndim)) @ g, b2.shape).reshape(b.shape)
         return ga, gb
 
 

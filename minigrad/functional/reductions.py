@@ -11,7 +11,7 @@ from ..autograd import apply
 from ..op import Context, Op
 from ..tensor import Tensor, as_tensor
 from ._common import _const, _norm_axis
-from .shape import expand
+from .shape import _expand_any
 
 __all__ = ["max", "mean", "min", "sum"]
 
@@ -23,12 +23,13 @@ def _unreduce(
     if not keepdims and axes is not None:
         kept = [1 if i in axes else n for i, n in enumerate(in_shape)]
         grad = grad.reshape(tuple(kept))
-    return expand(grad, in_shape)  # a full reduction's 0-d gradient broadcasts as it is
+    return _expand_any(grad, in_shape)  # a full reduction's 0-d gradient broadcasts as it is
 
 
 class Sum(Op):
     name = "sum"
     _core = True
+    _array_backward = True
     formula = "dx = broadcast(dy, x.shape)"
 
     @staticmethod
@@ -48,6 +49,7 @@ class Sum(Op):
 class Mean(Op):
     name = "mean"
     _core = True
+    _array_backward = True
     formula = "dx = broadcast(dy, x.shape) / n"
 
     @staticmethod

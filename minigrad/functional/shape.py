@@ -259,6 +259,21 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     return apply(SumTo, (x,), {"shape": shape})
 
 
+def _sum_to_any(x: Any, shape: tuple[int, ...]) -> Any:
+    """``sum_to`` inside a backward formula: numpy arrays (an ``_array_backward`` op's
+    first-order backward) are summed by the op's own forward, Tensors by the op."""
+    if isinstance(x, np.ndarray):
+        return x if x.shape == tuple(shape) else SumTo.forward(None, x, shape=tuple(shape))
+    return sum_to(x, shape)
+
+
+def _expand_any(x: Any, shape: tuple[int, ...]) -> Any:
+    """``expand`` inside a backward formula, for numpy arrays as well (see ``_sum_to_any``)."""
+    if isinstance(x, np.ndarray):
+        return Expand.forward(None, x, shape=tuple(shape))
+    return expand(x, shape)
+
+
 def astype(x: Tensor, dtype: Any) -> Tensor:
     """Cast to another dtype (differentiable between float dtypes)."""
     dtype = np.dtype(dtype)
