@@ -121,20 +121,27 @@ class _Pass:
 
     Without ``create_graph`` (and outside anomaly mode) two gradients reaching one tensor are
     summed with numpy directly: that sum is never differentiated, so it needs no graph node.
+    Then, unless an observer watches, gradients may also travel as bare numpy arrays
+    (``arrays``): what ``_array_backward`` formulas return is passed on as it is and wrapped
+    in a Tensor only where one is handed out (hooks, retained and returned gradients, leaves).
     """
 
-    __slots__ = ("heap", "leaves", "node_grads", "observer", "plain")
+    __slots__ = ("arrays", "heap", "leaves", "node_grads", "observer", "plain")
 
     def __init__(self, observer: BackwardObserver | None, plain: bool) -> None:
-        self.node_grads: dict[Context, Tensor] = {}
-        self.leaves: dict[int, tuple[Tensor, Tensor]] = {}
+        self.node_grads: dict[Context, Any] = {}
+        self.leaves: dict[int, tuple[Tensor, Any]] = {}
         self.heap: list[tuple[int, int, Context]] = []
         self.observer = observer
         self.plain = plain
+        self.arrays = plain and observer is None
 
-    def _sum(self, a: Tensor, b: Tensor) -> Tensor:
+    def _sum(self, a: Any, b: Any) -> Any:
         if self.plain:  # both are fitted to one tensor's shape and dtype already
-            return Tensor._new(a.data + b.data, None, False)
+            total = _array(a) + _array(b)
+            if type(total) is not np.ndarray:  # 0-d + 0-d gives a numpy scalar
+                total = np.asarray(total)
+            return total if self.arrays else Tensor._new(total, None, False)
         return a + b
 
     def send(self, t: Tensor, g: Tensor, index: int) -> None:
@@ -158,8 +165,22 @@ class _Pass:
             heapq.heappush(self.heap, (-node.generation, -node.seq, node))
 
 
-def _call_backward(node: Context, g: Tensor, anomaly: bool, create_graph: bool) -> list:
-    """Run one node's backward (its saved inputs checked first); one fitted gradient per input."""
+def _array(g: Any) -> np.ndarray:
+    return g if type(g) is np.ndarray else g.data
+
+
+def _tensor(g: Any) -> Tensor:
+    return _new_tensor(g, None, False) if type(g) is np.ndarray else g
+
+
+def _call_backward(
+    node: Context, g: Any, anomaly: bool, create_graph: bool, arrays: bool = False
+) -> list:
+    """Run one node's backward (its saved inputs checked first); one fitted gradient per input.
+
+    ``g`` is a Tensor or, when ``arrays``, possibly a numpy array; with ``arrays`` the
+    gradients of an ``_array_backward`` formula come back as numpy arrays too.
+    """
     if node.freed:
         raise RuntimeError(node._freed_message())
     if node._checks is not None:
@@ -171,11 +192,11 @@ def _call_backward(node: Context, g: Tensor, anomaly: bool, create_graph: bool) 
             # the same formula on numpy arrays: nothing here is differentiated again
             node._as_arrays = True
             try:
-                raw = op.backward(node, g.data)
+                raw = op.backward(node, g if type(g) is np.ndarray else g.data)
             finally:
                 node._as_arrays = False
         else:
-            raw = op.backward(node, g)
+            raw = op.backward(node, _tensor(g))
     except Exception as e:
         _c.note(e, node, "backward")
         raise
@@ -204,7 +225,7 @@ def _call_backward(node: Context, g: Tensor, anomaly: bool, create_graph: bool) 
                 td = t.data  # dtypes are shared objects: `is` settles the common case
                 if d.shape != td.shape or (d.dtype is not td.dtype and d.dtype != td.dtype):
                     gi = _c.fit_grad(node, i, t, gi, create_graph)  # sum back, cast
-                elif kind is not Tensor:  # an _array_backward formula's numpy result
+                elif kind is not Tensor and not arrays:  # an _array_backward formula's result
                     gi = _new_tensor(d, None, False)
             grads.append(gi)
         else:
@@ -268,6 +289,7 @@ def _run_nodes(
     """
     anomaly = _anomaly.get()
     observer = state.observer
+    arrays = state.arrays
     heap, node_grads, send, pop = state.heap, state.node_grads, state.send, heapq.heappop
     push = heapq.heappush
     free = not retain_graph
@@ -277,15 +299,16 @@ def _run_nodes(
         node = pop(heap)[2]
         g = node_grads.pop(node)
         if hooks and node.hooks:
-            g = _c.run_hooks(node.hooks, g, f"the output of {_c.where(node)}")
+            g = _c.run_hooks(node.hooks, _tensor(g), f"the output of {_c.where(node)}")
         ref = node._out
         out = None if ref is None else ref()
         if accumulate and out is not None and out._retains_grad:
+            g = _tensor(g)
             kept = g if create_graph else g.detach()
             out.grad = kept if out.grad is None else out.grad + kept
         if node in wanted:
-            captured[id(wanted[node])] = g
-        grads = _call_backward(node, g, anomaly, create_graph)
+            g = captured[id(wanted[node])] = _tensor(g)
+        grads = _call_backward(node, g, anomaly, create_graph, arrays)
         if free:
             node._saved = None
             node._checks = None
@@ -325,6 +348,7 @@ def _finish_leaves(
 ) -> None:
     """Run leaf hooks, report each leaf's total, and accumulate it into ``.grad``."""
     for t, g in state.leaves.values():
+        g = _tensor(g)
         if hooks and t._hooks:
             g = _c.run_hooks(t._hooks, g, f"leaf tensor {t._label()}")
         if state.observer is not None:

@@ -139,3 +139,19 @@ def test_in_place_change_of_a_saved_leaf_is_still_caught():
     x.data[0] = 5.0
     with pytest.raises(RuntimeError, match="modified"):
         y.backward()
+
+
+def test_gradients_handed_out_are_tensors_of_arrays():
+    # inside a first-order pass gradients may travel as bare arrays; what users get is not
+    x = mg.tensor(2.0, requires_grad=True)  # 0-d: 0-d sums give numpy scalars
+    y = x * x
+    z = y * x + y  # y and x are used twice: their gradients are sums
+    seen = []
+    x.register_hook(lambda g: seen.append(g))
+    gy, gx = mg.grad(z, [y, x])
+    for g in (gy, gx, seen[0]):
+        assert isinstance(g, mg.Tensor) and type(g.data) is np.ndarray and g.shape == ()
+    assert float(gx.data) == 3 * 4.0 + 2 * 2.0  # dz/dx = 3x^2 + 2x
+    z2 = (x * x) * x + x * x
+    z2.backward()
+    assert type(x.grad.data) is np.ndarray and float(x.grad.data) == 16.0
