@@ -62,20 +62,22 @@ def probe(lib: str, dtype: str, steps: int = STEPS) -> dict[str, Any]:
 
     from . import lenet
 
+    threads = int(os.environ.get("OMP_NUM_THREADS", "1"))
     if lib == "minigrad":
+        import minigrad as mg
+
+        mg.set_num_threads(threads)  # as the timing processes do: per-thread scratch counts
         step, model = lenet.minigrad_step(dtype)
     else:
         import torch
 
-        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
+        torch.set_num_threads(threads)
         weights = dict(lenet.minigrad_model(dtype).state_dict())
         step = lenet.torch_step(torch, weights, dtype)
 
     # One-time set-up on a batch of 2: imports, registries, first-call caches.
     small_images, small_labels = lenet.batch(dtype, 2)
     if lib == "minigrad":
-        import minigrad as mg
-
         loss = model(mg.tensor(small_images))
         mg.nn.CrossEntropyLoss()(loss, mg.tensor(small_labels)).backward()
         model.zero_grad()

@@ -36,7 +36,7 @@ from .geometry import ConvGeometry, ConvPadding, IntOrPair, check_4d, conv2d_geo
 from .scratch import scratch
 
 # Target size in bytes of one chunk of the column matrix (at least one sample is always used).
-CHUNK_BYTES = 4 << 20
+CHUNK_BYTES = 2 << 20
 # The same for the wide layout's chunks, which are one matrix product each: columns that stay
 # in the core's cache (measured best at 256 KiB to 1 MiB on LeNet's layers).
 WIDE_CHUNK_BYTES = 512 << 10
