@@ -43,6 +43,7 @@ from ._modes import (
     name_scope,
     no_grad,
 )
+from ._pass import _Pass, _tensor
 from ._record import apply, call_op  # re-exported: the engine's API
 from .op import Context
 from .tensor import Tensor
@@ -114,63 +115,6 @@ class BackwardObserver:
 
 
 # --------------------------------------------------------------------------- traversal
-
-
-class _Pass:
-    """The running state of one traversal: pending gradients per node and per leaf.
-
-    Without ``create_graph`` (and outside anomaly mode) two gradients reaching one tensor are
-    summed with numpy directly: that sum is never differentiated, so it needs no graph node.
-    Then, unless an observer watches, gradients may also travel as bare numpy arrays
-    (``arrays``): what ``_array_backward`` formulas return is passed on as it is and wrapped
-    in a Tensor only where one is handed out (hooks, retained and returned gradients, leaves).
-    """
-
-    __slots__ = ("arrays", "heap", "leaves", "node_grads", "observer", "plain")
-
-    def __init__(self, observer: BackwardObserver | None, plain: bool) -> None:
-        self.node_grads: dict[Context, Any] = {}
-        self.leaves: dict[int, tuple[Tensor, Any]] = {}
-        self.heap: list[tuple[int, int, Context]] = []
-        self.observer = observer
-        self.plain = plain
-        self.arrays = plain and observer is None
-
-    def _sum(self, a: Any, b: Any) -> Any:
-        if self.plain:  # both are fitted to one tensor's shape and dtype already
-            total = _array(a) + _array(b)
-            if type(total) is not np.ndarray:  # 0-d + 0-d gives a numpy scalar
-                total = np.asarray(total)
-            return total if self.arrays else Tensor._new(total, None, False)
-        return a + b
-
-    def send(self, t: Tensor, g: Tensor, index: int) -> None:
-        node = t._node
-        if node is None:
-            prev = self.leaves.get(id(t))
-            if prev is None:
-                self.leaves[id(t)] = (t, g)
-                return
-            total = self._sum(prev[1], g)
-            self.leaves[id(t)] = (t, total)
-            if self.observer is not None:
-                self.observer.accumulate(index, t, g, total)
-        elif node in self.node_grads:
-            total = self._sum(self.node_grads[node], g)
-            self.node_grads[node] = total
-            if self.observer is not None:
-                self.observer.accumulate(index, node, g, total)
-        else:
-            self.node_grads[node] = g
-            heapq.heappush(self.heap, (-node.generation, -node.seq, node))
-
-
-def _array(g: Any) -> np.ndarray:
-    return g if type(g) is np.ndarray else g.data
-
-
-def _tensor(g: Any) -> Tensor:
-    return _new_tensor(g, None, False) if type(g) is np.ndarray else g
 
 
 def _call_backward(
@@ -282,19 +226,13 @@ def _run_nodes(
     """The main loop: pop the newest node, run its backward, send gradients to its inputs.
 
     Without ``retain_graph`` each node's saved state is dropped once it ran, and so is its
-    output's array when nothing but the graph refers to it. Every consumer of that output ran
-    before the node (newest generation first) and counted its input slots in ``_uses``, so
-    one reference count tells whether anything else (a user's variable) still holds it: the
-    array becomes a zero-byte placeholder of the same shape and dtype (``values_freed``).
+    output's array when only the graph holds it: every consumer ran before the node and
+    counted its input slots in ``_uses``, so one reference count tells (``values_freed``).
     """
-    anomaly = _anomaly.get()
-    observer = state.observer
-    arrays = state.arrays
+    anomaly, observer, arrays = _anomaly.get(), state.observer, state.arrays
     heap, node_grads, send, pop = state.heap, state.node_grads, state.send, heapq.heappop
-    push = heapq.heappush
-    free = not retain_graph
-    getrefcount, only_graph = sys.getrefcount, _LOCAL_ONLY
-    index = 0
+    push, free = heapq.heappush, not retain_graph
+    getrefcount, only_graph, index = sys.getrefcount, _LOCAL_ONLY, 0
     while heap:
         node = pop(heap)[2]
         g = node_grads.pop(node)
