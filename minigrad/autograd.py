@@ -45,7 +45,7 @@ from ._modes import (
 )
 from ._pass import _Pass, _tensor
 from ._record import apply, call_op  # re-exported: the engine's API
-from .op import Context
+from .op import Context, _array_formula
 from .tensor import Tensor
 
 _new_tensor = Tensor._new
@@ -134,11 +134,11 @@ def _call_backward(
     try:
         if op._array_backward and not create_graph and not anomaly:
             # the same formula on numpy arrays: nothing here is differentiated again
-            node._as_arrays = True
+            _array_formula.on = True
             try:
                 raw = op.backward(node, g if type(g) is np.ndarray else g.data)
             finally:
-                node._as_arrays = False
+                _array_formula.on = False
         else:
             raw = op.backward(node, _tensor(g))
     except Exception as e:

@@ -24,6 +24,7 @@ returns (numeric outputs, gradient dtypes, saved inputs left unmodified) live in
 from __future__ import annotations
 
 import inspect
+import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -223,6 +224,17 @@ def _readonly(a: np.ndarray) -> np.ndarray:
     return view
 
 
+class _ArrayFormula(threading.local):
+    """Per thread: True while the engine runs an ``_array_backward`` formula on numpy arrays
+    (``saved_tensors`` then returns the saved arrays). Per thread, so that another thread's
+    backward through the same graph, with ``create_graph=True``, still gets Tensors."""
+
+    on = False
+
+
+_array_formula = _ArrayFormula()
+
+
 class Context:
     """Everything one op call records for its backward pass; also the node of the graph.
 
@@ -251,8 +263,6 @@ class Context:
         "scope",
         "seq",
     )
-    # set on a node only while the engine runs an _array_backward op's first-order backward
-    _as_arrays = False
 
     def __init__(
         self,
@@ -300,7 +310,7 @@ class Context:
         """The saved values as Tensors (inputs and the output keep their graph identity)."""
         if self._saved is None:
             raise RuntimeError(self._freed_message())
-        if self._as_arrays:  # a first-order backward of an _array_backward op
+        if _array_formula.on:  # a first-order backward of an _array_backward op (this thread)
             return self._saved
         output = self.output
         out = []

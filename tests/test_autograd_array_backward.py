@@ -155,3 +155,32 @@ def test_gradients_handed_out_are_tensors_of_arrays():
     z2 = (x * x) * x + x * x
     z2.backward()
     assert type(x.grad.data) is np.ndarray and float(x.grad.data) == 16.0
+
+
+def test_a_thread_differentiating_the_same_node_meanwhile_gets_tensors(monkeypatch):
+    # the arrays-for-the-formula switch is per thread: while one thread runs a node's formula
+    # on arrays, another thread's create_graph backward through that node still gets Tensors
+    import threading
+
+    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    original = arithmetic.Mul.backward
+    seen, found = [], []
+
+    def spy(ctx, grad):
+        if type(grad) is np.ndarray and not found:  # the first-order pass, inside the formula
+            other = threading.Thread(
+                target=lambda: found.extend(mg.grad(y.sum(), [x], create_graph=True))
+            )
+            other.start()
+            other.join()
+        seen.append((type(grad), type(ctx.saved_tensors[0])))
+        return original(ctx, grad)
+
+    monkeypatch.setattr(arithmetic.Mul, "backward", staticmethod(spy))
+    y.sum().backward(retain_graph=True)
+    assert seen == [(mg.Tensor, mg.Tensor), (np.ndarray, np.ndarray)]
+    np.testing.assert_array_equal(x.grad.data, 2 * x.data)
+    x.grad = None
+    found[0].sum().backward()  # d/dx sum(2x) = 2: the other thread's gradient has its graph
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0, 2.0])
