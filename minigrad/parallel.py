@@ -165,7 +165,10 @@ class _BlasLib:
         self.local: Callable[[int], int] | None = None
         if getattr(controller, "internal_api", None) == "openblas":
             try:
-                setter = ctypes.CDLL(controller.filepath).openblas_set_num_threads_local
+                # PyDLL: the call keeps the interpreter lock. It is a thread-local write;
+                # releasing the lock around it would hand the lock to a running part and wait
+                # for it back, at every part's start and end
+                setter = ctypes.PyDLL(controller.filepath).openblas_set_num_threads_local
             except (OSError, AttributeError, TypeError):
                 return
             setter.argtypes = (ctypes.c_int,)
