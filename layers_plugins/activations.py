@@ -63,8 +63,9 @@ class ReLU(Op):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_arrays
-        # relu'(0) = 0: only strictly positive inputs pass the gradient
-        return grad * as_tensor((x > 0).astype(grad.dtype))
+        # relu'(0) = 0: only strictly positive inputs pass the gradient (a bool mask: the
+        # product has grad's dtype, without a cast of the mask first)
+        return grad * as_tensor(x > 0)
 
     @staticmethod
     def sample_inputs() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
