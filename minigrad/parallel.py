@@ -8,8 +8,9 @@ most ufunc loops, so the parts really run at the same time.
 
 While parts run side by side, the BLAS library (OpenBLAS or MKL behind numpy) is limited to
 one thread per part, so that the threads of a split and those of BLAS do not fight over the
-cores; with one part, BLAS is never given more threads than ``get_num_threads()`` (and never
-more than it had). This uses ``threadpoolctl`` (a dependency of minigrad); where it cannot
+cores. Work too small for two parts (``n < 2 * min_per_part``) is too small for BLAS's threads
+as well and runs with one; otherwise, with one part, BLAS is never given more threads than
+``get_num_threads()`` (and never more than it had). This uses ``threadpoolctl`` (a dependency of minigrad); where it cannot
 see the BLAS library, BLAS keeps its own setting.
 
 The first :func:`parallel_for` call also applies minigrad's allocator tuning
@@ -292,8 +293,12 @@ def parallel_for(fn: Callable[[int, int], T], n: int, *, min_per_part: int = 1) 
     parts = 1 if getattr(_local, "inside", False) else min(threads, n // max(1, min_per_part))
     bounds = split(n, parts) if parts > 1 else [(0, n)] if n > 0 else []
     if len(bounds) <= 1:
-        with _process_wide(threads):
-            changed = _lower_here(threads)
+        # too little work for two parts: too little for BLAS's threads as well (a single
+        # large sample, min_per_part 1, keeps them)
+        small = min_per_part > 1 and n < 2 * min_per_part
+        limit = 1 if small else threads
+        with _process_wide(limit):
+            changed = _lower_here(limit)
             try:
                 return [fn(*b) for b in bounds]
             finally:

@@ -128,6 +128,9 @@ def test_blas_runs_one_thread_per_part_and_is_restored(threads):
         threads(3)
         many = parallel.parallel_for(lambda a, b: parallel.blas_threads_here(), 1)
         assert many == [before]  # one part: BLAS keeps its own (lower) count
+        threads(2)  # too little work for two parts (each needs 3 items): BLAS gets one thread
+        small = parallel.parallel_for(lambda a, b: parallel.blas_threads_here(), 5, min_per_part=3)
+        assert small == [[1] * len(before)]
         assert parallel.blas_threads_here() == before
         assert [lib.get_num_threads() for lib in blas.lib_controllers] == process_wide
 

@@ -22,8 +22,9 @@ from .scratch import scratch
 # the window offsets of a tiled input laid out one after the other.
 _PAD, _TMP, _MASK, _PICK, _TILES = 10, 11, 12, 13, 14
 
-# A part of a split batch is worth a thread hand-over from about this many input cells on.
-MIN_PART_CELLS = 1 << 16
+# A part of a split batch is worth a second thread from about this many input cells on
+# (measured on two cores: 2 x 110K cells ran 25-30% slower than one part, 2 x 295K 1.2x faster).
+MIN_PART_CELLS = 1 << 18
 
 
 def in_parts(g: PoolGeometry, fn: Callable[[slice, PoolGeometry], None]) -> None:
