@@ -278,7 +278,8 @@ class MatMul(Op):
                 f"dimension of the second ({k_b})"
             )
         try:
-            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            if a.ndim > 2 and b.ndim > 2:  # batch dimensions on both sides (4 us: not always)
+                np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
         except ValueError:
             raise ValueError(
                 f"matmul: batch dimensions of {a.shape} and {b.shape} cannot be broadcast together"
