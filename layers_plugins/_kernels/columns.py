@@ -252,6 +252,15 @@ def _wide_unfold(src: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> None:
     np.copyto(cols, view)
 
 
+def _wide_columns(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
+    """The wide column matrix of one chunk ``x`` (m, C, H, W), as (CK, m*Lw) scratch memory."""
+    m = x.shape[0]
+    _, _, lw = _wide_dims(g)
+    cols = scratch((g.c, g.kh, g.kw, m, lw), x.dtype, _COLS)
+    _wide_unfold(_wide_source(x, g), cols, g)
+    return cols.reshape(g.ck, m * lw)
+
+
 def _wide_cut(rows: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """The (O, m, OH, OW) positions kept from wide rows ``rows`` (O, m, Lw), as a view."""
     _, wp, lw = _wide_dims(g)

@@ -44,12 +44,11 @@ from .columns import (
     _col_length,
     _im2col_into,
     _mode,
+    _wide_columns,
     _wide_cut,
     _wide_dims,
     _wide_grad,
-    _wide_source,
     _wide_transpose,
-    _wide_unfold,
     wide_chunk,
 )
 from .geometry import ConvGeometry, ConvPadding, IntOrPair, check_4d, conv2d_geometry, pair
@@ -153,12 +152,9 @@ def _conv2d_wide(
     One product (O, CK) @ (CK, m*Lw) gives wide rows for the whole chunk; the bias is added to
     them (contiguous) and the kept positions are copied out in NCHW order.
     """
-    m, dtype = x.shape[0], x.dtype
-    _, _, lw = _wide_dims(g)
-    cols = scratch((g.c, g.kh, g.kw, m, lw), dtype, _COLS)
-    _wide_unfold(_wide_source(x, g), cols, g)
-    rows = scratch((g.o, m, lw), dtype, _WIDE)
-    np.matmul(w2d, cols.reshape(g.ck, m * lw), out=rows.reshape(g.o, m * lw))
+    cols = _wide_columns(x, g)  # (CK, m*Lw)
+    rows = scratch((g.o, x.shape[0], cols.shape[1] // x.shape[0]), x.dtype, _WIDE)
+    np.matmul(w2d, cols, out=rows.reshape(g.o, cols.shape[1]))
     if bias is not None:
         rows += bias.reshape(g.o, 1, 1)
     np.copyto(y, _wide_cut(rows, g).transpose(1, 0, 2, 3))
@@ -381,12 +377,9 @@ def _weight_grad_part(x: np.ndarray, grad: np.ndarray, g: ConvGeometry, mode: st
 
 def _weight_grad_wide(x: np.ndarray, grad: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """``cols @ grad.T`` of one chunk in the wide layout: (CK, m*Lw) @ (m*Lw, O) -> (CK, O)."""
-    m, dtype = x.shape[0], x.dtype
-    _, _, lw = _wide_dims(g)
-    cols = scratch((g.c, g.kh, g.kw, m, lw), dtype, _COLS)
-    _wide_unfold(_wide_source(x, g), cols, g)
+    cols = _wide_columns(x, g)
     rows = _wide_grad(grad, g)  # (O, m, Lw)
-    return np.matmul(cols.reshape(g.ck, m * lw), rows.reshape(g.o, m * lw).T)
+    return np.matmul(cols, rows.reshape(g.o, cols.shape[1]).T)
 
 
 def conv2d_bias_grad(grad: np.ndarray) -> np.ndarray:
