@@ -10,8 +10,8 @@ While parts run side by side, the BLAS library (OpenBLAS or MKL behind numpy) is
 one thread per part, so that the threads of a split and those of BLAS do not fight over the
 cores. Work too small for two parts (``n < 2 * min_per_part``) is too small for BLAS's threads
 as well and runs with one; otherwise, with one part, BLAS is never given more threads than
-``get_num_threads()`` (and never more than it had). This uses ``threadpoolctl`` (a dependency of minigrad); where it cannot
-see the BLAS library, BLAS keeps its own setting.
+``get_num_threads()`` (and never more than it had). This uses ``threadpoolctl`` (a dependency
+of minigrad); where it cannot see the BLAS library, BLAS keeps its own setting.
 
 The first :func:`parallel_for` call also applies minigrad's allocator tuning
 (``minigrad._memory``: freed large blocks stay in the process for reuse), so it happens when a
