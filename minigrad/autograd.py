@@ -48,8 +48,6 @@ from ._record import apply, call_op  # re-exported: the engine's API
 from .op import Context, _array_formula
 from .tensor import Tensor
 
-_new_tensor = Tensor._new
-
 __all__ = [
     "BackwardObserver",
     "apply",
@@ -170,7 +168,7 @@ def _call_backward(
                 if d.shape != td.shape or (d.dtype is not td.dtype and d.dtype != td.dtype):
                     gi = _c.fit_grad(node, i, t, gi, create_graph)  # sum back, cast
                 elif kind is not Tensor and not arrays:  # an _array_backward formula's result
-                    gi = _new_tensor(d, None, False)
+                    gi = _tensor(d)
             grads.append(gi)
         else:
             grads.append(None)
