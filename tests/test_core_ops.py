@@ -109,7 +109,21 @@ CASES = [
         [(2, 3, 4)],
         lambda a: a.sum(dim=(0, 2), keepdim=True),
     ),
+    Case(
+        "sum_batch_and_plane",
+        lambda a: a.sum(axis=(0, 2, 3)),
+        lambda a: a.sum(axis=(0, 2, 3)),
+        [(3, 2, 4, 5)],
+        lambda a: a.sum(dim=(0, 2, 3)),
+    ),
     Case("mean_all", lambda a: a.mean(), np.mean, [(2, 3)], lambda a: a.mean()),
+    Case(
+        "mean_axes",
+        lambda a: a.mean(axis=(2, 0)),
+        lambda a: a.mean(axis=(2, 0)),
+        [(3, 4, 5)],
+        lambda a: a.mean(dim=(2, 0)),
+    ),
     Case(
         "mean_axis",
         lambda a: a.mean(axis=-1, keepdims=True),
