@@ -365,3 +365,19 @@ def test_any_single_element_change_of_a_saved_leaf_is_caught(
         return
     with pytest.raises(RuntimeError, match="modified in place"):
         y.backward()
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("size", [65, 66, 67, 1000])  # whole 64-bit words or not
+@pytest.mark.parametrize("bit", ["lowest", "highest"])
+def test_a_one_bit_change_of_a_large_saved_leaf_is_caught(dtype, size, bit) -> None:
+    x = mg.tensor(np.linspace(-3, 3, size).astype(dtype), requires_grad=True)
+    y = (x * x).sum()
+    word = x.data.view(f"u{x.data.itemsize}")
+    flip = 1 if bit == "lowest" else 1 << (8 * x.data.itemsize - 1)
+    for i in (0, size // 2, size - 1):
+        word[i] ^= flip
+        with pytest.raises(RuntimeError, match="modified in place"):
+            y.backward(retain_graph=True)
+        word[i] ^= flip  # back as it was: backward runs again
+    y.backward()
