@@ -229,6 +229,7 @@ def _run_nodes(
     """
     anomaly, observer, arrays = _anomaly.get(), state.observer, state.arrays
     heap, node_grads, send, pop = state.heap, state.node_grads, state.send, heapq.heappop
+    leaves, ndarray = state.leaves, np.ndarray
     push, free = heapq.heappush, not retain_graph
     getrefcount, only_graph, index = sys.getrefcount, _LOCAL_ONLY, 0
     while heap:
@@ -259,8 +260,14 @@ def _run_nodes(
                 continue
             n = t._node
             if n is None:
-                if gi is not None:
+                if gi is None:
+                    continue
+                prev = leaves.get(id(t)) if arrays else None
+                if prev is None or type(gi) is not ndarray or type(prev[1]) is not ndarray:
                     send(t, gi, index)
+                else:  # send's sum of two array gradients for a leaf, inline
+                    total = prev[1] + gi
+                    leaves[id(t)] = (t, total if type(total) is ndarray else np.asarray(total))
                 continue
             if free:
                 n._uses += 1
