@@ -15,11 +15,10 @@ Why fingerprints (and not a version counter): users change data through numpy
 op saves the array of a *leaf* tensor (an input or a parameter: what user code owns and
 changes), the engine keeps a fingerprint of it and compares it before that op's backward
 runs. The fingerprint is exact for arrays of up to 64 elements (their bytes) and, above that,
-the sum of its memory's 64-bit words (or of the elements' bit patterns) modulo 2**64: one
-integer reduction, faster than one elementwise op over the array; any change of a single
-element changes it. Intermediate
-tensors are not fingerprinted: hashing every activation would double the cost of cheap ops,
-and user code rarely writes into them.
+the sum of its values' 64-bit words in C order (or of the elements' bit patterns) modulo
+2**64: one integer reduction, faster than one elementwise op over the array; any change of a
+single element changes it. Intermediate tensors are not fingerprinted: hashing every
+activation would double the cost of cheap ops, and user code rarely writes into them.
 """
 
 from __future__ import annotations
@@ -138,11 +137,12 @@ _UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
 def _fingerprint(a: np.ndarray) -> Any:
     if a.size <= 64:
         return a.tobytes()  # exact: the bytes themselves
-    if a.flags.c_contiguous and a.nbytes % 8 == 0:
-        # the memory as 64-bit words, summed with wrap-around: a single element lies inside
-        # one word, so changing it changes the sum; no widening cast (4x faster for float32)
-        words = a.reshape(-1).view(np.uint64)
-        return a.shape, a.dtype, int(np.add.reduce(words, axis=None))
+    if a.nbytes % 8 == 0:
+        # the values in C order as 64-bit words, summed with wrap-around: a single element
+        # lies inside one word, so changing it changes the sum; no widening cast (4x faster
+        # for float32). The same values give the same sum whatever the memory layout
+        c = a if a.flags.c_contiguous else np.ascontiguousarray(a)
+        return a.shape, a.dtype, int(np.add.reduce(c.reshape(-1).view(np.uint64), axis=None))
     u = _UINT.get(a.dtype.itemsize)
     bits = a.view(u) if u is not None else np.ascontiguousarray(a).view(np.uint8)
     return a.shape, int(np.add.reduce(bits, axis=None, dtype=np.uint64))

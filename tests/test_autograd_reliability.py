@@ -381,3 +381,16 @@ def test_a_one_bit_change_of_a_large_saved_leaf_is_caught(dtype, size, bit) -> N
             y.backward(retain_graph=True)
         word[i] ^= flip  # back as it was: backward runs again
     y.backward()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_one_bit_change_of_a_transposed_saved_leaf_is_caught(dtype) -> None:
+    base = np.linspace(-3, 3, 12 * 10).astype(dtype).reshape(12, 10)
+    x = mg.tensor(base.T, requires_grad=True)  # Fortran order: not C-contiguous
+    assert not x.data.flags.c_contiguous
+    y = (x * x).sum()
+    y.backward(retain_graph=True)  # unchanged: no false alarm
+    word = x.data.view(f"u{x.data.itemsize}")
+    word[3, 7] ^= 1
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
