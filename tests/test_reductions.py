@@ -52,3 +52,13 @@ def test_mean_over_batch_and_plane_matches_numpy() -> None:
     want = x.mean(axis=(0, 2, 3), keepdims=True)
     assert got.dtype == want.dtype and got.shape == want.shape
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_a_broadcast_bias_gradient_is_summed_back_like_numpy() -> None:
+    rng = np.random.default_rng(4)
+    x = mg.tensor(rng.standard_normal((5, 3, 4, 6)).astype(np.float32))
+    b = mg.tensor(rng.standard_normal((1, 3, 1, 1)).astype(np.float32), requires_grad=True)
+    g = rng.standard_normal((5, 3, 4, 6)).astype(np.float32)
+    (x + b).backward(mg.tensor(g))
+    assert b.grad.shape == (1, 3, 1, 1) and b.grad.dtype == np.float32
+    np.testing.assert_allclose(b.grad.data, g.sum(axis=(0, 2, 3), keepdims=True), rtol=1e-5)

@@ -75,3 +75,31 @@ def _shape_arg(shape: tuple) -> tuple[int, ...]:
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     return tuple(map(int, shape))  # map: no generator frame (every expand/reshape call)
+
+
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+
+
+def _add_reduce(x: np.ndarray, axes: tuple[int, ...] | None, keepdims: bool) -> Any:
+    """``np.add.reduce(x, axes, keepdims=keepdims)``, with the batch axis 0 summed first when
+    later axes go too (a C-contiguous float32 or float64 array): whole rows added one after
+    the other, then the rest. numpy's own order is 2.5x slower on a conv bias gradient's
+    ``axis=(0, 2, 3)`` of (64, 6, 24, 24) float32 (101 us against 40 us here).
+
+    >>> x = np.arange(24.0).reshape(2, 3, 4)
+    >>> _add_reduce(x, (0, 2), keepdims=False), _add_reduce(x, (0, 2), keepdims=True).shape
+    (array([ 60.,  92., 124.]), (1, 3, 1))
+    """
+    if (
+        axes is not None
+        and 1 < len(axes) < x.ndim
+        and 0 in axes
+        and x.flags.c_contiguous
+        and (x.dtype is _F32 or x.dtype is _F64)  # other dtypes: numpy's order and accumulator
+    ):
+        rest = tuple(sorted(a - 1 for a in axes if a))
+        out = np.add.reduce(np.add.reduce(x, axis=0), axis=rest)
+        if keepdims:
+            out = out.reshape([1 if i in axes else n for i, n in enumerate(x.shape)])
+        return out
+    return np.add.reduce(x, axis=axes, keepdims=keepdims)

@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd import apply
 from ..op import Context, Op
 from ..tensor import Tensor, as_tensor
-from ._common import _shape_arg
+from ._common import _add_reduce, _shape_arg
 
 __all__ = [
     "astype",
@@ -112,7 +112,7 @@ class SumTo(Op):
         axes = tuple(range(lead)) + tuple(
             lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
         )
-        out = x.sum(axis=axes, keepdims=True) if axes else x
+        out = _add_reduce(x, axes, keepdims=True) if axes else x
         return out.reshape(shape)
 
     @staticmethod
