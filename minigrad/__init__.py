@@ -52,9 +52,9 @@ from .tensor import Tensor, as_tensor
 
 if TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from . import data, graph, nn, onnx, optim, plugins, serialization, testing  # noqa: F401
-    from .parallel import get_num_threads, set_num_threads  # noqa: F401
     from .plugins import OpsNamespace, register_op  # noqa: F401
     from .serialization import load, save  # noqa: F401
+    from .threads import get_num_threads, set_num_threads  # noqa: F401
 
     ops: OpsNamespace
 
@@ -68,8 +68,8 @@ _LAZY = {
     "register_op": ("minigrad.plugins", "register_op"),
     "save": ("minigrad.serialization", "save"),
     "load": ("minigrad.serialization", "load"),
-    "set_num_threads": ("minigrad.parallel", "set_num_threads"),
-    "get_num_threads": ("minigrad.parallel", "get_num_threads"),
+    "set_num_threads": ("minigrad.threads", "set_num_threads"),
+    "get_num_threads": ("minigrad.threads", "get_num_threads"),
 }
 _SUBMODULES = {"plugins", "graph", "nn", "optim", "data", "testing", "serialization", "onnx"}
 

@@ -11,8 +11,8 @@ import minigrad as mg
 
 ROOT = Path(__file__).resolve().parents[1] / "layers_plugins"
 FILES = sorted(ROOT.rglob("*.py"))
-# Public modules besides the package itself: the thread count and pool of the kernels.
-PUBLIC_MODULES = {"minigrad", "minigrad.parallel"}
+# Public modules besides the package itself: the thread count the kernels read.
+PUBLIC_MODULES = {"minigrad", "minigrad.threads"}
 
 
 def _public(name: str) -> bool:

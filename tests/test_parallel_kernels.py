@@ -14,8 +14,8 @@ from layers_plugins import _kernels as K
 from layers_plugins._kernels import columns as columns_module
 from layers_plugins._kernels import conv as conv_module
 from layers_plugins._kernels import pool_windows
+from layers_plugins._kernels import threads as pool
 from layers_plugins._kernels.geometry import conv2d_geometry
-from minigrad import parallel
 
 COUNTS = (1, 2, 3)
 CONVS = [  # (x shape, w shape, attrs): the flat, wide and exact column layouts, dilation
@@ -40,8 +40,8 @@ def split_everything(monkeypatch):
     monkeypatch.setattr(columns_module, "WIDE_CHUNK_BYTES", 1)  # a chunk per sample
     monkeypatch.setattr(pool_windows, "MIN_PART_CELLS", 1)
     parts = []
-    real = parallel.split
-    monkeypatch.setattr(parallel, "split", lambda n, k: parts.append(k) or real(n, k))
+    real = pool.split
+    monkeypatch.setattr(pool, "split", lambda n, k: parts.append(k) or real(n, k))
     before = mg.get_num_threads()
     yield parts
     mg.set_num_threads(before)

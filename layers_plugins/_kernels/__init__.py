@@ -15,11 +15,13 @@ forward                     gradients
 ``sum_pool2d(x)``           x: ``sum_pool2d_backward`` (its own gradient: ``sum_pool2d``)
 ==========================  ======================================================
 
-The kernels split their work over the batch on ``minigrad.parallel``'s thread pool
-(``mg.set_num_threads``). Its first use, i.e. a program's first conv or pooling call, not this
-import, also raises glibc's malloc thresholds once, so that the large temporaries of each
-training step are reused instead of page-faulting in afresh (``MINIGRAD_NO_MALLOC_TUNING=1``
-turns it off; see ``minigrad.parallel``).
+Their runtime lives here too, not in minigrad (which knows nothing of convolution):
+``threads.py`` is the thread pool the kernels split their work over the batch on
+(``mg.set_num_threads`` sets the count), ``scratch.py`` the per-thread memory reused for
+temporaries, and ``malloc.py`` the allocator tuning applied on the pool's first use, i.e. a
+program's first conv or pooling call, not this import: glibc's malloc thresholds are raised
+once, so that the large temporaries of each training step are reused instead of page-faulting
+in afresh (``MINIGRAD_NO_MALLOC_TUNING=1`` turns it off).
 """
 
 from .columns import col2im, im2col

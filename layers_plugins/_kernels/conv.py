@@ -17,7 +17,7 @@ lets the autograd ops built on them be differentiated again. With ``u`` the upst
 
 (all with the same stride, padding and dilation).
 
-The batch is split over ``mg.get_num_threads()`` threads (``minigrad.parallel``): each part
+The batch is split over ``mg.get_num_threads()`` threads (``threads.py``): each part
 runs the same per-sample products, so outputs and input gradients do not depend on the thread
 count; the weight gradient adds one partial sum per part, in part order. In the wide layout
 (stride 1, narrower output) the forward and the weight gradient are one matrix product per
@@ -32,8 +32,6 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import numpy as np
-
-from minigrad.parallel import parallel_for
 
 from .columns import (
     _COLS,
@@ -53,6 +51,7 @@ from .columns import (
 )
 from .geometry import ConvGeometry, ConvPadding, IntOrPair, check_4d, conv2d_geometry, pair
 from .scratch import scratch
+from .threads import parallel_for
 
 __all__ = ["conv2d", "conv2d_bias_grad", "conv2d_weight", "conv_transpose2d"]
 

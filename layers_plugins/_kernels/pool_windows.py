@@ -13,10 +13,9 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from minigrad.parallel import parallel_for
-
 from .geometry import IntOrPair, PoolGeometry, check_4d, pair, pool2d_geometry
 from .scratch import scratch
+from .threads import parallel_for
 
 # Scratch slots (see scratch.py): a padded copy of the input, output-sized temporaries, and
 # the window offsets of a tiled input laid out one after the other.

@@ -18,8 +18,8 @@ no page faults left in the steady state. The price is memory kept after it is fr
 by 5% for the same speed. Set ``MINIGRAD_NO_MALLOC_TUNING=1`` to keep glibc's defaults.
 Elsewhere (macOS, Windows, musl) it does nothing.
 
-The CNN kernels call it on their first use (through :mod:`minigrad.parallel`), when a program
-first runs a conv or pooling op; ``import minigrad`` alone changes nothing.
+The CNN kernels call it on their first use (through :mod:`.threads`), when a program first runs
+a conv or pooling op; ``import minigrad`` alone changes nothing.
 """
 
 from __future__ import annotations
@@ -85,10 +85,10 @@ def tune_malloc(
     anything but ``0``), off Linux, or on a C library other than glibc. Only the first call
     acts; later calls return its result (``force=True`` acts again, e.g. with other values).
 
-    >>> from minigrad import _memory
-    >>> _memory.tune_malloc() in (True, False)
+    >>> from layers_plugins._kernels import malloc
+    >>> malloc.tune_malloc() in (True, False)
     True
-    >>> _memory.tuned() == _memory.tune_malloc()   # the second call only reports
+    >>> malloc.tuned() == malloc.tune_malloc()   # the second call only reports
     True
     """
     global _result

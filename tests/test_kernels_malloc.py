@@ -1,5 +1,5 @@
-"""minigrad._memory.tune_malloc: applies on glibc, honours the opt-out, harmless elsewhere; the
-CNN kernels apply it on their first use (through minigrad.parallel), never at import.
+"""layers_plugins._kernels.malloc.tune_malloc: applies on glibc, honours the opt-out, harmless elsewhere; the
+CNN kernels apply it on their first use (through the kernels' thread pool), never at import.
 
 The real effect is checked by counting page faults in a fresh process: after tuning, a large
 array freed and allocated again reuses the same pages instead of faulting in new ones.
@@ -15,20 +15,20 @@ import textwrap
 
 import pytest
 
-from minigrad import _memory
+from layers_plugins._kernels import malloc
 
-ON_GLIBC = _memory._glibc()
+ON_GLIBC = malloc._glibc()
 glibc_only = pytest.mark.skipif(not ON_GLIBC, reason="malloc tuning applies to glibc only")
 
 PROBE = textwrap.dedent(
     """
     import json, resource
     import numpy as np
-    from minigrad import _memory
+    from layers_plugins._kernels import malloc
 
-    before = _memory.tuned()
-    applied = _memory.tune_malloc()
-    again = _memory.tune_malloc()
+    before = malloc.tuned()
+    applied = malloc.tune_malloc()
+    again = malloc.tune_malloc()
 
     def faults():
         return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
@@ -46,7 +46,7 @@ PROBE = textwrap.dedent(
 
 def run_probe(script: str = PROBE, **env: str) -> dict:
     environ = dict(os.environ)
-    environ.pop(_memory.OPT_OUT, None)
+    environ.pop(malloc.OPT_OUT, None)
     environ.update(env)
     proc = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=environ, timeout=60
@@ -60,7 +60,7 @@ def test_applies_once_on_glibc_and_reuses_freed_memory():
     tuned = run_probe()
     assert tuned["before"] is None  # importing minigrad alone does not tune
     assert tuned["applied"] is True and tuned["again"] is True
-    default = run_probe(**{_memory.OPT_OUT: "1"})
+    default = run_probe(**{malloc.OPT_OUT: "1"})
     assert default["applied"] is False and default["again"] is False
     # Without tuning every 40 MiB array is a fresh mapping that faults in; with it, the
     # freed block is reused.
@@ -71,7 +71,7 @@ def test_applies_once_on_glibc_and_reuses_freed_memory():
 @glibc_only
 @pytest.mark.parametrize("value,expected", [("1", False), ("yes", False), ("0", True)])
 def test_opt_out_variable(value, expected):
-    assert run_probe(**{_memory.OPT_OUT: value})["applied"] is expected
+    assert run_probe(**{malloc.OPT_OUT: value})["applied"] is expected
 
 
 @glibc_only
@@ -80,50 +80,50 @@ def test_kernels_tune_on_first_use_not_on_import():
         """
         import json
         import minigrad as mg
-        from minigrad import _memory
-        states = [_memory.tuned()]
+        from layers_plugins._kernels import malloc
+        states = [malloc.tuned()]
         import layers_plugins._kernels
-        states.append(_memory.tuned())
+        states.append(malloc.tuned())
         mg.ops.conv2d(mg.ones(1, 1, 3, 3), mg.ones(1, 1, 2, 2))
-        states.append(_memory.tuned())
+        states.append(malloc.tuned())
         print(json.dumps({"states": states}))
         """
     )
     assert run_probe(script) == {"states": [None, None, True]}
-    assert run_probe(script, **{_memory.OPT_OUT: "1"}) == {"states": [None, None, False]}
+    assert run_probe(script, **{malloc.OPT_OUT: "1"}) == {"states": [None, None, False]}
 
 
 @pytest.mark.parametrize("platform", ["darwin", "win32", "emscripten"])
 def test_does_nothing_off_linux(monkeypatch, platform):
     called = []
-    monkeypatch.setattr(_memory, "_apply", lambda *a: called.append(a) or True)
-    monkeypatch.setattr(_memory, "_result", None)
+    monkeypatch.setattr(malloc, "_apply", lambda *a: called.append(a) or True)
+    monkeypatch.setattr(malloc, "_result", None)
     monkeypatch.setattr(sys, "platform", platform)
-    assert _memory.tune_malloc() is False
-    assert _memory.tune_malloc(force=True) is False
+    assert malloc.tune_malloc() is False
+    assert malloc.tune_malloc(force=True) is False
     assert called == []
 
 
 def test_does_nothing_on_another_libc(monkeypatch):
     called = []
-    monkeypatch.setattr(_memory, "_apply", lambda *a: called.append(a) or True)
-    monkeypatch.setattr(_memory, "_result", None)
+    monkeypatch.setattr(malloc, "_apply", lambda *a: called.append(a) or True)
+    monkeypatch.setattr(malloc, "_result", None)
     monkeypatch.setattr(sys, "platform", "linux")
     monkeypatch.setattr(os, "confstr", lambda name: "musl 1.2", raising=False)
-    assert _memory.tune_malloc() is False
+    assert malloc.tune_malloc() is False
     assert called == []
 
 
 def test_first_result_is_kept_and_force_acts_again(monkeypatch):
     calls = []
-    monkeypatch.setattr(_memory, "_apply", lambda m, t: calls.append((m, t)) or True)
-    monkeypatch.setattr(_memory, "_glibc", lambda: True)
-    monkeypatch.setattr(_memory, "_result", None)
-    monkeypatch.delenv(_memory.OPT_OUT, raising=False)
-    assert _memory.tuned() is None
-    assert _memory.tune_malloc() is True
-    assert _memory.tune_malloc(1 << 20, 2 << 20) is True  # only reports the first result
-    assert calls == [(_memory.MMAP_THRESHOLD, _memory.TRIM_THRESHOLD)]
-    assert _memory.tune_malloc(1 << 20, 2 << 20, force=True) is True
+    monkeypatch.setattr(malloc, "_apply", lambda m, t: calls.append((m, t)) or True)
+    monkeypatch.setattr(malloc, "_glibc", lambda: True)
+    monkeypatch.setattr(malloc, "_result", None)
+    monkeypatch.delenv(malloc.OPT_OUT, raising=False)
+    assert malloc.tuned() is None
+    assert malloc.tune_malloc() is True
+    assert malloc.tune_malloc(1 << 20, 2 << 20) is True  # only reports the first result
+    assert calls == [(malloc.MMAP_THRESHOLD, malloc.TRIM_THRESHOLD)]
+    assert malloc.tune_malloc(1 << 20, 2 << 20, force=True) is True
     assert calls[-1] == (1 << 20, 2 << 20)
-    assert _memory.tuned() is True
+    assert malloc.tuned() is True

@@ -1,10 +1,10 @@
-"""Intra-op parallelism: how many threads the array kernels use, and the pool they share.
+"""The kernels' thread pool: contiguous parts of a batch run side by side.
 
-``mg.set_num_threads(n)`` / ``mg.get_num_threads()`` set and read the process-wide thread count
-(default: the cores this process may run on, ``len(os.sched_getaffinity(0))``, as PyTorch
-does). Kernels that can split their work into independent parts, such as the samples of a
-batch, call :func:`parallel_for`; numpy releases the GIL inside matrix products, copies and
-most ufunc loops, so the parts really run at the same time.
+The CNN kernels split their work into independent parts, such as the samples of a batch, and
+call :func:`parallel_for`; numpy releases the GIL inside matrix products, copies and most ufunc
+loops, so the parts really run at the same time. How many threads: ``mg.get_num_threads()``
+(set with ``mg.set_num_threads(n)``; default: the usable cores). The pool starts its threads on
+first need and stops those beyond the count when the count is lowered.
 
 While parts run side by side, the BLAS library (OpenBLAS or MKL behind numpy) is limited to
 one thread per part, so that the threads of a split and those of BLAS do not fight over the
@@ -13,20 +13,16 @@ as well and runs with one; otherwise, with one part, BLAS is never given more th
 ``get_num_threads()`` (and never more than it had). This uses ``threadpoolctl`` (a dependency
 of minigrad); where it cannot see the BLAS library, BLAS keeps its own setting.
 
-The first :func:`parallel_for` call also applies minigrad's allocator tuning
-(``minigrad._memory``: freed large blocks stay in the process for reuse), so it happens when a
-program first runs a heavy kernel, never at ``import minigrad``. Set
-``MINIGRAD_NO_MALLOC_TUNING=1`` to keep the C library's defaults.
+The first :func:`parallel_for` call also applies the allocator tuning of :mod:`.malloc`
+(freed large blocks stay in the process for reuse), so it happens when a program first runs a
+heavy kernel, never at ``import minigrad``. Set ``MINIGRAD_NO_MALLOC_TUNING=1`` to keep the C
+library's defaults.
 
->>> import minigrad as mg
->>> from minigrad.parallel import parallel_for, split
+>>> from layers_plugins._kernels.threads import parallel_for, split
 >>> split(7, 3)
 [(0, 3), (3, 5), (5, 7)]
 >>> parallel_for(lambda start, stop: sum(range(start, stop)), 10)[0] >= 0
 True
->>> previous = mg.get_num_threads(); mg.set_num_threads(2); mg.get_num_threads()
-2
->>> mg.set_num_threads(previous)
 """
 
 from __future__ import annotations
@@ -34,56 +30,32 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import ctypes
-import numbers
 import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-__all__ = ["default_num_threads", "get_num_threads", "parallel_for", "set_num_threads", "split"]
+import numpy  # noqa: F401  (loads numpy's BLAS so that threadpoolctl can see it)
+
+from minigrad.threads import get_num_threads
+
+from . import malloc
+
+try:
+    from threadpoolctl import ThreadpoolController
+except ImportError:  # without it, BLAS keeps its own thread setting
+    ThreadpoolController = None  # type: ignore[assignment,misc]
+
+__all__ = ["blas_threads_here", "parallel_for", "split"]
 
 T = TypeVar("T")
 
 _lock = threading.Lock()
-_num_threads: int | None = None
 _workers: list[_Worker] = []  # the pool's threads, started when a split first needs them
 _local = threading.local()  # .inside: this thread is running a part (nested calls run inline)
 _blas: list[_BlasLib] | None = None  # the loaded BLAS libraries, found on first use
 _tuned = False
-
-
-def default_num_threads() -> int:
-    """The cores this process may run on (its CPU affinity), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # not on Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def get_num_threads() -> int:
-    """The number of threads the kernels split their work over (see the module notes)."""
-    return _num_threads if _num_threads is not None else default_num_threads()
-
-
-def set_num_threads(n: int) -> None:
-    """Use ``n`` threads (``n >= 1``) in the kernels from now on, process-wide.
-
-    Results do not depend on it: a kernel split over the batch computes every sample the same
-    way whatever the number of parts (sums across samples, such as a weight gradient, may
-    differ in the last bits).
-    """
-    global _num_threads
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
-        raise TypeError(f"set_num_threads: expected an int >= 1, got {n!r}")
-    if n < 1:
-        raise ValueError(f"set_num_threads: expected an int >= 1, got {n}")
-    with _lock:
-        _num_threads = int(n)
-        extra = _workers[int(n) - 1 :]
-        del _workers[int(n) - 1 :]
-    for worker in extra:
-        worker.inbox.put(None)
 
 
 def split(n: int, parts: int) -> list[tuple[int, int]]:
@@ -152,6 +124,15 @@ def _pool_of(size: int) -> list[_Worker]:
         return _workers[:size]
 
 
+def _stop_beyond(threads: int) -> None:
+    """Stop the pool threads a count of ``threads`` does not use (the caller is one of them)."""
+    with _lock:
+        extra = _workers[threads - 1 :]
+        del _workers[threads - 1 :]
+    for worker in extra:
+        worker.inbox.put(None)
+
+
 class _BlasLib:
     """One BLAS library: its threadpoolctl controller, and OpenBLAS's per-thread setter.
 
@@ -189,10 +170,7 @@ def _blas_libraries() -> list[_BlasLib]:
     """The BLAS libraries loaded in this process (empty without threadpoolctl)."""
     global _blas
     if _blas is None:
-        try:
-            import numpy  # noqa: F401  (loads numpy's BLAS so that threadpoolctl can see it)
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
+        if ThreadpoolController is None:
             _blas = []
         else:
             blas = ThreadpoolController().select(user_api="blas").lib_controllers
@@ -269,9 +247,7 @@ _all_local: bool | None = None  # whether every BLAS library has a per-thread se
 
 def _first_use() -> None:
     global _tuned
-    from . import _memory
-
-    _memory.tune_malloc()
+    malloc.tune_malloc()
     _tuned = True
 
 
@@ -290,6 +266,8 @@ def parallel_for(fn: Callable[[int, int], T], n: int, *, min_per_part: int = 1) 
     if not _tuned:
         _first_use()
     threads = get_num_threads()
+    if len(_workers) >= threads:  # the count was lowered since the pool grew
+        _stop_beyond(threads)
     parts = 1 if getattr(_local, "inside", False) else min(threads, n // max(1, min_per_part))
     bounds = split(n, parts) if parts > 1 else [(0, n)] if n > 0 else []
     if len(bounds) <= 1:
