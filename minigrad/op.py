@@ -379,6 +379,3 @@ class RemovableHandle:
         """Remove the hook (doing it twice is harmless)."""
         if self._fn in self._hooks:
             self._hooks.remove(self._fn)
-
-    def __call__(self) -> None:  # handles used to be plain functions: keep that spelling
-        self.remove()

@@ -3,9 +3,9 @@
 The pass runs under ``no_grad`` (no graph is recorded, nothing touches the user's graph) and
 in eval mode; each module's ``training`` flag is put back afterwards, whatever happens.
 Outputs are collected through the per-call record that :meth:`minigrad.nn.Module.summary`
-uses (a context variable each module call writes its output to), so the model is neither
-wrapped nor patched. A model that is not built from sub-modules
-gives its own output, under the name ``"output"``.
+uses (:func:`minigrad.nn.summary.module_calls`), so the model is neither wrapped nor
+patched. A model that is not built from sub-modules gives its own output, under the name
+``"output"``.
 
 >>> import numpy as np, minigrad as mg
 >>> model = mg.nn.Sequential(mg.nn.Linear(3, 2), mg.nn.ReLU())
@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import Tensor
+from ..nn.summary import module_calls
+from ..tensor import Tensor, as_tensor
 
 __all__ = ["module_outputs"]
 
@@ -30,22 +31,11 @@ def module_outputs(model: Any, probes: np.ndarray) -> tuple[dict[str, np.ndarray
     """``({path: output array}, {path: module class name})`` of every sub-module call, in call
     order; a module called twice gives ``path``, then ``path#2``."""
     modes = [(m, m.training) for m in model.modules()]
-    rows: list = []
-    rows_var, path_var = _call_record()
-    tokens = [] if rows_var is None else [(rows_var, rows_var.set(rows))]
-    if path_var is not None:  # the model is the top: its own name adds no path
-        tokens.append((path_var, path_var.set(None)))
     model.eval()
     try:
-        with no_grad():
-            x = Tensor._make_const(np.asarray(probes))
-            if rows_var is None and hasattr(model, "named_children"):
-                out = _children_in_order(model, x, rows)
-            else:
-                out = model.forward(x)
+        with module_calls() as rows, no_grad():
+            out = model.forward(as_tensor(np.asarray(probes)))
     finally:
-        for var, token in reversed(tokens):
-            var.reset(token)
         for m, mode in modes:
             m.training = mode
     outputs: dict[str, np.ndarray] = {}
@@ -64,27 +54,3 @@ def module_outputs(model: Any, probes: np.ndarray) -> tuple[dict[str, np.ndarray
         outputs["output"] = np.array(out.data, copy=True)
         kinds["output"] = type(model).__name__
     return outputs, kinds
-
-
-def _call_record() -> tuple[Any, Any]:
-    """The context variables a module call writes its (path, module, output) row to."""
-    try:
-        from ..nn import _context
-
-        return _context.summary_rows, _context.module_path
-    except ImportError:  # pragma: no cover - older layout
-        from ..nn import module as nn_module
-
-        return getattr(nn_module, "_recorder", None), getattr(nn_module, "_path", None)
-
-
-def _children_in_order(model: Any, x: Tensor, rows: list) -> Any:
-    """Without a call record: a Sequential's children one after another; else the model."""
-    from ..nn import Sequential
-
-    if not isinstance(model, Sequential):
-        return model.forward(x)
-    for name, child in model.named_children():
-        x = child(x)
-        rows.append((name, child, x))
-    return x

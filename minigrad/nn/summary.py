@@ -6,6 +6,8 @@ REPL or notebook (like torchinfo's result), and ``print(model.summary(...))`` pr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,7 +17,7 @@ from ..autograd import no_grad
 from ..tensor import Tensor
 from . import _context
 
-__all__ = ["ModelSummary", "SummaryRow", "summarize"]
+__all__ = ["ModelSummary", "SummaryRow", "module_calls", "summarize"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,31 @@ def _shape_of(result: Any) -> Any:
     return None
 
 
+@contextmanager
+def module_calls() -> Iterator[list[tuple[str, Any, Any]]]:
+    """Record the module calls made inside: a list of ``(path, module, output)`` rows in call order.
+
+    Paths are dotted key paths (as in ``state_dict()``) below the outermost module called
+    inside, whose own path is ``""``. The model is neither wrapped nor patched: each module call
+    writes its row to a context variable, so threads and async tasks record separately.
+
+    >>> import minigrad as mg
+    >>> model = mg.nn.Sequential(mg.nn.Linear(3, 2), mg.nn.ReLU())
+    >>> with module_calls() as rows:
+    ...     _ = model(mg.ones(1, 3))
+    >>> [(path, type(module).__name__) for path, module, _ in rows]
+    [('', 'Sequential'), ('0', 'Linear'), ('1', 'ReLU')]
+    """
+    rows: list = []
+    token = _context.summary_rows.set(rows)
+    path_token = _context.module_path.set(None)
+    try:
+        yield rows
+    finally:
+        _context.summary_rows.reset(token)
+        _context.module_path.reset(path_token)
+
+
 def summarize(model: Any, input_shape: tuple[int, ...], dtype: Any = None) -> ModelSummary:
     """What :meth:`Module.summary` returns: run ``model`` on zeros and collect the calls.
 
@@ -108,15 +135,8 @@ def summarize(model: Any, input_shape: tuple[int, ...], dtype: Any = None) -> Mo
         first = next(model.parameters(), None)
         dtype = np.float32 if first is None else first.dtype
     x = Tensor(np.zeros(tuple(int(s) for s in input_shape), dtype=dtype))
-    rows: list = []
-    token = _context.summary_rows.set(rows)
-    path_token = _context.module_path.set(None)
-    try:
-        with no_grad():
-            out = model.forward(x)
-    finally:
-        _context.summary_rows.reset(token)
-        _context.module_path.reset(path_token)
+    with module_calls() as rows, no_grad():
+        out = model.forward(x)
     table = []
     for path, module, result in rows:
         n = sum(p.size for p in module.parameters())

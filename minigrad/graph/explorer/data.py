@@ -15,7 +15,9 @@ import numpy as np
 
 from ...op import Context, op_spec
 from ...tensor import Tensor
-from ..build import GraphData, Node, build, leaf_role, shown_attrs, to_plain
+from ..assemble import build
+from ..data import GraphData, Node, leaf_role
+from ..facts import shown_attrs, to_plain
 from ..render import draw
 from . import encode
 from .health import health

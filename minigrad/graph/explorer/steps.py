@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..build import GraphData, Node
+from ..data import GraphData, Node
 from . import encode
 from .trace import Trace
 
