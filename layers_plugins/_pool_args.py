@@ -118,4 +118,5 @@ def _offsets_tensor(ctx: Context) -> Tensor:
 
 def _x_hw(ctx: Context) -> tuple[int, int]:
     x = ctx.inputs[0]
+    assert x is not None  # a required input
     return (int(x.shape[2]), int(x.shape[3]))

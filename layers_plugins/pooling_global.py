@@ -27,6 +27,13 @@ def _check_global(op: str, x: np.ndarray) -> None:
         raise ValueError(f"{op}: the input's feature maps are empty (shape {x.shape})")
 
 
+def _input_shape(ctx: Context) -> tuple[int, ...]:
+    """The shape of the call's input ``x`` (a required input: never None)."""
+    x = ctx.inputs[0]
+    assert x is not None
+    return x.shape
+
+
 class GlobalMaxPool2d(Op):
     """The largest value of each feature map: (N, C, H, W) -> (N, C).
 
@@ -76,7 +83,7 @@ class GlobalMaxPool2d(Op):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         (winner,) = ctx.saved_arrays
-        n, c, h, w = ctx.inputs[0].shape
+        n, c, h, w = _input_shape(ctx)
         mask = np.arange(h * w) == winner[:, :, None]  # (N, C, H*W) one-hot
         winners = mg.as_tensor(mask.reshape(n, c, h, w))
         winners.name = "winners"
@@ -127,7 +134,7 @@ class GlobalAvgPool2d(Op):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        n, c, h, w = ctx.inputs[0].shape
+        n, c, h, w = _input_shape(ctx)
         # (N, C) -> (N, C, 1, 1) -> (N, C, H, W)
         return (grad / float(h * w)).reshape((n, c, 1, 1)).expand((n, c, h, w))
 

@@ -13,6 +13,8 @@ bool and complex ones raise ``TypeError`` naming the op (see ``layers_plugins._d
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 import minigrad as mg
@@ -190,7 +192,11 @@ class MaxUnpool2d(Op):
         rng = np.random.default_rng(4)
         x = rng.permutation(50).reshape(1, 2, 5, 5).astype(np.float64)
         samples = []
-        for attrs in ({"kernel_size": 2}, {"kernel_size": 3, "stride": 1, "padding": 1}):
+        windows: list[dict[str, Any]] = [
+            {"kernel_size": 2},
+            {"kernel_size": 3, "stride": 1, "padding": 1},
+        ]
+        for attrs in windows:
             _, offsets = _max_pool2d(x, **attrs)
             grad = rng.standard_normal(offsets.shape)
             samples.append(((grad, offsets), {"x_hw": (5, 5), **attrs}))

@@ -99,7 +99,7 @@ def save(module_or_state_dict: Any, path: PathLike | IO[bytes]) -> None:
         arrays[name] = arr
     meta = json.dumps({"format": _FORMAT, "version": _VERSION, "names": list(arrays)})
     # object arrays were refused above, so nothing here is pickled
-    payload = {META_KEY: np.array(meta), **arrays}
+    payload: dict[str, Any] = {META_KEY: np.array(meta), **arrays}
     if isinstance(path, (str, os.PathLike)):
         # opened here so numpy does not append ".npz" to a path that lacks it
         with open(path, "wb") as f:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeGuard
 
 Pair = tuple[int, int]
 # Asymmetric spatial padding, in the order (top, bottom, left, right).
@@ -22,7 +23,7 @@ def _prefix(op: str) -> str:
     return f"{op}: " if op else ""
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:  # an Integral that is not a bool
     if type(value) is int:  # the common case, without the slower ABC check
         return True
     return isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -74,7 +75,7 @@ _CACHE: dict[tuple, object] = {}
 _CACHE_SIZE = 1024
 
 
-def _key(value: object) -> object:
+def _key(value: Any) -> object:
     """A hashable key that tells apart values that compare equal but validate differently.
 
     ``True == 1`` and ``[1, 2] == (1, 2)`` would otherwise share an entry, although ``pair``

@@ -190,6 +190,7 @@ def _unpool_part(grad: np.ndarray, offsets: np.ndarray, dx: np.ndarray, g: PoolG
     for k, mask in _bit_masks(offsets, g.kernel[0] * g.kernel[1], grad.dtype.itemsize):
         if overlap:
             # Windows overlap: accumulate.
+            assert picked is not None  # made above for overlapping windows
             np.bitwise_and(gu, mask, out=_as_uint(picked))
             views[k] += picked
         else:

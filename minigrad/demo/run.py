@@ -254,8 +254,8 @@ def run(
     log(f"wall time {result.seconds:.1f} s")
     if missing:
         log(graphviz_note(files))
-    pages = [str(files[k]) for k in ("explorer", "training") if k in files]
-    log(f"open in a browser: {', '.join(pages)}")
+    written = [str(files[k]) for k in ("explorer", "training") if k in files]
+    log(f"open in a browser: {', '.join(written)}")
     log(f"files written to {out}")
     return result
 
