@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,20 @@ class ExportNode:
     out_dtype: np.dtype
     out_batched: bool
     scope: str | None = None
+
+    def arg(self, i: int) -> str:
+        """The ONNX value name of input ``i``, which the call must have had."""
+        name = self.inputs[i]
+        if name is None:
+            raise ValueError(f"ONNX export of '{self.name}': input {i} is absent")
+        return name
+
+    def shape(self, i: int) -> tuple[int, ...]:
+        """The shape of input ``i``, which the call must have had."""
+        shape = self.shapes[i]
+        if shape is None:
+            raise ValueError(f"ONNX export of '{self.name}': input {i} is absent")
+        return shape
 
 
 @dataclass
@@ -74,7 +89,7 @@ class Builder:
         self._used.add(name)
         return name
 
-    def add(self, op_type: str, inputs: list[str | None], n_out: int = 1, **attrs: Any) -> Any:
+    def add(self, op_type: str, inputs: Sequence[str | None], n_out: int = 1, **attrs: Any) -> Any:
         """Append a node of the default domain; returns its output name (a list if n_out > 1).
 
         ``None`` inputs become "" (an omitted optional input); attributes whose value is None

@@ -37,7 +37,7 @@ def _as_inputs(example_input: Any, names: list[str] | None) -> list[Tensor]:
         names = ["input"] if len(items) == 1 else [f"input_{i}" for i in range(len(items))]
     if len(names) != len(items):
         raise ValueError(f"export: {len(items)} example input(s) but {len(names)} input_names")
-    out = []
+    out: list[Tensor] = []
     for item, name in zip(items, names):
         arr = np.array(item.data if isinstance(item, Tensor) else item)
         if arr.dtype.kind not in "fiub":
@@ -88,16 +88,16 @@ def _plan_gemm(calls: list[Call], outputs: list[Tensor]) -> tuple[dict[int, tupl
     for c in calls:
         if c.name == "matmul":
             x, wt = c.inputs
-            w = _linear_weight(wt, made_by, uses)
-            if w is not None and x.ndim == 2 and x.dtype == w.dtype:
+            w = None if x is None or wt is None else _linear_weight(wt, made_by, uses)
+            if x is not None and w is not None and x.ndim == 2 and x.dtype == w.dtype:
                 fused[id(c)] = (x, w, None)
                 absorbed.add(id(made_by[id(wt)]))
         elif c.name == "add":
             a, bias = c.inputs
             m = made_by.get(id(a))
             ok = m is not None and id(m) in fused and uses.get(id(a)) == 1
-            ok = ok and is_leaf(bias) and bias.dtype == c.output.dtype
-            if ok and bias.ndim == 1 and bias.shape[0] == c.output.shape[1]:
+            ok = ok and bias is not None and is_leaf(bias) and bias.dtype == c.output.dtype
+            if ok and bias is not None and bias.ndim == 1 and bias.shape[0] == c.output.shape[1]:
                 x, w, _ = fused.pop(id(m))
                 fused[id(c)] = (x, w, bias)
                 absorbed.add(id(m))
@@ -260,9 +260,10 @@ def export(
         outputs = _outputs(model(*inputs))
     batch = inputs[0].shape[0] if dynamic_batch and inputs[0].ndim else None
     ex = _Exporter(int(opset), _param_names(model), batch)
-    for t in inputs:
-        ex.names[id(t)] = ex.b.reserve(t.name)
-        ex.batched[t.name] = batch is not None
+    names = [t.name or "" for t in inputs]  # _as_inputs named every one
+    for t, name in zip(inputs, names):
+        ex.names[id(t)] = ex.b.reserve(name)
+        ex.batched[name] = batch is not None
     calls = trace(outputs)
     fused, absorbed = _plan_gemm(calls, outputs)
     for c in calls:
@@ -271,7 +272,8 @@ def export(
         elif id(c) not in absorbed:
             ex.emit(c)
     out_infos = _name_outputs(ex, outputs, inputs, output_names)
-    proto = _model(ex, [_value_info(t.name, t, batch is not None) for t in inputs], out_infos)
+    infos = [_value_info(n, t, batch is not None) for n, t in zip(names, inputs)]
+    proto = _model(ex, infos, out_infos)
     onnx.checker.check_model(proto, full_check=True)
     if path is not None:
         onnx.save(proto, os.fspath(path))

@@ -50,7 +50,7 @@ def _conv_pads(padding: Any, k: tuple[int, int], d: tuple[int, int]) -> list[int
 @exporter("conv2d")
 def _conv2d(b: Builder, node: ExportNode) -> str:
     a = node.attrs
-    w_shape = node.shapes[1]
+    w_shape = node.shape(1)
     k = (int(w_shape[2]), int(w_shape[3]))
     s, d = _pair(a.get("stride", 1), "stride", "conv2d"), _pair(a.get("dilation", 1), "dilation",
                                                                  "conv2d")  # fmt: skip
@@ -68,12 +68,12 @@ def _conv_transpose2d(b: Builder, node: ExportNode) -> str:
     """The gradient of conv2d with respect to its input, as ONNX ConvTranspose (same weight
     layout: (O, C, kh, kw) maps O input channels to C output channels)."""
     a = node.attrs
-    w_shape = node.shapes[1]
+    w_shape = node.shape(1)
     k = (int(w_shape[2]), int(w_shape[3]))
     s = _pair(a.get("stride", 1), "stride", "conv_transpose2d")
     d = _pair(a.get("dilation", 1), "dilation", "conv_transpose2d")
     pads = _conv_pads(a.get("padding", 0), k, d)
-    ins = node.shapes[0][2:]
+    ins = node.shape(0)[2:]
     # the smallest output; x_hw (the conv2d input size) may be up to stride - 1 larger
     smallest = [s[i] * (ins[i] - 1) + d[i] * (k[i] - 1) + 1 - pads[i] - pads[i + 2] for i in (0, 1)]
     extra = [int(node.out_shape[2 + i]) - smallest[i] for i in (0, 1)]
@@ -89,7 +89,7 @@ def _window(node: ExportNode) -> tuple:
     k = _pair(a["kernel_size"], "kernel_size", node.name)
     s = k if a.get("stride") is None else _pair(a["stride"], "stride", node.name)
     p = _pair(a.get("padding", 0), "padding", node.name)
-    hw = node.shapes[0][2:]
+    hw = node.shape(0)[2:]
     ceil = bool(a.get("ceil_mode", False))
     out = tuple(pool_out_size(hw[i], k[i], s[i], p[i], p[i], ceil) for i in range(2))
     if out != tuple(node.out_shape[2:]):  # the rules here must be the op's rules
@@ -109,7 +109,7 @@ def _max_pool2d(b: Builder, node: ExportNode) -> str:
 
 
 def _padded_avg(b: Builder, node: ExportNode, k, s, p, tail) -> str:
-    x = node.inputs[0]
+    x = node.arg(0)
     if node.dtypes[0] != node.out_dtype:
         x = b.cast(x, node.out_dtype)  # integer input: the op averages in float32
     if any(p) or any(tail):
@@ -143,7 +143,7 @@ def _sum_pool2d(b: Builder, node: ExportNode) -> str:
 @exporter("global_avg_pool2d", "global_max_pool2d")
 def _global_pool(b: Builder, node: ExportNode) -> str:
     op = "GlobalAveragePool" if node.name == "global_avg_pool2d" else "GlobalMaxPool"
-    x = node.inputs[0]
+    x = node.arg(0)
     if node.dtypes[0] != node.out_dtype:
         x = b.cast(x, node.out_dtype)
     # (N, C, H, W) -> (N, C, 1, 1) -> (N, C)
@@ -171,7 +171,7 @@ def _log_loss(b: Builder, node: ExportNode) -> str:
     lo, hi = dt.type(eps), dt.type(1 - eps)
     if hi >= 1:
         hi = np.nextafter(dt.type(1), dt.type(0))
-    p, y = node.inputs[0], node.inputs[1]
+    p, y = node.arg(0), node.arg(1)
     if node.dtypes[1] != dt:
         y = b.cast(y, dt)
     pc = b.add("Clip", [p, b.const(lo, hint="eps"), b.const(hi, hint="one_minus_eps")])
@@ -184,7 +184,7 @@ def _log_loss(b: Builder, node: ExportNode) -> str:
 
 @exporter("cross_entropy")
 def _cross_entropy(b: Builder, node: ExportNode) -> str:
-    logits, target = node.inputs
+    logits, target = node.arg(0), node.arg(1)
     if node.dtypes[1] != np.int64:
         target = b.cast(target, np.int64)
     return b.add("SoftmaxCrossEntropyLoss", [logits, target],

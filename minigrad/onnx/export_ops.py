@@ -72,10 +72,14 @@ def exporter_for(name: str, op: type) -> Exporter:
     )
 
 
-def same_dtype(b: Builder, node: ExportNode, idx: list[int] | None = None) -> list[str]:
-    """The inputs, cast to the output's dtype where they differ (ONNX does not promote)."""
-    out = []
+def same_dtype(b: Builder, node: ExportNode, idx: list[int] | None = None) -> list[Any]:
+    """The inputs, cast to the output's dtype where they differ (ONNX does not promote);
+    None stays for an absent optional input."""
+    out: list[Any] = []
     for i, (name, dt) in enumerate(zip(node.inputs, node.dtypes)):
+        if name is None:
+            out.append(None)
+            continue
         if (idx is None or i in idx) and dt is not None and dt != node.out_dtype:
             name = b.cast(name, node.out_dtype)
         out.append(name)
@@ -134,7 +138,7 @@ def _reduce(b: Builder, node: ExportNode) -> str:
     axis = node.attrs.get("axis")
     if isinstance(axis, (tuple, list)) and len(axis) == 0:
         return b.add("Identity", [node.inputs[0]])
-    out = b.reduce(_REDUCE[node.name], node.inputs[0], axis, node.attrs.get("keepdims", False))
+    out = b.reduce(_REDUCE[node.name], node.arg(0), axis, node.attrs.get("keepdims", False))
     return out if node.out_dtype == node.dtypes[0] else b.cast(out, node.out_dtype)
 
 
@@ -151,14 +155,14 @@ def shape_for(node: ExportNode, shape: tuple[int, ...], batch: int | None) -> li
 
 @exporter("reshape")
 def _reshape(b: Builder, node: ExportNode) -> str:
-    target = shape_for(node, node.out_shape, node.shapes[0][0] if node.shapes[0] else None)
+    target = shape_for(node, node.out_shape, node.shape(0)[0] if node.shape(0) else None)
     return b.add("Reshape", [node.inputs[0], b.ints(target)])
 
 
 @exporter("transpose")
 def _transpose(b: Builder, node: ExportNode) -> str:
     axes = node.attrs.get("axes")
-    nd = len(node.shapes[0])
+    nd = len(node.shape(0))
     perm = list(reversed(range(nd))) if axes is None else [int(a) % nd for a in axes]
     return b.add("Transpose", [node.inputs[0]], perm=perm)
 
@@ -166,14 +170,14 @@ def _transpose(b: Builder, node: ExportNode) -> str:
 @exporter("expand")
 def _expand(b: Builder, node: ExportNode) -> str:
     target = list(node.out_shape)
-    if node.batched[0] and target and node.shapes[0] and len(node.shapes[0]) == len(target):
+    if node.batched[0] and target and node.shape(0) and len(node.shape(0)) == len(target):
         target[0] = 1  # Expand broadcasts both ways: 1 keeps the input's batch size
     return b.add("Expand", [node.inputs[0], b.ints(target)])
 
 
 @exporter("astype")
 def _astype(b: Builder, node: ExportNode) -> str:
-    return b.cast(node.inputs[0], node.out_dtype)
+    return b.cast(node.arg(0), node.out_dtype)
 
 
 @exporter("concatenate")
@@ -190,7 +194,7 @@ def _stack(b: Builder, node: ExportNode) -> str:
 
 @exporter("pad")
 def _pad(b: Builder, node: ExportNode) -> str:
-    nd = len(node.shapes[0])
+    nd = len(node.shape(0))
     widths = np.broadcast_to(np.asarray(node.attrs["pad_width"], dtype=np.int64), (nd, 2))
     pads = [int(w) for w in widths[:, 0]] + [int(w) for w in widths[:, 1]]
     value = b.const(node.attrs.get("value", 0.0), dtype=node.out_dtype, hint="pad_value")
@@ -224,7 +228,7 @@ def _getitem(b: Builder, node: ExportNode) -> str:
     """Basic slicing -> Slice, one integer array -> Gather, ints and None -> a final Reshape."""
     index = node.attrs["index"]
     index = index if isinstance(index, tuple) else (index,)
-    nd = len(node.shapes[0])
+    nd = len(node.shape(0))
     items = _expand_ellipsis(index, nd)
     starts, ends, axes, steps, gather = [], [], [], [], None
     axis = 0
@@ -234,11 +238,16 @@ def _getitem(b: Builder, node: ExportNode) -> str:
         if isinstance(it, slice):
             if it != slice(None):
                 s, e, st = _bounds(it)
-                starts.append(s), ends.append(e), axes.append(axis), steps.append(st)
+                starts.append(s)
+                ends.append(e)
+                axes.append(axis)
+                steps.append(st)
         elif isinstance(it, (int, np.integer)):
             i = int(it)
-            starts.append(i), ends.append(INT64_MAX if i == -1 else i + 1)
-            axes.append(axis), steps.append(1)
+            starts.append(i)
+            ends.append(INT64_MAX if i == -1 else i + 1)
+            axes.append(axis)
+            steps.append(1)
         elif isinstance(it, np.ndarray) and it.dtype.kind in "iu" and gather is None:
             gather = (axis, it.astype(np.int64))
         else:
@@ -252,7 +261,7 @@ def _getitem(b: Builder, node: ExportNode) -> str:
             f"getitem: index {index!r} mixes an integer array with ints or None (numpy moves "
             "the indexed axes then); only slices may go with an integer array here"
         )
-    x = node.inputs[0]
+    x = node.arg(0)
     if axes:
         x = b.add("Slice", [x, b.ints(starts, "starts"), b.ints(ends, "ends"),
                             b.ints(axes, "axes"), b.ints(steps, "steps")])  # fmt: skip
@@ -261,5 +270,5 @@ def _getitem(b: Builder, node: ExportNode) -> str:
     plain = all(isinstance(i, slice) for i in items) and gather is None
     if plain:
         return x if axes else b.add("Identity", [x])
-    batch = node.shapes[0][0] if node.shapes[0] else None
+    batch = node.shape(0)[0] if node.shape(0) else None
     return b.add("Reshape", [x, b.ints(shape_for(node, node.out_shape, batch))])

@@ -294,7 +294,7 @@ class OnnxModule(Module):
             len(t.shape) == len(spec.shape)
             and all(not isinstance(d, int) or d == n for d, n in zip(spec.shape, t.shape))
         )
-        if not ok:
+        if not ok and spec.shape is not None:
             shown = tuple(d if isinstance(d, int) else (d or "?") for d in spec.shape)
             raise ValueError(
                 f"ONNX model input '{spec.name}' expects shape {shown}, got {tuple(t.shape)}"

@@ -118,7 +118,7 @@ def _pool_geometry(node: NodeView, x: Tensor) -> tuple:
         raise node.fail(f"dilations {list(node.attrs['dilations'])} are not supported (only 1)")
     k = _pair(node, "kernel_shape", 1)
     s = _pair(node, "strides", 1)
-    pads = _pads(node, x.shape[2:], k, s, (1, 1))
+    pads = _pads(node, (x.shape[2], x.shape[3]), k, s, (1, 1))
     ceil = bool(node.attrs.get("ceil_mode", 0))
     out = tuple(
         pool_out_size(x.shape[2 + i], k[i], s[i], pads[i], pads[i + 2], ceil) for i in range(2)

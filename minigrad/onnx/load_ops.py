@@ -92,7 +92,7 @@ def ints(v: Value, node: NodeView, what: str) -> list[int]:
 
 # --------------------------------------------------------------------------- elementwise
 
-_BINARY = {
+_BINARY: dict[str, tuple[Any, Any]] = {
     "Add": (np.add, lambda a, b: a + b),
     "Sub": (np.subtract, lambda a, b: a - b),
     "Mul": (np.multiply, lambda a, b: a * b),
@@ -166,10 +166,10 @@ def _extremum(node: NodeView, *xs: Value) -> Value:
         for x in xs[1:]:
             out = fn(out, x)
         return out
-    fn = F.maximum if node.op_type == "Max" else F.minimum
+    mg_fn = F.maximum if node.op_type == "Max" else F.minimum
     out = as_mg(xs[0])
     for x in xs[1:]:
-        out = fn(out, as_mg(x))
+        out = mg_fn(out, as_mg(x))
     return out
 
 
@@ -266,4 +266,6 @@ def _constant_of_shape(node: NodeView, shape: Value) -> np.ndarray:
 @loader("Range")
 def _range(node: NodeView, start: Value, limit: Value, delta: Value) -> np.ndarray:
     s = static(start, node, "start")
-    return np.arange(s, static(limit, node, "limit"), static(delta, node, "delta")).astype(s.dtype)
+    # numpy scalars (not Python numbers), so that each keeps its dtype
+    bounds: list[Any] = [s[()], static(limit, node, "limit")[()], static(delta, node, "delta")[()]]
+    return np.arange(*bounds).astype(s.dtype)

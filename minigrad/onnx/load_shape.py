@@ -104,10 +104,10 @@ def _pad(node: NodeView, x: Value, pads: Value = None, value: Value = None, axes
     crop = tuple(slice(-min(b, 0), x.shape[i] + min(e, 0)) for i, (b, e) in enumerate(width))
     if any(b < 0 or e < 0 for b, e in width):
         x = x[crop]
-    width = tuple((max(b, 0), max(e, 0)) for b, e in width)
+    widths = tuple((max(b, 0), max(e, 0)) for b, e in width)
     if is_static(x):
-        return np.pad(x, width, constant_values=fill)
-    return F.pad(as_mg(x), width, value=fill)
+        return np.pad(x, widths, constant_values=fill)
+    return F.pad(as_mg(x), widths, value=fill)
 
 
 @loader("Slice")
