@@ -8,17 +8,17 @@ from typing import Any
 
 from ._kernels.geometry import check_4d
 
-__all__ = ["Samples", "check_input", "plain"]
+__all__ = ["Samples", "check_input", "size_attr"]
 
 Samples = list[tuple[tuple[Any, ...], dict[str, Any]]]
 
 
-def plain(value: Any) -> Any:
+def size_attr(value: Any) -> Any:
     """A size attribute as graphs show it best: an int when all its entries agree, else a tuple.
 
     >>> import numpy as np
-    >>> plain((2, 2)), plain([1, 2]), plain("same"), plain(np.int64(3)), plain(None)
-    (2, (1, 2), 'same', 3, None)
+    >>> [size_attr(v) for v in ((2, 2), [1, 2], "same", np.int64(3), None)]
+    [2, (1, 2), 'same', 3, None]
     """
     if value is None or isinstance(value, (bool, str)):
         return value

@@ -9,7 +9,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import Context, Tensor
 
-from ._args import check_input, plain
+from ._args import check_input, size_attr
 from ._dtypes import check_float
 from ._kernels.geometry import PoolGeometry, pair, pool2d_geometry
 
@@ -18,7 +18,7 @@ Size = int | tuple[int, int]
 
 def _window_attrs(ctx: Context) -> dict[str, Any]:
     """The window attributes of a call, for the companion ops of its backward pass."""
-    attrs = {k: plain(ctx.attrs[k]) for k in ("kernel_size", "stride", "padding")}
+    attrs = {k: size_attr(ctx.attrs[k]) for k in ("kernel_size", "stride", "padding")}
     attrs["ceil_mode"] = bool(ctx.attrs["ceil_mode"])
     if "count_include_pad" in ctx.attrs:
         attrs["count_include_pad"] = bool(ctx.attrs["count_include_pad"])

@@ -32,7 +32,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import Context, Op, Tensor
 
-from ._args import Samples, check_input, plain
+from ._args import Samples, check_input, size_attr
 from ._dtypes import check_float
 from ._kernels import conv2d as _conv2d
 from ._kernels import conv2d_weight as _conv2d_weight
@@ -44,7 +44,7 @@ __all__ = ["Conv2d", "Conv2dWeight", "ConvTranspose2d"]
 
 def _conv_attrs(ctx: Context) -> dict[str, Any]:
     """stride/padding/dilation of a call, for the companion ops of its backward pass."""
-    return {k: plain(ctx.attrs[k]) for k in ("stride", "padding", "dilation")}
+    return {k: size_attr(ctx.attrs[k]) for k in ("stride", "padding", "dilation")}
 
 
 def _check_floats(op: str, **arrays: np.ndarray | None) -> None:

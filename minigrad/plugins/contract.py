@@ -15,7 +15,7 @@ from ..autograd import call_op
 from ..op import Op, forget_spec, op_spec
 from .providers import Provider
 
-__all__ = ["OpFunction", "adopt", "contract_problems", "make_function"]
+__all__ = ["OpFunction", "mark_origin", "contract_problems", "make_function"]
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -110,7 +110,7 @@ def make_function(provider: Provider) -> OpFunction:
     return cast(OpFunction, op_function)
 
 
-def adopt(cls: type[Op], p: Provider) -> None:
+def mark_origin(cls: type[Op], p: Provider) -> None:
     """Tell the class where it came from, and give it the registered name if it has none.
 
     Sets two class attributes that errors and graphs read:

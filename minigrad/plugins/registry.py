@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ..op import Op
-from .contract import OpFunction, adopt, contract_problems, make_function
+from .contract import OpFunction, contract_problems, make_function, mark_origin
 from .errors import (
     PluginConflictError,
     PluginContractError,
@@ -271,7 +271,7 @@ class Registry:
                 **p.fields(),
             )
             raise p.error
-        adopt(obj, p)
+        mark_origin(obj, p)
         p.cls = obj
 
     # ----------------------------------------------------------------- registering
@@ -313,7 +313,7 @@ class Registry:
                     )
             value = f"{op_class.__module__}:{op_class.__qualname__}"
             p = Provider(name, value, None, None, cls=op_class, source="register_op")
-            adopt(op_class, p)
+            mark_origin(op_class, p)
             self._registered[name] = p
             self._forget(name)
 
