@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from .tensor import Tensor
+from .tensor import Tensor, new_tensor
 
 __all__ = [
     "arange",
@@ -48,7 +48,7 @@ def _shape(shape: tuple) -> tuple[int, ...]:
 
 
 def _leaf(arr: np.ndarray, requires_grad: bool, name: str | None) -> Tensor:
-    t = Tensor._make_const(arr)
+    t = new_tensor(arr)
     t.name = name
     if requires_grad:
         t.requires_grad = True

@@ -16,26 +16,28 @@ An op is a class with two static methods::
 
 Positional parameters of ``forward`` are tensor inputs (a parameter with a default of ``None``
 is an optional tensor input, such as conv2d's ``bias``); keyword-only parameters are attributes
-and land in ``ctx.attrs``, defaults included. The checks the engine applies to what an op
-returns (numeric outputs, gradient dtypes, saved inputs left unmodified) live in
-:mod:`minigrad._contract`.
+and land in ``ctx.attrs``, defaults included (:class:`OpSpec` binds a user's call).
+
+The :class:`Context` an op call gets is also the node of the graph. Its public face, which
+inspectors (``mg.graph``, ``mg.onnx``) read and never change: ``op``, ``name``, ``inputs``,
+``attrs``, ``saved``, ``output``, ``scope``. The engine (:mod:`minigrad.autograd`) makes
+contexts and writes the rest; the rules it applies to what an op returns live in
+:mod:`minigrad.gradients`.
 """
 
 from __future__ import annotations
 
 import inspect
-import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .tensor import Tensor
+from .tensor import Tensor, as_tensor, new_tensor
 
-__all__ = ["Context", "Op", "OpSpec", "RemovableHandle", "forget_spec", "op_spec"]
+__all__ = ["Context", "Op", "OpSpec", "forget_spec", "op_spec"]
 
 
 class Op:
@@ -72,10 +74,12 @@ class Op:
     entry_point: ClassVar[str | None] = None
     #: True for minigrad's own ops: they get the input arrays themselves, not read-only views
     _core: ClassVar[bool] = False
-    #: True for core ops whose backward is plain arithmetic on ``grad`` and ``saved_tensors``
-    #: (``grad * b``, ``-grad``): in a first-order backward the engine passes both as numpy
-    #: arrays, so the one formula runs on numpy directly instead of as recorded op calls
-    _array_backward: ClassVar[bool] = False
+    #: a few core ops (the arithmetic of every training step) also write their gradient on
+    #: numpy arrays: ``_array_backward(ctx, grad_array)`` returns one array (or None) per
+    #: input. The engine calls it instead of ``backward`` in a first-order pass, where nothing
+    #: is differentiated again, saving the recorded op calls (tests check both agree bit for
+    #: bit; bench/ measures what it saves)
+    _array_backward: ClassVar[Callable[..., tuple] | None] = None
 
     @staticmethod
     def forward(ctx: Context, *args: Any, **attrs: Any) -> np.ndarray:
@@ -97,7 +101,7 @@ class OpSpec:
     attrs: dict[str, Any]  # keyword-only attributes with their defaults (inspect.Parameter.empty)
 
     def bind(
-        self, args: tuple, kwargs: dict[str, Any], as_tensor: Callable[..., Tensor]
+        self, args: tuple, kwargs: dict[str, Any]
     ) -> tuple[tuple[Tensor | None, ...], dict[str, Any]]:
         """Split a user's call into tensor inputs and attributes (defaults filled in)."""
         n_in = len(self.inputs)
@@ -106,7 +110,7 @@ class OpSpec:
             if not tensors:
                 raise TypeError(f"{self.name}: expected at least one tensor input")
         else:
-            tensors = self._bind_inputs(args, kwargs, n_in, as_tensor)
+            tensors = self._bind_inputs(args, kwargs, n_in)
         unknown = set(kwargs) - set(self.attrs)
         if unknown:
             raise TypeError(
@@ -120,9 +124,7 @@ class OpSpec:
             raise TypeError(f"{self.name}: missing required attribute(s) {missing}")
         return tuple(tensors), attrs
 
-    def _bind_inputs(
-        self, args: tuple, kwargs: dict[str, Any], n_in: int, as_tensor: Callable[..., Tensor]
-    ) -> list[Any]:
+    def _bind_inputs(self, args: tuple, kwargs: dict[str, Any], n_in: int) -> list[Any]:
         if len(args) > n_in:
             extra, args = args[n_in:], args[:n_in]
             names = tuple(self.attrs)
@@ -205,45 +207,36 @@ def forget_spec(cls: type[Op]) -> None:
     _SPECS.pop(cls, None)
 
 
-_const: Callable[[np.ndarray], Tensor] | None = None
-
-
-def _constant(a: Any) -> Tensor:
-    """A constant Tensor around ``a`` (tensor.py is imported on first use: it imports us)."""
-    global _const
-    if _const is None:
-        from .tensor import Tensor
-
-        _const = Tensor._make_const
-    return _const(np.asarray(a))
-
-
 def _readonly(a: np.ndarray) -> np.ndarray:
     view = a.view()
     view.flags.writeable = False
     return view
 
 
-class _ArrayFormula(threading.local):
-    """Per thread: True while the engine runs an ``_array_backward`` formula on numpy arrays
-    (``saved_tensors`` then returns the saved arrays). Per thread, so that another thread's
-    backward through the same graph, with ``create_graph=True``, still gets Tensors."""
-
-    on = False
-
-
-_array_formula = _ArrayFormula()
-
-
 class Context:
-    """Everything one op call records for its backward pass; also the node of the graph.
+    """One op call: what its backward needs, and the node of the graph it belongs to.
 
-    ``attrs``: the call's keyword attributes, defaults included.
-    ``needs_input_grad``: one bool per input, True where a gradient is wanted.
-    ``save_for_backward(*arrays)`` / ``saved_tensors``: arrays kept for backward. A saved array
-    that *is* an input or the output comes back as that Tensor, so the backward pass stays
-    connected to the graph (which makes double backward work); other saved arrays come back
-    as constant Tensors. ``saved_arrays`` gives them as read-only numpy arrays.
+    What an op's ``forward`` and ``backward`` use:
+
+    - ``attrs``: the call's keyword attributes, defaults included;
+    - ``needs_input_grad``: one bool per input, True where a gradient is wanted;
+    - ``save_for_backward(*arrays)``, then ``saved_tensors``: the saved values as Tensors. A
+      saved array that *is* an input or the output comes back as that Tensor, so the backward
+      pass stays connected to the graph (which makes double backward work); other saved
+      arrays come back as constant Tensors. ``saved_arrays`` gives them as read-only arrays.
+
+    What inspectors read (the node's public face, never changed by them): ``op`` (the Op
+    class) and ``name``, ``inputs`` (a tuple of Tensors, None for an absent optional input;
+    ``x * x`` has two), ``attrs``, ``saved`` (the saved values as the op saved them, None once
+    ``backward()`` freed them), ``output`` (the Tensor it made, while someone holds it) and
+    ``scope`` (the ``name_scope`` it ran in).
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    >>> y = x * x
+    >>> node = y._node
+    >>> node.name, [t.name for t in node.inputs], len(node.saved), node.output is y
+    ('mul', ['x', 'x'], 2, True)
     """
 
     __slots__ = (
@@ -254,7 +247,6 @@ class Context:
         "_saved",
         "_uses",
         "attrs",
-        "freed",
         "generation",
         "hooks",
         "inputs",
@@ -268,31 +260,49 @@ class Context:
         self,
         op: type[Op],
         attrs: dict[str, Any],
-        needs_input_grad: tuple[bool, ...] = (),
-        inputs: tuple[Tensor | None, ...] = (),
+        inputs: tuple[Tensor | None, ...],
+        needs_input_grad: tuple[bool, ...],
         generation: int = 0,
         seq: int = 0,
         scope: str | None = None,
     ) -> None:
-        """The engine's one constructor; a call that is not recorded keeps the defaults."""
+        """The one constructor (the engine's ``apply``): every field is written here.
+
+        A call that is not recorded (``no_grad``, the ops of a first-order backward) keeps
+        the defaults: no generation, no place in the creation order.
+        """
         self.op = op
         self.attrs = attrs
-        self.needs_input_grad = needs_input_grad
         self.inputs = inputs
+        self.needs_input_grad = needs_input_grad
         self.generation = generation  # one more than the deepest input's node
         self.seq = seq  # creation order: newest first among nodes of one generation
         self.scope = scope
-        self._saved: tuple[Any, ...] | None = ()
-        self._checks: list | None = None  # fingerprints of saved leaf inputs (see _contract)
+        self._saved: tuple[Any, ...] | None = ()  # None once backward() freed it
+        self._checks: Any = None  # what detects in-place changes of saved inputs (gradients)
         self._out: weakref.ref | None = None
-        self.freed = False
-        self.hooks: list | None = None
+        self.hooks: list | None = None  # hooks on the output's gradient
         self._uses = 0  # input slots of consumers that ran in a backward pass (freeing)
 
     @property
     def name(self) -> str:
         """The op's name as graphs and errors show it."""
         return op_spec(self.op).name
+
+    @property
+    def saved(self) -> tuple[Any, ...] | None:
+        """The values the op saved, as it saved them; None once ``backward()`` freed them."""
+        return self._saved
+
+    @property
+    def output(self) -> Tensor | None:
+        """The Tensor this call produced (None once it has been garbage collected)."""
+        return None if self._out is None else self._out()
+
+    @property
+    def freed(self) -> bool:
+        """True once a ``backward()`` without ``retain_graph`` freed the saved values."""
+        return self._saved is None
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays (or None) for ``backward``; read them back with ``saved_tensors``."""
@@ -310,13 +320,11 @@ class Context:
         """The saved values as Tensors (inputs and the output keep their graph identity)."""
         if self._saved is None:
             raise RuntimeError(self._freed_message())
-        if _array_formula.on:  # a first-order backward of an _array_backward op (this thread)
-            return self._saved
         output = self.output
-        out = []
+        out: list[Any] = []
         for a in self._saved:
             if not isinstance(a, np.ndarray):
-                out.append(_constant(a) if isinstance(a, np.generic) else a)
+                out.append(new_tensor(np.asarray(a)) if isinstance(a, np.generic) else a)
                 continue
             for t in self.inputs:
                 if t is not None and t.data is a:
@@ -326,13 +334,8 @@ class Context:
                 if output is not None and output.data is a:
                     out.append(output)
                 else:
-                    out.append(_constant(_readonly(a)))
+                    out.append(new_tensor(_readonly(a)))
         return tuple(out)
-
-    @property
-    def output(self) -> Tensor | None:
-        """The Tensor this call produced (None once it has been garbage collected)."""
-        return None if self._out is None else self._out()
 
     def _freed_message(self) -> str:
         return (
@@ -343,39 +346,3 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<{self.name} node #{self.seq}>"
-
-
-class _Unrecorded(Context):
-    """A Context that is no graph node: the graph fields are class-level defaults.
-
-    Calls under ``no_grad`` and the ops of a first-order backward make one per call, so it
-    sets three attributes instead of twelve; whatever ``forward`` sets (``_saved``) lands in
-    the instance as usual.
-    """
-
-    __slots__ = ()
-    inputs = ()
-    generation = 0
-    seq = 0
-    scope = None
-    _saved = ()
-    _checks = None
-    _out = None
-    freed = False
-    hooks = None
-    _uses = 0
-
-
-class RemovableHandle:
-    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
-
-    __slots__ = ("_fn", "_hooks")
-
-    def __init__(self, hooks: list, fn: Callable) -> None:
-        self._hooks = hooks
-        self._fn = fn
-
-    def remove(self) -> None:
-        """Remove the hook (doing it twice is harmless)."""
-        if self._fn in self._hooks:
-            self._hooks.remove(self._fn)

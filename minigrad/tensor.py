@@ -1,54 +1,123 @@
-"""Tensor: a numpy array plus what autodiff needs (grad, requires_grad, the op that made it)."""
+"""Tensor: a numpy array, its gradient, and the node of the graph that made it.
+
+Everything a user holds is a Tensor: ``data`` (the numpy array), ``grad``, ``requires_grad``,
+``name``, and ``_node``, the :class:`~minigrad.op.Context` of the op call that produced it
+(None for a leaf the user made). Every operator and method is declared here, typed, and is one
+call of a :mod:`minigrad.functional` op. This module also holds the dtype rules of tensor
+data (numpy arrays keep their dtype, Python floats become float32, ints int64) and the
+zero-byte placeholder that stands for values freed by ``backward()``.
+"""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 
-from ._arrays import (
-    FREED_BUFFER,
-    KINDS,
-    NUMBER_DTYPE,
-    default_array,
-    freed_placeholder,
-    scalar_array,
-)
-from .op import RemovableHandle
-
 if TYPE_CHECKING:
-    from . import autograd as _engine
-    from . import functional as F
     from .op import Context
 
-__all__ = ["RemovableHandle", "Tensor", "TensorLike", "as_tensor", "freed_placeholder"]
+__all__ = [
+    "KINDS",
+    "NUMBER_DTYPE",
+    "RemovableHandle",
+    "Tensor",
+    "TensorLike",
+    "as_tensor",
+    "default_array",
+    "freed_placeholder",
+    "new_tensor",
+    "scalar_array",
+]
 
 #: what an operator accepts besides a Tensor: arrays and Python numbers (become constants)
 TensorLike: TypeAlias = "Tensor | np.ndarray | float | int | bool"
 Axis: TypeAlias = "int | Sequence[int] | None"
 
 
-class _Lazy:
-    """Stands for a module that imports this one (``functional``, ``autograd``) until first use.
+# --------------------------------------------------------------------------- tensor data
 
-    Tensor's operators call ``F.<name>``; the first lookup of a name imports the module and
-    keeps the function here (later calls: one attribute lookup). So imports run one way
-    while every operator is declared in the class body, visible to type checkers."""
-
-    def __init__(self, module: str) -> None:
-        self._module = module
-
-    def __getattr__(self, name: str) -> Any:
-        value = getattr(importlib.import_module(self._module), name)
-        setattr(self, name, value)
-        return value
+#: the dtype a Python number gets when nothing else decides it
+NUMBER_DTYPE: dict[type, np.dtype] = {
+    float: np.dtype(np.float32),
+    int: np.dtype(np.int64),
+    bool: np.dtype(np.bool_),
+}
+KINDS = "tensors hold bool, integer, floating or complex numbers"
+_SCALARS: dict[tuple, np.ndarray] = {}
 
 
-if not TYPE_CHECKING:
-    F = _Lazy("minigrad.functional")
-    _engine = _Lazy("minigrad.autograd")
+def scalar_array(x: float, dtype: np.dtype) -> np.ndarray:
+    """A read-only 0-d array of ``x``, shared between calls (``x * 2.0`` makes no new array).
+
+    Zero is not cached: -0.0 == 0.0 as dict keys, but their signs differ.
+    """
+    key = (type(x), x, dtype)
+    arr = _SCALARS.get(key) if x else None
+    if arr is None:
+        arr = np.array(x, dtype=dtype)
+        arr.flags.writeable = False
+        if x:
+            if len(_SCALARS) >= 4096:
+                _SCALARS.clear()
+            _SCALARS[key] = arr
+    return arr
+
+
+def checked_array(data: Any, dtype: Any) -> np.ndarray:
+    """``np.array(data, dtype)``, refusing non-numeric dtypes and ragged nesting clearly."""
+    try:
+        arr = np.array(data, dtype=dtype)
+    except ValueError as e:
+        if "inhomogeneous" in str(e) or "sequence" in str(e):
+            raise ValueError(
+                f"tensor: nested sequences of different lengths cannot make a tensor "
+                f"(every row must have the same length): {data!r:.80}"
+            ) from None
+        raise
+    except TypeError as e:
+        raise TypeError(f"tensor: cannot make a tensor from {data!r:.80}: {e}") from None
+    if arr.dtype.kind not in "biufc":
+        raise TypeError(
+            f"tensor: cannot make a tensor of dtype {arr.dtype} (from {type(data).__name__} "
+            f"{data!r:.60}); {KINDS}"
+        )
+    return arr
+
+
+def default_array(data: Any, dtype: Any = None) -> np.ndarray:
+    """Apply minigrad's dtype rules: arrays keep theirs, Python floats -> float32, ints -> int64."""
+    if dtype is not None or isinstance(data, (np.ndarray, np.generic)):
+        return checked_array(data, dtype)
+    arr = checked_array(data, None)
+    if arr.dtype == np.float64:
+        return arr.astype(np.float32)
+    if arr.dtype.kind == "i":
+        return arr.astype(np.int64, copy=False)
+    return arr
+
+
+# the buffer behind every freed value: read-only zero bytes, wide enough for any dtype
+FREED_BUFFER = bytes(32)
+
+
+_PLACEHOLDERS: dict[tuple, np.ndarray] = {}
+
+
+def freed_placeholder(arr: np.ndarray) -> np.ndarray:
+    """A zero-byte stand-in for a freed array: same shape and dtype, all zeros, read-only.
+
+    Placeholders are shared (they cannot be written), one per shape and dtype.
+    """
+    key = (arr.shape, arr.dtype)
+    held = _PLACEHOLDERS.get(key)
+    if held is None:
+        held = np.ndarray(arr.shape, arr.dtype, buffer=FREED_BUFFER, strides=(0,) * arr.ndim)
+        if len(_PLACEHOLDERS) >= 4096:
+            _PLACEHOLDERS.clear()
+        _PLACEHOLDERS[key] = held
+    return held
 
 
 def _unwrap(data: Any) -> Any:
@@ -60,8 +129,22 @@ def _unwrap(data: Any) -> Any:
     return data
 
 
-def _default_array(data: Any, dtype: Any = None) -> np.ndarray:  # Tensors inside lists too
-    return default_array(_unwrap(data), dtype)
+class RemovableHandle:
+    """What ``register_hook`` returns: ``handle.remove()`` takes the hook off again."""
+
+    __slots__ = ("_fn", "_hooks")
+
+    def __init__(self, hooks: list, fn: Callable) -> None:
+        self._hooks = hooks
+        self._fn = fn
+
+    def remove(self) -> None:
+        """Remove the hook (doing it twice is harmless)."""
+        if self._fn in self._hooks:
+            self._hooks.remove(self._fn)
+
+
+# --------------------------------------------------------------------------- Tensor
 
 
 class Tensor:
@@ -95,6 +178,9 @@ class Tensor:
     grad: Tensor | None
     name: str | None
     _node: Context | None
+    _hooks: list[Callable[[Tensor], Tensor | None]] | None
+    _retains_grad: bool
+    _requires_grad: bool
 
     def __init__(
         self,
@@ -103,29 +189,21 @@ class Tensor:
         name: str | None = None,
         dtype: Any = None,
     ) -> None:
-        _fill(self, _default_array(data, dtype), None, False)
-        self.name = name
+        self._set(default_array(_unwrap(data), dtype), None, False, name)
         if requires_grad:
-            self.requires_grad = True
+            self.requires_grad = True  # checked: floating point data only
 
-    # --- construction without copies (used by the engine) -------------------------------
-
-    @classmethod
-    def _new(cls, arr: np.ndarray, node: Context | None, requires_grad: bool) -> Tensor:
-        """Wrap ``arr`` as it is (no copy, no checks); ``node`` is the op call that made it."""
-        # the same fields as _fill, set inline: this runs for every op's output
-        t = cls.__new__(cls)
-        t.data = arr
-        t.grad = t.name = t._hooks = None
-        t._node = node
-        t._retains_grad = False
-        t._requires_grad = requires_grad
-        return t
-
-    @classmethod
-    def _make_const(cls, arr: np.ndarray) -> Tensor:
-        """Kept for older callers; public spelling: ``mg.as_tensor(array)``."""
-        return cls._new(arr, None, False)
+    def _set(
+        self, data: np.ndarray, node: Context | None, requires_grad: bool, name: str | None
+    ) -> None:
+        """Every field of a new Tensor: the one place they are written."""
+        self.data = data
+        self.grad = None
+        self.name = name
+        self._node = node  # the op call that made it (None: a leaf)
+        self._hooks = None  # a leaf's gradient hooks (a non-leaf's live on its node)
+        self._retains_grad = False
+        self._requires_grad = requires_grad
 
     @property
     def values_freed(self) -> bool:
@@ -189,7 +267,7 @@ class Tensor:
         afterwards unless ``retain_graph=True``; ``create_graph=True`` records the backward
         pass itself so it can be differentiated again.
         """
-        _engine.traverse(
+        autograd.traverse(
             (self,), (grad,), retain_graph=retain_graph or create_graph, create_graph=create_graph
         )
 
@@ -200,7 +278,7 @@ class Tensor:
         >>> mg.tensor([1.0], requires_grad=True).detach().requires_grad
         False
         """
-        return Tensor._new(self.data, None, False)
+        return new_tensor(self.data)
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward (leaves always keep it)."""
@@ -327,10 +405,10 @@ class Tensor:
     def __rpow__(self, other: TensorLike) -> Tensor: return F.pow(other, self)
     def __neg__(self) -> Tensor: return F.neg(self)
     def __pos__(self) -> Tensor: return self
-    def __lt__(self, other: TensorLike) -> Tensor: return F.lt(self, other)
-    def __le__(self, other: TensorLike) -> Tensor: return F.le(self, other)
-    def __gt__(self, other: TensorLike) -> Tensor: return F.gt(self, other)
-    def __ge__(self, other: TensorLike) -> Tensor: return F.ge(self, other)
+    def __lt__(self, other: TensorLike) -> Tensor: return F.lt(self, other)  # type: ignore[misc]
+    def __le__(self, other: TensorLike) -> Tensor: return F.le(self, other)  # type: ignore[misc]
+    def __gt__(self, other: TensorLike) -> Tensor: return F.gt(self, other)  # type: ignore[misc]
+    def __ge__(self, other: TensorLike) -> Tensor: return F.ge(self, other)  # type: ignore[misc]
     def __eq__(self, other: object) -> Tensor: return F.eq(self, other)  # type: ignore[override]
     def __ne__(self, other: object) -> Tensor: return F.ne(self, other)  # type: ignore[override]
     def __getitem__(self, index: Any) -> Tensor: return F.getitem(self, index)
@@ -356,15 +434,22 @@ class Tensor:
     # fmt: on
 
 
-def _fill(t: Tensor, arr: np.ndarray, node: Context | None, requires_grad: bool) -> None:
-    """Set every field of a new Tensor: the one place a Tensor's state is initialised."""
-    t.data = arr
-    t.grad = None
-    t.name = None
-    t._node = node
-    t._hooks = None
-    t._retains_grad = False
-    t._requires_grad = requires_grad
+_alloc = object.__new__
+
+
+def new_tensor(
+    data: np.ndarray, node: Context | None = None, requires_grad: bool = False
+) -> Tensor:
+    """The engine's constructor: wraps ``data`` as it is (no copy, no checks).
+
+    >>> import numpy as np
+    >>> a = np.ones(2, np.float32)
+    >>> new_tensor(a).data is a
+    True
+    """
+    t = _alloc(Tensor)
+    t._set(data, node, requires_grad, None)
+    return t
 
 
 def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
@@ -380,18 +465,26 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     if type(x) is float and like is not None:  # ``y * 1.5``: the commonest constant
         dt = like.data.dtype
         if dt.kind in "fc":
-            return Tensor._new(scalar_array(x, dt), None, False)
+            return new_tensor(scalar_array(x, dt))
     if isinstance(x, Tensor):
         return x
     if isinstance(x, np.ndarray):
         if x.dtype.kind not in "biufc":
             raise TypeError(f"as_tensor: cannot make a tensor of dtype {x.dtype}; {KINDS}")
-        return Tensor._new(x, None, False)
+        return new_tensor(x)
     if type(x) in NUMBER_DTYPE:
-        dtype = NUMBER_DTYPE[type(x)]
+        dtype: np.dtype = NUMBER_DTYPE[type(x)]
         if like is not None:
             kind = like.data.dtype.kind
             if kind in "fc" or (kind in "iu" and type(x) is not float):
                 dtype = like.data.dtype
-        return Tensor._new(scalar_array(x, dtype), None, False)
-    return Tensor._new(_default_array(x), None, False)
+        return new_tensor(scalar_array(x, dtype))
+    return new_tensor(default_array(_unwrap(x)))
+
+
+# Tensor's operators call the functional ops and backward() calls the engine, and both are built
+# on Tensor: the one import that runs the other way, placed after the class so that it exists
+# when they import it (minigrad/__init__.py imports the functional ops first; they import the
+# engine, which imports this module). Their functions are looked up at call time.
+from . import autograd  # noqa: E402
+from . import functional as F  # noqa: E402

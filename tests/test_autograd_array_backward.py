@@ -1,8 +1,9 @@
 """First-order backward of the arithmetic ops on numpy arrays (``Op._array_backward``).
 
-Their backward formulas are plain arithmetic, so a first-order backward runs the same lines on
-the arrays; with ``create_graph=True`` (or in anomaly mode) the lines run on Tensors and are
-recorded. Both must give the same gradients, bit for bit.
+These ops write their formula twice: ``backward`` on Tensors (recorded with
+``create_graph=True`` or in anomaly mode, so it can be differentiated again) and
+``_array_backward`` on numpy arrays, which the engine calls instead in a first-order pass.
+Both must give the same gradients, bit for bit, and each sees one type only.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 import minigrad as mg
 from minigrad.functional import CORE_OPS, arithmetic
 
-ARRAY_OPS = [op for op in CORE_OPS if op._array_backward]
+ARRAY_OPS = [op for op in CORE_OPS if op._array_backward is not None]
 
 # (function, (shape of a, shape of b)): broadcasting, 0-d and size-1 operands included
 BINARY = [
@@ -88,21 +89,32 @@ def test_matmul_first_order_matches_recorded_formula(shapes, dtype):
         np.testing.assert_array_equal(p, r)
 
 
-def test_formula_sees_arrays_only_in_a_first_order_backward(monkeypatch):
+def _spy_on_mul(monkeypatch):
+    """Record what Mul's two formulas receive: (formula, type of grad, types of saved values)."""
     seen = []
-    original = arithmetic.Mul.backward
+    tensor_formula, array_formula = arithmetic.Mul.backward, arithmetic.Mul._array_backward
 
-    def spy(ctx, grad):
-        seen.append((type(grad), [type(s) for s in ctx.saved_tensors]))
-        return original(ctx, grad)
+    def backward(ctx, grad):
+        seen.append(("backward", type(grad), [type(s) for s in ctx.saved_tensors]))
+        return tensor_formula(ctx, grad)
 
-    monkeypatch.setattr(arithmetic.Mul, "backward", staticmethod(spy))
+    def array_backward(ctx, grad):
+        seen.append(("array", type(grad), [type(s) for s in ctx.saved]))
+        return array_formula(ctx, grad)
+
+    monkeypatch.setattr(arithmetic.Mul, "backward", staticmethod(backward))
+    monkeypatch.setattr(arithmetic.Mul, "_array_backward", staticmethod(array_backward))
+    return seen
+
+
+def test_each_formula_sees_one_type(monkeypatch):
+    seen = _spy_on_mul(monkeypatch)
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     (x * x).sum().backward()
-    assert seen == [(np.ndarray, [np.ndarray, np.ndarray])]
+    assert seen == [("array", np.ndarray, [np.ndarray, np.ndarray])]
     seen.clear()
     (g,) = mg.grad((x * x).sum(), [x], create_graph=True)
-    assert seen == [(mg.Tensor, [mg.Tensor, mg.Tensor])]
+    assert seen == [("backward", mg.Tensor, [mg.Tensor, mg.Tensor])]
     # the recorded gradient can be differentiated again: d/dx sum(2x) = 2
     x.grad = None
     g.sum().backward()
@@ -110,7 +122,7 @@ def test_formula_sees_arrays_only_in_a_first_order_backward(monkeypatch):
     seen.clear()
     with mg.detect_anomaly():
         (x * x).sum().backward()
-    assert seen[0][0] is mg.Tensor  # anomaly mode checks every step as recorded
+    assert seen[0][:2] == ("backward", mg.Tensor)  # anomaly mode checks every step as recorded
 
 
 def test_saved_values_read_as_tensors_after_a_first_order_backward():
@@ -158,28 +170,31 @@ def test_gradients_handed_out_are_tensors_of_arrays():
 
 
 def test_a_thread_differentiating_the_same_node_meanwhile_gets_tensors(monkeypatch):
-    # the arrays-for-the-formula switch is per thread: while one thread runs a node's formula
-    # on arrays, another thread's create_graph backward through that node still gets Tensors
+    # while one thread runs a node's array formula, another thread's create_graph backward
+    # through that node runs the Tensor formula and gets a gradient with its graph
     import threading
 
     x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x * x
-    original = arithmetic.Mul.backward
-    seen, found = [], []
+    seen = _spy_on_mul(monkeypatch)
+    array_formula = arithmetic.Mul._array_backward
+    found = []
 
-    def spy(ctx, grad):
-        if type(grad) is np.ndarray and not found:  # the first-order pass, inside the formula
+    def array_backward(ctx, grad):
+        if not found:  # the first-order pass, inside the array formula
             other = threading.Thread(
                 target=lambda: found.extend(mg.grad(y.sum(), [x], create_graph=True))
             )
             other.start()
             other.join()
-        seen.append((type(grad), type(ctx.saved_tensors[0])))
-        return original(ctx, grad)
+        return array_formula(ctx, grad)
 
-    monkeypatch.setattr(arithmetic.Mul, "backward", staticmethod(spy))
+    monkeypatch.setattr(arithmetic.Mul, "_array_backward", staticmethod(array_backward))
     y.sum().backward(retain_graph=True)
-    assert seen == [(mg.Tensor, mg.Tensor), (np.ndarray, np.ndarray)]
+    assert seen == [
+        ("backward", mg.Tensor, [mg.Tensor, mg.Tensor]),
+        ("array", np.ndarray, [np.ndarray, np.ndarray]),
+    ]
     np.testing.assert_array_equal(x.grad.data, 2 * x.data)
     x.grad = None
     found[0].sum().backward()  # d/dx sum(2x) = 2: the other thread's gradient has its graph

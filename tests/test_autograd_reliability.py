@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import minigrad as mg
-from minigrad.autograd import call_op, check_grad_dtype
+from minigrad.autograd import call_op
+from minigrad.gradients import check_grad_dtype
 from minigrad.op import Op
 
 # --------------------------------------------------------------------------- pow corners

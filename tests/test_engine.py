@@ -136,10 +136,10 @@ def test_non_leaf_grad_is_not_kept_by_default() -> None:
 def test_hook_replaces_gradient_and_can_be_removed() -> None:
     x = mg.tensor([1.0, 2.0], requires_grad=True)
     h = x * 1.0
-    remove = h.register_hook(lambda g: g * 10.0)
+    handle = h.register_hook(lambda g: g * 10.0)
     (h * 1.0).sum().backward(retain_graph=True)
     np.testing.assert_array_equal(x.grad.data, [10.0, 10.0])
-    remove()
+    handle.remove()
     x.grad = None
     (h * 1.0).sum().backward()
     np.testing.assert_array_equal(x.grad.data, [1.0, 1.0])

@@ -1,10 +1,12 @@
 """Arithmetic: + - * / ** and unary functions, matrix product.
 
-Each backward is written with minigrad ops, so it can be drawn and differentiated again. The
-ops marked ``_array_backward`` use nothing but arithmetic on ``grad`` and the saved values, which
-numpy arrays support as well: a first-order backward runs those same lines on the arrays.
-Broadcasting follows numpy; the engine sums broadcast gradients back to each input's shape and
-casts them to its dtype, so a backward here returns the plain mathematical gradient.
+Each ``backward`` is written with minigrad ops on Tensors, so it can be drawn and differentiated
+again. The arithmetic of every training step (+ - * / neg exp log sqrt @) also has an
+``_array_backward``: the same formula on numpy arrays, which the engine runs instead in a
+first-order backward (nothing is differentiated again there), saving the recorded op calls;
+tests check that the two agree bit for bit. Broadcasting follows numpy; the engine sums
+broadcast gradients back to each input's shape and casts them to its dtype, so a backward
+here returns the plain mathematical gradient.
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import numpy as np
 from ..autograd import apply
 from ..op import Context, Op
 from ..tensor import Tensor, as_tensor
-from ._common import _binary, _broadcast, _broadcast_error, _const
+from ._common import _binary, _broadcast, _broadcast_error, _const, _sum_to_array
 from .select import where
-from .shape import _sum_to_any
+from .shape import sum_to
 
 __all__ = [
     "abs",
@@ -38,7 +40,6 @@ __all__ = [
 class Add(Op):
     name = "add"
     _core = True
-    _array_backward = True
     formula = "da = dy, db = dy"
 
     @staticmethod
@@ -52,11 +53,14 @@ class Add(Op):
     def backward(ctx: Context, grad: Tensor) -> tuple:
         return grad, grad
 
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        return grad, grad
+
 
 class Sub(Op):
     name = "sub"
     _core = True
-    _array_backward = True
     formula = "da = dy, db = -dy"
 
     @staticmethod
@@ -70,11 +74,14 @@ class Sub(Op):
     def backward(ctx: Context, grad: Tensor) -> tuple:
         return grad, (-grad if ctx.needs_input_grad[1] else None)
 
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        return grad, (np.negative(grad) if ctx.needs_input_grad[1] else None)
+
 
 class Mul(Op):
     name = "mul"
     _core = True
-    _array_backward = True
     formula = "da = dy * b, db = dy * a"
 
     @staticmethod
@@ -91,11 +98,16 @@ class Mul(Op):
         need_a, need_b = ctx.needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        a, b = ctx._saved  # type: ignore[misc]
+        need_a, need_b = ctx.needs_input_grad
+        return (grad * b if need_a else None), (grad * a if need_b else None)
+
 
 class Div(Op):
     name = "div"
     _core = True
-    _array_backward = True
     formula = "da = dy / b, db = -dy * a / b**2"
 
     @staticmethod
@@ -112,11 +124,16 @@ class Div(Op):
         need_a, need_b = ctx.needs_input_grad
         return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
 
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        a, b = ctx._saved  # type: ignore[misc]
+        need_a, need_b = ctx.needs_input_grad
+        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+
 
 class Neg(Op):
     name = "neg"
     _core = True
-    _array_backward = True
     formula = "dx = -dy"
 
     @staticmethod
@@ -126,6 +143,10 @@ class Neg(Op):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         return -grad
+
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        return (np.negative(grad),)
 
 
 class Pow(Op):
@@ -186,7 +207,6 @@ class PowScalar(Op):
 class Exp(Op):
     name = "exp"
     _core = True
-    _array_backward = True
     formula = "dx = dy * exp(x)"
 
     @staticmethod
@@ -200,11 +220,15 @@ class Exp(Op):
         (out,) = ctx.saved_tensors
         return grad * out
 
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        (out,) = ctx._saved  # type: ignore[misc]
+        return (grad * out,)
+
 
 class Log(Op):
     name = "log"
     _core = True
-    _array_backward = True
     formula = "dx = dy / x"
 
     @staticmethod
@@ -218,11 +242,15 @@ class Log(Op):
         (x,) = ctx.saved_tensors
         return grad / x
 
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        (x,) = ctx._saved  # type: ignore[misc]
+        return (grad / x,)
+
 
 class Sqrt(Op):
     name = "sqrt"
     _core = True
-    _array_backward = True
     formula = "dx = dy / (2 * sqrt(x))"
 
     @staticmethod
@@ -236,6 +264,11 @@ class Sqrt(Op):
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
         return grad / (out * 2.0)
+
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        (out,) = ctx._saved  # type: ignore[misc]
+        return (grad / (out * 2.0),)
 
 
 class Abs(Op):
@@ -260,7 +293,6 @@ class MatMul(Op):
 
     name = "matmul"
     _core = True
-    _array_backward = True
     formula = "da = dy @ b.T, db = a.T @ dy"
 
     @staticmethod
@@ -300,9 +332,26 @@ class MatMul(Op):
             g = g.reshape((*g.shape, 1))
         ga = gb = None
         if ctx.needs_input_grad[0]:
-            ga = _sum_to_any(g @ b2.transpose(_swap_last(b2.ndim)), a2.shape).reshape(a.shape)
+            ga = sum_to(g @ b2.transpose(_swap_last(b2.ndim)), a2.shape).reshape(a.shape)
         if ctx.needs_input_grad[1]:
-            gb = _sum_to_any(a2.transpose(_swap_last(a2.ndim)) @ g, b2.shape).reshape(b.shape)
+            gb = sum_to(a2.transpose(_swap_last(a2.ndim)) @ g, b2.shape).reshape(b.shape)
+        return ga, gb
+
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        a, b = ctx._saved  # type: ignore[misc]
+        a2 = a.reshape((1, *a.shape)) if a.ndim == 1 else a
+        b2 = b.reshape((*b.shape, 1)) if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = g.reshape((*g.shape[:-1], 1, g.shape[-1]) if b.ndim > 1 else (1, *g.shape))
+        if b.ndim == 1:
+            g = g.reshape((*g.shape, 1))
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            ga = _sum_to_array(g @ b2.transpose(_swap_last(b2.ndim)), a2.shape).reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            gb = _sum_to_array(a2.transpose(_swap_last(a2.ndim)) @ g, b2.shape).reshape(b.shape)
         return ga, gb
 
 

@@ -9,6 +9,7 @@ import numpy as np
 from ..autograd import apply
 from ..op import Context, Op
 from ..tensor import Tensor, as_tensor
+from ._common import _x
 
 __all__ = ["getitem"]
 
@@ -16,7 +17,7 @@ __all__ = ["getitem"]
 def _norm_index(index: Any) -> Any:
     """Turn Tensors inside an index into arrays and bool masks into integer arrays."""
     items = index if isinstance(index, tuple) else (index,)
-    out = []
+    out: list[Any] = []
     for it in items:
         if isinstance(it, Tensor):
             it = it.data
@@ -51,7 +52,7 @@ class GetItem(Op):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return apply(IndexAdd, (grad,), {"index": ctx.attrs["index"], "shape": ctx.inputs[0].shape})
+        return apply(IndexAdd, (grad,), {"index": ctx.attrs["index"], "shape": _x(ctx).shape})
 
 
 class IndexAdd(Op):

@@ -10,8 +10,8 @@ import numpy as np
 from ..autograd import apply
 from ..op import Context, Op
 from ..tensor import Tensor, as_tensor
-from ._common import _add_reduce, _const, _norm_axis
-from .shape import _expand_any
+from ._common import _add_reduce, _const, _expand_array, _norm_axis, _x
+from .shape import expand
 
 __all__ = ["max", "mean", "min", "sum"]
 
@@ -23,13 +23,21 @@ def _unreduce(
     if not keepdims and axes is not None:
         kept = [1 if i in axes else n for i, n in enumerate(in_shape)]
         grad = grad.reshape(tuple(kept))
-    return _expand_any(grad, in_shape)  # a full reduction's 0-d gradient broadcasts as it is
+    return expand(grad, in_shape)  # a full reduction's 0-d gradient broadcasts as it is
+
+
+def _unreduce_array(
+    grad: np.ndarray, in_shape: tuple[int, ...], axes: tuple[int, ...] | None, keepdims: bool
+) -> np.ndarray:
+    """:func:`_unreduce` on arrays (the first-order backward of sum and mean)."""
+    if not keepdims and axes is not None:
+        grad = grad.reshape([1 if i in axes else n for i, n in enumerate(in_shape)])
+    return _expand_array(grad, in_shape)
 
 
 class Sum(Op):
     name = "sum"
     _core = True
-    _array_backward = True
     formula = "dx = broadcast(dy, x.shape)"
 
     @staticmethod
@@ -41,15 +49,20 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        x = ctx.inputs[0]
+        x = _x(ctx)
         axes = _norm_axis(ctx.attrs["axis"], x.ndim, "sum")
         return _unreduce(grad, x.shape, axes, ctx.attrs["keepdims"])
+
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        x = _x(ctx)
+        axes = _norm_axis(ctx.attrs["axis"], x.ndim, "sum")
+        return (_unreduce_array(grad, x.shape, axes, ctx.attrs["keepdims"]),)
 
 
 class Mean(Op):
     name = "mean"
     _core = True
-    _array_backward = True
     formula = "dx = broadcast(dy, x.shape) / n"
 
     @staticmethod
@@ -66,10 +79,17 @@ class Mean(Op):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        x = ctx.inputs[0]
+        x = _x(ctx)
         axes = _norm_axis(ctx.attrs["axis"], x.ndim, "mean")
         count = x.size if axes is None else math.prod([x.shape[a] for a in axes])
         return _unreduce(grad, x.shape, axes, ctx.attrs["keepdims"]) / float(count)
+
+    @staticmethod
+    def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
+        x = _x(ctx)
+        axes = _norm_axis(ctx.attrs["axis"], x.ndim, "mean")
+        count = x.size if axes is None else math.prod([x.shape[a] for a in axes])
+        return (_unreduce_array(grad, x.shape, axes, ctx.attrs["keepdims"]) / float(count),)
 
 
 def _extremum(ctx: Context, reduce: Any, x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:

@@ -9,8 +9,8 @@ import numpy as np
 
 from ..autograd import apply
 from ..op import Context, Op
-from ..tensor import Tensor, as_tensor
-from ._common import _binary, _broadcast, _const
+from ..tensor import Tensor, as_tensor, new_tensor
+from ._common import _binary, _broadcast, _const, _x
 
 __all__ = [
     "clip",
@@ -111,7 +111,7 @@ class Where(Op):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
-        cond = ctx.inputs[0]
+        cond = _x(ctx)
         zero = as_tensor(0.0, like=grad)
         _, need_a, need_b = ctx.needs_input_grad
         return (
@@ -150,7 +150,7 @@ def where(cond: Any, a: Any, b: Any) -> Tensor:
 def _compare(fn: Any, a: Tensor, b: Any) -> Tensor:
     o = b.data if isinstance(b, Tensor) else b
     try:
-        return Tensor._new(np.asarray(fn(a.data, o)), None, False)
+        return new_tensor(np.asarray(fn(a.data, o)))
     except ValueError:
         raise ValueError(
             f"comparison: shapes {a.shape} and {np.shape(o)} cannot be broadcast together"

@@ -12,7 +12,7 @@ import numpy as np
 from ..autograd import apply
 from ..op import Context, Op
 from ..tensor import Tensor, as_tensor
-from ._common import _add_reduce, _shape_arg
+from ._common import _expand_array, _shape_arg, _sum_to_array, _x
 
 __all__ = [
     "astype",
@@ -46,7 +46,7 @@ class Reshape(Op):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return grad.reshape(ctx.inputs[0].shape)
+        return grad.reshape(_x(ctx).shape)
 
 
 class Transpose(Op):
@@ -82,21 +82,11 @@ class Expand(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, shape: tuple[int, ...]) -> np.ndarray:
-        try:
-            if math.prod(shape) <= 65536:
-                # for small arrays a filled copy is ~8x cheaper than numpy's broadcast_to view
-                out = np.empty(shape, dtype=x.dtype)
-                out[...] = x
-                return out
-            return np.broadcast_to(x, shape)
-        except ValueError:
-            raise ValueError(
-                f"expand: cannot broadcast shape {x.shape} to {tuple(shape)}"
-            ) from None
+        return _expand_array(x, shape)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return sum_to(grad, ctx.inputs[0].shape)
+        return sum_to(grad, _x(ctx).shape)
 
 
 class SumTo(Op):
@@ -108,16 +98,11 @@ class SumTo(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, shape: tuple[int, ...]) -> np.ndarray:
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-        )
-        out = _add_reduce(x, axes, keepdims=True) if axes else x
-        return out.reshape(shape)
+        return _sum_to_array(x, shape)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return expand(grad, ctx.inputs[0].shape)
+        return expand(grad, _x(ctx).shape)
 
 
 class AsType(Op):
@@ -133,7 +118,7 @@ class AsType(Op):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return astype(grad, ctx.inputs[0].dtype)
+        return astype(grad, _x(ctx).dtype)
 
 
 class Concatenate(Op):
@@ -156,6 +141,7 @@ class Concatenate(Op):
         axis = ctx.attrs["axis"] % grad.ndim
         grads, start = [], 0
         for t, need in zip(ctx.inputs, ctx.needs_input_grad):
+            assert t is not None  # concatenate's inputs are all required
             stop = start + t.shape[axis]
             index = (slice(None),) * axis + (slice(start, stop),)
             grads.append(grad[index] if need else None)
@@ -226,7 +212,7 @@ class Pad(Op):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        x = ctx.inputs[0]
+        x = _x(ctx)
         widths = _pad_widths(ctx.attrs["pad_width"], x.shape)
         return grad[tuple(slice(int(b), int(b) + n) for (b, _), n in zip(widths, x.shape))]
 
@@ -257,21 +243,6 @@ def sum_to(x: Tensor, shape: tuple[int, ...]) -> Tensor:
     if x.shape == shape:
         return x
     return apply(SumTo, (x,), {"shape": shape})
-
-
-def _sum_to_any(x: Any, shape: tuple[int, ...]) -> Any:
-    """``sum_to`` inside a backward formula: numpy arrays (an ``_array_backward`` op's
-    first-order backward) are summed by the op's own forward, Tensors by the op."""
-    if isinstance(x, np.ndarray):
-        return x if x.shape == tuple(shape) else SumTo.forward(None, x, shape=tuple(shape))
-    return sum_to(x, shape)
-
-
-def _expand_any(x: Any, shape: tuple[int, ...]) -> Any:
-    """``expand`` inside a backward formula, for numpy arrays as well (see ``_sum_to_any``)."""
-    if isinstance(x, np.ndarray):
-        return Expand.forward(None, x, shape=tuple(shape))
-    return expand(x, shape)
 
 
 def astype(x: Tensor, dtype: Any) -> Tensor:

@@ -34,7 +34,7 @@ class _Recorder(BackwardObserver):
         self.totals[id(root)] = grad.data
 
     def step(
-        self, index: int, node: Context, grad: Tensor, input_grads: tuple[Tensor | None, ...]
+        self, index: int, node: Context, grad: Tensor, input_grads: list[Tensor | None]
     ) -> None:
         self.stepped.add(node)
         out = self.outputs.get(node)

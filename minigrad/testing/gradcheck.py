@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..autograd import grad
-from ..tensor import Tensor
+from ..tensor import Tensor, new_tensor
 
 __all__ = ["LEAVES_GRAPH_HINT", "GradcheckError", "gradcheck", "gradgradcheck"]
 
@@ -74,7 +74,7 @@ def _compare(fn, inputs, diff, label, describe, eps, atol, rtol, max_full_size, 
     try:
         analytic: tuple[Tensor | None, ...] = (None,) * len(diff)
         if live:
-            cot = [Tensor._make_const(v) for _, v in live]
+            cot = [new_tensor(v) for _, v in live]
             targets = [inputs[i] for i in diff]
             analytic = grad([o for o, _ in live], targets, cot, allow_unused=True)
     except Exception as e:

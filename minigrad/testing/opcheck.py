@@ -21,7 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import call_op, check_grad_dtype, no_grad
+from ..autograd import call_op, no_grad
+from ..gradients import check_grad_dtype
 from ..op import Op, op_spec
 from ..tensor import Tensor
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck

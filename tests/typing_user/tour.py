@@ -26,6 +26,9 @@ loss = loss + mg.concatenate([z, z], axis=0).sum() + mg.stack([z, z]).sum() + mg
 loss = loss + z.astype(np.float64).sum()
 loss.backward(retain_graph=True)
 (dx,) = mg.grad(loss, [x], create_graph=True)
+dx_dtype: np.dtype = dx.dtype  # mg.grad gives Tensors (None only with allow_unused=True)
+(dx_maybe,) = mg.grad(loss, [x], allow_unused=True)
+assert dx_maybe is None or dx_maybe.shape == x.shape
 handle = x.register_hook(lambda grad: grad * 2)
 handle.remove()
 x.retain_grad()

@@ -1,19 +1,23 @@
-"""What the engine checks around every op call, and how its errors name the op.
+"""The gradient rules: what the engine checks and fits around every backward step.
 
-- :func:`check_output`: a forward must return a numeric array (bool, integer, floating or
-  complex). numpy scalars (what ufuncs return for 0-d inputs) become 0-d arrays, and a saved
-  reference to that scalar is pointed at the same array, so ``saved_tensors`` returns the
-  op's output Tensor and double backward through 0-d intermediates stays connected.
-- :func:`check_grad_dtype`: the gradient dtype policy (see :mod:`minigrad.autograd`).
-- :func:`fingerprint_saved` / :func:`verify_saved`: in-place changes of saved inputs.
-- :func:`readonly`: plugin ops get read-only views of their inputs.
-- :func:`note`: an exception from an op's forward or backward keeps its type and gains a
-  PEP 678 note naming the op, its plugin and the phase.
+:mod:`minigrad.autograd` runs the backward pass; this module says what a gradient must be
+and how errors read, in the order a step meets them:
 
-Why fingerprints (and not a version counter): users change data through numpy
-(``x.data[0] = 100``), which minigrad never sees, so there is nothing to bump. Instead, when an
-op saves the array of a *leaf* tensor (an input or a parameter: what user code owns and
-changes), the engine keeps a fingerprint of it and compares it before that op's backward
+- :func:`seed_grad`: the starting gradient of a root (ones for a one-element output);
+- :func:`save_checks` / :func:`verify_saved`: a saved input changed in place since the
+  forward pass is an error before the backward that reads it runs;
+- :func:`fit_grad`: each gradient an op's backward returns is checked and fitted to its input:
+  broadcast gradients are summed back to the input's shape, a float64 gradient for a
+  float32 input is cast, and anything that would lose information
+  (complex to real, integer or bool gradients: :func:`check_grad_dtype`) is an error;
+- :func:`run_hooks`: user hooks may replace a gradient with a Tensor of the same shape;
+- :func:`where` and :func:`note`: errors name the op and, for a plugin op, its
+  distribution, version and entry point (PEP 678 notes on errors raised inside an op).
+
+Why fingerprints (and not a version counter) for in-place changes: users change data through
+numpy (``x.data[0] = 100``), which minigrad never sees, so there is nothing to bump. Instead,
+when an op saves the array of a *leaf* tensor (an input or a parameter: what user code owns
+and changes), the engine keeps a fingerprint of it and compares it before that op's backward
 runs. The fingerprint is exact for arrays of up to 64 elements (their bytes) and, above that,
 the sum of its values' 64-bit words in C order (or of the elements' bit patterns) modulo
 2**64: one integer reduction, faster than one elementwise op over the array; any change of a
@@ -27,16 +31,20 @@ from typing import Any
 
 import numpy as np
 
-from ._modes import _anomaly, _backward_of
 from .op import Context, Op, op_spec
-from .tensor import Tensor, as_tensor
+from .tensor import Tensor, as_tensor, new_tensor
 
 __all__ = [
+    "PlainArrayGrad",
+    "as_grad_array",
+    "check_finite",
     "check_grad_dtype",
-    "check_output",
-    "fingerprint_saved",
+    "fit_grad",
+    "grad_outputs_list",
     "note",
-    "readonly",
+    "run_hooks",
+    "save_checks",
+    "seed_grad",
     "verify_saved",
     "where",
 ]
@@ -61,43 +69,11 @@ def note(exc: BaseException, ctx: Context, phase: str) -> None:
             ": an op must not write into its input or saved arrays (they are the caller's "
             "tensors); write into a copy instead (x = x.copy())"
         )
-    if text not in getattr(exc, "__notes__", ()):
-        exc.add_note(text)
-
-
-def readonly(arrays: list) -> list:
-    """Read-only views of the arrays (None stays None); views are cheap, no data is copied."""
-    out = []
-    for a in arrays:
-        if a is not None:
-            a = a.view()
-            a.flags.writeable = False
-        out.append(a)
-    return out
-
-
-def check_output(ctx: Context, out: Any, arrays: list, views: list | None) -> np.ndarray:
-    """Validate a forward's result; returns it as an ndarray (see the module docstring)."""
-    arr = out
-    if not isinstance(out, np.ndarray):
-        if not isinstance(out, (np.generic, bool, int, float, complex)):
-            raise TypeError(
-                f"{where(ctx)}: forward returned {type(out).__name__}; expected a numpy array"
-            )
-        arr = np.asarray(out)
-    if arr.dtype.kind not in "biufc":
-        raise TypeError(
-            f"{where(ctx)}: forward returned an array of dtype {arr.dtype}; expected a numeric "
-            "array (bool, integer, floating or complex)"
-        )
-    saved = ctx._saved
-    if saved and (arr is not out or views is not None):
-        # point saved references at what the graph holds: the output array, the real inputs
-        swap = {id(out): arr}
-        if views is not None:
-            swap.update({id(v): a for v, a in zip(views, arrays) if v is not None})
-        ctx._saved = tuple(swap.get(id(s), s) for s in saved)
-    return arr
+    notes = getattr(exc, "__notes__", None)
+    if notes is None:  # what BaseException.add_note (Python 3.11+) does, on 3.10 as well
+        exc.__notes__ = [text]
+    elif text not in notes:
+        notes.append(text)
 
 
 def check_grad_dtype(
@@ -111,7 +87,7 @@ def check_grad_dtype(
     ``python -m minigrad plugins check`` apply the same rule.
 
     >>> import numpy as np
-    >>> from minigrad.autograd import check_grad_dtype
+    >>> from minigrad.gradients import check_grad_dtype
     >>> check_grad_dtype("square", 0, np.float64, np.float32)   # fitted by a cast
     >>> check_grad_dtype("square", 0, np.complex64, np.float32)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
@@ -148,10 +124,10 @@ def _fingerprint(a: np.ndarray) -> Any:
     return a.shape, int(np.add.reduce(bits, axis=None, dtype=np.uint64))
 
 
-def fingerprint_saved(ctx: Context) -> list | None:
+def save_checks(ctx: Context) -> list | None:
     """Fingerprints of the saved arrays that are a leaf input's data (None if there are none)."""
     checks = None
-    saved = ctx._saved
+    saved = ctx._saved or ()
     for t in ctx.inputs:  # hot path (every recorded op that saves arrays): plain loops
         if t is None or t._node is not None:
             continue
@@ -186,14 +162,16 @@ def _label(t: Tensor) -> str:
     return f"tensor '{t.name}' of shape {t.shape}" if t.name else f"a tensor of shape {t.shape}"
 
 
-def check_finite(ctx: Context, arr: np.ndarray, what: str) -> None:
+def check_finite(ctx: Context, arr: np.ndarray, what: str, inside: Context | None) -> None:
+    """Anomaly mode: raise FloatingPointError if ``arr`` holds NaN or Inf, naming the op
+    (and ``inside``, the node whose backward was running, if any)."""
     if arr.dtype.kind in "fc" and not np.isfinite(arr).all():
-        outer = _backward_of.get()
-        inside = f" while computing the backward of {where(outer)}" if outer else ""
-        raise FloatingPointError(f"{where(ctx)} produced NaN/Inf in its {what}{inside}")
+        during = f" while computing the backward of {where(inside)}" if inside else ""
+        raise FloatingPointError(f"{where(ctx)} produced NaN/Inf in its {what}{during}")
 
 
 def run_hooks(hooks: list, g: Tensor, who: str) -> Tensor:
+    """Call each hook on the gradient; a returned Tensor (same shape) replaces it."""
     for hook in list(hooks):
         r = hook(g)
         if r is None:
@@ -210,8 +188,9 @@ def run_hooks(hooks: list, g: Tensor, who: str) -> Tensor:
     return g
 
 
-class _NotTwiceDifferentiable(Op):
-    """Stands for a gradient that an op's backward returned as a plain array."""
+class PlainArrayGrad(Op):
+    """Stands, with ``create_graph=True``, for a gradient an op's backward returned as a plain
+    numpy array: the value flows on, and differentiating it again raises naming the op."""
 
     name = "plain_array_grad"
     formula = "(a plain array from another op's backward: not differentiable again)"
@@ -230,27 +209,24 @@ class _NotTwiceDifferentiable(Op):
         )
 
 
-def fit_grad(ctx: Context, i: int, t: Tensor, g: Any, create_graph: bool) -> Tensor:
-    """Check one gradient returned by ``ctx.op.backward`` and fit it to input ``t``."""
-    if isinstance(g, Tensor):
-        arr = g.data
-    else:
-        try:
-            arr = np.asarray(g)
-        except Exception:
-            arr = None
-        if arr is None or arr.dtype.kind not in "biufc":
-            raise TypeError(
-                f"{where(ctx)}: backward returned {type(g).__name__} for input {i}; "
-                "expected a Tensor, a numpy array or None"
-            )
-        if create_graph:
-            from .autograd import apply  # the engine imports this module
+def as_grad_array(ctx: Context, i: int, g: Any) -> np.ndarray:
+    """A gradient that is not a Tensor, as a numeric array (else a TypeError naming the op)."""
+    try:
+        arr = np.asarray(g)
+    except Exception:
+        arr = None
+    if arr is None or arr.dtype.kind not in "biufc":
+        raise TypeError(
+            f"{where(ctx)}: backward returned {type(g).__name__} for input {i}; "
+            "expected a Tensor, a numpy array or None"
+        )
+    return arr
 
-            live = tuple(x for x in ctx.inputs if x is not None)
-            g = apply(_NotTwiceDifferentiable, live, {"value": arr, "source": where(ctx)})
-        else:
-            g = Tensor._new(arr, None, False)
+
+def fit_grad(ctx: Context, i: int, t: Tensor, g: Tensor) -> Tensor:
+    """Check gradient ``g`` that ``ctx.op.backward`` returned for input ``i`` (``t``) and fit
+    it to ``t``: sum a broadcast gradient back to ``t.shape``, cast it to ``t.dtype``."""
+    arr = g.data
     check_grad_dtype(ctx.op, i, arr.dtype, t.dtype)
     if arr.shape != t.shape:
         try:
@@ -265,8 +241,6 @@ def fit_grad(ctx: Context, i: int, t: Tensor, g: Any, create_graph: bool) -> Ten
         g = g.sum_to(t.shape)
     if arr.dtype != t.dtype:
         g = g.astype(t.dtype)
-    if _anomaly.get():
-        check_finite(ctx, g.data, f"backward (gradient for input {i})")
     return g
 
 
@@ -284,7 +258,7 @@ def seed_grad(root: Tensor, g: Any) -> Tensor:
                 f"got shape {root.shape}; pass grad= with that shape (e.g. ones)"
             )
         one = np.array(1, dtype=root.dtype)  # np.ones is a slower Python-level function
-        return Tensor._new(one if root.ndim == 0 else one.reshape((1,) * root.ndim), None, False)
+        return new_tensor(one if root.ndim == 0 else one.reshape((1,) * root.ndim))
     g = as_tensor(g, like=root)
     if g.shape != root.shape:
         raise ValueError(
