@@ -147,3 +147,22 @@ def test_records_and_tables():
     text = report.markdown([rec, rel, alone, mem], {"numpy": "2"})
     assert text.count("\n| ") == 5 and "- numpy: 2" in text
     assert len(report.text_table([rec, mem]).splitlines()) == 3
+
+
+def test_one_multiplication_reads_in_at_most_seven_files():
+    # what a newcomer follows through `y = x * w; y.sum().backward()` (bench/trace_calls.py)
+    from bench import trace_calls
+
+    run = trace_calls.mul_workload()
+    run()
+    summary = trace_calls.summary(trace_calls.trace(run))
+    assert 0 < summary["files"] <= 7, summary
+
+
+def test_layout_counts_every_python_file(capsys):
+    from bench import layout
+
+    assert layout.main() == 0
+    out = capsys.readouterr().out
+    total = int(out.split("| total | ")[1].split(" |")[0])
+    assert total == sum(1 for p in ("minigrad", "layers_plugins") for _ in (ROOT / p).rglob("*.py"))
