@@ -51,7 +51,12 @@ __all__ = [
 
 
 def where(ctx_or_op: Context | type[Op]) -> str:
-    """``op 'name'``, plus the plugin's distribution, version and entry point when it has one."""
+    """``op 'name'``, plus the plugin's distribution, version and entry point when it has one.
+
+    >>> from minigrad.functional import Mul
+    >>> where(Mul)
+    "op 'mul'"
+    """
     op = ctx_or_op.op if isinstance(ctx_or_op, Context) else ctx_or_op
     text = f"op '{op_spec(op).name}'"
     plugin = getattr(op, "plugin", None)
@@ -171,7 +176,12 @@ def check_finite(ctx: Context, arr: np.ndarray, what: str, inside: Context | Non
 
 
 def run_hooks(hooks: list, g: Tensor, who: str) -> Tensor:
-    """Call each hook on the gradient; a returned Tensor (same shape) replaces it."""
+    """Call each hook on the gradient; a returned Tensor (same shape) replaces it.
+
+    >>> import minigrad as mg
+    >>> run_hooks([lambda g: None, lambda g: g * 2], mg.tensor([1.0]), "x").data
+    array([2.], dtype=float32)
+    """
     for hook in list(hooks):
         r = hook(g)
         if r is None:
@@ -210,7 +220,12 @@ class PlainArrayGrad(Op):
 
 
 def as_grad_array(ctx: Context, i: int, g: Any) -> np.ndarray:
-    """A gradient that is not a Tensor, as a numeric array (else a TypeError naming the op)."""
+    """A gradient that is not a Tensor, as a numeric array (else a TypeError naming the op).
+
+    >>> import minigrad as mg
+    >>> as_grad_array((mg.tensor([1.0], requires_grad=True) * 2)._node, 0, [1.0, 2.0])
+    array([1., 2.])
+    """
     try:
         arr = np.asarray(g)
     except Exception:
@@ -225,7 +240,14 @@ def as_grad_array(ctx: Context, i: int, g: Any) -> np.ndarray:
 
 def fit_grad(ctx: Context, i: int, t: Tensor, g: Tensor) -> Tensor:
     """Check gradient ``g`` that ``ctx.op.backward`` returned for input ``i`` (``t``) and fit
-    it to ``t``: sum a broadcast gradient back to ``t.shape``, cast it to ``t.dtype``."""
+    it to ``t``: sum a broadcast gradient back to ``t.shape``, cast it to ``t.dtype``.
+
+    >>> import numpy as np, minigrad as mg
+    >>> b = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> node = (mg.ones(3, 2) + b)._node
+    >>> fit_grad(node, 1, b, mg.ones(3, 2, dtype=np.float64)).data   # summed, cast
+    array([3., 3.], dtype=float32)
+    """
     arr = g.data
     check_grad_dtype(ctx.op, i, arr.dtype, t.dtype)
     if arr.shape != t.shape:
@@ -245,7 +267,12 @@ def fit_grad(ctx: Context, i: int, t: Tensor, g: Tensor) -> Tensor:
 
 
 def seed_grad(root: Tensor, g: Any) -> Tensor:
-    """The starting gradient of one root: ones for a scalar, else the given one, checked."""
+    """The starting gradient of one root: ones for a scalar, else the given one, checked.
+
+    >>> import minigrad as mg
+    >>> seed_grad(mg.tensor([[2.0]], requires_grad=True), None).data
+    array([[1.]], dtype=float32)
+    """
     if not root._requires_grad:
         raise RuntimeError(
             f"backward: tensor of shape {root.shape} does not require grad and has no "
@@ -268,7 +295,11 @@ def seed_grad(root: Tensor, g: Any) -> Tensor:
 
 
 def grad_outputs_list(grad_outputs: Any, n: int) -> list[Any]:
-    """One starting gradient per output; a single array or Tensor serves a single output."""
+    """One starting gradient per output; a single array or Tensor serves a single output.
+
+    >>> grad_outputs_list(None, 2), len(grad_outputs_list(np.ones(3), 1))
+    ([None, None], 1)
+    """
     if grad_outputs is None:
         return [None] * n
     if isinstance(grad_outputs, (Tensor, np.ndarray)):
