@@ -1,9 +1,9 @@
 """The backward view, with gradient values read from the engine's own traversal.
 
-Gradients come from :func:`minigrad.autograd.traverse` watched by a
-:class:`~minigrad.autograd.BackwardObserver`: the inspector shows what the engine does, and
-runs it with ``retain_graph=True``, ``accumulate=False`` and ``hooks=False`` so drawing
-changes nothing (no ``.grad`` written, no saved state freed, no user hook called).
+Gradients come from the engine's own traversal, watched (:func:`.trace.watch`): the inspector
+shows what the engine does, and runs it with ``retain_graph=True``, ``accumulate=False`` and
+``hooks=False`` so drawing changes nothing (no ``.grad`` written, no saved state freed, no
+user hook called).
 """
 
 from __future__ import annotations
@@ -13,62 +13,24 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import BackwardObserver, traverse
 from ..op import Context
 from ..tensor import Tensor
-from .data import Builder, Edge, GraphData, Node, leaf_role, leaf_scopes, walk
+from .data import Builder, Edge, GraphData, Node, leaf_role, leaf_scopes
+from .trace import edge_grads, producer, walk, watch
 
 __all__ = ["add_gradients", "build_backward", "gradients", "observe_backward"]
 
 
-class _Recorder(BackwardObserver):
-    """Keeps what one inspection pass of the engine computed: per-edge and per-tensor grads."""
-
-    def __init__(self, outputs: Mapping[Context, Tensor]) -> None:
-        self.outputs = outputs
-        self.edge_grads: dict[tuple[Context, int], np.ndarray] = {}
-        self.totals: dict[int, np.ndarray] = {}
-        self.stepped: set[Context] = set()
-
-    def seed(self, root: Tensor, grad: Tensor) -> None:
-        self.totals[id(root)] = grad.data
-
-    def step(
-        self, index: int, node: Context, grad: Tensor, input_grads: list[Tensor | None]
-    ) -> None:
-        self.stepped.add(node)
-        out = self.outputs.get(node)
-        if out is not None:
-            self.totals[id(out)] = grad.data
-        for i, gi in enumerate(input_grads):
-            if gi is not None:
-                self.edge_grads[(node, i)] = gi.data
-
-    def leaf(self, tensor: Tensor, grad: Tensor) -> None:
-        self.totals[id(tensor)] = grad.data
-
-
 def observe_backward(
-    root: Tensor, ctxs: list[Context], outputs: Mapping[Context, Tensor]
+    root: Tensor, ctxs: list[Context]
 ) -> tuple[dict[tuple[Context, int], np.ndarray], dict[int, np.ndarray], str]:
-    """One pass of the engine's own traversal from ``root``, watched, leaving no trace.
-
-    ``traverse`` runs with ``retain_graph=True`` (the saved state stays), ``accumulate=False``
-    (no ``.grad`` is written) and ``hooks=False`` (no user hook runs). Returns the gradient
-    along each (node, input position) edge, each tensor's total gradient keyed by ``id``,
-    and a status: "computed", "freed" or "unavailable: <reason>".
-    """
-    if any(c.freed for c in ctxs):
-        return {}, {}, "freed"
-    rec = _Recorder(outputs)
-    seed = None if root.size == 1 else np.ones(root.shape, dtype=root.dtype)
-    try:
-        traverse([root], [seed], retain_graph=True, accumulate=False, hooks=False, observer=rec)
-    except Exception as e:  # an op whose backward fails: draw shapes only
-        order = sorted(ctxs, key=lambda c: (-c.generation, -c.seq))  # the engine's order
-        name = next((c.name for c in order if c not in rec.stepped), "?")
-        return {}, {}, f"unavailable: op '{name}' backward raised {type(e).__name__}: {e}"
-    return rec.edge_grads, rec.totals, "computed"
+    """One watched pass of the engine's own traversal from ``root`` (:func:`.trace.watch`),
+    leaving no trace: the gradient along each (node, input position) edge, each tensor's
+    total gradient keyed by ``id``, and a status ("computed", "freed", "unavailable: ...")."""
+    trace = watch(root, ctxs)
+    if trace.status == "off":  # a root that needs no gradient: the engine would refuse it
+        trace.status = "unavailable: the output does not require grad"
+    return edge_grads(trace), trace.totals, trace.status
 
 
 def known_grads(grads: Mapping[Tensor, Any] | None) -> dict[int, np.ndarray]:
@@ -91,27 +53,26 @@ def known_grads(grads: Mapping[Tensor, Any] | None) -> dict[int, np.ndarray]:
 def gradients(
     root: Tensor,
     ctxs: list[Context],
-    outputs: Mapping[Context, Tensor],
     values: bool,
     grads: Mapping[Tensor, Any] | None,
 ) -> tuple[dict[tuple[Context, int], np.ndarray], dict[int, np.ndarray], str]:
     """Edge gradients and tensor totals from the engine pass, else from retained/given grads."""
     if values:
-        edge_grads, totals, status = observe_backward(root, ctxs, outputs)
+        sent, totals, status = observe_backward(root, ctxs)
     else:
-        edge_grads, totals, status = {}, {}, "off"
+        sent, totals, status = {}, {}, "off"
     if status != "computed":
         # what is still known: non-leaf .grad kept by retain_grad() (the last pass's total)
         for ctx in ctxs:
             for t in ctx.inputs:
-                if t is not None and t._node is not None and t.grad is not None:
+                if t is not None and producer(t) is not None and t.grad is not None:
                     totals[id(t)] = t.grad.data
-        if root._node is not None and root.grad is not None:
+        if producer(root) is not None and root.grad is not None:
             totals[id(root)] = root.grad.data
         if values:
             totals.setdefault(id(root), np.ones(root.shape, dtype=root.dtype))
     totals.update(known_grads(grads))
-    return edge_grads, totals, status
+    return sent, totals, status
 
 
 def _uses(root: Tensor, ctxs: list[Context]) -> dict[int, int]:
@@ -137,7 +98,7 @@ class _Targets:
 
     def destination(self, t: Tensor) -> Node:
         """Where t's total gradient goes: its producer's backward step, or the leaf's .grad."""
-        c = t._node
+        c = producer(t)
         if c is not None:
             n = self.steps.get(c)
             if n is None:
@@ -172,12 +133,12 @@ class _Targets:
 
 def build_backward(root: Tensor, values: bool, grads: Mapping[Tensor, Any] | None) -> GraphData:
     """The backward view: seed, one node per backward step, "+" sums, leaves' ``.grad``."""
-    ctxs, outputs = walk(root)
+    ctxs, _ = walk(root)
     b = Builder()
-    if not ctxs and not root._requires_grad:
+    if not ctxs and not root.requires_grad:
         b.node("t", "tensor", leaf_role(root), tensor=root)
         return GraphData(b.nodes, b.edges, root, "backward")
-    edge_grads, totals, status = gradients(root, ctxs, outputs, values, grads)
+    edge_grads, totals, status = gradients(root, ctxs, values, grads)
     to = _Targets(b, ctxs, root, totals)
     seed = b.node("seed", "seed", "seed", tensor=root, grad=totals.get(id(root)))
     b.edge(seed, to.target(root), "gradient", tensor=root, grad=totals.get(id(root)))
@@ -198,8 +159,8 @@ def build_backward(root: Tensor, values: bool, grads: Mapping[Tensor, Any] | Non
 
 def add_gradients(data: GraphData, values: bool, grads: Mapping[Tensor, Any] | None) -> None:
     """Both passes in one picture: a reversed gradient edge along every differentiable edge."""
-    ctxs, outputs = walk(data.root)
-    edge_grads, totals, status = gradients(data.root, ctxs, outputs, values, grads)
+    ctxs, _ = walk(data.root)
+    edge_grads, totals, status = gradients(data.root, ctxs, values, grads)
     data.view, data.values = "both", status
     extra = []
     for e in data.edges:
@@ -214,7 +175,7 @@ def add_gradients(data: GraphData, values: bool, grads: Mapping[Tensor, Any] | N
             extra.append(Edge(e.src, e.dst, "gradient", None, e.tensor, g, reverse=True))
     data.edges.extend(extra)
     for n in data.nodes:
-        if n.kind == "tensor" and n.tensor is not None and n.tensor._requires_grad:
+        if n.kind == "tensor" and n.tensor is not None and n.tensor.requires_grad:
             g = totals.get(id(n.tensor))
             if g is None and n.tensor.grad is not None:
                 g = n.tensor.grad.data

@@ -1,7 +1,7 @@
-"""Graph data and the walk: nodes, edges, and the recorded nodes reachable from a tensor.
+"""Graph data: the nodes and edges every view is built as, and facts about leaves.
 
-Every walk is iterative (an explicit stack), linear in the number of nodes, and nodes are
-numbered in traversal order, so the same computation always gives the same graph.
+Views build a :class:`GraphData` from what :mod:`.trace` recorded; nodes are numbered in
+creation order, so the same computation always gives the same graph.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from ..op import Context
 from ..tensor import Tensor
+from .trace import producer
 
 __all__ = [
     "MAX_VALUES",
@@ -28,7 +29,6 @@ __all__ = [
     "leaf_role",
     "leaf_scopes",
     "values_freed",
-    "walk",
 ]
 
 
@@ -137,31 +137,6 @@ def dtype_name(dt: np.dtype) -> str:
     return name
 
 
-def walk(root: Tensor) -> tuple[list[Context], dict[Context, Tensor]]:
-    """Every recorded node reachable from ``root`` in creation order, and each one's output.
-
-    A node keeps its output only through a weak reference, so outputs are collected from the
-    consumers' ``inputs`` tuples (and ``root`` itself) as the walk meets them.
-    """
-    start = root._node
-    if start is None:
-        return [], {}
-    outputs: dict[Context, Tensor] = {start: root}
-    stack = [start]
-    while stack:
-        ctx = stack.pop()
-        for t in ctx.inputs:
-            if t is None:
-                continue
-            c = t._node
-            if c is not None and c not in outputs:
-                outputs[c] = t
-                stack.append(c)
-    # seq is a global creation counter: sorting by it is a topological order, the same one
-    # every time the same program runs
-    return sorted(outputs, key=lambda c: c.seq), outputs
-
-
 def values_freed(t: Tensor) -> bool:
     """True when ``backward()`` (without ``retain_graph``) freed this intermediate's values."""
     return bool(getattr(t, "values_freed", False))
@@ -169,7 +144,7 @@ def values_freed(t: Tensor) -> bool:
 
 def leaf_role(t: Tensor) -> str:
     """A leaf's role: "parameter" (requires grad), "constant" (0-d, ``2`` in ``x * 2``), "input"."""
-    if t._requires_grad:
+    if t.requires_grad:
         return "parameter"
     return "constant" if t.data.ndim == 0 else "input"
 
@@ -179,7 +154,7 @@ def leaf_scopes(ctxs: list[Context]) -> dict[int, str | None]:
     scopes: dict[int, str | None] = {}
     for ctx in ctxs:
         for t in ctx.inputs:
-            if t is None or t._node is not None:
+            if t is None or producer(t) is not None:
                 continue
             key = id(t)
             if key not in scopes:

@@ -156,7 +156,7 @@ def _summary_facts(prefix: str, a: np.ndarray | None) -> dict[str, Any]:
 
 def _op_facts(ctx: Context, out: Tensor | None) -> dict[str, Any]:
     spec = op_spec(ctx.op)
-    saved = ctx._saved
+    saved = ctx.saved
     return {
         "op": ctx.name,
         "attrs": {k: to_plain(v) for k, v in ctx.attrs.items()},
@@ -212,7 +212,7 @@ def node_facts(n: Node) -> dict[str, Any]:
     facts.update(shape=t.shape, dtype=dtype_name(t.dtype), name=t.name)
     if n.kind == "tensor":
         facts["op"] = t.op
-        facts["grad_shape"] = t.shape if t._requires_grad else None
+        facts["grad_shape"] = t.shape if t.requires_grad else None
         if values_freed(t):  # backward() gave the array back: no placeholder numbers
             facts["values_freed"] = True
         else:

@@ -6,7 +6,8 @@ import numpy as np
 
 from ..tensor import Tensor
 from .backward import gradients
-from .data import Builder, GraphData, Node, leaf_role, leaf_scopes, walk
+from .data import Builder, GraphData, Node, leaf_role, leaf_scopes
+from .trace import walk
 
 __all__ = ["build_forward", "mark_stale_grads"]
 
@@ -50,10 +51,10 @@ def mark_stale_grads(data: GraphData) -> None:
     held = [n for n in data.nodes if n.kind == "tensor" and n.tensor.grad is not None]  # type: ignore[union-attr]
     if not held:
         return
-    ctxs, outputs = walk(data.root)
+    ctxs, _ = walk(data.root)
     if any(c.freed for c in ctxs):
         return
-    _, totals, status = gradients(data.root, ctxs, outputs, True, None)
+    _, totals, status = gradients(data.root, ctxs, True, None)
     if status != "computed":
         return
     for n in held:

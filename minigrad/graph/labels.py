@@ -261,7 +261,7 @@ def node_tooltip(n: Node) -> str | None:
         lines.append(ctx.name + (" backward" if n.kind == "backward" else ""))
         if ctx.attrs:
             lines.append(", ".join(f"{k}={_attr_text(v)}" for k, v in ctx.attrs.items()))
-        saved = ctx._saved
+        saved = ctx.saved
         if saved is None:
             lines.append("saved for backward: freed")
         elif saved:

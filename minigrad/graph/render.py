@@ -28,6 +28,7 @@ from .drawing import (
     _not_found,
 )
 from .facts import summary_cache
+from .trace import producer
 
 __all__ = [
     "INSTALL_HELP",
@@ -158,7 +159,7 @@ def draw(t: Tensor, backward: bool = False, **options: Any) -> GraphDrawing:
 def _fitting_data(t: Tensor, mode: bool | str, opts: Mapping[str, Any]) -> GraphData:
     """The graph data to draw: within ``max_nodes``, or drawn smaller, or refused if strict."""
     # cheap early check: op nodes alone exceed the cap unless they are collapsed
-    if opts["strict"] and not opts["collapse"] and t._node is not None:
+    if opts["strict"] and not opts["collapse"] and producer(t) is not None:
         _quick_size_check(t, opts)
     data = build(
         t,
@@ -179,11 +180,11 @@ def _fitting_data(t: Tensor, mode: bool | str, opts: Mapping[str, Any]) -> Graph
 def _quick_size_check(t: Tensor, opts: Mapping[str, Any]) -> None:
     """Count recorded nodes (stopping past the cap) before building anything else."""
     cap = opts["max_nodes"]
-    seen = {t._node}
-    stack = [t._node]
+    seen = {producer(t)}
+    stack = [producer(t)]
     while stack and len(seen) <= cap:
         for x in stack.pop().inputs:  # type: ignore[union-attr]
-            c = None if x is None else x._node
+            c = None if x is None else producer(x)
             if c is not None and c not in seen:
                 seen.add(c)
                 stack.append(c)

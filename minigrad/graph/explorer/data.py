@@ -19,9 +19,9 @@ from ..assemble import build
 from ..data import GraphData, Node, leaf_role
 from ..facts import shown_attrs, to_plain
 from ..render import draw
+from ..trace import Trace, producer, watch
 from . import encode
 from .health import health
-from .trace import Trace, watch
 from .windows import window_of
 
 __all__ = ["graph_payload"]
@@ -65,7 +65,11 @@ class _Registry:
             return hit[0]
         key = f"T{len(self.tensors)}"
         self.tensors[id(t)] = (key, t)
-        role = leaf_role(t) if t._node is None else ("output" if t is self.root else "intermediate")
+        role = (
+            leaf_role(t)
+            if producer(t) is None
+            else ("output" if t is self.root else "intermediate")
+        )
         batch = role != "parameter"
         entry: dict[str, Any] = {
             "name": t.name,
@@ -106,7 +110,7 @@ class _Registry:
             return key
         key = self.calls[ctx] = f"C{len(self.calls)}"
         spec = op_spec(ctx.op)
-        saved = ctx._saved
+        saved = ctx.saved
         win = window_of(ctx)
         entry = {
             "op": ctx.name,

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .trace import Trace
+from ..trace import Trace
 
 __all__ = ["health", "VANISHING", "EXPLODING"]
 

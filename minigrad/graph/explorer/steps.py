@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from ..data import GraphData, Node
+from ..trace import Trace
 from . import encode
-from .trace import Trace
 
 __all__ = ["backward_grads", "steps_json"]
 

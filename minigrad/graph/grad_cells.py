@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from ...op import op_spec
-from ...tensor import Tensor
-from ..explain import Explanation, _g, _gp, _index, _node, _pool, _sum_text
-from .windows import Window
+from ..op import op_spec
+from ..tensor import Tensor
+from .cells import Explanation, _g, _gp, _index, _node, _pool, _sum_text
+from .explorer.windows import Window
 
 __all__ = ["explain_grad", "window_map"]
 

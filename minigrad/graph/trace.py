@@ -1,9 +1,23 @@
-"""The engine's own backward pass, watched: every step, contribution and sum, in its order.
+"""The first stage of every inspection: what the engine recorded, forward and backward.
 
-:func:`watch` runs :func:`minigrad.autograd.traverse` (the one loop ``backward()`` uses) with
-``retain_graph=True, accumulate=False, hooks=False``: nothing is freed, nothing lands in
-``.grad``, no user hook runs. An observer records what the engine reports. The page replays
-these events one by one; their gradients are the numbers it shows.
+This is the one module of :mod:`minigrad.graph` that reads a Tensor's node (:func:`producer`);
+everything else reads nodes through their public face (``op``, ``name``, ``inputs``,
+``attrs``, ``saved``, ``output``, ``scope``) and builds on the data made here:
+
+- :func:`walk`: the recorded nodes reachable from a tensor, in creation order (iterative,
+  linear in the graph's size), and each node's output;
+- :func:`watch`: the engine's own backward pass, watched: every step, contribution and sum in
+  its order (:class:`Trace`). It runs :func:`minigrad.autograd.traverse` (the one loop
+  ``backward()`` uses) with ``retain_graph=True, accumulate=False, hooks=False``: nothing is
+  freed, nothing lands in ``.grad``, no user hook runs. The backward drawing reads its
+  gradients from a Trace, and the explorer replays its events one by one.
+
+>>> import minigrad as mg
+>>> x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+>>> y = (x * x).sum()
+>>> nodes, outputs = walk(y)
+>>> [c.name for c in nodes], watch(y, nodes).status
+(['mul', 'sum'], 'computed')
 """
 
 from __future__ import annotations
@@ -13,11 +27,41 @@ from typing import Any
 
 import numpy as np
 
-from ... import autograd
-from ...op import Context
-from ...tensor import Tensor
+from ..autograd import BackwardObserver, traverse
+from ..op import Context
+from ..tensor import Tensor
 
-__all__ = ["Event", "Trace", "watch"]
+__all__ = ["Event", "Trace", "edge_grads", "producer", "walk", "watch"]
+
+
+def producer(t: Tensor) -> Context | None:
+    """The node (op call) that produced ``t``; None for a leaf."""
+    return t._node
+
+
+def walk(root: Tensor) -> tuple[list[Context], dict[Context, Tensor]]:
+    """Every recorded node reachable from ``root`` in creation order, and each one's output.
+
+    A node keeps its output only through a weak reference, so outputs are collected from the
+    consumers' ``inputs`` tuples (and ``root`` itself) as the walk meets them.
+    """
+    start = root._node
+    if start is None:
+        return [], {}
+    outputs: dict[Context, Tensor] = {start: root}
+    stack = [start]
+    while stack:
+        ctx = stack.pop()
+        for t in ctx.inputs:
+            if t is None:
+                continue
+            c = t._node
+            if c is not None and c not in outputs:
+                outputs[c] = t
+                stack.append(c)
+    # seq is a global creation counter: sorting by it is a topological order, the same one
+    # every time the same program runs
+    return sorted(outputs, key=lambda c: c.seq), outputs
 
 
 @dataclass
@@ -39,7 +83,7 @@ class Event:
 class Trace:
     """What one watched pass produced, plus why it could not run (``status``)."""
 
-    status: str  # "computed", "freed" or "unavailable: <reason>"
+    status: str  # "computed", "off", "freed" or "unavailable: <reason>"
     events: list[Event] = field(default_factory=list)
     totals: dict[int, np.ndarray] = field(default_factory=dict)  # id(tensor) -> gradient
     # id(tensor) -> every gradient sent to it, in order: (who, array, sending node, input position)
@@ -56,7 +100,7 @@ def _maybe(g: Any) -> np.ndarray | None:
     return None if g is None else _arr(g)
 
 
-class _Recorder(getattr(autograd, "BackwardObserver", object)):  # type: ignore[misc]
+class _Recorder(BackwardObserver):
     def __init__(self, trace: Trace) -> None:
         self.trace = trace
 
@@ -69,7 +113,7 @@ class _Recorder(getattr(autograd, "BackwardObserver", object)):  # type: ignore[
         self.trace.totals[id(root)] = g
         self._send(root, g, "seed", None, -1)
 
-    def step(self, index: int, node: Context, grad: Tensor, input_grads: tuple) -> None:
+    def step(self, index: int, node: Context, grad: Tensor, input_grads: list) -> None:
         g = _arr(grad)
         ins = tuple(_maybe(x) for x in input_grads)
         out = node.output
@@ -104,8 +148,6 @@ class _Recorder(getattr(autograd, "BackwardObserver", object)):  # type: ignore[
 
 def watch(root: Tensor, ctxs: list[Context]) -> Trace:
     """Run the engine's traversal from ``root`` and record it (``ctxs``: the graph's nodes)."""
-    if not hasattr(autograd, "traverse") or not hasattr(autograd, "BackwardObserver"):
-        return Trace("unavailable: this minigrad has no backward observer")
     if not root.requires_grad:
         return Trace("off")
     if any(c.freed for c in ctxs):
@@ -116,12 +158,26 @@ def watch(root: Tensor, ctxs: list[Context]) -> Trace:
         with np.errstate(all="ignore"):
             _traverse(root, trace)
     except Exception as e:  # an op whose backward fails: the page still shows structure
-        return Trace(f"unavailable: backward raised {type(e).__name__}: {e}")
+        stepped = {ev.node for ev in trace.events if ev.kind == "step"}
+        order = sorted(ctxs, key=lambda c: (-c.generation, -c.seq))  # the engine's order
+        name = next((c.name for c in order if c not in stepped), "?")
+        return Trace(f"unavailable: op '{name}' backward raised {type(e).__name__}: {e}")
     return trace
 
 
+def edge_grads(trace: Trace) -> dict[tuple[Context, int], np.ndarray]:
+    """The gradient each step sent along each (node, input position) edge."""
+    out: dict[tuple[Context, int], np.ndarray] = {}
+    for ev in trace.events:
+        if ev.kind == "step" and ev.node is not None:
+            for i, g in enumerate(ev.input_grads):
+                if g is not None:
+                    out[(ev.node, i)] = g
+    return out
+
+
 def _traverse(root: Tensor, trace: Trace) -> None:
-    autograd.traverse(
+    traverse(
         [root],
         # a non-scalar root starts from ones, as the drawings assume
         [None if root.size == 1 else np.ones(root.shape, dtype=root.dtype)],

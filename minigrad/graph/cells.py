@@ -1,0 +1,184 @@
+"""The arithmetic of one cell: the terms that sum to an output cell of conv2d or pooling.
+
+What :func:`minigrad.graph.explain` returns (:class:`Explanation`) and how it is computed for
+an output cell, from the recorded call's public face (inputs, attrs) and its window
+geometry (:mod:`.explorer.windows`); :mod:`.grad_cells` does the same for gradient cells.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..op import Context, op_spec
+from ..tensor import Tensor
+from .explorer.windows import Window
+from .trace import producer
+
+__all__ = ["Explanation", "output_cell"]
+
+
+def _g(x: float) -> str:
+    return f"{float(x):.6g}"
+
+
+def _gp(x: float) -> str:
+    """A factor after "*": negatives in parentheses, "0.4*(-1)"."""
+    text = _g(x)
+    return f"({text})" if text.startswith("-") else text
+
+
+@dataclass
+class Explanation:
+    """How one number was computed: ``sum(terms) + (bias or 0) == value``.
+
+    ``window`` maps input names to the window's values (padding included: zeros, or -inf for
+    max pooling; cells past a partial window are NaN); ``cells`` gives the window's cell codes
+    (0 input, 1 padding, 2 past the padding); ``winner`` is the max-pool winner's index in
+    the input; ``divisor`` an average's divisor; ``sources`` the output (or contribution)
+    indices each term came from, for gradient cells.
+    """
+
+    op: str
+    index: tuple[int, ...]
+    value: float
+    terms: np.ndarray
+    bias: float | None = None
+    window: dict[str, np.ndarray] = field(default_factory=dict)
+    winner: tuple[int, ...] | None = None
+    divisor: int | None = None
+    cells: np.ndarray | None = None
+    sources: list[tuple[int, ...]] | None = None
+    text: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _index(t: Tensor, index: int | Sequence[int]) -> tuple[int, ...]:
+    shape = t.shape
+    if isinstance(index, (int, np.integer)):
+        if not 0 <= int(index) < t.size:
+            raise IndexError(f"explain: flat index {index} out of range for shape {shape}")
+        return tuple(int(i) for i in np.unravel_index(int(index), shape))
+    idx = tuple(int(i) for i in index)
+    if len(idx) != len(shape) or any(not -s <= i < s for i, s in zip(idx, shape)):
+        raise IndexError(f"explain: index {tuple(index)} does not fit shape {shape}")
+    return tuple(i % s for i, s in zip(idx, shape))
+
+
+def _sum_text(terms: list[str], value: float, bias: float | None = None, limit: int = 12) -> str:
+    shown = terms if len(terms) <= limit else [*terms[: limit - 2], "...", terms[-1]]
+    text = " + ".join(shown) if shown else "0"
+    if bias is not None:
+        text += f" + {_g(bias)} (bias)"
+    return f"{text} = {_g(value)}"
+
+
+def _gather(a: np.ndarray, w: Window, n: int, c: Any, i: int, j: int, fill: float) -> np.ndarray:
+    """The window of ``a[n, c]`` at output cell (i, j), ``fill`` in the padding, NaN past it."""
+    codes = w.cells(i, j)
+    r = np.clip(w.rows(i), 0, w.in_hw[0] - 1)
+    q = np.clip(w.cols(j), 0, w.in_hw[1] - 1)
+    vals = a[n, c][..., r[:, None], q[None, :]].astype(np.float64)
+    vals = np.where(codes == 0, vals, np.where(codes == 1, fill, np.nan))
+    return vals
+
+
+def _node(t: Tensor) -> Context:
+    """The recorded call that produced ``t`` (explain() checked there is one)."""
+    ctx = producer(t)
+    assert ctx is not None
+    return ctx
+
+
+def _input(ctx: Context, i: int) -> Tensor:
+    t = ctx.inputs[i]
+    assert t is not None  # a required input
+    return t
+
+
+def _conv(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
+    ctx = _node(y)
+    x, weight, bias = _input(ctx, 0).data, _input(ctx, 1).data, ctx.inputs[2]
+    n, o, i, j = idx
+    groups = int(ctx.attrs.get("groups", 1) or 1)
+    cg = weight.shape[1]  # input channels per group
+    first = (o // (weight.shape[0] // groups)) * cg
+    chans = np.arange(first, first + cg)
+    win = _gather(x, w, n, chans, i, j, 0.0)  # (Cg, kh, kw)
+    codes = np.broadcast_to(w.cells(i, j), win.shape)
+    k = weight[o].astype(np.float64)
+    products = np.where(codes == 0, win * k, 0.0)
+    keep = codes == 0
+    terms = products[keep]
+    b = None if bias is None else float(bias.data[o])
+    parts = [f"{_g(a)}*{_gp(c)}" for a, c in zip(win[keep], k[keep])]
+    value = float(y.data[idx])
+    names = op_spec(ctx.op).inputs
+    return Explanation(
+        "conv2d",
+        idx,
+        value,
+        terms,
+        b,
+        {names[0]: win, names[1]: k},
+        cells=w.cells(i, j),
+        text=_sum_text(parts, value, b),
+    )
+
+
+def _pool(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
+    ctx = _node(y)
+    x = _input(ctx, 0).data
+    kind = w.kind
+    if kind.startswith("global"):
+        n, c = idx
+        i = j = 0
+        win = x[n, c].astype(np.float64)
+        codes = np.zeros(win.shape, dtype=int)
+        r0 = c0 = 0
+    else:
+        n, c, i, j = idx
+        win = _gather(x, w, n, c, i, j, -np.inf if kind == "max" else 0.0)
+        codes = w.cells(i, j)
+        r0, c0 = int(w.rows(i)[0]), int(w.cols(j)[0])
+    value = float(y.data[idx])
+    inside = win[codes == 0]
+    name = op_spec(ctx.op).inputs[0]
+    e = Explanation(ctx.name, idx, value, inside, window={name: win}, cells=codes)
+    if kind.endswith("max"):
+        # ties: the first maximum in row-major order; NaN wins as in PyTorch
+        flat = np.where(codes == 0, win, -np.inf).ravel()
+        nan = np.flatnonzero(np.isnan(flat))
+        k = int(nan[0]) if nan.size else int(np.argmax(flat))
+        p, q = divmod(k, win.shape[1])
+        dr, dc = (1, 1) if kind.startswith("global") else w.dilation
+        e.winner = (n, c, r0 + p * dr, c0 + q * dc)
+        e.terms = np.array([flat[k]])
+        e.text = f"max of {inside.size} values = {_g(value)} (winner at {e.winner[2:]})"
+    elif kind.endswith("avg"):
+        d = int(inside.size) if kind.startswith("global") else w.divisor(i, j)
+        e.divisor = d
+        e.terms = inside / d
+        parts = [_g(v) for v in inside]
+        shown = parts if len(parts) <= 12 else [*parts[:10], "...", parts[-1]]
+        e.text = f"({' + '.join(shown)}) / {d} = {_g(value)}"
+    else:
+        e.text = _sum_text([_g(v) for v in inside], value)
+    return e
+
+
+def output_cell(t: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
+    """Explain output cell ``idx`` of ``t`` (made by a conv or pooling call with window ``w``).
+
+    >>> import numpy as np, minigrad as mg
+    >>> from minigrad.graph.explorer.windows import window_of
+    >>> y = mg.ops.max_pool2d(mg.tensor(np.arange(4.0).reshape(1, 1, 2, 2), requires_grad=True), 2)
+    >>> output_cell(y, (0, 0, 0, 0), window_of(producer(y))).value
+    3.0
+    """
+    return _conv(t, idx, w) if w.kind == "conv" else _pool(t, idx, w)
