@@ -4,6 +4,7 @@ pictures keep exact values for the samples they show, so the window arithmetic w
 from __future__ import annotations
 
 import json
+import sys
 from collections import OrderedDict
 
 import numpy as np
@@ -49,3 +50,33 @@ def test_lenet_step_at_batch_64_is_under_5_mb_with_exact_activations():
             assert enc["index"][0] == [0, 1]
             assert [len(i) for i in enc["index"][1:]] == enc["shape"][1:]
             assert enc["shape"][1:] == g["tensors"][call["inputs"][0]["tensor"]]["shape"][1:]
+
+
+def test_a_page_walks_the_graph_once_and_runs_the_backward_pass_once(monkeypatch):
+    from minigrad.graph import trace
+
+    calls = {"walk": 0, "traverse": 0}
+    real_walk, real_traverse = trace.walk, trace.traverse
+
+    def walk(root):
+        calls["walk"] += 1
+        return real_walk(root)
+
+    def traverse(*args, **kwargs):
+        calls["traverse"] += 1
+        return real_traverse(*args, **kwargs)
+
+    for name, module in list(sys.modules.items()):  # wherever the graph modules bound them
+        if name.startswith("minigrad.graph"):
+            if getattr(module, "walk", None) is real_walk:
+                monkeypatch.setattr(module, "walk", walk)
+            if getattr(module, "traverse", None) is real_traverse:
+                monkeypatch.setattr(module, "traverse", traverse)
+    mg.manual_seed(0)
+    model = lenet()
+    x = mg.randn(2, 1, 28, 28, name="images")
+    loss = nn.CrossEntropyLoss()(model(x), mg.tensor(np.arange(2)))
+    model[0].weight.grad = mg.zeros(6, 1, 5, 5)  # a .grad to compare: the stale check runs
+    page = mg.graph.explore(loss)
+    assert "conv1" in page.html
+    assert calls == {"walk": 1, "traverse": 1}

@@ -9,6 +9,7 @@ from ..tensor import Tensor
 from .backward import add_gradients, build_backward
 from .data import GraphData, gc_paused
 from .forward import build_forward, mark_stale_grads
+from .trace import Trace
 from .views import collapse, hide_tensors
 
 __all__ = ["build"]
@@ -22,8 +23,12 @@ def build(
     grads: Mapping[Tensor, Any] | None = None,
     collapse_scopes: bool = False,
     show_tensors: bool = True,
+    trace: Trace | None = None,
 ) -> GraphData:
     """Graph data for ``t``: ``backward`` is False (forward), True (backward) or "both".
+
+    ``trace``: what :func:`.trace.record` recorded from ``t``, so that views of one
+    computation share one walk and one backward pass.
 
     >>> import minigrad as mg
     >>> x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
@@ -35,7 +40,7 @@ def build(
             f"minigrad.graph: expected a minigrad Tensor to draw, got {type(t).__name__}"
         )
     with gc_paused():
-        return _build(t, backward, values, grads, collapse_scopes, show_tensors)
+        return _build(t, backward, values, grads, collapse_scopes, show_tensors, trace)
 
 
 def _build(
@@ -45,16 +50,17 @@ def _build(
     grads: Mapping[Tensor, Any] | None,
     collapse_scopes: bool,
     show_tensors: bool,
+    trace: Trace | None,
 ) -> GraphData:
     if backward == "both":
-        data = build_forward(t)
-        add_gradients(data, values, grads)
+        data = build_forward(t, trace)
+        add_gradients(data, values, grads, trace)
     elif backward is True:
-        data = build_backward(t, values, grads)
+        data = build_backward(t, values, grads, trace)
     elif backward is False:
-        data = build_forward(t)
+        data = build_forward(t, trace)
         if values:
-            mark_stale_grads(data)
+            mark_stale_grads(data, trace)
     else:
         raise ValueError(
             f"minigrad.graph: backward must be True, False or 'both', got {backward!r}"

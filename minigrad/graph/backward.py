@@ -16,21 +16,24 @@ import numpy as np
 from ..op import Context
 from ..tensor import Tensor
 from .data import Builder, Edge, GraphData, Node, leaf_role, leaf_scopes
-from .trace import edge_grads, producer, walk, watch
+from .trace import Trace, edge_grads, producer, walk, watch
 
 __all__ = ["add_gradients", "build_backward", "gradients", "observe_backward"]
 
 
 def observe_backward(
-    root: Tensor, ctxs: list[Context]
+    root: Tensor, ctxs: list[Context], trace: Trace | None = None
 ) -> tuple[dict[tuple[Context, int], np.ndarray], dict[int, np.ndarray], str]:
-    """One watched pass of the engine's own traversal from ``root`` (:func:`.trace.watch`),
-    leaving no trace: the gradient along each (node, input position) edge, each tensor's
-    total gradient keyed by ``id``, and a status ("computed", "freed", "unavailable: ...")."""
-    trace = watch(root, ctxs)
-    if trace.status == "off":  # a root that needs no gradient: the engine would refuse it
-        trace.status = "unavailable: the output does not require grad"
-    return edge_grads(trace), trace.totals, trace.status
+    """The engine's own backward pass from ``root``, watched (:func:`.trace.watch`, unless
+    ``trace`` already holds it), leaving no trace: the gradient along each (node, input
+    position) edge, each tensor's total gradient keyed by ``id`` (a copy), and a status
+    ("computed", "freed", "unavailable: ...")."""
+    if trace is None or trace.status == "off":
+        trace = watch(root, ctxs)
+    status = trace.status
+    if status == "off":  # a root that needs no gradient: the engine would refuse it
+        status = "unavailable: the output does not require grad"
+    return edge_grads(trace), dict(trace.totals), status
 
 
 def known_grads(grads: Mapping[Tensor, Any] | None) -> dict[int, np.ndarray]:
@@ -55,10 +58,11 @@ def gradients(
     ctxs: list[Context],
     values: bool,
     grads: Mapping[Tensor, Any] | None,
+    trace: Trace | None = None,
 ) -> tuple[dict[tuple[Context, int], np.ndarray], dict[int, np.ndarray], str]:
     """Edge gradients and tensor totals from the engine pass, else from retained/given grads."""
     if values:
-        sent, totals, status = observe_backward(root, ctxs)
+        sent, totals, status = observe_backward(root, ctxs, trace)
     else:
         sent, totals, status = {}, {}, "off"
     if status != "computed":
@@ -131,14 +135,16 @@ class _Targets:
         return n
 
 
-def build_backward(root: Tensor, values: bool, grads: Mapping[Tensor, Any] | None) -> GraphData:
+def build_backward(
+    root: Tensor, values: bool, grads: Mapping[Tensor, Any] | None, trace: Trace | None = None
+) -> GraphData:
     """The backward view: seed, one node per backward step, "+" sums, leaves' ``.grad``."""
-    ctxs, _ = walk(root)
+    ctxs = walk(root)[0] if trace is None else trace.nodes
     b = Builder()
     if not ctxs and not root.requires_grad:
         b.node("t", "tensor", leaf_role(root), tensor=root)
         return GraphData(b.nodes, b.edges, root, "backward")
-    edge_grads, totals, status = gradients(root, ctxs, values, grads)
+    edge_grads, totals, status = gradients(root, ctxs, values, grads, trace)
     to = _Targets(b, ctxs, root, totals)
     seed = b.node("seed", "seed", "seed", tensor=root, grad=totals.get(id(root)))
     b.edge(seed, to.target(root), "gradient", tensor=root, grad=totals.get(id(root)))
@@ -157,10 +163,12 @@ def build_backward(root: Tensor, values: bool, grads: Mapping[Tensor, Any] | Non
     return GraphData(b.nodes, b.edges, root, "backward", status)
 
 
-def add_gradients(data: GraphData, values: bool, grads: Mapping[Tensor, Any] | None) -> None:
+def add_gradients(
+    data: GraphData, values: bool, grads: Mapping[Tensor, Any] | None, trace: Trace | None = None
+) -> None:
     """Both passes in one picture: a reversed gradient edge along every differentiable edge."""
-    ctxs, _ = walk(data.root)
-    edge_grads, totals, status = gradients(data.root, ctxs, values, grads)
+    ctxs = walk(data.root)[0] if trace is None else trace.nodes
+    edge_grads, totals, status = gradients(data.root, ctxs, values, grads, trace)
     data.view, data.values = "both", status
     extra = []
     for e in data.edges:

@@ -7,13 +7,14 @@ import numpy as np
 from ..tensor import Tensor
 from .backward import gradients
 from .data import Builder, GraphData, Node, leaf_role, leaf_scopes
-from .trace import walk
+from .trace import Trace, walk
 
 __all__ = ["build_forward", "mark_stale_grads"]
 
 
-def build_forward(root: Tensor) -> GraphData:
-    ctxs, outputs = walk(root)
+def build_forward(root: Tensor, trace: Trace | None = None) -> GraphData:
+    """The forward view of ``root`` (from ``trace``'s walk when given)."""
+    ctxs, outputs = walk(root) if trace is None else (trace.nodes, trace.outputs)
     b = Builder()
     if not ctxs:
         b.node("t", "tensor", leaf_role(root), tensor=root)
@@ -41,7 +42,7 @@ def build_forward(root: Tensor) -> GraphData:
     return GraphData(b.nodes, b.edges, root, "forward")
 
 
-def mark_stale_grads(data: GraphData) -> None:
+def mark_stale_grads(data: GraphData, trace: Trace | None = None) -> None:
     """Mark each ``.grad`` that is not this graph's gradient (e.g. left from the last step).
 
     Once ``backward()`` has freed this graph, the gradients are that pass's. Before, the
@@ -51,10 +52,10 @@ def mark_stale_grads(data: GraphData) -> None:
     held = [n for n in data.nodes if n.kind == "tensor" and n.tensor.grad is not None]  # type: ignore[union-attr]
     if not held:
         return
-    ctxs, _ = walk(data.root)
+    ctxs = walk(data.root)[0] if trace is None else trace.nodes
     if any(c.freed for c in ctxs):
         return
-    _, totals, status = gradients(data.root, ctxs, True, None)
+    _, totals, status = gradients(data.root, ctxs, True, None, trace)
     if status != "computed":
         return
     for n in held:

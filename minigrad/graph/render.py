@@ -28,7 +28,7 @@ from .drawing import (
     _not_found,
 )
 from .facts import summary_cache
-from .trace import producer
+from .trace import Trace, producer
 
 __all__ = [
     "INSTALL_HELP",
@@ -36,6 +36,7 @@ __all__ = [
     "GraphTooLargeError",
     "GraphvizNotFoundError",
     "draw",
+    "draw_traced",
     "render",
     "to_digraph",
 ]
@@ -146,17 +147,35 @@ def draw(t: Tensor, backward: bool = False, **options: Any) -> GraphDrawing:
     5
     >>> g.render("graph", format="svg")   # doctest: +SKIP
     """
+    return draw_traced(t, None, backward, **options)
+
+
+def draw_traced(
+    t: Tensor, trace: Trace | None, backward: bool = False, **options: Any
+) -> GraphDrawing:
+    """:func:`draw`, from what :func:`.trace.record` recorded from ``t`` (None: record now),
+    so that a page with several drawings of one computation walks it and runs its backward
+    pass once.
+
+    >>> import minigrad as mg
+    >>> from minigrad.graph.trace import record
+    >>> y = (mg.tensor([1.0, 2.0], requires_grad=True) * 3).sum()
+    >>> draw_traced(y, record(y), backward=True).source == mg.graph.draw(y, True).source
+    True
+    """
     opts = _check_options(options)
     if not isinstance(t, Tensor):
         raise TypeError(f"draw(): expected a minigrad Tensor, got {type(t).__name__}")
     if not isinstance(backward, bool):
         raise TypeError(f"draw(): backward must be True or False, got {backward!r}")
-    data = _fitting_data(t, "both" if opts["both"] else backward, opts)
+    data = _fitting_data(t, "both" if opts["both"] else backward, opts, trace)
     with gc_paused(), summary_cache():
         return to_digraph(data, opts)
 
 
-def _fitting_data(t: Tensor, mode: bool | str, opts: Mapping[str, Any]) -> GraphData:
+def _fitting_data(
+    t: Tensor, mode: bool | str, opts: Mapping[str, Any], trace: Trace | None
+) -> GraphData:
     """The graph data to draw: within ``max_nodes``, or drawn smaller, or refused if strict."""
     # cheap early check: op nodes alone exceed the cap unless they are collapsed
     if opts["strict"] and not opts["collapse"] and producer(t) is not None:
@@ -168,6 +187,7 @@ def _fitting_data(t: Tensor, mode: bool | str, opts: Mapping[str, Any]) -> Graph
         grads=opts["grads"],
         collapse_scopes=opts["collapse"],
         show_tensors=opts["show_tensors"],
+        trace=trace,
     )
     if len(data.nodes) > opts["max_nodes"]:
         if opts["strict"]:

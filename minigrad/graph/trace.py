@@ -31,7 +31,7 @@ from ..autograd import BackwardObserver, traverse
 from ..op import Context
 from ..tensor import Tensor
 
-__all__ = ["Event", "Trace", "edge_grads", "producer", "walk", "watch"]
+__all__ = ["Event", "Trace", "edge_grads", "producer", "record", "walk", "watch"]
 
 
 def producer(t: Tensor) -> Context | None:
@@ -84,6 +84,9 @@ class Trace:
     """What one watched pass produced, plus why it could not run (``status``)."""
 
     status: str  # "computed", "off", "freed" or "unavailable: <reason>"
+    # the forward walk (:func:`record` fills these): the nodes in creation order, their outputs
+    nodes: list[Context] = field(default_factory=list)
+    outputs: dict[Context, Tensor] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
     totals: dict[int, np.ndarray] = field(default_factory=dict)  # id(tensor) -> gradient
     # id(tensor) -> every gradient sent to it, in order: (who, array, sending node, input position)
@@ -162,6 +165,22 @@ def watch(root: Tensor, ctxs: list[Context]) -> Trace:
         order = sorted(ctxs, key=lambda c: (-c.generation, -c.seq))  # the engine's order
         name = next((c.name for c in order if c not in stepped), "?")
         return Trace(f"unavailable: op '{name}' backward raised {type(e).__name__}: {e}")
+    return trace
+
+
+def record(root: Tensor, backward: bool = True) -> Trace:
+    """The one traversal of an inspection: the forward walk from ``root`` and, with
+    ``backward``, the engine's backward pass watched (else the Trace's status is "off").
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> rec = record((x * x).sum())
+    >>> [c.name for c in rec.nodes], [ev.kind for ev in rec.events]
+    (['mul', 'sum'], ['seed', 'step', 'step', 'accumulate', 'leaf'])
+    """
+    nodes, outputs = walk(root)
+    trace = watch(root, nodes) if backward else Trace("off")
+    trace.nodes, trace.outputs = nodes, outputs
     return trace
 
 

@@ -18,10 +18,11 @@ from ...tensor import Tensor
 from ..assemble import build
 from ..data import GraphData, Node, leaf_role
 from ..facts import shown_attrs, to_plain
-from ..render import draw
-from ..trace import Trace, producer, watch
+from ..render import draw_traced
+from ..trace import Trace, producer, record
 from . import encode
 from .health import health
+from .steps import backward_grads, steps_json
 from .windows import window_of
 
 __all__ = ["graph_payload"]
@@ -191,9 +192,9 @@ def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, 
     return out
 
 
-def _svg(t: Tensor, backward: bool, options: dict[str, Any]) -> str:
+def _svg(t: Tensor, trace: Trace, backward: bool, options: dict[str, Any]) -> str:
     with np.errstate(all="ignore"):  # the drawing's gradient labels may hold NaN/Inf
-        drawing = draw(t, backward=backward, **options)
+        drawing = draw_traced(t, trace, backward, **options)
     return drawing.pipe(format="svg").decode("utf-8")
 
 
@@ -206,33 +207,33 @@ def graph_payload(
     **draw_options: Any,
 ) -> dict[str, Any]:
     """``payload["graph"]`` for the page: see the module docstring."""
-    from .steps import backward_grads, steps_json
-
-    fwd = build(t, False, values=False)
-    ctxs = [n.ctx for n in fwd.nodes if n.ctx is not None]
-    trace = watch(t, ctxs) if backward else Trace("off")
+    # the one traversal: the forward walk and the engine's backward pass, watched; every view
+    # and drawing below is built from it
+    trace = record(t, backward=backward)
+    ctxs = trace.nodes
+    fwd = build(t, False, values=False, trace=trace)
     reg = _Registry(t, trace, samples, max_elements)
     reg.order = {c: i for i, c in enumerate(sorted(ctxs, key=lambda c: c.seq))}
     views: dict[str, Any] = {
         "forward": {
-            "svg": _svg(t, False, draw_options),
+            "svg": _svg(t, trace, False, draw_options),
             "nodes": _nodes_json(fwd, reg),
             "edges": _edges_json(fwd, reg, {}),
         }
     }
     if any(c.scope for c in ctxs):  # one node per module: the overview of a large network
-        mods = build(t, False, values=False, collapse_scopes=True)
+        mods = build(t, False, values=False, collapse_scopes=True, trace=trace)
         views["modules"] = {
-            "svg": _svg(t, False, {**draw_options, "collapse": True}),
+            "svg": _svg(t, trace, False, {**draw_options, "collapse": True}),
             "nodes": _nodes_json(mods, reg),
             "edges": _edges_json(mods, reg, {}),
         }
     steps: list[dict[str, Any]] = []
     if backward and t.requires_grad:
-        bwd = build(t, True, values=False)
+        bwd = build(t, True, values=False, trace=trace)
         grads = backward_grads(bwd, trace)
         views["backward"] = {
-            "svg": _svg(t, True, draw_options),
+            "svg": _svg(t, trace, True, draw_options),
             "nodes": _nodes_json(bwd, reg),
             "edges": _edges_json(bwd, reg, grads),
         }
