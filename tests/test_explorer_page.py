@@ -298,8 +298,8 @@ def test_cli_explore_an_onnx_model(tmp_path):
 
 def test_graph_and_timeline_share_one_page(tmp_path):
     """The page builder takes both parts: graph tabs and the training timeline together."""
-    from minigrad.graph.explorer.data import graph_payload
     from minigrad.graph.explorer.page import render_page
+    from minigrad.graph.explorer.payload import graph_payload
 
     recorder_page = pytest.importorskip("minigrad.graph.recorder_page")
     mg.manual_seed(0)

@@ -14,12 +14,21 @@
 - :func:`draw` returns a Graphviz drawing; its ``.source`` (DOT text) needs no binary.
 - :func:`render` writes SVG/PNG/PDF and a ``.dot`` file, and explains a missing Graphviz.
 - :mod:`minigrad.graph.style` holds the colours, shapes and label formatting.
+
+The package is one pipeline. :mod:`.trace` is the only module that reads what the engine
+recorded (a tensor's node, the engine's backward pass, watched); :mod:`.build` turns that into
+graph data (:mod:`.data`: nodes and edges; :mod:`.forward`, :mod:`.backward`, :mod:`.views`,
+:mod:`.shrink`), and the views read the data: DOT (:mod:`.dot`, :mod:`.labels`,
+:mod:`.dot_text`, :mod:`.render`), networkx (:mod:`.export`, :mod:`.node_facts`), the explorer
+page (:mod:`.explorer`), explain (:mod:`.explain`, :mod:`.cells`, :mod:`.grad_cells`) and the
+recorder's timeline (:mod:`.recorder`).
 """
 
 from __future__ import annotations
 
 from . import style
-from .explain import Explanation, explain  # eager: the submodule would shadow the function
+from .cells import Explanation
+from .explain import explain  # eager: the submodule would shadow the function
 from .export import to_networkx
 from .render import GraphDrawing, GraphTooLargeError, GraphvizNotFoundError, draw, render
 

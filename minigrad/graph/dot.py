@@ -12,8 +12,8 @@ from typing import Any
 
 import graphviz
 
+from . import dot_text as _text
 from . import style as _style
-from . import text as _text
 from .data import GraphData
 from .drawing import GraphDrawing
 

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..tensor import Tensor
-from .assemble import build
+from .build import build
 from .data import gc_paused
-from .facts import edge_facts, node_facts, summary_cache
+from .node_facts import edge_facts, node_facts, summary_cache
 
 if TYPE_CHECKING:
     import networkx

@@ -3,7 +3,7 @@
 A bold first line (name or op), then smaller lines for shape/dtype, attributes and values.
 Values are formatted from at most a handful of numbers per tensor (a small tensor's
 elements, or one min/mean/max per large tensor). Every user-given string goes through
-:mod:`minigrad.graph.text` first.
+:mod:`minigrad.graph.dot_text` first.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 import numpy as np
 
 from .data import MAX_VALUES, Edge, GraphData, Node, dtype_name, values_freed
-from .facts import array_summary, shown_attrs, to_plain
-from .text import MAX_NAME, MAX_STRING, html_text, shorten, visible
+from .dot_text import MAX_NAME, MAX_STRING, html_text, shorten, visible
+from .node_facts import array_summary, shown_attrs, to_plain
 
 __all__ = [
     "FREED_NOTE",

@@ -15,9 +15,9 @@ from typing import Any
 import graphviz
 
 from ..tensor import Tensor
-from . import fold as _fold
+from . import shrink as _shrink
 from . import style as _style
-from .assemble import build
+from .build import build
 from .data import MAX_VALUES, GraphData, gc_paused
 from .dot import to_digraph
 from .drawing import (
@@ -27,7 +27,7 @@ from .drawing import (
     GraphvizNotFoundError,
     _not_found,
 )
-from .facts import summary_cache
+from .node_facts import summary_cache
 from .trace import Trace, producer
 
 __all__ = [
@@ -192,7 +192,7 @@ def _fitting_data(
     if len(data.nodes) > opts["max_nodes"]:
         if opts["strict"]:
             _size_check(data, opts["max_nodes"], opts)
-        data, notes = _fold.shrink(data, opts["max_nodes"])
+        data, notes = _shrink.shrink(data, opts["max_nodes"])
         data.notes = notes
     return data
 

@@ -65,8 +65,8 @@ def explore(t: Tensor, backward: bool = True, **options: Any) -> Explorer:
     ``clusters`` (see :func:`minigrad.graph.draw`). ``backward=False`` leaves out the
     backward view and the step-through.
     """
-    from .data import graph_payload
     from .page import render_page
+    from .payload import graph_payload
 
     if not isinstance(t, Tensor):
         raise TypeError(f"explore: expected a minigrad Tensor, got {type(t).__name__}")

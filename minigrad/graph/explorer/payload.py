@@ -15,13 +15,13 @@ import numpy as np
 
 from ...op import Context, op_spec
 from ...tensor import Tensor
-from ..assemble import build
+from ..build import build
 from ..data import GraphData, Node, leaf_role
-from ..facts import shown_attrs, to_plain
+from ..node_facts import shown_attrs, to_plain
 from ..render import draw_traced
 from ..trace import Trace, producer, record
 from . import encode
-from .health import health
+from .overlays import health
 from .steps import backward_grads, steps_json
 from .windows import window_of
 

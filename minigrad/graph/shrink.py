@@ -7,7 +7,7 @@ leaves a run keeps its edge, drawn once. :func:`shrink` applies folding, then co
 modules, then hiding tensors, until a drawing fits ``max_nodes``, and says what it did.
 
 >>> import minigrad as mg
->>> from minigrad.graph.assemble import build
+>>> from minigrad.graph.build import build
 >>> y = mg.tensor([1.0], requires_grad=True)
 >>> for _ in range(50):
 ...     y = y * 1.5
