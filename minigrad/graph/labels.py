@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ..op import op_spec
 from .data import MAX_VALUES, Edge, GraphData, Node, dtype_name, values_freed
 from .dot_text import MAX_NAME, MAX_STRING, html_text, shorten, visible
 from .node_facts import array_summary, shown_attrs, to_plain
@@ -302,8 +303,6 @@ def _input_name(e: Edge) -> str | None:
     ctx = e.dst.ctx if e.kind in ("input", "flow") or e.reverse else e.src.ctx
     if e.arg is None or ctx is None:
         return None
-    from ..op import op_spec
-
     spec = op_spec(ctx.op)
     if spec.variadic:
         return str(e.arg)

@@ -57,7 +57,9 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .recorder_health import frame_stats
+from .recorder_health import flags, frame_stats, series
+from .recorder_page import explore_recording
+from .recorder_probe import module_outputs
 
 __all__ = ["Frame", "Recorder"]
 
@@ -248,8 +250,6 @@ class Recorder:
             ]
 
     def _probe_outputs(self) -> dict[str, np.ndarray]:
-        from .recorder_probe import module_outputs
-
         if self.probes is None:
             return {}
         outputs, kinds = module_outputs(self.model, self.probes)
@@ -316,21 +316,15 @@ class Recorder:
 
     def series(self) -> dict[str, Any]:
         """The health numbers as series over the kept frames (see :mod:`.recorder_health`)."""
-        from .recorder_health import series
-
         return series(self)
 
     def health(self, **thresholds: float) -> list[Any]:
         """The flags the run raises (layer, first step, kind, message); see ``recorder_health``."""
-        from .recorder_health import flags
-
         return flags(self, **thresholds)
 
     def explore(self, title: str | None = None, **options: Any) -> Any:
         """An explorer page with the timeline of this run (:class:`minigrad.graph.Explorer`);
         records the latest step first if ``every`` skipped it (:meth:`finish`)."""
-        from .recorder_page import explore_recording
-
         self.finish()
         return explore_recording(self, title, **options)
 

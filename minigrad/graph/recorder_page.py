@@ -26,9 +26,13 @@ order, so leading filters stay whole) and activations keep the first ``samples``
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
+
+from .explorer import Explorer, encode
+from .explorer.page import render_page
 
 __all__ = ["explore_recording", "timeline_payload"]
 
@@ -40,8 +44,6 @@ _IN_FRAME = {"grad": "grads", "new_weight": "params", "change": "updates"}
 
 
 def _enc(a: Any, keep: int | None = None) -> dict[str, Any]:
-    from .explorer import encode
-
     a = np.asarray(a)
     if keep is not None and a.size > keep:
         return encode.array(a.reshape(-1)[:keep])
@@ -49,8 +51,6 @@ def _enc(a: Any, keep: int | None = None) -> dict[str, Any]:
 
 
 def _num(x: Any) -> Any:
-    from .explorer import encode
-
     return None if x is None else encode.num(x)
 
 
@@ -108,8 +108,6 @@ def _frame_payload(rec: Any, frame: Any, opts: dict[str, Any], kinds: dict[str, 
 
 
 def _size(obj: Any) -> int:
-    import json
-
     return len(json.dumps(obj, separators=(",", ":")))
 
 
@@ -192,9 +190,6 @@ def _health(rec: Any) -> dict[str, Any]:
 
 def explore_recording(rec: Any, title: str | None = None, **options: Any) -> Any:
     """The explorer page (an :class:`~minigrad.graph.Explorer`) with the run's timeline."""
-    from .explorer import Explorer
-    from .explorer.page import render_page
-
     name = type(rec.model).__name__
     title = title or f"minigrad training timeline: {name}, {rec.steps} steps"
     payload = {"timeline": timeline_payload(rec, **options)}

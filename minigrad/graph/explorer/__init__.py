@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ...tensor import Tensor
+from .page import render_page
+from .payload import graph_payload
 
 __all__ = ["Explorer", "explore"]
 
@@ -65,9 +67,6 @@ def explore(t: Tensor, backward: bool = True, **options: Any) -> Explorer:
     ``clusters`` (see :func:`minigrad.graph.draw`). ``backward=False`` leaves out the
     backward view and the step-through.
     """
-    from .page import render_page
-    from .payload import graph_payload
-
     if not isinstance(t, Tensor):
         raise TypeError(f"explore: expected a minigrad Tensor, got {type(t).__name__}")
     known = {"samples", "max_elements", "title", *_DRAW_OPTIONS}
