@@ -9,16 +9,14 @@
 from __future__ import annotations
 
 import inspect
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import Any, Protocol, cast
 
 from ..autograd import call_op
 from ..op import Op, forget_spec, op_spec
+from ..tensor import Tensor
 from .providers import Provider
 
 __all__ = ["OpFunction", "mark_origin", "contract_problems", "make_function"]
-
-if TYPE_CHECKING:
-    from ..tensor import Tensor
 
 
 class OpFunction(Protocol):
@@ -69,8 +67,6 @@ def contract_problems(cls: Any) -> list[str]:
 
 def _signature(cls: type[Op]) -> inspect.Signature:
     """forward's signature without ctx, returning a Tensor: what users call."""
-    from ..tensor import Tensor
-
     sig = inspect.signature(cls.forward)
     # forward's annotations describe arrays; users pass Tensors (or arrays, numbers)
     params = [p.replace(annotation=p.empty) for p in list(sig.parameters.values())[1:]]

@@ -9,10 +9,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .providers import Provider
+from .providers import ENV_DISABLE_PLUGINS, Provider
 
 __all__ = [
     "PluginConflictError",
@@ -97,8 +95,6 @@ def disabled_error(p: Provider) -> PluginDisabledError:
 
 
 def conflict_error(name: str, providers: list[Provider]) -> PluginConflictError:
-    from .providers import ENV_DISABLE_PLUGINS
-
     listed = "; ".join(f"{p.label} (entry point '{p.value}')" for p in providers)
     picks = " or ".join(f"mg.ops.get('{p.dist}::{name}')" for p in providers if p.dist)
     return PluginConflictError(
