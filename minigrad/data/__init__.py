@@ -27,7 +27,7 @@ from __future__ import annotations
 from .digits import load_digits
 from .idx import load_mnist, read_idx
 from .loader import DataLoader
-from .x5 import canonical_x5, x_or_not_x
+from .x_on_5x5 import canonical_x5, x_or_not_x
 from .xo import (
     XO_CLASSES,
     canonical_o,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from ._art import _check_positive_int
+from ._ascii_art import _check_positive_int
 
 __all__ = ["DataLoader"]
 

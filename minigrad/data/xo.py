@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from ._art import _FEATURE_ART, _O9_ART, _X9_ART, _check_positive_int, _from_art
+from ._ascii_art import _FEATURE_ART, _O9_ART, _X9_ART, _check_positive_int, _from_art
 from .shapes import _random_shift_inside, _render_ring, _render_x
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._art import _X5_ART, _check_positive_int, _from_art
+from ._ascii_art import _X5_ART, _check_positive_int, _from_art
 from .shapes import _render_ring, _render_x, _shift
 
 __all__ = ["canonical_x5", "x_or_not_x"]
