@@ -16,7 +16,7 @@ import numpy as np
 from ..autograd import apply
 from ..op import Context, Op
 from ..tensor import Tensor, as_tensor
-from ._common import _binary, _broadcast, _broadcast_error, _const
+from ._common import _binary, _broadcast, _broadcast_error, _const, _floating, _promote
 from .select import where
 from .shape import _sum_to_any
 
@@ -43,6 +43,8 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         try:  # inline rather than through _broadcast: this is the hottest path
             return a + b
         except ValueError:
@@ -61,6 +63,8 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         try:  # inline rather than through _broadcast: this is the hottest path
             return a - b
         except ValueError:
@@ -79,6 +83,8 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         ctx.save_for_backward(a, b)
         try:  # inline rather than through _broadcast: this is the hottest path
             return a * b
@@ -100,6 +106,9 @@ class Div(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype or a.dtype.kind not in "fc":
+            a, b = _promote(a, b)
+            a, b = _floating(a), _floating(b)  # int / int is a float32 quotient, as in PyTorch
         ctx.save_for_backward(a, b)
         try:  # inline rather than through _broadcast: this is the hottest path
             return a / b
@@ -137,6 +146,8 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if x.dtype is not y.dtype:
+            x, y = _promote(x, y)
         out = _broadcast("pow", np.power, x, y)
         ctx.save_for_backward(x, y, out)
         return out
@@ -169,6 +180,8 @@ class PowScalar(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, exponent: float) -> np.ndarray:
+        if type(exponent) is float:  # an integer tensor ** 0.5 is computed in floating point
+            x = _floating(x)
         ctx.save_for_backward(x)
         return np.power(x, np.asarray(exponent, dtype=x.dtype))
 
@@ -191,7 +204,7 @@ class Exp(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        out = np.exp(x)
+        out = np.exp(_floating(x))
         ctx.save_for_backward(out)
         return out
 
@@ -209,6 +222,7 @@ class Log(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(x)
@@ -228,7 +242,7 @@ class Sqrt(Op):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            out = np.sqrt(x)
+            out = np.sqrt(_floating(x))
         ctx.save_for_backward(out)
         return out
 

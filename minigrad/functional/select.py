@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd import apply
 from ..op import Context, Op
 from ..tensor import Tensor, as_tensor
-from ._common import _binary, _broadcast, _const
+from ._common import _binary, _broadcast, _const, _floating, _promote
 
 __all__ = [
     "clip",
@@ -39,6 +39,8 @@ class Clip(Op):
             raise ValueError("clip: at least one of min and max must be given")
         if min is not None and max is not None and min > max:
             raise ValueError(f"clip: min={min} is greater than max={max}")
+        if isinstance(min, (float, np.floating)) or isinstance(max, (float, np.floating)):
+            x = _floating(x)  # an integer tensor clipped to 2.5 is not truncated to 2
         ctx.save_for_backward(x)
         return np.clip(x, min, max).astype(x.dtype, copy=False)
 
@@ -68,6 +70,8 @@ class Maximum(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         ctx.save_for_backward(a, b)
         return _broadcast("maximum", np.maximum, a, b)
 
@@ -83,6 +87,8 @@ class Minimum(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         ctx.save_for_backward(a, b)
         return _broadcast("minimum", np.minimum, a, b)
 
@@ -102,6 +108,8 @@ class Where(Op):
     def forward(ctx: Context, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if cond.dtype != np.bool_:
             raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         try:
             return np.where(cond, a, b)
         except ValueError:
