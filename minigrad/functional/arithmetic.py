@@ -102,7 +102,7 @@ class Div(Op):
     name = "div"
     _core = True
     _array_backward = True
-    formula = "da = dy / b, db = -dy * a / b**2"
+    formula = "da = dy / b, db = -dy * (a / b) / b"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -119,7 +119,9 @@ class Div(Op):
     def backward(ctx: Context, grad: Tensor) -> tuple:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+        # -dy * (a / b) / b, not -dy * a / (b * b): b * b overflows or underflows where the
+        # quotient does not (float16 a = b = 1e-4 gave -inf); the same order as PyTorch
+        return (grad / b if need_a else None), (-grad * (a / b / b) if need_b else None)
 
 
 class Neg(Op):
