@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import heapq
 import sys
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,6 +72,10 @@ def _calibrate() -> int:
 
 # what sys.getrefcount reports for an object only one local variable refers to
 _LOCAL_ONLY = _calibrate()
+
+# held around each read-add-write of a ``.grad``: backward() calls from several threads that
+# reach one leaf (a shared weight) each add their contribution, none overwrites another's
+_ACCUMULATE = threading.Lock()
 
 
 # --------------------------------------------------------------------------- observers
@@ -242,7 +247,8 @@ def _run_nodes(
         if accumulate and out is not None and out._retains_grad:
             g = _tensor(g)
             kept = g if create_graph else g.detach()
-            out.grad = kept if out.grad is None else out.grad + kept
+            with _ACCUMULATE:
+                out.grad = kept if out.grad is None else out.grad + kept
         if node in wanted:
             g = captured[id(wanted[node])] = _tensor(g)
         grads = _call_backward(node, g, anomaly, create_graph, arrays)
@@ -301,7 +307,8 @@ def _finish_leaves(
         elif accumulate:
             if not create_graph and g._node is not None:
                 g = g.detach()
-            t.grad = g if t.grad is None else t.grad + g
+            with _ACCUMULATE:
+                t.grad = g if t.grad is None else t.grad + g
 
 
 # --------------------------------------------------------------------------- callers
