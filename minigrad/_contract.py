@@ -6,7 +6,8 @@
   op's output Tensor and double backward through 0-d intermediates stays connected.
 - :func:`check_grad_dtype`: the gradient dtype policy (see :mod:`minigrad.autograd`).
 - :func:`fingerprint_saved` / :func:`verify_saved`: in-place changes of saved inputs.
-- :func:`readonly`: plugin ops get read-only views of their inputs.
+- :func:`readonly`: plugin ops get read-only views of their inputs; during a plugin's
+  backward :func:`freeze_for_backward` makes the arrays it can reach read-only (:func:`thaw`).
 - :func:`note`: an exception from an op's forward or backward keeps its type and gains a
   PEP 678 note naming the op, its plugin and the phase.
 
@@ -35,8 +36,10 @@ __all__ = [
     "check_grad_dtype",
     "check_output",
     "fingerprint_saved",
+    "freeze_for_backward",
     "note",
     "readonly",
+    "thaw",
     "verify_saved",
     "where",
 ]
@@ -74,6 +77,33 @@ def readonly(arrays: list) -> list:
             a.flags.writeable = False
         out.append(a)
     return out
+
+
+def freeze_for_backward(ctx: Context, grad: Any) -> list:
+    """Make every array a plugin's backward can reach read-only while it runs: the saved
+    arrays, the inputs' and the output's ``.data`` and the incoming gradient's. Returns the
+    arrays it changed, for :func:`thaw`. ``ctx.saved_tensors`` hands back the caller's own
+    input Tensors (so double backward stays connected), so without this ``x.data *= 2`` in a
+    backward would change the user's ``x``.
+    """
+    arrays = [a for a in ctx._saved or () if type(a) is np.ndarray]
+    arrays += [t.data for t in ctx.inputs if t is not None]
+    out = ctx.output
+    if out is not None:
+        arrays.append(out.data)
+    arrays.append(grad if type(grad) is np.ndarray else grad.data)
+    frozen = []
+    for a in arrays:
+        if a.flags.writeable:
+            a.flags.writeable = False
+            frozen.append(a)
+    return frozen
+
+
+def thaw(frozen: list) -> None:
+    """Give back what :func:`freeze_for_backward` took: the arrays are writeable again."""
+    for a in frozen:
+        a.flags.writeable = True
 
 
 def check_output(ctx: Context, out: Any, arrays: list, views: list | None) -> np.ndarray:

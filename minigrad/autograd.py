@@ -134,6 +134,8 @@ def _call_backward(
         verify_saved(node)
     outer = _backward_of.set(node) if anomaly else None
     op = node.op
+    # a plugin's backward reaches the caller's arrays (saved_tensors[i].data): read-only meanwhile
+    frozen = None if op._core else _c.freeze_for_backward(node, g)
     try:
         if op._array_backward and not create_graph and not anomaly:
             # the same formula on numpy arrays: nothing here is differentiated again
@@ -150,6 +152,8 @@ def _call_backward(
     finally:
         if outer is not None:
             _backward_of.reset(outer)
+        if frozen:
+            _c.thaw(frozen)
     inputs = node.inputs
     if type(raw) is not tuple and type(raw) is not list:
         raw = (raw,)

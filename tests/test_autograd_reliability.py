@@ -394,3 +394,66 @@ def test_a_one_bit_change_of_a_transposed_saved_leaf_is_caught(dtype) -> None:
     word[3, 7] ^= 1
     with pytest.raises(RuntimeError, match="modified in place"):
         y.backward()
+
+
+# --------------------------------------------------------------------------- read-only backward
+
+
+def _scaling_plugin(backward):
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * 2
+
+    return _plugin(forward, backward, name="scale")
+
+
+def test_backward_writing_through_saved_tensors_data_raises_and_x_stays() -> None:
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        d = x.data
+        d *= 2  # the caller's x, reached through the Tensor saved_tensors hands back
+        return grad * 2
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = call_op(_scaling_plugin(backward), x).sum()
+    with pytest.raises(ValueError, match="read-only") as info:
+        y.backward()
+    assert any("backward of op 'scale'" in n for n in info.value.__notes__)
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    x.data[0] = 5.0  # the user's tensor is writeable again once backward is over
+    assert x.data[0] == 5.0
+
+
+@pytest.mark.parametrize("reach", ["inputs", "output", "grad"])
+def test_backward_writing_into_inputs_output_or_grad_raises(reach: str) -> None:
+    def backward(ctx, grad):
+        target = {"inputs": lambda: ctx.inputs[0], "output": lambda: ctx.output}.get(
+            reach, lambda: grad
+        )()
+        target.data[...] = 0
+        return grad * 2
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    w = mg.tensor([3.0, 4.0], requires_grad=True)
+    y = call_op(_scaling_plugin(backward), x)
+    loss = (y * w).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        loss.backward()
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    np.testing.assert_array_equal(w.data, [3.0, 4.0])
+
+
+def test_arrays_are_writeable_after_a_plugin_backward_ran() -> None:
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 2 * x.data[0] / x.data[0]  # reading is fine
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = call_op(_scaling_plugin(backward), x)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    for arr in (x.data, x.grad.data, y.data):
+        assert arr.flags.writeable
+    x.grad.data *= 0.5  # an optimizer may scale gradients in place
+    x.data -= x.grad.data
+    np.testing.assert_array_equal(x.data, [0.0, 1.0])
