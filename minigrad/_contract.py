@@ -12,18 +12,27 @@
   PEP 678 note naming the op, its plugin and the phase.
 
 Why fingerprints (and not a version counter): users change data through numpy
-(``x.data[0] = 100``), which minigrad never sees, so there is nothing to bump. Instead, when an
-op saves the array of a *leaf* tensor (an input or a parameter: what user code owns and
-changes), the engine keeps a fingerprint of it and compares it before that op's backward
-runs. The fingerprint is exact for arrays of up to 64 elements (their bytes) and, above that,
-the sum of its values' 64-bit words in C order (or of the elements' bit patterns) modulo
-2**64: one integer reduction, faster than one elementwise op over the array; any change of a
-single element changes it. Intermediate tensors are not fingerprinted: hashing every
-activation would double the cost of cheap ops, and user code rarely writes into them.
+(``x.data[0] = 100``, ``x.data[:] = x.data[::-1]``, ``np.random.shuffle(x.data)``), which
+minigrad never sees, so there is nothing to bump; minigrad itself writes leaf data only through
+numpy too (optimizer steps, ``nn.init``), so a counter would catch nothing a fingerprint
+misses. Instead, when an op saves the array of a *leaf* tensor (an input or a parameter: what
+user code owns and changes), the engine keeps a fingerprint of it and compares it before that
+op's backward runs:
+
+- up to 4 KiB: the bytes themselves (exact; a copy of at most 4 KiB per saved leaf);
+- above: its shape and dtype, the CRC-32 of its bytes in C order (order-sensitive: any
+  rearrangement, such as a reverse, a roll, a shuffle or a square transpose, changes it; a
+  change of up to 32 contiguous bits always does) and the sum of its 64-bit words modulo
+  2**64 (any change of a single element changes it). The CRC runs at about 5 GB/s here: 35 us
+  for a (64, 1, 28, 28) float32 batch, against 3 us for the sum alone.
+
+Intermediate tensors are not fingerprinted: hashing every activation would double the cost of
+cheap ops, and user code rarely writes into them.
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import numpy as np
@@ -162,20 +171,25 @@ def check_grad_dtype(
 
 
 _UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+#: arrays up to this many bytes are fingerprinted by a copy of their bytes (exact)
+EXACT_BYTES = 4096
 
 
 def _fingerprint(a: np.ndarray) -> Any:
-    if a.size <= 64:
-        return a.tobytes()  # exact: the bytes themselves
-    if a.nbytes % 8 == 0:
-        # the values in C order as 64-bit words, summed with wrap-around: a single element
-        # lies inside one word, so changing it changes the sum; no widening cast (4x faster
-        # for float32). The same values give the same sum whatever the memory layout
-        c = a if a.flags.c_contiguous else np.ascontiguousarray(a)
-        return a.shape, a.dtype, int(np.add.reduce(c.reshape(-1).view(np.uint64), axis=None))
-    u = _UINT.get(a.dtype.itemsize)
-    bits = a.view(u) if u is not None else np.ascontiguousarray(a).view(np.uint8)
-    return a.shape, int(np.add.reduce(bits, axis=None, dtype=np.uint64))
+    """What :func:`verify_saved` compares: equal for the same values in the same C order."""
+    if a.nbytes <= EXACT_BYTES:
+        return a.tobytes()  # exact: the bytes themselves, in C order whatever the layout
+    c = a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    crc = zlib.crc32(c)  # where each byte sits matters: catches any rearrangement
+    if c.nbytes % 8 == 0:
+        # the 64-bit words summed with wrap-around: a single element lies inside one word,
+        # so changing it changes the sum (no widening cast: 4x faster for float32)
+        total = int(np.add.reduce(c.reshape(-1).view(np.uint64), axis=None))
+    else:
+        u = _UINT.get(c.dtype.itemsize)
+        bits = c.view(u) if u is not None else c.view(np.uint8)
+        total = int(np.add.reduce(bits, axis=None, dtype=np.uint64))
+    return a.shape, a.dtype, crc, total
 
 
 def fingerprint_saved(ctx: Context) -> list | None:
@@ -191,7 +205,7 @@ def fingerprint_saved(ctx: Context) -> list | None:
                 # a read-only array that owns its data is a constant (a Python number's):
                 # it cannot change. Leaves that require grad are user data: no flags to read
                 if t._requires_grad or a.base is not None or a.flags.writeable:
-                    fp = a.tobytes() if a.size <= 64 else _fingerprint(a)
+                    fp = a.tobytes() if a.nbytes <= EXACT_BYTES else _fingerprint(a)
                     if checks is None:
                         checks = [(t, fp)]
                     else:
@@ -204,7 +218,7 @@ def verify_saved(ctx: Context) -> None:
     """Raise if a leaf input saved by ``ctx`` changed since the forward pass."""
     for t, fp in ctx._checks or ():
         a = t.data
-        if (a.tobytes() if a.size <= 64 else _fingerprint(a)) != fp:
+        if (a.tobytes() if a.nbytes <= EXACT_BYTES else _fingerprint(a)) != fp:
             raise RuntimeError(
                 f"{where(ctx)}: {_label(t)}, saved for backward, was modified in place after "
                 "the forward pass (its data changed before backward()), so the gradient would "

@@ -396,6 +396,56 @@ def test_a_one_bit_change_of_a_transposed_saved_leaf_is_caught(dtype) -> None:
         y.backward()
 
 
+def _rearrange(d: np.ndarray, how: str) -> None:
+    """Rearrange ``d``'s values in place, as user code might (same values, other places)."""
+    flat = d.reshape(-1)  # a view: d is C-contiguous
+    if how == "reverse":
+        flat[:] = flat[::-1].copy()
+    elif how == "roll":
+        flat[:] = np.roll(flat, 1)
+    elif how == "shuffle":
+        np.random.default_rng(0).shuffle(flat)
+    elif how == "swap two":
+        flat[[1, -2]] = flat[[-2, 1]]
+    elif how == "square transpose":
+        d[...] = d.T.copy()
+    elif how == "sort":
+        flat.sort()
+
+
+REARRANGEMENTS = ["reverse", "roll", "shuffle", "swap two", "square transpose", "sort"]
+
+
+@pytest.mark.parametrize("how", REARRANGEMENTS)
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("side", [9, 40, 300])  # 81 to 90,000 elements: exact bytes and hashed
+def test_any_rearrangement_of_a_saved_leaf_is_caught(how: str, dtype: str, side: int) -> None:
+    # distinct values in no particular order, so every rearrangement changes the array
+    values = np.random.default_rng(side).permutation(side * side) - side * side / 2
+    values = values.astype(dtype).reshape(side, side)
+    x = mg.tensor(values, requires_grad=True)
+    w = mg.tensor(np.ones((side, side), dtype=dtype), requires_grad=True)
+    y = (x * w).sum()  # w's gradient is x's values: a rearranged x gives a wrong one
+    before = x.data.copy()
+    _rearrange(x.data, how)
+    assert not np.array_equal(x.data, before) and np.array_equal(
+        np.sort(x.data, None), np.sort(before, None)
+    )
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_rearranged_non_contiguous_saved_leaf_is_caught_and_no_false_alarm(dtype) -> None:
+    base = np.arange(200 * 30, dtype=dtype).reshape(200, 30)
+    x = mg.tensor(base.T, requires_grad=True)  # Fortran order, 48 KB at float64
+    y = (x * x).sum()
+    y.backward(retain_graph=True)  # unchanged: no false alarm
+    x.data[:, :] = x.data[:, ::-1].copy()
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
 # --------------------------------------------------------------------------- read-only backward
 
 
