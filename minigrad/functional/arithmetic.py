@@ -255,7 +255,7 @@ class Sqrt(Op):
 
 
 class Abs(Op):
-    """|x|; the gradient at 0 is 0 (sign(0) = 0)."""
+    """|x|; the gradient at 0 is 0 (sign(0) = 0), and at NaN too (as PyTorch's sgn)."""
 
     name = "abs"
     _core = True
@@ -268,7 +268,9 @@ class Abs(Op):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return grad * _const(np.sign(ctx.saved_arrays[0]))
+        x = ctx.saved_arrays[0]
+        # sign(x) with NaN -> 0 (np.sign gives NaN there; PyTorch's abs' is 0)
+        return grad * _const(np.subtract(x > 0, x < 0, dtype=grad.dtype))
 
 
 class MatMul(Op):
