@@ -88,6 +88,14 @@ def save(module_or_state_dict: Any, path: PathLike | IO[bytes]) -> None:
     for name, value in state.items():
         if not isinstance(name, str) or not name:
             raise TypeError(f"save: state dict keys must be non-empty strings, got {name!r}")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = name.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise ValueError(
+                f"save: the name '{shown}' holds a lone surrogate, which no file can store as "
+                "UTF-8; rename that module attribute or state dict key"
+            ) from None
         if name == META_KEY:
             raise ValueError(f"save: the name {META_KEY!r} is reserved for minigrad's metadata")
         arr = value.data if isinstance(value, Tensor) else value
