@@ -14,12 +14,20 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from typing import NoReturn
 
 _SUBCOMMANDS = ("demo", "plugins", "draw", "explore")
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument error is one line on stderr (no usage block) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m minigrad",
         description="minigrad: a small autodiff framework you can see.",
     )

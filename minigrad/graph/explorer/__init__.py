@@ -34,8 +34,10 @@ class Explorer:
     it inline (in an ``<iframe srcdoc>``, which also works in nbconvert HTML and VS Code)."""
 
     def __init__(self, html: str, title: str = "minigrad explorer") -> None:
+        from ..text import visible
+
         self.html = html
-        self.title = title
+        self.title = visible(title)  # a name's lone surrogate cannot be written as UTF-8
 
     def save(self, path: str | os.PathLike) -> str:
         """Write the page (folders are created); returns the path."""
