@@ -94,3 +94,11 @@ def test_readme_blocks_have_no_blank_lines_inside_a_class() -> None:
             assert not following.startswith((" ", "\t")), (
                 f"a blank line inside an indented body breaks pasting into a REPL:\n{block}"
             )
+
+
+def test_readme_names_every_data_loader() -> None:
+    import minigrad as mg
+
+    text = README.read_text(encoding="utf-8")
+    missing = [name for name in mg.data.__all__ if f"`{name}" not in text]
+    assert not missing, f"README does not list mg.data's {missing}"
