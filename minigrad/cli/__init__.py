@@ -57,6 +57,12 @@ def _discard_stdout() -> None:
 
 
 def _run(argv: list[str] | None) -> int:
+    from minigrad._shadowing import shadowing_message
+
+    shadowed = shadowing_message()
+    if shadowed:  # nothing below can work: say why, instead of failing far away
+        print(f"python -m minigrad: {shadowed}", file=sys.stderr)
+        return 1
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     if not getattr(args, "func", None):
