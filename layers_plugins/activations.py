@@ -35,9 +35,10 @@ class ReLU(Op):
     Notes
     -----
     The derivative is 1 where ``x > 0`` and 0 elsewhere, **including at exactly 0**
-    (the subgradient PyTorch and most frameworks pick). The backward pass multiplies the
-    incoming gradient by that constant 0/1 mask, so it is itself differentiable (its
-    second derivative is 0).
+    (the subgradient PyTorch and most frameworks pick). At NaN (whose output is NaN) it is
+    1, as in PyTorch: the gradient is held back only where ``x <= 0``. The backward pass
+    multiplies the incoming gradient by that constant 0/1 mask, so it is itself
+    differentiable (its second derivative is 0).
 
     Examples
     --------
@@ -63,9 +64,9 @@ class ReLU(Op):
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_arrays
-        # relu'(0) = 0: only strictly positive inputs pass the gradient (a bool mask: the
-        # product has grad's dtype, without a cast of the mask first)
-        return grad * as_tensor(x > 0)
+        # relu'(0) = 0: the gradient stops where x <= 0, and passes elsewhere, NaN included
+        # as in PyTorch (a bool mask: the product has grad's dtype, without a cast first)
+        return grad * as_tensor(~(x <= 0))
 
     @staticmethod
     def sample_inputs() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:

@@ -20,13 +20,18 @@ from ._dtypes import check_float
 __all__ = ["LogSoftmax", "Softmax"]
 
 
-def _shifted(name: str, x: np.ndarray, axis: Any) -> tuple[np.ndarray, int]:
+def _shifted(name: str, x: np.ndarray, axis: Any) -> tuple[np.ndarray, int | None]:
     """Check ``x`` and ``axis``; return ``x`` minus its maximum along the axis, and the axis."""
     check_float(name, "x", x)
     if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
         raise TypeError(f"{name}: axis must be an int, got {axis!r}")
     if x.ndim == 0:
-        raise ValueError(f"{name}: the input is 0-D (a scalar); it needs at least one axis")
+        # as in PyTorch: a scalar is one entry along axis 0 (or -1): softmax 1, log_softmax 0
+        if axis not in (0, -1):
+            raise ValueError(
+                f"{name}: axis {axis} is out of range for a 0-D input; expected 0 or -1"
+            )
+        return np.asarray(x - x), None
     if not -x.ndim <= axis < x.ndim:
         raise ValueError(
             f"{name}: axis {axis} is out of range for a {x.ndim}-D input of shape {x.shape}; "
@@ -44,8 +49,8 @@ class Softmax(Op):
     Parameters
     ----------
     x : Tensor
-        Any shape with at least one dimension; float16, float32 or float64 (kept in the
-        output).
+        Any shape; float16, float32 or float64 (kept in the output). A 0-D input is one
+        entry along axis 0 or -1 (its softmax is 1, as in PyTorch).
     axis : int, default -1
         The axis whose entries are turned into probabilities (``axis=1`` for the class
         scores of an (N, C) batch).
@@ -74,10 +79,10 @@ class Softmax(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, axis: int = -1) -> np.ndarray:
-        shifted, axis = _shifted("softmax", x, axis)
+        shifted, over = _shifted("softmax", x, axis)
         with np.errstate(under="ignore"):  # exp of very negative entries is simply 0
             e = np.exp(shifted)
-        out = e / e.sum(axis=axis, keepdims=True)
+        out = e / e.sum(axis=over, keepdims=True)
         ctx.save_for_backward(out)
         return out
 
@@ -100,8 +105,8 @@ class LogSoftmax(Op):
     Parameters
     ----------
     x : Tensor
-        Any shape with at least one dimension; float16, float32 or float64 (kept in the
-        output).
+        Any shape; float16, float32 or float64 (kept in the output). A 0-D input is one
+        entry along axis 0 or -1 (its log_softmax is 0, as in PyTorch).
     axis : int, default -1
         The axis to normalise over.
 
@@ -128,9 +133,9 @@ class LogSoftmax(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, axis: int = -1) -> np.ndarray:
-        shifted, axis = _shifted("log_softmax", x, axis)
+        shifted, over = _shifted("log_softmax", x, axis)
         with np.errstate(under="ignore"):
-            out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+            out = shifted - np.log(np.exp(shifted).sum(axis=over, keepdims=True))
         ctx.save_for_backward(out)
         return out
 

@@ -7,9 +7,9 @@
 array([2., 4., 6.], dtype=float32)
 """
 
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
+# No `from __future__ import annotations` and typing under a private name, so no typing-only
+# name (annotations, TYPE_CHECKING) is an attribute of minigrad; __dir__ below lists the API.
+import typing as _typing
 
 from . import functional as _functional
 from .autograd import detect_anomaly, enable_grad, grad, is_grad_enabled, name_scope, no_grad
@@ -50,11 +50,11 @@ from .functional import (
 from .op import Context, Op
 from .tensor import Tensor, as_tensor
 
-if TYPE_CHECKING:  # what the lazy names below are, for type checkers
+if _typing.TYPE_CHECKING:  # what the lazy names below are, for type checkers
     from . import data, graph, nn, onnx, optim, plugins, serialization, testing  # noqa: F401
-    from .plugins import OpsNamespace, register_op  # noqa: F401
-    from .serialization import load, save  # noqa: F401
-    from .threads import get_num_threads, set_num_threads  # noqa: F401
+    from .plugins import OpsNamespace, register_op
+    from .serialization import load, save
+    from .threads import get_num_threads, set_num_threads
 
     ops: OpsNamespace
 
@@ -88,6 +88,11 @@ def __getattr__(name: str) -> object:
     return value
 
 
+def __dir__() -> list[str]:
+    # the public names, the lazy ones included, without importing them (tab completion)
+    return sorted({*__all__, "__version__"})
+
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -100,14 +105,18 @@ __all__ = [
     "astype",
     "clip",
     "concatenate",
+    "data",
     "detect_anomaly",
     "enable_grad",
     "exp",
     "expand",
     "flatten",
     "full",
+    "get_num_threads",
     "grad",
+    "graph",
     "is_grad_enabled",
+    "load",
     "log",
     "manual_seed",
     "matmul",
@@ -119,17 +128,25 @@ __all__ = [
     "name_scope",
     "no_grad",
     "nn",
+    "onnx",
     "ones",
     "ones_like",
+    "ops",
+    "optim",
     "pad",
+    "plugins",
     "rand",
     "randn",
+    "register_op",
     "reshape",
+    "save",
+    "set_num_threads",
     "sqrt",
     "stack",
     "sum",
     "sum_to",
     "tensor",
+    "testing",
     "transpose",
     "where",
     "zeros",

@@ -37,6 +37,7 @@ import functools
 import heapq
 import itertools
 import sys
+import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -50,11 +51,13 @@ from .gradients import (
     as_grad_array,
     check_finite,
     fit_grad,
+    freeze_for_backward,
     grad_outputs_list,
     note,
     run_hooks,
     save_checks,
     seed_grad,
+    thaw,
     verify_saved,
     where,
 )
@@ -370,6 +373,9 @@ def _refs_of_a_local() -> int:
 # what sys.getrefcount reports for an object that one local variable alone refers to
 _REFS_OF_A_LOCAL = _refs_of_a_local()
 _ndarray = np.ndarray
+# held around each read-add-write of a ``.grad``: backward() calls from several threads that
+# reach one leaf (a shared weight) each add their contribution, none overwrites another's
+_ACCUMULATE = threading.Lock()
 
 
 def _as_tensor(g: Any) -> Tensor:
@@ -469,7 +475,8 @@ def traverse(
             if accumulate and out is not None and out._retains_grad:
                 g = _as_tensor(g)
                 kept = g if create_graph else g.detach()
-                out.grad = kept if out.grad is None else out.grad + kept
+                with _ACCUMULATE:
+                    out.grad = kept if out.grad is None else out.grad + kept
             if node in wanted:
                 g = captured[id(wanted[node])] = _as_tensor(g)
             grads = _backward_step(node, g, anomaly, create_graph, arrays)
@@ -507,6 +514,8 @@ def _backward_step(
         verify_saved(node)
     outer = _backward_of.set(node) if anomaly else None
     op = node.op
+    # a plugin's backward reaches the caller's arrays (saved_tensors[i].data): read-only meanwhile
+    frozen = None if op._core else freeze_for_backward(node, g)
     try:
         fast = op._array_backward
         if fast is not None and not create_graph and not anomaly:
@@ -519,6 +528,8 @@ def _backward_step(
     finally:
         if outer is not None:
             _backward_of.reset(outer)
+        if frozen:
+            thaw(frozen)
     inputs = node.inputs
     if type(raw) is not tuple and type(raw) is not list:
         raw = (raw,)
@@ -588,7 +599,8 @@ def _finish_leaves(
         elif accumulate:
             if not create_graph and g._node is not None:
                 g = g.detach()
-            t.grad = g if t.grad is None else t.grad + g
+            with _ACCUMULATE:
+                t.grad = g if t.grad is None else t.grad + g
 
 
 # --------------------------------------------------------------------------- grad()

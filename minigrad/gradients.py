@@ -14,19 +14,28 @@ and how errors read, in the order a step meets them:
 - :func:`where` and :func:`note`: errors name the op and, for a plugin op, its
   distribution, version and entry point (PEP 678 notes on errors raised inside an op).
 
-Why fingerprints (and not a version counter) for in-place changes: users change data through
-numpy (``x.data[0] = 100``), which minigrad never sees, so there is nothing to bump. Instead,
-when an op saves the array of a *leaf* tensor (an input or a parameter: what user code owns
-and changes), the engine keeps a fingerprint of it and compares it before that op's backward
-runs. The fingerprint is exact for arrays of up to 64 elements (their bytes) and, above that,
-the sum of its values' 64-bit words in C order (or of the elements' bit patterns) modulo
-2**64: one integer reduction, faster than one elementwise op over the array; any change of a
-single element changes it. Intermediate tensors are not fingerprinted: hashing every
-activation would double the cost of cheap ops, and user code rarely writes into them.
+Why fingerprints (and not a version counter): users change data through numpy
+(``x.data[0] = 100``, ``x.data[:] = x.data[::-1]``, ``np.random.shuffle(x.data)``), which
+minigrad never sees, so there is nothing to bump; minigrad itself writes leaf data only through
+numpy too (optimizer steps, ``nn.init``), so a counter would catch nothing a fingerprint
+misses. Instead, when an op saves the array of a *leaf* tensor (an input or a parameter: what
+user code owns and changes), the engine keeps a fingerprint of it and compares it before that
+op's backward runs:
+
+- up to 4 KiB: the bytes themselves (exact; a copy of at most 4 KiB per saved leaf);
+- above: its shape and dtype, the CRC-32 of its bytes in C order (order-sensitive: any
+  rearrangement, such as a reverse, a roll, a shuffle or a square transpose, changes it; a
+  change of up to 32 contiguous bits always does) and the sum of its 64-bit words modulo
+  2**64 (any change of a single element changes it). The CRC runs at about 5 GB/s here: 35 us
+  for a (64, 1, 28, 28) float32 batch, against 3 us for the sum alone.
+
+Intermediate tensors are not fingerprinted: hashing every activation would double the cost of
+cheap ops, and user code rarely writes into them.
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 import numpy as np
@@ -40,11 +49,13 @@ __all__ = [
     "check_finite",
     "check_grad_dtype",
     "fit_grad",
+    "freeze_for_backward",
     "grad_outputs_list",
     "note",
     "run_hooks",
     "save_checks",
     "seed_grad",
+    "thaw",
     "verify_saved",
     "where",
 ]
@@ -81,6 +92,33 @@ def note(exc: BaseException, ctx: Context, phase: str) -> None:
         notes.append(text)
 
 
+def freeze_for_backward(ctx: Context, grad: Any) -> list:
+    """Make every array a plugin's backward can reach read-only while it runs: the saved
+    arrays, the inputs' and the output's ``.data`` and the incoming gradient's. Returns the
+    arrays it changed, for :func:`thaw`. ``ctx.saved_tensors`` hands back the caller's own
+    input Tensors (so double backward stays connected), so without this ``x.data *= 2`` in a
+    backward would change the user's ``x``.
+    """
+    arrays = [a for a in ctx._saved or () if type(a) is np.ndarray]
+    arrays += [t.data for t in ctx.inputs if t is not None]
+    out = ctx.output
+    if out is not None:
+        arrays.append(out.data)
+    arrays.append(grad if type(grad) is np.ndarray else grad.data)
+    frozen = []
+    for a in arrays:
+        if a.flags.writeable:
+            a.flags.writeable = False
+            frozen.append(a)
+    return frozen
+
+
+def thaw(frozen: list) -> None:
+    """Give back what :func:`freeze_for_backward` took: the arrays are writeable again."""
+    for a in frozen:
+        a.flags.writeable = True
+
+
 def check_grad_dtype(
     op: type[Op] | Context | str, index: int, grad_dtype: Any, input_dtype: Any
 ) -> None:
@@ -113,20 +151,25 @@ def check_grad_dtype(
 
 
 _UINT = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
+#: arrays up to this many bytes are fingerprinted by a copy of their bytes (exact)
+EXACT_BYTES = 4096
 
 
 def _fingerprint(a: np.ndarray) -> Any:
-    if a.size <= 64:
-        return a.tobytes()  # exact: the bytes themselves
-    if a.nbytes % 8 == 0:
-        # the values in C order as 64-bit words, summed with wrap-around: a single element
-        # lies inside one word, so changing it changes the sum; no widening cast (4x faster
-        # for float32). The same values give the same sum whatever the memory layout
-        c = a if a.flags.c_contiguous else np.ascontiguousarray(a)
-        return a.shape, a.dtype, int(np.add.reduce(c.reshape(-1).view(np.uint64), axis=None))
-    u = _UINT.get(a.dtype.itemsize)
-    bits = a.view(u) if u is not None else np.ascontiguousarray(a).view(np.uint8)
-    return a.shape, int(np.add.reduce(bits, axis=None, dtype=np.uint64))
+    """What :func:`verify_saved` compares: equal for the same values in the same C order."""
+    if a.nbytes <= EXACT_BYTES:
+        return a.tobytes()  # exact: the bytes themselves, in C order whatever the layout
+    c = a if a.flags.c_contiguous else np.ascontiguousarray(a)
+    crc = zlib.crc32(c.data)  # where each byte sits matters: catches any rearrangement
+    if c.nbytes % 8 == 0:
+        # the 64-bit words summed with wrap-around: a single element lies inside one word,
+        # so changing it changes the sum (no widening cast: 4x faster for float32)
+        total = int(np.add.reduce(c.reshape(-1).view(np.uint64), axis=None))
+    else:
+        u = _UINT.get(c.dtype.itemsize)
+        bits = c.view(u) if u is not None else c.view(np.uint8)
+        total = int(np.add.reduce(bits, axis=None, dtype=np.uint64))
+    return a.shape, a.dtype, crc, total
 
 
 def save_checks(ctx: Context) -> list | None:
@@ -142,7 +185,7 @@ def save_checks(ctx: Context) -> list | None:
                 # a read-only array that owns its data is a constant (a Python number's):
                 # it cannot change. Leaves that require grad are user data: no flags to read
                 if t._requires_grad or a.base is not None or a.flags.writeable:
-                    fp = a.tobytes() if a.size <= 64 else _fingerprint(a)
+                    fp = a.tobytes() if a.nbytes <= EXACT_BYTES else _fingerprint(a)
                     if checks is None:
                         checks = [(t, fp)]
                     else:
@@ -155,7 +198,7 @@ def verify_saved(ctx: Context) -> None:
     """Raise if a leaf input saved by ``ctx`` changed since the forward pass."""
     for t, fp in ctx._checks or ():
         a = t.data
-        if (a.tobytes() if a.size <= 64 else _fingerprint(a)) != fp:
+        if (a.tobytes() if a.nbytes <= EXACT_BYTES else _fingerprint(a)) != fp:
             raise RuntimeError(
                 f"{where(ctx)}: {_label(t)}, saved for backward, was modified in place after "
                 "the forward pass (its data changed before backward()), so the gradient would "

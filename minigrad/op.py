@@ -31,11 +31,12 @@ import inspect
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from .tensor import Tensor, as_tensor, new_tensor
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 __all__ = ["Context", "Op", "OpSpec", "forget_spec", "op_spec"]
 
@@ -346,3 +347,8 @@ class Context:
 
     def __repr__(self) -> str:
         return f"<{self.name} node #{self.seq}>"
+
+
+# Imported last, as the classes above exist: tensor.py reaches the engine (autograd, functional),
+# which builds on them, so this module may be the first one of the core that is imported.
+from .tensor import as_tensor, new_tensor  # noqa: E402

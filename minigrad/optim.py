@@ -31,6 +31,10 @@ from .tensor import Tensor
 __all__ = ["SGD", "Adam", "Optimizer"]
 
 
+def __dir__() -> list[str]:
+    return sorted(__all__)  # the public names only (tab completion)
+
+
 def _check(owner: str, name: str, value: float, low: float = 0.0, high: Any = None) -> None:
     if not (value >= low and (high is None or value < high) and not math.isnan(value)):
         expected = f">= {low}" if high is None else f"in [{low}, {high})"

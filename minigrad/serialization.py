@@ -6,6 +6,11 @@ works too, and one extra entry records the names in order. ``mg.load(path)`` rea
 pickling disabled, so loading a file never runs code, and returns an OrderedDict in the saved
 order, ready for ``model.load_state_dict``.
 
+Saving to a path is atomic: the archive is written to a temporary file in the same folder, flushed
+to disk, then renamed over the target, so a full disk or Ctrl-C during a save leaves the previous
+file intact. Loading refuses anything that is not a regular file (a directory, a FIFO, a device)
+before opening it.
+
 >>> import os, tempfile
 >>> import minigrad as mg
 >>> model = mg.nn.Linear(3, 2)
@@ -20,8 +25,11 @@ LoadResult(missing_keys=[], unexpected_keys=[])
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import secrets
+import stat
 import zipfile
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -80,6 +88,14 @@ def save(module_or_state_dict: Any, path: PathLike | IO[bytes]) -> None:
     for name, value in state.items():
         if not isinstance(name, str) or not name:
             raise TypeError(f"save: state dict keys must be non-empty strings, got {name!r}")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            shown = name.encode("utf-8", "backslashreplace").decode("utf-8")
+            raise ValueError(
+                f"save: the name '{shown}' holds a lone surrogate, which no file can store as "
+                "UTF-8; rename that module attribute or state dict key"
+            ) from None
         if name == META_KEY:
             raise ValueError(f"save: the name {META_KEY!r} is reserved for minigrad's metadata")
         arr = value.data if isinstance(value, Tensor) else value
@@ -101,11 +117,83 @@ def save(module_or_state_dict: Any, path: PathLike | IO[bytes]) -> None:
     # object arrays were refused above, so nothing here is pickled
     payload: dict[str, Any] = {META_KEY: np.array(meta), **arrays}
     if isinstance(path, (str, os.PathLike)):
-        # opened here so numpy does not append ".npz" to a path that lacks it
-        with open(path, "wb") as f:
-            np.savez(f, **payload)
+        _save_atomically(payload, os.fspath(path))
     else:
         np.savez(path, **payload)
+
+
+def _kind(mode: int) -> str:
+    """What a non-regular file is, in words, from its ``st_mode``."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _save_atomically(payload: dict[str, Any], path: str) -> None:
+    """Write ``payload`` to a temporary file beside ``path``, fsync it, rename it over ``path``.
+
+    The rename is atomic on POSIX and Windows, so at every moment ``path`` holds either the old
+    file or the complete new one. A symlink is written through (its target is replaced).
+    """
+    where = f"'{path}'"
+    target = os.path.realpath(path)
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        pass
+    else:
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(f"save: {where} is a directory; give a file path to write")
+        if not stat.S_ISREG(st.st_mode):
+            raise ValueError(
+                f"save: {where} is {_kind(st.st_mode)}, not a regular file; "
+                "mg.save writes regular files only"
+            )
+    folder, base = os.path.split(target)
+    if not os.path.isdir(folder or "."):
+        raise FileNotFoundError(f"save: the folder of {where} does not exist")
+    # created with O_EXCL and mode 0o666 so the new file gets the user's umask, like open()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = os.path.join(folder, f".{base}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **payload)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        # Ctrl-C, a full disk, anything: the old file is untouched; drop the partial copy
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    _fsync_folder(folder or ".")
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make the rename itself durable where the platform allows syncing a directory."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def load(path: PathLike | IO[bytes]) -> OrderedDict[str, np.ndarray]:
@@ -122,8 +210,46 @@ def load(path: PathLike | IO[bytes]) -> OrderedDict[str, np.ndarray]:
     FileNotFoundError: load: no such file 'no/such/file.npz'
     """
     where = _describe(path)
-    if isinstance(path, (str, os.PathLike)) and not os.path.exists(path):
-        raise FileNotFoundError(f"load: no such file {where}")
+    if isinstance(path, (str, os.PathLike)):
+        with _open_regular_file(os.fspath(path), where) as f:
+            return _load_from(f, where)
+    return _load_from(path, where)
+
+
+def _open_regular_file(path: str, where: str) -> IO[bytes]:
+    """Open ``path`` for reading if it is a regular file; refuse anything else before opening.
+
+    A FIFO would block ``open`` forever and a directory or device is never an archive, so the
+    type is checked with ``os.stat`` first; the file is then opened non-blocking and checked
+    again, in case it was swapped between the two calls.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"load: no such file {where}") from None
+    _refuse_non_regular(st.st_mode, where)
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        _refuse_non_regular(os.fstat(fd).st_mode, where)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _refuse_non_regular(mode: int, where: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(
+            f"load: {where} is a directory, not a file; expected an .npz file written by mg.save"
+        )
+    if not stat.S_ISREG(mode):
+        raise ValueError(
+            f"load: {where} is {_kind(mode)}, not a regular file; "
+            "expected an .npz file written by mg.save"
+        )
+
+
+def _load_from(path: Any, where: str) -> OrderedDict[str, np.ndarray]:
     try:
         archive = np.load(path, allow_pickle=False)
     except _LOAD_ERRORS as e:

@@ -395,3 +395,116 @@ def test_a_one_bit_change_of_a_transposed_saved_leaf_is_caught(dtype) -> None:
     word[3, 7] ^= 1
     with pytest.raises(RuntimeError, match="modified in place"):
         y.backward()
+
+
+def _rearrange(d: np.ndarray, how: str) -> None:
+    """Rearrange ``d``'s values in place, as user code might (same values, other places)."""
+    flat = d.reshape(-1)  # a view: d is C-contiguous
+    if how == "reverse":
+        flat[:] = flat[::-1].copy()
+    elif how == "roll":
+        flat[:] = np.roll(flat, 1)
+    elif how == "shuffle":
+        np.random.default_rng(0).shuffle(flat)
+    elif how == "swap two":
+        flat[[1, -2]] = flat[[-2, 1]]
+    elif how == "square transpose":
+        d[...] = d.T.copy()
+    elif how == "sort":
+        flat.sort()
+
+
+REARRANGEMENTS = ["reverse", "roll", "shuffle", "swap two", "square transpose", "sort"]
+
+
+@pytest.mark.parametrize("how", REARRANGEMENTS)
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("side", [9, 40, 300])  # 81 to 90,000 elements: exact bytes and hashed
+def test_any_rearrangement_of_a_saved_leaf_is_caught(how: str, dtype: str, side: int) -> None:
+    # distinct values in no particular order, so every rearrangement changes the array
+    values = np.random.default_rng(side).permutation(side * side) - side * side / 2
+    values = values.astype(dtype).reshape(side, side)
+    x = mg.tensor(values, requires_grad=True)
+    w = mg.tensor(np.ones((side, side), dtype=dtype), requires_grad=True)
+    y = (x * w).sum()  # w's gradient is x's values: a rearranged x gives a wrong one
+    before = x.data.copy()
+    _rearrange(x.data, how)
+    assert not np.array_equal(x.data, before) and np.array_equal(
+        np.sort(x.data, None), np.sort(before, None)
+    )
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_rearranged_non_contiguous_saved_leaf_is_caught_and_no_false_alarm(dtype) -> None:
+    base = np.arange(200 * 30, dtype=dtype).reshape(200, 30)
+    x = mg.tensor(base.T, requires_grad=True)  # Fortran order, 48 KB at float64
+    y = (x * x).sum()
+    y.backward(retain_graph=True)  # unchanged: no false alarm
+    x.data[:, :] = x.data[:, ::-1].copy()
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
+
+
+# --------------------------------------------------------------------------- read-only backward
+
+
+def _scaling_plugin(backward):
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x * 2
+
+    return _plugin(forward, backward, name="scale")
+
+
+def test_backward_writing_through_saved_tensors_data_raises_and_x_stays() -> None:
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        d = x.data
+        d *= 2  # the caller's x, reached through the Tensor saved_tensors hands back
+        return grad * 2
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = call_op(_scaling_plugin(backward), x).sum()
+    with pytest.raises(ValueError, match="read-only") as info:
+        y.backward()
+    assert any("backward of op 'scale'" in n for n in info.value.__notes__)
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    x.data[0] = 5.0  # the user's tensor is writeable again once backward is over
+    assert x.data[0] == 5.0
+
+
+@pytest.mark.parametrize("reach", ["inputs", "output", "grad"])
+def test_backward_writing_into_inputs_output_or_grad_raises(reach: str) -> None:
+    def backward(ctx, grad):
+        target = {"inputs": lambda: ctx.inputs[0], "output": lambda: ctx.output}.get(
+            reach, lambda: grad
+        )()
+        target.data[...] = 0
+        return grad * 2
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    w = mg.tensor([3.0, 4.0], requires_grad=True)
+    y = call_op(_scaling_plugin(backward), x)
+    loss = (y * w).sum()
+    with pytest.raises(ValueError, match="read-only"):
+        loss.backward()
+    np.testing.assert_array_equal(x.data, [1.0, 2.0])
+    np.testing.assert_array_equal(w.data, [3.0, 4.0])
+
+
+def test_arrays_are_writeable_after_a_plugin_backward_ran() -> None:
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 2 * x.data[0] / x.data[0]  # reading is fine
+
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = call_op(_scaling_plugin(backward), x)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    for arr in (x.data, x.grad.data, y.data):
+        assert arr.flags.writeable
+    x.grad.data *= 0.5  # an optimizer may scale gradients in place
+    x.data -= x.grad.data
+    np.testing.assert_array_equal(x.data, [0.0, 1.0])

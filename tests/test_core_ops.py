@@ -3,6 +3,7 @@ and, when PyTorch is installed, values and gradients equal to PyTorch's on the s
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -321,6 +322,47 @@ def test_bool_mask_indexing() -> None:
     np.testing.assert_array_equal(y.data, [1.0, 3.0])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, [1.0, 0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    "shape, index",
+    [
+        ((10,), [True, False]),
+        ((10,), [True] * 11),
+        ((2, 3), (slice(None), [True, False])),
+        ((2, 3, 4), (Ellipsis, [True] * 3)),
+        ((2, 3, 4), np.ones((3, 2), dtype=bool)),
+        ((2, 3, 4), (0, np.ones(4, dtype=bool))),
+    ],
+    ids=["short", "long", "second-axis", "after-ellipsis", "2d-mask", "after-an-int"],
+)
+def test_bool_mask_of_another_shape_raises_index_error(shape, index) -> None:
+    items = index if isinstance(index, tuple) else (index,)
+    items = tuple(np.asarray(i) if isinstance(i, list) else i for i in items)
+    x = mg.tensor(np.zeros(shape), requires_grad=True)
+    with pytest.raises(IndexError, match=rf"bool mask of shape {re.escape(str(items[-1].shape))}"):
+        x[index]
+    with pytest.raises(IndexError):  # numpy agrees
+        np.zeros(shape)[items]
+
+
+def test_bool_masks_select_as_in_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    data = np.arange(24.0).reshape(2, 3, 4)
+    m23, m4 = data[:, :, 0] % 4 == 0, np.array([True, False, True, True])
+    for index in [(m23,), (Ellipsis, m4), (slice(None), m23[0]), (slice(1, 2), m23[1])]:
+        x = mg.tensor(data, requires_grad=True)
+        t = torch.tensor(data, requires_grad=True)
+        y, e = (
+            x[index],
+            t[tuple(torch.tensor(i) if isinstance(i, np.ndarray) else i for i in index)],
+        )
+        np.testing.assert_array_equal(y.data, e.detach().numpy())
+        (y * y).sum().backward()
+        (e * e).sum().backward()
+        np.testing.assert_array_equal(x.grad.data, t.grad.numpy())
+    with pytest.raises(IndexError):
+        torch.zeros(10)[torch.tensor([True, False])]
 
 
 def test_max_ties_share_gradient() -> None:

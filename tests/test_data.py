@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 
+import minigrad as mg
 from minigrad.data import (
     XO_CLASSES,
     DataLoader,
@@ -452,3 +453,13 @@ def test_dataloader_errors():
         DataLoader(*toy(), batch_size=0)
     with pytest.raises(ValueError, match="batch_size"):
         DataLoader(*toy(), batch_size=2.5)
+
+
+def test_reaching_for_a_loader_by_its_dataset_name_says_which_function_loads_it():
+    with pytest.raises(AttributeError, match=r"mg\.data\.load_digits\(test_fraction=0\.2"):
+        mg.data.digits()
+    with pytest.raises(AttributeError, match=r"mg\.data\.load_mnist\(directory"):
+        mg.data.mnist
+    with pytest.raises(AttributeError, match="has no attribute 'nonsense'$"):
+        mg.data.nonsense
+    assert callable(mg.data.load_digits)

@@ -9,6 +9,7 @@ from helpers import Cube, DetachedCube, NumpyGradCube, WrongGrad
 import minigrad as mg
 from minigrad.autograd import call_op
 from minigrad.op import op_spec
+from minigrad.plugins import Registry
 from minigrad.testing import (
     GradcheckError,
     OpcheckWarning,
@@ -161,3 +162,36 @@ def test_opcheck_checks_a_numpy_backward_to_first_order_and_says_why() -> None:
 def test_opcheck_catches_wrong_gradient_values() -> None:
     with pytest.raises(GradcheckError, match="does not match finite differences"):
         opcheck(WrongGrad, np.array([0.5, 1.5]))
+
+
+def test_opcheck_takes_the_op_function_as_well_as_the_class() -> None:
+    x = np.random.default_rng(1).standard_normal((3, 4))
+    x[np.abs(x) < 0.1] = 0.5  # away from relu's kink at 0
+    assert opcheck(mg.ops.relu, x).op == "relu"
+    assert opcheck(mg.ops.relu, x).orders == opcheck(mg.ops.relu.op, x).orders == (1, 2)
+    # attributes go to the op, as in mg.ops.softmax(x, axis=0)
+    assert opcheck(mg.ops.softmax, x, axis=0).orders == (1, 2)
+
+
+def test_opcheck_with_a_function_of_a_wrong_op_still_fails() -> None:
+    reg = Registry(entry_points_fn=list)
+    reg.register_op("wrong_grad_fn", WrongGrad)
+    with pytest.raises(GradcheckError, match="first order"):
+        opcheck(reg.ops.wrong_grad_fn, np.array([0.5, 1.5]))
+
+
+def test_opcheck_says_what_to_pass_for_anything_else() -> None:
+    with pytest.raises(TypeError, match=r"Op subclass .* or an op function such as mg\.ops\.relu"):
+        opcheck(lambda t: t * 2, np.ones(3))
+    with pytest.raises(TypeError, match="class int"):
+        opcheck(int, np.ones(3))
+
+
+def test_gradcheck_and_gradgradcheck_take_an_op_function_or_class() -> None:
+    x = x64(2, 3)
+    assert gradcheck(mg.ops.tanh, x) and gradcheck(mg.ops.tanh.op, x)
+    assert gradgradcheck(mg.ops.tanh, x) and gradgradcheck(mg.ops.tanh.op, x)
+    with pytest.raises(GradcheckError, match="first order"):
+        gradcheck(WrongGrad, x64(3))
+    with pytest.raises(TypeError, match="function of Tensors"):
+        gradcheck("relu", x)

@@ -173,3 +173,88 @@ def test_without_the_onnx_package_the_error_says_what_to_install():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.count('pip install "minigrad-cnn[onnx]"') == 2
+
+
+def external(name, location, shape=(3,)):
+    """A float tensor whose data lives in the external file ``location``."""
+    t = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=list(shape))
+    t.data_location = TensorProto.EXTERNAL
+    entry = t.external_data.add()
+    entry.key, entry.value = "location", location
+    return t
+
+
+def secret_file(folder):
+    path = folder / "secret.bin"
+    path.write_bytes(np.array([7.0, 8.0, 9.0], dtype=np.float32).tobytes())
+    return path
+
+
+def test_a_model_given_as_bytes_or_a_proto_never_reads_external_data(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    secret_file(tmp_path)  # what a hostile model would copy into its weights and outputs
+    in_initializer = model_of(
+        [helper.make_node("Add", ["x", "w"], ["y"])], [external("w", "secret.bin")]
+    )
+    in_constant = model_of(
+        [
+            helper.make_node("Constant", [], ["c"], value=external("c", "secret.bin")),
+            helper.make_node("Add", ["x", "c"], ["y"]),
+        ]
+    )
+    for model in (in_initializer, in_constant):
+        for source, what in (
+            (model, "the given ModelProto"),
+            (model.SerializeToString(), "the given bytes"),
+        ):
+            with pytest.raises(
+                mg.onnx.OnnxFormatError,
+                match=rf"{what}: 1 tensor\(s\) keep their data in external files .*'secret.bin'.*Load it by path",
+            ):
+                mg.onnx.load(source)
+        with pytest.raises(mg.onnx.OnnxFormatError, match="never reads files"):
+            mg.onnx.OnnxModule(model)
+
+
+def test_a_model_loaded_by_path_reads_external_data_from_its_own_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    w = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    model = model_of(
+        [helper.make_node("Add", ["x", "w"], ["y"])], [numpy_helper.from_array(w, "w")]
+    )
+    onnx.save_model(
+        model,
+        folder / "m.onnx",
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location="m.data",
+        size_threshold=0,
+    )
+    monkeypatch.chdir(tmp_path)  # elsewhere: the data is found beside the model, not here
+    loaded = mg.onnx.load(folder / "m.onnx")
+    np.testing.assert_array_equal(loaded(np.ones((2, 3), np.float32)).data, 1.0 + np.stack([w, w]))
+
+
+@pytest.mark.parametrize("where", ["parent", "absolute", "symlink"])
+def test_external_data_outside_the_models_folder_is_refused(tmp_path, where):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    secret = secret_file(tmp_path)
+    location = {"parent": "../secret.bin", "absolute": str(secret), "symlink": "link.bin"}[where]
+    if where == "symlink":
+        (folder / "link.bin").symlink_to(secret)
+    model = model_of([helper.make_node("Add", ["x", "w"], ["y"])], [external("w", location)])
+    (folder / "m.onnx").write_bytes(model.SerializeToString())
+    with pytest.raises(mg.onnx.OnnxFormatError, match="not inside the model's folder"):
+        mg.onnx.load(folder / "m.onnx")
+
+
+def test_external_data_in_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "w.bin")
+    model = model_of([helper.make_node("Add", ["x", "w"], ["y"])], [external("w", "w.bin")])
+    (tmp_path / "m.onnx").write_bytes(model.SerializeToString())
+    with pytest.raises(mg.onnx.OnnxFormatError, match="'w.bin', which is not a regular file"):
+        mg.onnx.load(tmp_path / "m.onnx")

@@ -122,9 +122,17 @@ def test_axis_must_be_an_int(name):
 
 
 @pytest.mark.parametrize("name", list(OPS))
-def test_scalar_input_is_rejected(name):
-    with pytest.raises(ValueError, match=rf"{name}: the input is 0-D"):
-        call_op(OPS[name], mg.tensor(1.0))
+def test_scalar_input_is_one_entry_as_in_pytorch(name):
+    # softmax of one entry is 1, log_softmax 0; the gradient is 0 (tests/test_edge_semantics.py
+    # compares with PyTorch)
+    x = mg.tensor(3.0, requires_grad=True)
+    for axis in (0, -1):
+        y = call_op(OPS[name], x, axis=axis)
+        assert y.shape == () and y.item() == (1.0 if name == "softmax" else 0.0)
+    y.backward()
+    assert x.grad.item() == 0.0
+    with pytest.raises(ValueError, match=rf"{name}: axis 1 is out of range for a 0-D input"):
+        call_op(OPS[name], mg.tensor(1.0), axis=1)
 
 
 @pytest.mark.parametrize("name", list(OPS))

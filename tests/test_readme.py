@@ -80,6 +80,8 @@ def test_readme_examples_run_verbatim_in_a_fresh_repl(tmp_path: Path) -> None:
     # the summary table is shown once, not once printed and once more as a repr
     assert proc.stdout.count("Total params:") == 1
     assert (tmp_path / "out" / "forward.svg").is_file() or "Graphviz" in proc.stdout
+    # the tour's model trains healthily, as its text says: rec.health() echoes no flag
+    assert "Flag(" not in proc.stdout
 
 
 def test_readme_blocks_have_no_blank_lines_inside_a_class() -> None:
@@ -92,3 +94,11 @@ def test_readme_blocks_have_no_blank_lines_inside_a_class() -> None:
             assert not following.startswith((" ", "\t")), (
                 f"a blank line inside an indented body breaks pasting into a REPL:\n{block}"
             )
+
+
+def test_readme_names_every_data_loader() -> None:
+    import minigrad as mg
+
+    text = README.read_text(encoding="utf-8")
+    missing = [name for name in mg.data.__all__ if f"`{name}" not in text]
+    assert not missing, f"README does not list mg.data's {missing}"

@@ -176,3 +176,86 @@ def test_loading_a_mismatched_file_names_the_entry_and_leaves_model_unchanged(tm
         model.load_state_dict(mg.load(path))
     for p, b in zip(model.parameters(), before):
         np.testing.assert_array_equal(p.data, b)
+
+
+@pytest.mark.parametrize("error", [OSError, KeyboardInterrupt])
+def test_an_interrupted_save_leaves_the_previous_file_readable(tmp_path, monkeypatch, error):
+    path = tmp_path / "model.npz"
+    good = {"w": np.arange(6.0).reshape(2, 3), "b": np.ones(3, dtype=np.float32)}
+    mg.save(good, path)
+
+    def failing(file, *args, **kwargs):
+        # half an archive is written, then the disk fills up or the user presses Ctrl-C
+        file.write(b"PK\x03\x04 half an archive")
+        raise error()
+
+    monkeypatch.setattr(np, "savez", failing)
+    with pytest.raises(error):
+        mg.save({"w": np.zeros((2, 3)), "b": np.zeros(3)}, path)
+    monkeypatch.undo()
+    state = mg.load(path)
+    assert list(state) == ["w", "b"]
+    np.testing.assert_array_equal(state["w"], good["w"])
+    np.testing.assert_array_equal(state["b"], good["b"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]  # no temporary left behind
+
+
+def test_save_replaces_the_file_whole_with_the_usual_permissions(tmp_path):
+    path = tmp_path / "model.npz"
+    mg.save({"w": np.zeros(100)}, path)
+    mg.save({"w": np.ones(2)}, path)
+    np.testing.assert_array_equal(mg.load(path)["w"], np.ones(2))
+    plain = tmp_path / "plain.bin"
+    plain.write_bytes(b"")  # created by open(): the mode the user's umask gives
+    assert (path.stat().st_mode & 0o777) == (plain.stat().st_mode & 0o777)
+
+
+def test_save_through_a_symlink_updates_its_target(tmp_path):
+    target = tmp_path / "real.npz"
+    mg.save({"w": np.zeros(2)}, target)
+    link = tmp_path / "link.npz"
+    link.symlink_to(target)
+    mg.save({"w": np.ones(2)}, link)
+    assert link.is_symlink()
+    np.testing.assert_array_equal(mg.load(target)["w"], np.ones(2))
+
+
+def test_save_refuses_a_directory_and_a_missing_folder(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"save: '.*' is a directory"):
+        mg.save({"w": np.zeros(2)}, tmp_path)
+    with pytest.raises(
+        FileNotFoundError, match=r"save: the folder of '.*nowhere.*' does not exist"
+    ):
+        mg.save({"w": np.zeros(2)}, tmp_path / "nowhere" / "x.npz")
+
+
+def test_load_refuses_a_fifo_without_opening_it(tmp_path, monkeypatch):
+    import builtins
+    import os
+
+    fifo = tmp_path / "pipe.npz"
+    os.mkfifo(fifo)
+    real_open, real_os_open = builtins.open, os.open
+
+    def guarded_open(file, *args, **kwargs):
+        # opening a FIFO for reading blocks until a writer appears: it must never happen
+        if os.fspath(file) == os.fspath(fifo):
+            raise AssertionError("load opened the FIFO")
+        return real_open(file, *args, **kwargs)
+
+    def guarded_os_open(file, *args, **kwargs):
+        if os.fspath(file) == os.fspath(fifo):
+            raise AssertionError("load opened the FIFO")
+        return real_os_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded_open)
+    monkeypatch.setattr(os, "open", guarded_os_open)
+    with pytest.raises(ValueError, match=r"load: '.*pipe.npz' is a named pipe \(FIFO\)"):
+        mg.load(fifo)
+
+
+def test_load_refuses_a_directory_and_a_device(tmp_path):
+    with pytest.raises(IsADirectoryError, match=r"load: '.*' is a directory, not a file"):
+        mg.load(tmp_path)
+    with pytest.raises(ValueError, match=r"load: '/dev/null' is a character device"):
+        mg.load("/dev/null")

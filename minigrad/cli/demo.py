@@ -18,6 +18,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._checks import positive_int
+
 __all__ = ["add_parser", "main"]
 
 
@@ -41,16 +43,6 @@ def main(args: argparse.Namespace) -> int:
         print(f"minigrad demo {args.task}: {err}", file=sys.stderr)
         return 1
     return 0
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -89,7 +81,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--epochs",
-        type=_positive_int,
+        type=positive_int,
         default=None,
         metavar="N",
         help="training epochs (default: 8 for xo, 40 for digits, 4 with --quick)",

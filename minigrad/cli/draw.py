@@ -8,8 +8,9 @@ The script is run (like ``python SCRIPT.py`` but with ``__name__`` set to
 leave a Tensor named ``loss``, or define a function ``loss()`` (or ``main()``) that returns
 one. Written to DIR: ``forward.dot``, ``backward.dot``, ``forward.<fmt>``, ``backward.<fmt>``.
 
-Exit codes: 0 done, 1 the script raised, 2 no loss found (or bad arguments), 3 the Graphviz
-``dot`` program is missing (the .dot files are still written).
+Exit codes: 0 done, 1 the script raised, 2 no loss found, bad arguments (a script that is not
+a .py or .onnx file, an ``--out`` that is a file) or an output that cannot be written, 3 the
+Graphviz ``dot`` program is missing (the .dot files are still written).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import sys
 import traceback
 from pathlib import Path
 from typing import Any
+
+from ._checks import check_out_dir, check_script, positive_int, write_error
 
 __all__ = ["add_parser", "find_loss", "run"]
 
@@ -50,7 +53,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--collapse", action="store_true", help="one node per nn module / name_scope")
     p.add_argument(
         "--max-nodes",
-        type=int,
+        type=positive_int,
         default=None,
         help="size cap of each drawing (default 2000); larger graphs are drawn folded",
     )
@@ -133,8 +136,9 @@ def run(args: argparse.Namespace) -> int:
     from minigrad import graph
 
     script = Path(args.script)
-    if not script.is_file():
-        print(f"minigrad draw: no such script: {script}", file=sys.stderr)
+    problem = check_script(script) or check_out_dir(args.out, "the drawings")
+    if problem:
+        print(f"minigrad draw: {problem}", file=sys.stderr)
         return 2
     if script.suffix.lower() == ".onnx":
         loss, code = _onnx_loss(script)
@@ -143,7 +147,6 @@ def run(args: argparse.Namespace) -> int:
     if loss is None:
         return code
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     options: dict[str, Any] = {
         "rankdir": args.rankdir,
         "collapse": args.collapse,
@@ -161,16 +164,21 @@ def run(args: argparse.Namespace) -> int:
     except graph.GraphTooLargeError as e:
         print(f"minigrad draw: {e} (use --collapse or --max-nodes)", file=sys.stderr)
         return 2
-    for name, drawing in drawings.items():
-        (out / f"{name}.dot").write_text(drawing.source, encoding="utf-8")
     written = []
-    for name, drawing in drawings.items():
-        try:
-            written.append(graph.render(drawing, out / f"{name}.{args.format}", args.format))
-        except graph.GraphvizNotFoundError as e:
-            print(f"minigrad draw: {e}", file=sys.stderr)
-            print(f"minigrad draw: wrote {out / 'forward.dot'} and {out / 'backward.dot'}")
-            return 3
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, drawing in drawings.items():
+            (out / f"{name}.dot").write_text(drawing.source, encoding="utf-8")
+        for name, drawing in drawings.items():
+            try:
+                written.append(graph.render(drawing, out / f"{name}.{args.format}", args.format))
+            except graph.GraphvizNotFoundError as e:
+                print(f"minigrad draw: {e}", file=sys.stderr)
+                print(f"minigrad draw: wrote {out / 'forward.dot'} and {out / 'backward.dot'}")
+                return 3
+    except OSError as e:
+        print(f"minigrad draw: {write_error(out, e)}", file=sys.stderr)
+        return 2
     for path in written:
         print(f"wrote {path}")
     return 0

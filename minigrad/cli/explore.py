@@ -4,8 +4,9 @@ The script runs as for ``draw`` (``__name__`` is ``"__minigrad_draw__"``) and mu
 Tensor named ``loss``, or define ``loss()`` (or ``main()``) returning one. A path ending in
 ``.onnx`` is loaded as a model instead and explored on an example input.
 
-Exit codes: 0 done, 1 the script raised, 2 no loss found (or bad arguments), 3 the Graphviz
-``dot`` program is missing.
+Exit codes: 0 done, 1 the script raised, 2 no loss found, bad arguments (a script that is not
+a .py or .onnx file, an ``--out`` that is a directory) or a page that cannot be written, 3 the
+Graphviz ``dot`` program is missing.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from ._checks import check_out_file, check_script, positive_int, write_error
 from .draw import find_loss
 
 __all__ = ["add_parser", "run"]
@@ -35,7 +37,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     p.add_argument("script", metavar="SCRIPT.py", help="Python file that defines `loss`, or .onnx")
     p.add_argument("--out", required=True, metavar="FILE.html", help="the page to write")
-    p.add_argument("--samples", type=int, default=2, help="batch samples shown (2)")
+    p.add_argument("--samples", type=positive_int, default=2, help="batch samples shown (2)")
     p.add_argument(
         "--rankdir", choices=("TB", "LR", "BT", "RL"), default="TB", help="layout direction"
     )
@@ -70,11 +72,12 @@ def run(args: argparse.Namespace) -> int:
     from minigrad.graph import explorer  # noqa: F401  (graph.explorer.explore, typed)
 
     script = Path(args.script)
-    if not script.is_file():
-        print(f"minigrad explore: no such file: {script}", file=sys.stderr)
+    problem = check_script(script) or check_out_file(args.out)
+    if problem:
+        print(f"minigrad explore: {problem}", file=sys.stderr)
         return 2
     try:
-        loss = _onnx_loss(script) if script.suffix == ".onnx" else _script_loss(script)
+        loss = _onnx_loss(script) if script.suffix.lower() == ".onnx" else _script_loss(script)
     except SystemExit as e:
         print(f"minigrad explore: {script} called exit({e.code})", file=sys.stderr)
         return 1
@@ -94,6 +97,10 @@ def run(args: argparse.Namespace) -> int:
     except graph.GraphvizNotFoundError as e:
         print(f"minigrad explore: {e}", file=sys.stderr)
         return 3
-    path = ex.save(args.out)
+    try:
+        path = ex.save(args.out)
+    except OSError as e:
+        print(f"minigrad explore: {write_error(args.out, e)}", file=sys.stderr)
+        return 2
     print(f"wrote {path} ({len(ex.html.encode('utf-8')) / 1e6:.2f} MB)")
     return 0

@@ -19,14 +19,20 @@ Batching:
     :class:`DataLoader`.
 
 Files by job: ``xo`` (X/O images), ``x5`` (X or not X), ``shapes`` (drawing from geometry),
-``digits``, ``idx`` (IDX files and MNIST), ``loader``.
+``sklearn_digits`` (scikit-learn's digits), ``idx`` (IDX files and MNIST), ``loader``.
+
+>>> import minigrad as mg
+>>> mg.data.digits()  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+AttributeError: module 'minigrad.data' has no attribute 'digits'; ... mg.data.load_digits(...
 """
 
 from __future__ import annotations
 
-from .digits import load_digits
 from .idx import load_mnist, read_idx
 from .loader import DataLoader
+from .sklearn_digits import load_digits
 from .x_on_5x5 import canonical_x5, x_or_not_x
 from .xo import (
     XO_CLASSES,
@@ -53,3 +59,22 @@ __all__ = [
     "xo_features",
     "xo_images",
 ]
+
+# names a user may reach for, and the function that does it
+_SEE_INSTEAD = {
+    "digits": "the 8x8 digits are loaded by mg.data.load_digits(test_fraction=0.2, seed=0), "
+    "which returns x_train, y_train, x_test, y_test",
+    "mnist": "MNIST is read from IDX files you already have by mg.data.load_mnist(directory, "
+    "kind='train'), which returns images, labels (nothing is downloaded)",
+}
+
+
+def __getattr__(name: str) -> object:
+    hint = _SEE_INSTEAD.get(name)
+    raise AttributeError(
+        f"module 'minigrad.data' has no attribute {name!r}" + (f"; {hint}" if hint else "")
+    )
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)  # the public names only (tab completion)

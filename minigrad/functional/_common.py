@@ -35,6 +35,33 @@ def _broadcast_error(name: str, a: np.ndarray, b: np.ndarray) -> ValueError:
     )
 
 
+def _promote(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Operands of a binary op, with PyTorch's rule where numpy's differs: an integer or bool
+    operand meeting a floating (or complex) one takes that operand's dtype (numpy would widen
+    ``int64 + float32`` to float64). Callers skip this when the dtypes are the same object.
+
+    >>> a, b = _promote(np.arange(3), np.ones(3, dtype=np.float32))
+    >>> a.dtype, b.dtype
+    (dtype('float32'), dtype('float32'))
+    """
+    fa, fb = a.dtype.kind in "fc", b.dtype.kind in "fc"
+    if fa and not fb:
+        return a, b.astype(a.dtype)
+    if fb and not fa:
+        return a.astype(b.dtype), b
+    return a, b
+
+
+def _floating(x: np.ndarray) -> np.ndarray:
+    """``x`` itself when floating (or complex), else as float32 (the default float dtype):
+    what PyTorch computes ``exp``, ``sqrt`` or ``/`` of an integer tensor in.
+
+    >>> _floating(np.arange(2)).dtype
+    dtype('float32')
+    """
+    return x if x.dtype.kind in "fc" else x.astype(np.float32)
+
+
 def _broadcast(name: str, fn: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     try:
         return fn(a, b)

@@ -18,7 +18,15 @@ import numpy as np
 from ..autograd import apply
 from ..op import Context, Op
 from ..tensor import Tensor, as_tensor
-from ._common import _binary, _broadcast, _broadcast_error, _const, _sum_to_array
+from ._common import (
+    _binary,
+    _broadcast,
+    _broadcast_error,
+    _const,
+    _floating,
+    _promote,
+    _sum_to_array,
+)
 from .select import where
 from .shape import sum_to
 
@@ -44,6 +52,8 @@ class Add(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         try:  # inline rather than through _broadcast: this is the hottest path
             return a + b
         except ValueError:
@@ -65,6 +75,8 @@ class Sub(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         try:  # inline rather than through _broadcast: this is the hottest path
             return a - b
         except ValueError:
@@ -86,6 +98,8 @@ class Mul(Op):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         ctx.save_for_backward(a, b)
         try:  # inline rather than through _broadcast: this is the hottest path
             return a * b
@@ -108,10 +122,13 @@ class Mul(Op):
 class Div(Op):
     name = "div"
     _core = True
-    formula = "da = dy / b, db = -dy * a / b**2"
+    formula = "da = dy / b, db = -dy * (a / b) / b"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype or a.dtype.kind not in "fc":
+            a, b = _promote(a, b)
+            a, b = _floating(a), _floating(b)  # int / int is a float32 quotient, as in PyTorch
         ctx.save_for_backward(a, b)
         try:  # inline rather than through _broadcast: this is the hottest path
             return a / b
@@ -122,13 +139,15 @@ class Div(Op):
     def backward(ctx: Context, grad: Tensor) -> tuple:
         a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
-        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+        # -dy * (a / b) / b, not -dy * a / (b * b): b * b overflows or underflows where the
+        # quotient does not (float16 a = b = 1e-4 gave -inf); the same order as PyTorch
+        return (grad / b if need_a else None), (-grad * (a / b / b) if need_b else None)
 
     @staticmethod
     def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
         a, b = ctx._saved  # type: ignore[misc]
         need_a, need_b = ctx.needs_input_grad
-        return (grad / b if need_a else None), (-grad * a / (b * b) if need_b else None)
+        return (grad / b if need_a else None), (-grad * (a / b / b) if need_b else None)
 
 
 class Neg(Op):
@@ -158,6 +177,8 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        if x.dtype is not y.dtype:
+            x, y = _promote(x, y)
         out = _broadcast("pow", np.power, x, y)
         ctx.save_for_backward(x, y, out)
         return out
@@ -190,6 +211,8 @@ class PowScalar(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, exponent: float) -> np.ndarray:
+        if type(exponent) is float:  # an integer tensor ** 0.5 is computed in floating point
+            x = _floating(x)
         ctx.save_for_backward(x)
         return np.power(x, np.asarray(exponent, dtype=x.dtype))
 
@@ -211,7 +234,7 @@ class Exp(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        out = np.exp(x)
+        out = np.exp(_floating(x))
         ctx.save_for_backward(out)
         return out
 
@@ -233,6 +256,7 @@ class Log(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
         ctx.save_for_backward(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(x)
@@ -256,7 +280,7 @@ class Sqrt(Op):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
-            out = np.sqrt(x)
+            out = np.sqrt(_floating(x))
         ctx.save_for_backward(out)
         return out
 
@@ -272,7 +296,7 @@ class Sqrt(Op):
 
 
 class Abs(Op):
-    """|x|; the gradient at 0 is 0 (sign(0) = 0)."""
+    """|x|; the gradient at 0 is 0 (sign(0) = 0), and at NaN too (as PyTorch's sgn)."""
 
     name = "abs"
     _core = True
@@ -285,7 +309,9 @@ class Abs(Op):
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
-        return grad * _const(np.sign(ctx.saved_arrays[0]))
+        x = ctx.saved_arrays[0]
+        # sign(x) with NaN -> 0 (np.sign gives NaN there; PyTorch's abs' is 0)
+        return grad * _const(np.subtract(x > 0, x < 0, dtype=grad.dtype))
 
 
 class MatMul(Op):

@@ -14,20 +14,49 @@ from ._common import _x
 __all__ = ["getitem"]
 
 
-def _norm_index(index: Any) -> Any:
-    """Turn Tensors inside an index into arrays and bool masks into integer arrays."""
+def _norm_index(index: Any, shape: tuple[int, ...]) -> Any:
+    """Turn Tensors inside an index into arrays and bool masks into integer arrays.
+
+    A mask must have the shape of the axes it indexes (as in numpy and PyTorch): a mask of
+    another length would otherwise select silently from the wrong positions.
+    """
     items = index if isinstance(index, tuple) else (index,)
+    items = tuple(it.data if isinstance(it, Tensor) else it for it in items)
+    items = tuple(np.asarray(it) if isinstance(it, list) else it for it in items)
     out: list[Any] = []
-    for it in items:
-        if isinstance(it, Tensor):
-            it = it.data
-        if isinstance(it, list):
-            it = np.asarray(it)
-        if isinstance(it, np.ndarray) and it.dtype == np.bool_:
+    dim = 0  # the axis of x the current item starts at
+    for k, it in enumerate(items):
+        if isinstance(it, np.ndarray) and it.dtype == np.bool_ and it.ndim:
+            _check_mask(it, shape, dim, index)
             out.extend(np.nonzero(it))
+            dim += it.ndim
             continue
         out.append(it)
+        if it is Ellipsis:
+            dim = len(shape) - sum(_axes_used(i) for i in items[k + 1 :])
+        else:
+            dim += _axes_used(it)
     return tuple(out)
+
+
+def _axes_used(item: Any) -> int:
+    """How many axes of the indexed array one index item consumes."""
+    if item is None or item is Ellipsis:
+        return 0
+    if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+        return item.ndim
+    return 1
+
+
+def _check_mask(mask: np.ndarray, shape: tuple[int, ...], dim: int, index: Any) -> None:
+    axes = shape[dim : dim + mask.ndim]
+    if mask.shape != axes:
+        where = f"axis {dim}" if mask.ndim == 1 else f"axes {dim}..{dim + mask.ndim - 1}"
+        raise IndexError(
+            f"getitem: a bool mask of shape {mask.shape} indexes {where} of a tensor of shape "
+            f"{shape}, which {'has' if len(axes) == 1 else 'have'} shape {axes}; a mask must "
+            "have the shape of the axes it selects from"
+        )
 
 
 def _is_basic(index: tuple) -> bool:
@@ -78,4 +107,5 @@ class IndexAdd(Op):
 
 def getitem(x: Any, index: Any) -> Tensor:
     """``x[index]`` with basic slices and integer (or bool) arrays."""
-    return apply(GetItem, (as_tensor(x),), {"index": _norm_index(index)})
+    x = as_tensor(x)
+    return apply(GetItem, (x,), {"index": _norm_index(index, x.shape)})

@@ -70,10 +70,11 @@ class Mean(Op):
         ctx: Context, x: np.ndarray, *, axis: Any = None, keepdims: bool = False
     ) -> np.ndarray:
         axes = _norm_axis(axis, x.ndim, "mean")
-        if x.size == 0:
-            raise ValueError(f"mean: cannot take the mean of an empty tensor of shape {x.shape}")
+        count = x.size if axes is None else math.prod([x.shape[a] for a in axes])
+        if count == 0:  # the mean of no numbers is NaN (as numpy and PyTorch), without a warning
+            total = _add_reduce(x, axes, keepdims)
+            return np.full(np.shape(total), np.nan, np.result_type(total.dtype, np.float16))
         if x.dtype in (np.float32, np.float64):
-            count = x.size if axes is None else math.prod([x.shape[a] for a in axes])
             return _add_reduce(x, axes, keepdims) / x.dtype.type(count)
         return np.mean(x, axis=axes, keepdims=keepdims)  # float16 accumulates wider, ints -> float
 
@@ -104,10 +105,13 @@ def _extremum(ctx: Context, reduce: Any, x: np.ndarray, axis: Any, keepdims: boo
 
 
 def _extremum_backward(ctx: Context, grad: Tensor) -> Tensor:
-    """Ties share the gradient evenly (as PyTorch's amax/amin)."""
+    """Ties share the gradient evenly (as PyTorch's amax/amin); where the result is NaN, the
+    NaN entries share it (as PyTorch's ``max()``)."""
     x, out = ctx.saved_arrays
     axes = _norm_axis(ctx.attrs["axis"], x.ndim, ctx.name)
     mask = x == out
+    if x.dtype.kind in "fc":  # a NaN result came from the NaN entries: they get the gradient
+        mask |= np.isnan(x) & np.isnan(out)
     share = (mask / mask.sum(axis=axes, keepdims=True)).astype(grad.dtype)
     return _unreduce(grad, x.shape, axes, ctx.attrs["keepdims"]) * _const(share)
 

@@ -10,7 +10,7 @@ import numpy as np
 from ..autograd import apply
 from ..op import Context, Op
 from ..tensor import Tensor, as_tensor, new_tensor
-from ._common import _binary, _broadcast, _const, _x
+from ._common import _binary, _broadcast, _const, _floating, _promote, _x
 
 __all__ = [
     "clip",
@@ -27,7 +27,11 @@ __all__ = [
 
 
 class Clip(Op):
-    """Clamp to [min, max]; the gradient passes where min <= x <= max (boundaries included)."""
+    """Clamp to [min, max]; the gradient passes where min <= x <= max (boundaries included).
+
+    As in PyTorch, ``min > max`` sets every element to ``max`` (no gradient passes) and a NaN
+    stays NaN.
+    """
 
     name = "clip"
     _core = True
@@ -37,10 +41,12 @@ class Clip(Op):
     def forward(ctx: Context, x: np.ndarray, *, min: Any = None, max: Any = None) -> np.ndarray:
         if min is None and max is None:
             raise ValueError("clip: at least one of min and max must be given")
-        if min is not None and max is not None and min > max:
-            raise ValueError(f"clip: min={min} is greater than max={max}")
+        if isinstance(min, (float, np.floating)) or isinstance(max, (float, np.floating)):
+            x = _floating(x)  # an integer tensor clipped to 2.5 is not truncated to 2
         ctx.save_for_backward(x)
-        return np.clip(x, min, max).astype(x.dtype, copy=False)
+        out = x if min is None else np.maximum(x, min)
+        out = out if max is None else np.minimum(out, max)  # min > max: everything is max
+        return np.asarray(out).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
@@ -54,41 +60,49 @@ class Clip(Op):
         return grad * _const(keep.astype(grad.dtype))
 
 
-def _tie_split(ctx: Context, grad: Tensor, wins: Any) -> tuple:
-    """Gradient of an elementwise maximum/minimum: ties split it evenly (as PyTorch does)."""
+def _tie_split(ctx: Context, grad: Tensor, loses: Any) -> tuple:
+    """Gradient of an elementwise maximum/minimum, as PyTorch's: an operand gets none where
+    it loses, half where the two tie, all of it otherwise; so where one is NaN (the result
+    is NaN) both get the whole gradient."""
     a, b = ctx.saved_arrays
-    share = (wins(a, b) + 0.5 * (a == b)).astype(grad.dtype)
-    return grad * _const(share), grad * _const(1 - share)
+    half = 0.5 * (a == b)
+    share_a = (1 - loses(a, b) - half).astype(grad.dtype)
+    share_b = (1 - loses(b, a) - half).astype(grad.dtype)
+    return grad * _const(share_a), grad * _const(share_b)
 
 
 class Maximum(Op):
     name = "maximum"
     _core = True
-    formula = "da = dy * ((a > b) + (a == b) / 2), db = dy - da"
+    formula = "da = dy * (1 - (a < b) - (a == b) / 2), db = dy * (1 - (b < a) - (a == b) / 2)"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         ctx.save_for_backward(a, b)
         return _broadcast("maximum", np.maximum, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
-        return _tie_split(ctx, grad, np.greater)
+        return _tie_split(ctx, grad, np.less)
 
 
 class Minimum(Op):
     name = "minimum"
     _core = True
-    formula = "da = dy * ((a < b) + (a == b) / 2), db = dy - da"
+    formula = "da = dy * (1 - (a > b) - (a == b) / 2), db = dy * (1 - (b > a) - (a == b) / 2)"
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         ctx.save_for_backward(a, b)
         return _broadcast("minimum", np.minimum, a, b)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple:
-        return _tie_split(ctx, grad, np.less)
+        return _tie_split(ctx, grad, np.greater)
 
 
 class Where(Op):
@@ -102,6 +116,8 @@ class Where(Op):
     def forward(ctx: Context, cond: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         if cond.dtype != np.bool_:
             raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
+        if a.dtype is not b.dtype:
+            a, b = _promote(a, b)
         try:
             return np.where(cond, a, b)
         except ValueError:

@@ -50,6 +50,11 @@ def __getattr__(name: str) -> object:
     return value
 
 
+def __dir__() -> list[str]:
+    # the public names, the lazy ones included, without importing them (tab completion)
+    return sorted(__all__)
+
+
 __all__ = [
     "Explanation",
     "Explorer",

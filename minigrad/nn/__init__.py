@@ -53,3 +53,7 @@ __all__ = [
     "Tanh",
     "init",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)  # the public names only (tab completion)

@@ -45,12 +45,11 @@ def read_model(source: Any) -> Any:
             model.ParseFromString(data)
         except Exception as e:  # protobuf's DecodeError and friends
             raise OnnxFormatError(f"{what} is not an ONNX model: {e}") from None
-        if isinstance(source, (str, os.PathLike)) and any(
-            t.data_location == onnx.TensorProto.EXTERNAL for t in model.graph.initializer
-        ):
-            from onnx.external_data_helper import load_external_data_for_model
-
-            load_external_data_for_model(model, os.path.dirname(os.path.abspath(what)))
+    external = _external_tensors(model)
+    if external and not isinstance(source, (str, os.PathLike)):
+        raise OnnxFormatError(_no_external_data(what, external))
+    if external:
+        _load_external_data(model, external, what)
     if not model.graph.node and not model.graph.output:
         raise OnnxFormatError(f"{what} is not an ONNX model: its graph has no nodes and no outputs")
     try:
@@ -59,6 +58,94 @@ def read_model(source: Any) -> Any:
         first = str(e).strip().splitlines()[0] if str(e).strip() else repr(e)
         raise OnnxFormatError(f"{what} is not a valid ONNX model: {first}") from None
     return model
+
+
+def _external_tensors(model: Any) -> list[Any]:
+    """Every TensorProto of ``model`` whose data lives in an external file: initializers,
+    sparse initializers and tensor attributes, in the main graph, subgraphs and functions."""
+    onnx = require_onnx()
+    found: list[Any] = []
+    graphs = [model.graph]
+    attr_lists = [n.attribute for f in model.functions for n in f.node]
+
+    def tensors_of_attr(a: Any) -> list[Any]:
+        out = []
+        if a.HasField("t"):
+            out.append(a.t)
+        out.extend(a.tensors)
+        for sp in [a.sparse_tensor] if a.HasField("sparse_tensor") else []:
+            out.extend([sp.values, sp.indices])
+        for sp in a.sparse_tensors:
+            out.extend([sp.values, sp.indices])
+        return out
+
+    while graphs or attr_lists:
+        if graphs:
+            g = graphs.pop()
+            tensors = list(g.initializer)
+            for sp in g.sparse_initializer:
+                tensors.extend([sp.values, sp.indices])
+            found.extend(t for t in tensors if t.data_location == onnx.TensorProto.EXTERNAL)
+            attr_lists.extend(n.attribute for n in g.node)
+            continue
+        for a in attr_lists.pop():
+            found.extend(
+                t for t in tensors_of_attr(a) if t.data_location == onnx.TensorProto.EXTERNAL
+            )
+            if a.HasField("g"):
+                graphs.append(a.g)
+            graphs.extend(a.graphs)
+    return found
+
+
+def _no_external_data(what: str, external: list[Any]) -> str:
+    names = ", ".join(f"'{t.name}' in {_location(t)!r}" for t in external[:3])
+    return (
+        f"{what}: {len(external)} tensor(s) keep their data in external files ({names}"
+        f"{', ...' if len(external) > 3 else ''}); a model given as bytes or a ModelProto "
+        "never reads files, as it has no folder of its own. Load it by path "
+        "(mg.onnx.load('model.onnx')), so its data is read from the model's folder only"
+    )
+
+
+def _location(tensor: Any) -> str:
+    for entry in tensor.external_data:
+        if entry.key == "location":
+            return str(entry.value)
+    return ""
+
+
+def _load_external_data(model: Any, tensors: list[Any], what: str) -> None:
+    """Read external tensors of the model at path ``what``, from files inside its folder only."""
+    from onnx.external_data_helper import load_external_data_for_tensor
+
+    folder = os.path.realpath(os.path.dirname(os.path.abspath(what)))
+    for t in tensors:
+        location = _location(t)
+        target = os.path.realpath(os.path.join(folder, location))
+        inside = (
+            location
+            and not os.path.isabs(location)
+            and os.path.commonpath([folder, target]) == folder
+            and target != folder
+        )
+        if not inside:
+            raise OnnxFormatError(
+                f"{what}: tensor '{t.name}' names the external data file {location!r}, which is "
+                f"not inside the model's folder {folder!r}; external data is read from the "
+                "model's own folder only"
+            )
+        if not os.path.isfile(target):  # also refuses a FIFO or a device, which would block
+            raise OnnxFormatError(
+                f"{what}: tensor '{t.name}' names the external data file {location!r}, which is "
+                f"not a regular file in {folder!r}"
+            )
+        try:
+            load_external_data_for_tensor(t, folder)
+        except (OSError, ValueError) as e:
+            raise OnnxFormatError(
+                f"{what}: cannot read the external data of tensor '{t.name}' from {location!r}: {e}"
+            ) from None
 
 
 def _opset(model: Any) -> int:
@@ -205,6 +292,9 @@ class OnnxModule(Module):
         from onnx import numpy_helper
 
         graph = model.graph
+        external = _external_tensors(model)
+        if external:  # read_model loads them from a path; never resolve them anywhere else
+            raise OnnxFormatError(_no_external_data("the given ModelProto", external))
         self.opset = _opset(model)
         _check_supported(graph)
         consts: dict[str, np.ndarray] = {}

@@ -97,22 +97,58 @@ _BINARY: dict[str, tuple[Any, Any]] = {
     "Sub": (np.subtract, lambda a, b: a - b),
     "Mul": (np.multiply, lambda a, b: a * b),
     "Div": (None, lambda a, b: a / b),
-    "Pow": (np.power, None),
+    "Pow": (np.power, lambda a, b: a**b),  # run by _pow, which keeps the base type
 }
+
+
+def _is_int(v: Value) -> bool:
+    return np.dtype(v.dtype).kind in "iub"
+
+
+def _int_divide(node: NodeView, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Integer division truncating toward zero (C's ``/``, as ONNX Runtime computes it)."""
+    if np.any(b == 0):
+        raise node.fail("integer division by zero")
+    with np.errstate(over="ignore"):  # INT_MIN / -1 wraps around, as in C
+        q = np.floor_divide(a, b)
+        # floor rounds toward -inf; move the inexact negative quotients back toward zero
+        q = q + ((q * b != a) & ((a < 0) != (b < 0))).astype(q.dtype)
+    return q.astype(a.dtype)
+
+
+def _int_power(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """An integer base to any exponent: computed in float64, truncated to the base's type."""
+    with np.errstate(all="ignore"):
+        return np.trunc(np.power(a.astype(np.float64), b.astype(np.float64))).astype(a.dtype)
 
 
 @loader(*_BINARY)
 def _binary(node: NodeView, a: Value, b: Value) -> Value:
     np_fn, mg_fn = _BINARY[node.op_type]
-    if is_static(a) and is_static(b):
-        if node.op_type == "Div" and a.dtype.kind in "iu":
-            return np.trunc(a / b).astype(a.dtype)  # ONNX integer division truncates
-        return (np_fn or np.divide)(a, b).astype(a.dtype)
+    if node.op_type == "Div" and _is_int(a) and _is_int(b):
+        # integers carry no gradient: a constant, as ONNX Runtime computes it
+        return _int_divide(node, static(a, node, "A"), static(b, node, "B"))
     if node.op_type == "Pow":
-        if is_static(b) and b.size == 1:
-            return as_mg(a) ** float(b.reshape(()))
-        return as_mg(a) ** as_mg(b)
+        return _pow(node, a, b)
+    if is_static(a) and is_static(b):
+        return (np_fn or np.divide)(a, b).astype(a.dtype)
     return mg_fn(as_mg(a), as_mg(b))
+
+
+def _pow(node: NodeView, a: Value, b: Value) -> Value:
+    """ONNX Pow(T, T1) -> T: the result always has the base's type."""
+    if _is_int(a):
+        return _int_power(static(a, node, "X"), static(b, node, "Y"))
+    if is_static(a) and is_static(b):
+        return np.power(a, b.astype(a.dtype))
+    if is_static(b) and b.size == 1:
+        out = as_mg(a) ** float(b.reshape(()))
+    else:
+        exponent = b if is_static(b) or b.dtype == a.dtype else b.astype(a.dtype)
+        if is_static(exponent):
+            exponent = Tensor(np.asarray(exponent, dtype=a.dtype))
+        out = as_mg(a) ** exponent
+    return out if out.dtype == a.dtype else out.astype(a.dtype)
 
 
 _UNARY_NP = {
@@ -141,18 +177,38 @@ def _unary(node: NodeView, x: Value) -> Value:
 
 
 @loader("Identity", "Dropout")
-def _identity(node: NodeView, x: Value, *rest: Value) -> Value:
-    if node.op_type == "Dropout" and node.n_outputs > 1:  # the mask: everything kept
-        return x, np.ones(x.shape, dtype=bool)
+def _identity(node: NodeView, x: Value, ratio: Value = None, training: Value = None) -> Value:
+    if node.op_type == "Dropout":
+        _check_dropout_inference(node, ratio, training)
+        if node.n_outputs > 1:  # the mask: everything kept
+            return x, np.ones(x.shape, dtype=bool)
     return x
+
+
+def _check_dropout_inference(node: NodeView, ratio: Value, training: Value) -> None:
+    """Dropout runs as identity only in inference mode (or with ratio 0, where ONNX Runtime
+    keeps everything too); training mode is refused, as for BatchNormalization."""
+    if training is None or not bool(static(training, node, "training_mode").reshape(())):
+        return
+    p = 0.5 if ratio is None else float(static(ratio, node, "ratio").reshape(()))
+    if p != 0.0:
+        raise node.fail(
+            f"training_mode=True with ratio={p:g} is not supported (inference only: random "
+            "masks are not run from ONNX files); export the model in eval mode"
+        )
 
 
 @loader("Clip")
 def _clip(node: NodeView, x: Value, lo: Value = None, hi: Value = None) -> Value:
     if node.opset < 11:  # bounds were attributes
         lo, hi = node.attrs.get("min"), node.attrs.get("max")
-    lo = None if lo is None else float(static(lo, node, "min").reshape(()))
-    hi = None if hi is None else float(static(hi, node, "max").reshape(()))
+    dtype = np.dtype(x.dtype)
+    lo = None if lo is None else static(lo, node, "min").reshape(()).astype(dtype).item()
+    hi = None if hi is None else static(hi, node, "max").reshape(()).astype(dtype).item()
+    if lo is None and hi is None:  # no bounds: ONNX Runtime returns the input
+        return x
+    if lo is not None and hi is not None and lo > hi:
+        lo = hi  # min(max(x, lo), hi) is hi everywhere, as ONNX Runtime computes it
     if is_static(x):
         return np.clip(x, lo, hi)
     return F.clip(x, lo, hi)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 import minigrad as F
@@ -29,7 +31,11 @@ def _reshape_op(node: NodeView, x: Value, shape: Value) -> Value:
 
 @loader("Flatten")
 def _flatten(node: NodeView, x: Value) -> Value:
-    axis = node.attrs.get("axis", 1) % max(len(x.shape), 1)
+    nd = len(x.shape)
+    axis = int(node.attrs.get("axis", 1))
+    if not -nd <= axis <= nd:
+        raise node.fail(f"axis {axis} is out of range for rank {nd} (expected -{nd}..{nd})")
+    axis = axis + nd if axis < 0 else axis  # axis == rank is valid: (N, 1)
     shape = (int(np.prod(x.shape[:axis])), int(np.prod(x.shape[axis:])))
     return _reshape(x, shape)
 
@@ -124,10 +130,17 @@ def _slice(node: NodeView, x: Value, *args: Value) -> Value:
     steps = [1] * len(starts) if steps is None else steps
     index = [slice(None)] * nd
     for a, s, e, st in zip(axes, starts, ends, steps):
+        if st == 0:
+            raise node.fail(f"step 0 on axis {a} (steps must be non-zero)")
         n = x.shape[a]
-        # ONNX clamps huge bounds (INT64_MAX for "to the end") to the axis length
-        s, e = max(min(s, n), -n - 1), max(min(e, n), -n - 1)
-        index[a] = slice(s, None if (st < 0 and e < -n) else e, st)
+        # ONNX's rule: negative bounds count from the end, then clamp to [0, n] for a
+        # positive step and to [0, n - 1] (start) / [-1, n - 1] (end) for a negative one
+        s, e = s + n if s < 0 else s, e + n if e < 0 else e
+        if st > 0:
+            s, e = min(max(s, 0), n), min(max(e, 0), n)
+        else:
+            s, e = min(max(s, 0), n - 1), min(max(e, -1), n - 1)
+        index[a] = slice(s, None if e < 0 else e, st)  # end -1: up to and including index 0
     return x[tuple(index)]
 
 
@@ -154,6 +167,33 @@ _REDUCE = {
 }
 
 
+def _empty_extremum(name: str, x: Value, ax: tuple[int, ...] | None, keep: bool) -> np.ndarray:
+    """max/min over an empty set: ONNX's identity element (-inf/+inf, the integer type's
+    lowest/highest value, False/True), as ONNX Runtime returns it."""
+    dtype = np.dtype(x.dtype)
+    if dtype.kind == "f":
+        fill: Any = -np.inf if name == "max" else np.inf
+    elif dtype.kind == "b":
+        fill = name == "min"
+    else:
+        info = np.iinfo(dtype)
+        fill = info.min if name == "max" else info.max
+    axes = range(len(x.shape)) if ax is None else ax
+    shape = [1 if i in axes else d for i, d in enumerate(x.shape)]
+    if not keep:
+        shape = [d for i, d in enumerate(x.shape) if i not in axes]
+    return np.full(shape, fill, dtype=dtype)
+
+
+def _empty_mean(node: NodeView, x: Value, ax: tuple[int, ...] | None, keep: bool) -> np.ndarray:
+    """The mean of an empty set: ONNX leaves it undefined; NaN, as numpy, PyTorch and ONNX's
+    reference implementation give (ONNX Runtime returns 0)."""
+    if np.dtype(x.dtype).kind != "f":
+        raise node.fail(f"the mean of an empty set of {x.dtype} values is undefined")
+    shape = _empty_extremum("max", x, ax, keep).shape
+    return np.full(shape, np.nan, dtype=x.dtype)
+
+
 @loader(*_REDUCE)
 def _reduce(node: NodeView, x: Value, axes: Value = None) -> Value:
     name, since = _REDUCE[node.op_type]
@@ -161,17 +201,30 @@ def _reduce(node: NodeView, x: Value, axes: Value = None) -> Value:
     if ax == ():
         return x
     keep = bool(node.attrs.get("keepdims", 1))
+    if any(x.shape[i] == 0 for i in (range(len(x.shape)) if ax is None else ax)):
+        # an empty set: the input has no elements, so a constant loses no gradient
+        if name in ("max", "min"):
+            return _empty_extremum(name, x, ax, keep)
+        if name == "mean":
+            return _empty_mean(node, x, ax, keep)
     if is_static(x):
-        return getattr(np, name)(x, axis=ax, keepdims=keep)
-    return getattr(as_mg(x), name)(axis=ax, keepdims=keep)
+        return np.asarray(getattr(np, name)(x, axis=ax, keepdims=keep)).astype(x.dtype)
+    out = getattr(as_mg(x), name)(axis=ax, keepdims=keep)
+    # ONNX reductions keep the input's type (numpy sums integers as int64)
+    return out if out.dtype == x.dtype else out.astype(x.dtype)
 
 
 @loader("ArgMax", "ArgMin")
 def _argmax(node: NodeView, x: Value) -> np.ndarray:
     fn = np.argmax if node.op_type == "ArgMax" else np.argmin
     a = static(x, node, "data")
-    out = fn(a, axis=int(node.attrs.get("axis", 0)), keepdims=bool(node.attrs.get("keepdims", 1)))
-    return np.asarray(out, dtype=np.int64)
+    axis = int(node.attrs.get("axis", 0))
+    keep = bool(node.attrs.get("keepdims", 1))
+    if node.attrs.get("select_last_index", 0):
+        # ties go to the last index: search the reversed axis, then count back from the end
+        n = a.shape[axis]
+        return np.asarray(n - 1 - fn(np.flip(a, axis), axis=axis, keepdims=keep), dtype=np.int64)
+    return np.asarray(fn(a, axis=axis, keepdims=keep), dtype=np.int64)
 
 
 @loader("Split")

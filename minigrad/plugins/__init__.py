@@ -119,6 +119,11 @@ __all__ = [
     "unregister_op",
 ]
 
+
+def __dir__() -> list[str]:
+    return sorted(__all__)  # the public names only (tab completion)
+
+
 # --------------------------------------------------------------------------- defaults
 
 #: the registry behind ``mg.ops``

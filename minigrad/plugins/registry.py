@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from .._shadowing import shadowing_message
 from ..op import Op
 from .contract import OpFunction, contract_problems, make_function, mark_origin
 from .errors import (
@@ -253,10 +254,15 @@ class Registry:
         except (Exception, SystemExit) as e:
             # SystemExit too: a plugin must not end the user's program. KeyboardInterrupt
             # (and other BaseExceptions) propagate, so Ctrl-C still stops a hanging import.
+            shadowed = shadowing_message()
+            advice = (
+                f"This is not the plugin's fault: {shadowed}"
+                if shadowed
+                else f"Every other op still works; fix or reinstall {p.label}, or disable "
+                f"the op with {ENV_DISABLE_PLUGINS}={p.name}"
+            )
             p.error = PluginLoadError(
-                f"cannot load {p.who()}: importing it raised {type(e).__name__}: {e}. "
-                f"Every other op still works; fix or reinstall {p.label}, or disable the op "
-                f"with {ENV_DISABLE_PLUGINS}={p.name}",
+                f"cannot load {p.who()}: importing it raised {type(e).__name__}: {e}. {advice}",
                 **p.fields(),
             )
             raise p.error from e

@@ -32,3 +32,7 @@ __all__ = [
     "gradgradcheck",
     "opcheck",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)  # the public names only (tab completion)

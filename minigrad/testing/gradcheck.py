@@ -13,7 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from ..autograd import grad
+from ..autograd import call_op, grad
+from ..op import Op
 from ..tensor import Tensor, new_tensor
 
 __all__ = ["LEAVES_GRAPH_HINT", "GradcheckError", "gradcheck", "gradgradcheck"]
@@ -43,6 +44,19 @@ class GradcheckError(AssertionError):
         super().__init__(message)
         self.order = order
         self.input_index = input_index
+
+
+def as_function(fn: Any, who: str) -> Callable[..., Any]:
+    """``fn`` itself, or for an Op class the function that runs it through the engine."""
+    if isinstance(fn, type) and issubclass(fn, Op):
+        op_class = fn
+        return lambda *xs: call_op(op_class, *xs)
+    if not callable(fn):
+        raise TypeError(
+            f"{who}: expected a function of Tensors (mg.ops.relu, a lambda) or an Op class, "
+            f"got {type(fn).__name__}"
+        )
+    return fn
 
 
 def _outputs(result: Any) -> list[Tensor]:
@@ -146,8 +160,11 @@ def gradcheck(
 ) -> bool:
     """Compare ``fn``'s analytic gradients (first order) with float64 central differences.
 
-    Every Tensor input that requires grad must be float64. ``fn`` may return one Tensor or a
-    sequence; a fixed random cotangent ``v`` reduces the outputs to ``sum(v * out)``.
+    ``fn`` is any function of Tensors: an op function such as ``mg.ops.relu``, an Op class
+    (run through the engine), or a lambda; give an op its attributes with
+    ``functools.partial(mg.ops.softmax, axis=0)``. Every Tensor input that requires grad must
+    be float64. ``fn`` may return one Tensor or a sequence; a fixed random cotangent ``v``
+    reduces the outputs to ``sum(v * out)``.
     Inputs with at most ``max_full_size`` elements are checked element by element; larger
     ones along three random directions (cheap for big tensors such as convolution weights).
 
@@ -158,6 +175,7 @@ def gradcheck(
     >>> gradcheck(lambda t: mg.exp(t).sum(), mg.randn(2, dtype="float64", requires_grad=True))
     True
     """
+    fn = as_function(fn, "gradcheck")
     diff = _diff_inputs(inputs, "gradcheck")
 
     def describe(i: int) -> str:
@@ -186,12 +204,14 @@ def gradgradcheck(
     The first-order gradients (with a fixed random cotangent, itself an input) must be
     recorded as minigrad ops, and their gradients must match finite differences. A failure
     says "second order (double backward)", which input (or which output's incoming gradient)
-    is at fault, and the likely cause: a backward that leaves the graph.
+    is at fault, and the likely cause: a backward that leaves the graph. ``fn`` is what
+    :func:`gradcheck` takes: an op function (``mg.ops.tanh``), an Op class or a lambda.
 
     >>> import minigrad as mg
     >>> gradgradcheck(lambda t: mg.exp(t).sum(), mg.randn(2, dtype="float64", requires_grad=True))
     True
     """
+    fn = as_function(fn, "gradgradcheck")
     try:
         _second_order(fn, inputs, eps, atol, rtol, seed)
     except GradcheckError:

@@ -16,6 +16,7 @@ True
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,13 +52,17 @@ class OpcheckResult:
 
 
 def opcheck(
-    op_class: type[Op],
+    op_class: type[Op] | Callable[..., Any],
     *inputs: Any,
     check_gradients: bool = True,
     check_double_backward: bool = True,
     **attrs: Any,
 ) -> OpcheckResult:
     """Check an op against the contract, then its gradients; returns an :class:`OpcheckResult`.
+
+    ``op_class`` is the Op subclass or its op function (``mg.ops.relu``, whose ``.op`` is the
+    class); ``inputs`` are arrays or Tensors and ``attrs`` the op's keyword attributes, as in
+    ``opcheck(mg.ops.softmax, x, axis=0)``.
 
     - ``forward`` returns an ndarray, is deterministic and does not change its inputs;
     - ``backward`` returns one gradient per input (None allowed only where no gradient is
@@ -84,6 +89,7 @@ def opcheck(
     >>> opcheck(Square, mg.randn(2, 3)).orders
     (1, 2)
     """
+    op_class = _op_class(op_class)
     name = op_spec(op_class).name
     # fresh leaves (copies), so the check never touches the caller's tensors
     tensors = [
@@ -100,6 +106,21 @@ def opcheck(
         return OpcheckResult(name, (), tuple(notes))
     orders = _check_gradients(name, op_class, tensors, attrs, notes, check_double_backward)
     return OpcheckResult(name, orders, tuple(notes))
+
+
+def _op_class(op: Any) -> type[Op]:
+    """The Op subclass behind ``op``: the class itself, or an op function's ``.op``."""
+    if isinstance(op, type) and issubclass(op, Op):
+        return op
+    cls = getattr(op, "op", None)
+    if isinstance(cls, type) and issubclass(cls, Op):
+        return cls
+    what = f"class {op.__qualname__}" if isinstance(op, type) else repr(op)
+    raise TypeError(
+        f"opcheck: expected an Op subclass (class Swish(mg.Op): ...) or an op function such "
+        f"as mg.ops.relu, got {what}; to check any other function of Tensors, use "
+        "gradcheck(fn, *inputs) and gradgradcheck(fn, *inputs)"
+    )
 
 
 def _check_gradients(name, op_class, tensors, attrs, notes, double) -> tuple[int, ...]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ...tensor import Tensor
+from ..dot_text import visible
 from .page import render_page
 from .payload import graph_payload
 
@@ -37,7 +38,7 @@ class Explorer:
 
     def __init__(self, html: str, title: str = "minigrad explorer") -> None:
         self.html = html
-        self.title = title
+        self.title = visible(title)  # a name's lone surrogate cannot be written as UTF-8
 
     def save(self, path: str | os.PathLike) -> str:
         """Write the page (folders are created); returns the path."""

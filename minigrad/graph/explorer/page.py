@@ -20,6 +20,8 @@ import json
 from importlib import resources
 from typing import Any
 
+from ..dot_text import visible
+
 __all__ = ["payload_json", "render_page", "static_files"]
 
 
@@ -50,7 +52,9 @@ def render_page(payload: dict[str, Any], title: str) -> str:
     """
     css = "\n".join(f"/* {name} */\n{text}" for name, text in static_files(".css"))
     js = "\n".join(f"// ---- {name}\n{text}" for name, text in static_files(".js"))
-    esc = _html.escape(title)
+    # the title may carry a user's names: lone surrogates and control characters cannot be
+    # written as UTF-8 HTML text, so they are shown as escapes (\ud800), as in the drawings
+    esc = _html.escape(visible(title))
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
