@@ -485,7 +485,7 @@ def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
 # Tensor's operators call the functional ops and backward() calls the engine, and both are built
 # on Tensor: the one import that runs the other way, placed after the class and the functions
 # above so that they exist when those modules import them (functions are looked up at call
-# time). minigrad/__init__.py imports the functional ops first, and op.py imports this module
-# last, so any of them may start the import.
+# time). minigrad/__init__.py imports the functional ops first; op.py, which the plugin loader
+# may import first, imports this module last.
 from . import autograd  # noqa: E402
 from . import functional as F  # noqa: E402
