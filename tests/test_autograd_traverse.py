@@ -197,3 +197,19 @@ def test_observer_methods_default_to_nothing() -> None:
     x = mg.tensor(2.0, requires_grad=True)
     traverse([x * x], [None], observer=BackwardObserver())
     assert x.grad.item() == pytest.approx(4.0)
+
+
+def test_a_node_shows_its_public_face_and_frees_its_saved_values() -> None:
+    # what inspectors read: op, name, inputs, attrs, saved, output, scope
+    x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
+    with mg.name_scope("block"):
+        y = x * x
+    node = y._node
+    assert node.op.name == "mul" and node.name == "mul" and node.scope == "block"
+    assert node.inputs == (x, x) and node.attrs == {} and node.output is y
+    assert len(node.saved) == 2 and all(s is x.data for s in node.saved)
+    assert not node.freed
+    y.sum().backward()
+    assert node.saved is None and node.freed  # backward() gave the saved values back
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        node.saved_tensors
