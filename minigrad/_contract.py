@@ -180,7 +180,7 @@ def _fingerprint(a: np.ndarray) -> Any:
     if a.nbytes <= EXACT_BYTES:
         return a.tobytes()  # exact: the bytes themselves, in C order whatever the layout
     c = a if a.flags.c_contiguous else np.ascontiguousarray(a)
-    crc = zlib.crc32(c)  # where each byte sits matters: catches any rearrangement
+    crc = zlib.crc32(c.data)  # where each byte sits matters: catches any rearrangement
     if c.nbytes % 8 == 0:
         # the 64-bit words summed with wrap-around: a single element lies inside one word,
         # so changing it changes the sum (no widening cast: 4x faster for float32)
