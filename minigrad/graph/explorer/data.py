@@ -9,6 +9,7 @@ backward steps are the events of the engine's own traversal (:mod:`.trace`).
 from __future__ import annotations
 
 import importlib.metadata
+import time
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from ...op import Context, op_spec
 from ...tensor import Tensor
 from ..build import GraphData, Node, build, leaf_role, shown_attrs, to_plain
+from ..drawing import pipe_within
 from ..render import draw
 from . import encode
 from .health import health
@@ -51,6 +53,13 @@ class _Registry:
         self.calls: dict[Context, str] = {}
         self.order: dict[Context, int] = {}
         self.out: dict[str, Any] = {"tensors": {}, "calls": {}}
+        self.pending: list[tuple[dict[str, Any], Context]] = []
+
+    def flush(self) -> None:
+        """Key the calls that contributions name (a loop, so any depth of graph works)."""
+        while self.pending:
+            item, node = self.pending.pop()
+            item["call"] = self.call(node)
 
     def view(self, a: np.ndarray, batch: bool) -> dict[str, Any]:
         return encode.tensor_view(a, self.samples if batch else 1 << 30, self.max_elements)
@@ -85,16 +94,18 @@ class _Registry:
             entry["grad_hist"] = encode.histogram(g)
         sent = self.trace.contributions.get(id(t), [])
         if len(sent) > 1:  # used k times: the k contributions the engine summed
-            entry["contributions"] = [
-                {
+            entry["contributions"] = []
+            for who, a, node, pos in sent:
+                item = {
                     "from": who,
-                    "call": None if node is None else self.call(node),
+                    "call": None,
                     "input": pos,
                     "grad": self.view(a, batch),
                     "stats": encode.stats(a),
                 }
-                for who, a, node, pos in sent
-            ]
+                entry["contributions"].append(item)
+                if node is not None:  # keyed later: calling call() here would recurse down
+                    self.pending.append((item, node))  # a long chain, one frame per op
         self.out["tensors"][key] = entry
         return key
 
@@ -185,10 +196,16 @@ def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, 
     return out
 
 
-def _svg(t: Tensor, backward: bool, options: dict[str, Any]) -> str:
+def _svg(t: Tensor, backward: bool, options: dict[str, Any], deadline: float) -> str:
     with np.errstate(all="ignore"):  # the drawing's gradient labels may hold NaN/Inf
         drawing = draw(t, backward=backward, **options)
-    return drawing.pipe(format="svg").decode("utf-8")
+    hint = (
+        f"pass a smaller max_nodes (e.g. max_nodes={max(drawing.node_count // 2, 1)}, CLI: "
+        "--max-nodes) so the graph is folded further, explore a smaller part of the "
+        "computation, or give Graphviz more time with layout_timeout=SECONDS"
+    )
+    left = deadline - time.monotonic()
+    return pipe_within(drawing, "svg", left, "explore()", hint).decode("utf-8")
 
 
 def graph_payload(
@@ -197,40 +214,53 @@ def graph_payload(
     *,
     samples: int = 2,
     max_elements: int = encode.MAX_ELEMENTS,
+    layout_timeout: float = 60.0,
     **draw_options: Any,
 ) -> dict[str, Any]:
     """``payload["graph"]`` for the page: see the module docstring."""
     from .steps import backward_grads, steps_json
 
+    deadline = time.monotonic() + layout_timeout
     fwd = build(t, False, values=False)
     ctxs = [n.ctx for n in fwd.nodes if n.ctx is not None]
+    scoped, with_backward = any(c.scope for c in ctxs), backward and t.requires_grad
+    # the drawings first: the backward drawing's own gradient pass is freed before the
+    # trace below keeps every gradient, so the two are never held at once (peak memory)
+    svgs = {"forward": _svg(t, False, draw_options, deadline)}
+    if scoped:
+        svgs["modules"] = _svg(t, False, {**draw_options, "collapse": True}, deadline)
+    if with_backward:
+        svgs["backward"] = _svg(t, True, draw_options, deadline)
     trace = watch(t, ctxs) if backward else Trace("off")
     reg = _Registry(t, trace, samples, max_elements)
     reg.order = {c: i for i, c in enumerate(sorted(ctxs, key=lambda c: c.seq))}
     views: dict[str, Any] = {
         "forward": {
-            "svg": _svg(t, False, draw_options),
+            "svg": svgs["forward"],
             "nodes": _nodes_json(fwd, reg),
             "edges": _edges_json(fwd, reg, {}),
         }
     }
-    if any(c.scope for c in ctxs):  # one node per module: the overview of a large network
+    if scoped:  # one node per module: the overview of a large network
         mods = build(t, False, values=False, collapse_scopes=True)
         views["modules"] = {
-            "svg": _svg(t, False, {**draw_options, "collapse": True}),
+            "svg": svgs["modules"],
             "nodes": _nodes_json(mods, reg),
             "edges": _edges_json(mods, reg, {}),
         }
     steps: list[dict[str, Any]] = []
-    if backward and t.requires_grad:
+    if with_backward:
         bwd = build(t, True, values=False)
         grads = backward_grads(bwd, trace)
         views["backward"] = {
-            "svg": _svg(t, True, draw_options),
+            "svg": svgs["backward"],
             "nodes": _nodes_json(bwd, reg),
             "edges": _edges_json(bwd, reg, grads),
         }
         steps = steps_json(bwd, trace, reg)
+    reg.flush()
+    flags = health(reg, trace, views)
+    reg.flush()
     notes = {
         "computed": None,
         "off": None,
@@ -245,6 +275,6 @@ def graph_payload(
         "tensors": reg.out["tensors"],
         "calls": reg.out["calls"],
         "steps": steps,
-        "health": health(reg, trace, views),
+        "health": flags,
         "samples": samples,
     }
