@@ -79,10 +79,10 @@ class Softmax(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, axis: int = -1) -> np.ndarray:
-        shifted, over = _shifted("softmax", x, axis)
+        shifted, ax = _shifted("softmax", x, axis)
         with np.errstate(under="ignore"):  # exp of very negative entries is simply 0
             e = np.exp(shifted)
-        out = e / e.sum(axis=over, keepdims=True)
+        out = e / e.sum(axis=ax, keepdims=True)
         ctx.save_for_backward(out)
         return out
 
@@ -133,9 +133,9 @@ class LogSoftmax(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, *, axis: int = -1) -> np.ndarray:
-        shifted, over = _shifted("log_softmax", x, axis)
+        shifted, ax = _shifted("log_softmax", x, axis)
         with np.errstate(under="ignore"):
-            out = shifted - np.log(np.exp(shifted).sum(axis=over, keepdims=True))
+            out = shifted - np.log(np.exp(shifted).sum(axis=ax, keepdims=True))
         ctx.save_for_backward(out)
         return out
 

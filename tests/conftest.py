@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 import textwrap
 
 import pytest
+from hypothesis import settings
+
+# In CI (CI=true) hypothesis draws the same examples on every run, so a red build is a real
+# failure, never an unlucky draw; locally it explores new examples each run. Loaded here, before
+# the test modules build their own settings(...), so those inherit derandomize too.
+settings.register_profile(
+    "ci", derandomize=True, max_examples=50, deadline=None, database=None, print_blob=True
+)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 _counter = itertools.count()
 

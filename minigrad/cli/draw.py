@@ -176,6 +176,9 @@ def run(args: argparse.Namespace) -> int:
                 print(f"minigrad draw: {e}", file=sys.stderr)
                 print(f"minigrad draw: wrote {out / 'forward.dot'} and {out / 'backward.dot'}")
                 return 3
+            except graph.GraphTooLargeError as e:
+                print(f"minigrad draw: {e} (CLI: --max-nodes, --collapse)", file=sys.stderr)
+                return 2
     except OSError as e:
         print(f"minigrad draw: {write_error(out, e)}", file=sys.stderr)
         return 2

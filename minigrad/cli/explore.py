@@ -41,6 +41,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--rankdir", choices=("TB", "LR", "BT", "RL"), default="TB", help="layout direction"
     )
+    p.add_argument(
+        "--max-nodes",
+        type=positive_int,
+        default=None,
+        help="size cap of each view (default 2000); larger graphs are folded, and refused "
+        "when folding cannot bring them under it",
+    )
     p.set_defaults(func=run)
     return p
 
@@ -92,11 +99,17 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    options: dict[str, Any] = {"samples": args.samples, "rankdir": args.rankdir}
+    if args.max_nodes is not None:
+        options["max_nodes"] = args.max_nodes
     try:
-        ex = graph.explorer.explore(loss, samples=args.samples, rankdir=args.rankdir)
+        ex = graph.explorer.explore(loss, **options)
     except graph.GraphvizNotFoundError as e:
         print(f"minigrad explore: {e}", file=sys.stderr)
         return 3
+    except graph.GraphTooLargeError as e:
+        print(f"minigrad explore: {e}", file=sys.stderr)
+        return 2
     try:
         path = ex.save(args.out)
     except OSError as e:

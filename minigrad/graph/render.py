@@ -26,6 +26,8 @@ from .drawing import (
     GraphTooLargeError,
     GraphvizNotFoundError,
     _not_found,
+    check_layout,
+    dot_failed,
 )
 from .node_facts import summary_cache
 from .trace import Trace, producer
@@ -170,7 +172,9 @@ def draw_traced(
         raise TypeError(f"draw(): backward must be True or False, got {backward!r}")
     data = _fitting_data(t, "both" if opts["both"] else backward, opts, trace)
     with gc_paused(), summary_cache():
-        return to_digraph(data, opts)
+        drawing = to_digraph(data, opts)
+    drawing.node_count, drawing.max_nodes = len(data.nodes), opts["max_nodes"]
+    return drawing
 
 
 def _fitting_data(
@@ -250,9 +254,12 @@ def render(
     out.parent.mkdir(parents=True, exist_ok=True)
     dot_file = out.with_suffix(".dot")
     dot_file.write_text(drawing.source, encoding="utf-8")
+    check_layout(drawing)  # the DOT text is written first, so it can still be used
     try:
         data = graphviz.Digraph.pipe(drawing, format=format)
     except graphviz.ExecutableNotFound as e:
         raise _not_found(dot_file) from e
+    except graphviz.CalledProcessError as e:
+        raise dot_failed(drawing, e) from e
     out.write_bytes(data)
     return str(out)

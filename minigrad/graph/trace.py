@@ -168,9 +168,10 @@ def watch(root: Tensor, ctxs: list[Context]) -> Trace:
     return trace
 
 
-def record(root: Tensor, backward: bool = True) -> Trace:
+def record(root: Tensor, backward: bool = True, walked: Trace | None = None) -> Trace:
     """The one traversal of an inspection: the forward walk from ``root`` and, with
     ``backward``, the engine's backward pass watched (else the Trace's status is "off").
+    ``walked``: a Trace of ``root`` recorded without the backward pass, whose walk is reused.
 
     >>> import minigrad as mg
     >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
@@ -178,7 +179,7 @@ def record(root: Tensor, backward: bool = True) -> Trace:
     >>> [c.name for c in rec.nodes], [ev.kind for ev in rec.events]
     (['mul', 'sum'], ['seed', 'step', 'step', 'accumulate', 'leaf'])
     """
-    nodes, outputs = walk(root)
+    nodes, outputs = walk(root) if walked is None else (walked.nodes, walked.outputs)
     trace = watch(root, nodes) if backward else Trace("off")
     trace.nodes, trace.outputs = nodes, outputs
     return trace

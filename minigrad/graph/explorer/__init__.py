@@ -23,6 +23,9 @@ from typing import Any
 
 from ...tensor import Tensor
 from ..dot_text import visible
+from ..drawing import check_node_count
+from ..render import _check_options, _fitting_data
+from ..trace import Trace, record
 from .page import render_page
 from .payload import graph_payload
 
@@ -30,6 +33,15 @@ __all__ = ["Explorer", "explore"]
 
 # the page has its own title: a drawing's title would be repeated in every cluster
 _DRAW_OPTIONS = ("rankdir", "max_nodes", "max_values", "clusters")
+
+#: how to make room for a larger graph (``n``: its node count after folding)
+SIZE_HINT = (
+    "pass max_nodes={n} (CLI: --max-nodes {n}) to lay it out anyway, or explore a smaller "
+    "part of the computation (a block's output instead of the whole loss)"
+)
+
+#: seconds Graphviz may spend laying out the page's views, all together
+LAYOUT_TIMEOUT = 60.0
 
 
 class Explorer:
@@ -67,10 +79,17 @@ def explore(t: Tensor, backward: bool = True, **options: Any) -> Explorer:
     ``title``, and the drawing options ``rankdir``, ``max_nodes``, ``max_values``,
     ``clusters`` (see :func:`minigrad.graph.draw`). ``backward=False`` leaves out the
     backward view and the step-through.
+
+    Size: ``max_nodes`` (default 2000 per view, as for ``draw``) bounds what Graphviz lays
+    out: a larger graph is folded as :func:`~minigrad.graph.draw` folds it, and one that
+    folding cannot bring under the cap is refused at once with
+    :class:`~minigrad.graph.GraphTooLargeError`, before any work (pass a larger
+    ``max_nodes`` to lay it out anyway). ``layout_timeout`` (default 60 seconds) bounds
+    Graphviz's time for all views together; past it the same error says so.
     """
     if not isinstance(t, Tensor):
         raise TypeError(f"explore: expected a minigrad Tensor, got {type(t).__name__}")
-    known = {"samples", "max_elements", "title", *_DRAW_OPTIONS}
+    known = {"samples", "max_elements", "title", "layout_timeout", *_DRAW_OPTIONS}
     unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(
@@ -79,6 +98,24 @@ def explore(t: Tensor, backward: bool = True, **options: Any) -> Explorer:
     shape = "scalar" if t.ndim == 0 else str(tuple(t.shape))
     title = options.get("title") or f"minigrad explorer: {t.name or 'output'}, {shape} {t.dtype}"
     draw_options = {k: options[k] for k in _DRAW_OPTIONS if k in options}
-    extra = {k: options[k] for k in ("samples", "max_elements") if k in options}
-    payload = {"graph": graph_payload(t, backward, **extra, **draw_options)}
+    timeout = options.get("layout_timeout", LAYOUT_TIMEOUT)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+        raise ValueError(f"explore(): layout_timeout must be a positive number, got {timeout!r}")
+    walked = record(t, backward=False)  # the size check needs the structure only
+    _check_size(t, backward, draw_options, walked)
+    extra: dict[str, Any] = {k: options[k] for k in ("samples", "max_elements") if k in options}
+    extra["layout_timeout"] = float(timeout)
+    trace = record(t, backward, walked=walked)
+    payload = {"graph": graph_payload(t, backward, trace=trace, **extra, **draw_options)}
     return Explorer(render_page(payload, title), title)
+
+
+def _check_size(t: Tensor, backward: bool, draw_options: dict[str, Any], walked: Trace) -> None:
+    """Refuse up front a graph whose drawings would stay above ``max_nodes`` after folding:
+    counting takes a graph build, laying it out would take Graphviz minutes."""
+    opts = _check_options({**draw_options, "show_values": False})
+    for mode, what in ((False, "the forward graph"), (True, "the backward graph")):
+        if mode and not (backward and t.requires_grad):
+            continue
+        n = len(_fitting_data(t, mode, opts, walked).nodes)
+        check_node_count(n, opts["max_nodes"], "explore()", what, hint=SIZE_HINT.format(n=n))

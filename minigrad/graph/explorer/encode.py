@@ -112,14 +112,74 @@ def tensor_view(a: np.ndarray, samples: int, max_elements: int = MAX_ELEMENTS) -
     return array(a, None if full else idx)
 
 
+#: arrays are summarised this many elements at a time, so the float64 temporaries of the
+#: statistics stay a few MB however large the activation is (a whole-array float64 copy of
+#: a 128 MB float32 batch would be 256 MB more, and std() makes two)
+CHUNK = 1 << 18
+
+
+def _chunks(a: np.ndarray) -> Any:
+    """The flattened array in pieces of at most CHUNK elements (views where possible)."""
+    flat = a.reshape(-1)
+    for start in range(0, flat.size, CHUNK):
+        yield flat[start : start + CHUNK]
+
+
 def stats(a: np.ndarray | None) -> dict[str, Any] | None:
-    """min, max, mean, std over the finite values, and the NaN / +-Inf counts."""
+    """min, max, mean, std over the finite values, and the NaN / +-Inf counts.
+
+    Large arrays are read in chunks (means and spreads merged exactly as one pass would, by
+    Chan's formula), so summarising never copies the whole array."""
     if a is None:
         return None
     a = np.asarray(a)
     out: dict[str, Any] = {"size": int(a.size)}
     if a.size == 0 or a.dtype.kind not in "biuf":
         return out
+    if a.size <= CHUNK:
+        return _stats_small(a, out)
+    count, mean, m2, sq = 0, 0.0, 0.0, 0.0
+    lo, hi = math.inf, -math.inf
+    nan = inf = zero = 0
+    for part in _chunks(a):
+        if a.dtype.kind == "f":
+            finite = np.isfinite(part)
+            n_finite, n_nan = int(finite.sum()), int(np.isnan(part).sum())
+            nan += n_nan
+            inf += part.size - n_finite - n_nan
+            vals = part if n_finite == part.size else part[finite]
+            zero += int((vals == 0).sum())
+        else:
+            vals = part
+        if not vals.size:
+            continue
+        v64 = vals.astype(np.float64)
+        k, m = v64.size, float(v64.mean())
+        d = v64 - m
+        m2_k = float(np.dot(d, d))
+        sq += float(np.dot(v64, v64))
+        lo, hi = min(lo, float(v64.min())), max(hi, float(v64.max()))
+        total = count + k  # Chan et al.: merge (count, mean, M2) with (k, m, m2_k)
+        delta = m - mean
+        mean += delta * k / total
+        m2 += m2_k + delta * delta * count * k / total
+        count = total
+    if a.dtype.kind == "f":
+        out["nan"], out["inf"] = nan, inf
+    if count:
+        out.update(
+            min=num(lo),
+            max=num(hi),
+            mean=num(mean),
+            std=num(math.sqrt(m2 / count)),
+            norm=num(math.sqrt(sq)),
+        )
+        if a.dtype.kind == "f":
+            out["zero"] = zero
+    return out
+
+
+def _stats_small(a: np.ndarray, out: dict[str, Any]) -> dict[str, Any]:
     if a.dtype.kind == "f":
         finite = np.isfinite(a)
         out["nan"] = int(np.isnan(a).sum())
@@ -142,17 +202,28 @@ def stats(a: np.ndarray | None) -> dict[str, Any] | None:
 
 
 def histogram(a: np.ndarray | None, bins: int = 24) -> dict[str, Any] | None:
-    """Counts of the finite values in ``bins`` equal bins: ``{lo, hi, counts}``."""
+    """Counts of the finite values in ``bins`` equal bins: ``{lo, hi, counts}`` (large arrays
+    are read in chunks, twice: once for the range, once for the counts)."""
     if a is None:
         return None
     a = np.asarray(a)
     if a.size == 0 or a.dtype.kind not in "biuf":
         return None
-    v = a[np.isfinite(a)] if a.dtype.kind == "f" else a
-    if not v.size:
+
+    def finite_parts() -> Any:
+        for part in [a] if a.size <= CHUNK else _chunks(a):
+            v = part[np.isfinite(part)] if a.dtype.kind == "f" else part
+            if v.size:
+                yield v
+
+    lo, hi = math.inf, -math.inf
+    for v in finite_parts():
+        lo, hi = min(lo, float(v.min())), max(hi, float(v.max()))
+    if lo > hi:  # no finite value
         return None
-    lo, hi = float(v.min()), float(v.max())
     if lo == hi:
         lo, hi = lo - 0.5, hi + 0.5
-    counts, _ = np.histogram(v.astype(np.float64), bins=bins, range=(lo, hi))
+    counts = np.zeros(bins, dtype=np.int64)
+    for v in finite_parts():
+        counts += np.histogram(v.astype(np.float64), bins=bins, range=(lo, hi))[0]
     return {"lo": num(lo), "hi": num(hi), "counts": counts.tolist()}

@@ -9,6 +9,7 @@ backward steps are the events of the engine's own traversal (:mod:`.trace`).
 from __future__ import annotations
 
 import importlib.metadata
+import time
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from ...op import Context, op_spec
 from ...tensor import Tensor
 from ..build import build
 from ..data import GraphData, Node, leaf_role
+from ..drawing import pipe_within
 from ..node_facts import shown_attrs, to_plain
 from ..render import draw_traced
 from ..trace import Trace, producer, record
@@ -54,6 +56,13 @@ class _Registry:
         self.calls: dict[Context, str] = {}
         self.order: dict[Context, int] = {}
         self.out: dict[str, Any] = {"tensors": {}, "calls": {}}
+        self.pending: list[tuple[dict[str, Any], Context]] = []
+
+    def flush(self) -> None:
+        """Key the calls that contributions name (a loop, so any depth of graph works)."""
+        while self.pending:
+            item, node = self.pending.pop()
+            item["call"] = self.call(node)
 
     def view(self, a: np.ndarray, batch: bool) -> dict[str, Any]:
         return encode.tensor_view(a, self.samples if batch else 1 << 30, self.max_elements)
@@ -92,16 +101,18 @@ class _Registry:
             entry["grad_hist"] = encode.histogram(g)
         sent = self.trace.contributions.get(id(t), [])
         if len(sent) > 1:  # used k times: the k contributions the engine summed
-            entry["contributions"] = [
-                {
+            entry["contributions"] = []
+            for who, a, node, pos in sent:
+                item = {
                     "from": who,
-                    "call": None if node is None else self.call(node),
+                    "call": None,
                     "input": pos,
                     "grad": self.view(a, batch),
                     "stats": encode.stats(a),
                 }
-                for who, a, node, pos in sent
-            ]
+                entry["contributions"].append(item)
+                if node is not None:  # keyed later: calling call() here would recurse down
+                    self.pending.append((item, node))  # a long chain, one frame per op
         self.out["tensors"][key] = entry
         return key
 
@@ -192,10 +203,16 @@ def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, 
     return out
 
 
-def _svg(t: Tensor, trace: Trace, backward: bool, options: dict[str, Any]) -> str:
+def _svg(t: Tensor, trace: Trace, backward: bool, options: dict[str, Any], deadline: float) -> str:
     with np.errstate(all="ignore"):  # the drawing's gradient labels may hold NaN/Inf
         drawing = draw_traced(t, trace, backward, **options)
-    return drawing.pipe(format="svg").decode("utf-8")
+    hint = (
+        f"pass a smaller max_nodes (e.g. max_nodes={max(drawing.node_count // 2, 1)}, CLI: "
+        "--max-nodes) so the graph is folded further, explore a smaller part of the "
+        "computation, or give Graphviz more time with layout_timeout=SECONDS"
+    )
+    left = deadline - time.monotonic()
+    return pipe_within(drawing, "svg", left, "explore()", hint).decode("utf-8")
 
 
 def graph_payload(
@@ -204,40 +221,54 @@ def graph_payload(
     *,
     samples: int = 2,
     max_elements: int = encode.MAX_ELEMENTS,
+    layout_timeout: float = 60.0,
+    trace: Trace | None = None,
     **draw_options: Any,
 ) -> dict[str, Any]:
-    """``payload["graph"]`` for the page: see the module docstring."""
+    """``payload["graph"]`` for the page: see the module docstring. ``trace``: what
+    :func:`..trace.record` recorded from ``t`` (recorded here when None)."""
+    deadline = time.monotonic() + layout_timeout
     # the one traversal: the forward walk and the engine's backward pass, watched; every view
-    # and drawing below is built from it
-    trace = record(t, backward=backward)
+    # and drawing below is built from it (its gradients are held once, for all of them)
+    if trace is None:
+        trace = record(t, backward=backward)
     ctxs = trace.nodes
+    scoped, with_backward = any(c.scope for c in ctxs), backward and t.requires_grad
+    svgs = {"forward": _svg(t, trace, False, draw_options, deadline)}
+    if scoped:
+        svgs["modules"] = _svg(t, trace, False, {**draw_options, "collapse": True}, deadline)
+    if with_backward:
+        svgs["backward"] = _svg(t, trace, True, draw_options, deadline)
     fwd = build(t, False, values=False, trace=trace)
     reg = _Registry(t, trace, samples, max_elements)
     reg.order = {c: i for i, c in enumerate(sorted(ctxs, key=lambda c: c.seq))}
     views: dict[str, Any] = {
         "forward": {
-            "svg": _svg(t, trace, False, draw_options),
+            "svg": svgs["forward"],
             "nodes": _nodes_json(fwd, reg),
             "edges": _edges_json(fwd, reg, {}),
         }
     }
-    if any(c.scope for c in ctxs):  # one node per module: the overview of a large network
+    if scoped:  # one node per module: the overview of a large network
         mods = build(t, False, values=False, collapse_scopes=True, trace=trace)
         views["modules"] = {
-            "svg": _svg(t, trace, False, {**draw_options, "collapse": True}),
+            "svg": svgs["modules"],
             "nodes": _nodes_json(mods, reg),
             "edges": _edges_json(mods, reg, {}),
         }
     steps: list[dict[str, Any]] = []
-    if backward and t.requires_grad:
+    if with_backward:
         bwd = build(t, True, values=False, trace=trace)
         grads = backward_grads(bwd, trace)
         views["backward"] = {
-            "svg": _svg(t, trace, True, draw_options),
+            "svg": svgs["backward"],
             "nodes": _nodes_json(bwd, reg),
             "edges": _edges_json(bwd, reg, grads),
         }
         steps = steps_json(bwd, trace, reg)
+    reg.flush()
+    flags = health(reg, trace, views)
+    reg.flush()
     notes = {
         "computed": None,
         "off": None,
@@ -252,6 +283,6 @@ def graph_payload(
         "tensors": reg.out["tensors"],
         "calls": reg.out["calls"],
         "steps": steps,
-        "health": health(reg, trace, views),
+        "health": flags,
         "samples": samples,
     }
