@@ -489,7 +489,7 @@ def traverse(
             if free and uses and out is not None and getrefcount(out) == _REFS_OF_A_LOCAL + uses:
                 out.data = freed_placeholder(out.data)  # only the graph held the output
             out = None
-            edges = zip(node.inputs, grads)
+            edges = zip(node._inputs, grads)
         _finish_leaves(pending, observer, create_graph, inputs is not None, accumulate, hooks)
         if inputs is not None:
             captured.update((id(t), g) for t, g in pending.items())
@@ -513,7 +513,7 @@ def _backward_step(
     if node._checks is not None:
         verify_saved(node)
     outer = _backward_of.set(node) if anomaly else None
-    op = node.op
+    op = node._op
     # a plugin's backward reaches the caller's arrays (saved_tensors[i].data): read-only meanwhile
     frozen = None if op._core else freeze_for_backward(node, g)
     try:
@@ -530,7 +530,7 @@ def _backward_step(
             _backward_of.reset(outer)
         if frozen:
             thaw(frozen)
-    inputs = node.inputs
+    inputs = node._inputs
     if type(raw) is not tuple and type(raw) is not list:
         raw = (raw,)
     if len(raw) != len(inputs):

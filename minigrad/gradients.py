@@ -176,7 +176,7 @@ def save_checks(ctx: Context) -> list | None:
     """Fingerprints of the saved arrays that are a leaf input's data (None if there are none)."""
     checks = None
     saved = ctx._saved or ()
-    for t in ctx.inputs:  # hot path (every recorded op that saves arrays): plain loops
+    for t in ctx._inputs:  # hot path (every recorded op that saves arrays): plain loops
         if t is None or t._node is not None:
             continue
         a = t.data

@@ -243,16 +243,16 @@ class Context:
     __slots__ = (
         "__dict__",
         "__weakref__",
+        "_attrs",
         "_checks",
+        "_inputs",
+        "_op",
         "_out",
         "_saved",
         "_uses",
-        "attrs",
         "generation",
         "hooks",
-        "inputs",
         "needs_input_grad",
-        "op",
         "scope",
         "seq",
     )
@@ -272,9 +272,9 @@ class Context:
         A call that is not recorded (``no_grad``, the ops of a first-order backward) keeps
         the defaults: no generation, no place in the creation order.
         """
-        self.op = op
-        self.attrs = attrs
-        self.inputs = inputs
+        self._op = op
+        self._attrs = attrs
+        self._inputs = inputs
         self.needs_input_grad = needs_input_grad
         self.generation = generation  # one more than the deepest input's node
         self.seq = seq  # creation order: newest first among nodes of one generation
@@ -286,9 +286,24 @@ class Context:
         self._uses = 0  # input slots of consumers that ran in a backward pass (freeing)
 
     @property
+    def op(self) -> type[Op]:
+        """The Op class that was called."""
+        return self._op
+
+    @property
+    def inputs(self) -> tuple[Tensor | None, ...]:
+        """The input Tensors in order, None for an absent optional input (``x * x``: x twice)."""
+        return self._inputs
+
+    @property
+    def attrs(self) -> dict[str, Any]:
+        """The call's keyword attributes, defaults included."""
+        return self._attrs
+
+    @property
     def name(self) -> str:
         """The op's name as graphs and errors show it."""
-        return op_spec(self.op).name
+        return op_spec(self._op).name
 
     @property
     def saved(self) -> tuple[Any, ...] | None:
@@ -327,7 +342,7 @@ class Context:
             if not isinstance(a, np.ndarray):
                 out.append(new_tensor(np.asarray(a)) if isinstance(a, np.generic) else a)
                 continue
-            for t in self.inputs:
+            for t in self._inputs:
                 if t is not None and t.data is a:
                     out.append(t)
                     break

@@ -209,6 +209,9 @@ def test_a_node_shows_its_public_face_and_frees_its_saved_values() -> None:
     assert node.inputs == (x, x) and node.attrs == {} and node.output is y
     assert len(node.saved) == 2 and all(s is x.data for s in node.saved)
     assert not node.freed
+    for field in ("op", "inputs", "attrs", "saved", "output"):
+        with pytest.raises(AttributeError):  # a read-only face: inspectors cannot change it
+            setattr(node, field, None)
     y.sum().backward()
     assert node.saved is None and node.freed  # backward() gave the saved values back
     with pytest.raises(RuntimeError, match="retain_graph=True"):
