@@ -185,7 +185,7 @@ def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, 
     return out
 
 
-def _svg(t: Tensor, backward: bool, options: dict[str, Any]) -> str:
+def _drawing(t: Tensor, backward: bool, options: dict[str, Any]) -> str:
     with np.errstate(all="ignore"):  # the drawing's gradient labels may hold NaN/Inf
         drawing = draw(t, backward=backward, **options)
     return drawing.pipe(format="svg").decode("utf-8")
@@ -197,10 +197,16 @@ def graph_payload(
     *,
     samples: int = 2,
     max_elements: int = encode.MAX_ELEMENTS,
+    drawings: bool = True,
     **draw_options: Any,
 ) -> dict[str, Any]:
-    """``payload["graph"]`` for the page: see the module docstring."""
+    """``payload["graph"]`` for the page: see the module docstring. ``drawings=False``
+    leaves the views' ``svg`` out (None): a page that already shows this graph's drawings
+    (the live playground) reuses them, since values do not change the layout."""
     from .steps import backward_grads, steps_json
+
+    def _svg(t: Tensor, backward: bool, options: dict[str, Any]) -> str | None:
+        return _drawing(t, backward, options) if drawings else None
 
     fwd = build(t, False, values=False)
     ctxs = [n.ctx for n in fwd.nodes if n.ctx is not None]
