@@ -109,6 +109,14 @@ def test_command_page_in_chromium_paints_steps_and_shows_the_engines_numbers(ser
             page.goto(url, wait_until="load")
             page.wait_for_selector("body[data-ready]")
             loss_el = page.locator(".mg-pg-loss")
+
+            def wait_loss(want: float) -> None:
+                page.wait_for_function(
+                    "want => document.querySelector('.mg-pg-loss').getAttribute('data-loss') "
+                    "=== want",
+                    arg=str(want),
+                )
+
             assert float(loss_el.get_attribute("data-loss")) == expected.loss
             # paint input cell (6, 4) with the mouse
             box = page.locator(".mg-pg-canvas").bounding_box()
@@ -156,6 +164,34 @@ def test_command_page_in_chromium_paints_steps_and_shows_the_engines_numbers(ser
                 "want => document.querySelector('.mg-pg-loss').getAttribute('data-loss') === want",
                 arg=str(expected.loss),
             )
+            # the label, a typed cell value, the learning rate: each one recomputed
+            page.select_option(".mg-pg-label", "0")
+            expected.set("target", 0, 0)
+            wait_loss(expected.loss)
+            page.select_option(".mg-pg-mode", "pick")
+            page.mouse.click(box["x"] + 2.5 * cell, box["y"] + 3.5 * cell)
+            page.fill(".mg-pg-cellvalue", "-0.5")
+            page.press(".mg-pg-cellvalue", "Enter")
+            expected.set("input", [(0, 0, 3, 2)], -0.5)
+            wait_loss(expected.loss)
+            page.fill(".mg-pg-lr", "0.05")
+            page.press(".mg-pg-lr", "Tab")
+            page.wait_for_function("() => MG.payload.playground.lr === 0.05")
+            expected.lr = 0.05
+            # Play runs steps until Pause; the page's count says how many the engine took
+            page.click(".mg-pg-play")
+            page.wait_for_function("() => MG.payload.playground.steps >= 3")
+            page.click(".mg-pg-play")
+            page.wait_for_function("() => !document.querySelector('.mg-pg-busy')")
+            steps = page.evaluate("MG.payload.playground.steps")
+            for _ in range(steps):
+                expected.step()
+            wait_loss(expected.loss)
+            # Reset goes back to the script's state
+            page.click(".mg-pg-reset")
+            expected.reset()
+            wait_loss(expected.loss)
+            assert expected.loss == script_session().loss
             # the graph views still work and are marked where values moved
             page.click("#mg-tab-forward")
             assert page.locator("#mg-view-forward g.node.mg-changed").count() > 0
