@@ -298,3 +298,26 @@ def test_bad_arguments():
         Session(model, np.zeros((1, 1, 9, 9), np.int64), np.array([0]))
     with pytest.raises(ValueError, match="2 outputs need 2 class names"):
         Session(model, np.zeros((1, 1, 9, 9), np.float32), np.array([0]), classes=["a"])
+
+
+def test_a_change_the_model_cannot_compute_leaves_the_session_as_it_was():
+    class Picky(mg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = mg.nn.Linear(2, 2)
+
+        def forward(self, x):
+            if float(x.data.sum()) > 5:
+                raise ValueError("too bright")
+            return self.fc(x)
+
+    s = Session(Picky(), np.zeros((1, 2), np.float32), np.array([1]))
+    start = state_of(s)
+    s.set("input", (0, 0), 1.0)
+    after = state_of(s)
+    with pytest.raises(ValueError, match="too bright"):
+        s.set("input", (0, 1), 9.0)
+    assert_same_state(state_of(s), after)
+    assert s.can_undo == 1
+    s.undo()
+    assert_same_state(state_of(s), start)

@@ -333,7 +333,11 @@ class Session:
             self._previous, self._previous_state = self._result, before
             self.changes = {"what": f"undo lr (lr = {self.lr:g})", "loss": None, "arrays": {}}
             return
-        self._recompute(f"undo {state.what}", push_state=before)
+        try:
+            self._recompute(f"undo {state.what}", push_state=before)
+        except Exception:
+            self._history.append(state)  # still there to undo
+            raise
 
     def reset(self) -> None:
         """Back to the state the session started from (a change :meth:`undo` takes back)."""
@@ -396,7 +400,15 @@ class Session:
     def _recompute(self, what: str | None = None, push_state: _State | None = None) -> None:
         before_state = push_state if push_state is not None else self._history[-1]
         old = self._result
-        self._result = self._compute()
+        try:
+            self._result = self._compute()
+        except Exception:
+            # the change failed (the model raised): leave the session as it was before it
+            self._restore(before_state)
+            if push_state is None:
+                self._history.pop()
+            self._result = old
+            raise
         self._previous, self._previous_state = old, before_state
         self.changes = self._diff(what or before_state.what, old, before_state)
 
