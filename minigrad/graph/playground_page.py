@@ -173,6 +173,8 @@ class LivePage:
         except (KeyError, IndexError, TypeError, ValueError) as e:
             text = e.args[0] if isinstance(e, KeyError) and e.args else str(e)
             return {"error": str(text)}
+        except Exception as e:  # the model itself raised: the page says so, the session is intact
+            return {"error": f"{type(e).__name__}: {e}"}
         return self.update()
 
 
