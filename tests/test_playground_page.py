@@ -141,3 +141,43 @@ def test_without_anywidget_playground_says_which_extra_to_install():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert 'pip install "minigrad-cnn[jupyter]"' in out.stdout
     assert "python -m minigrad playground" in out.stdout
+
+
+@pytest.mark.parametrize("kind", ["mlp", "sigmoid", "batch"])
+def test_other_models_render_without_errors(kind, tmp_path):
+    """A dense network on (N, 4), a sigmoid output with log loss, a batch of 3 pictures."""
+    from browser import open_page, screenshot
+
+    mg.manual_seed(0)
+    rng = np.random.default_rng(0)
+    if kind == "mlp":
+        model = mg.nn.Sequential(mg.nn.Linear(4, 8), mg.nn.ReLU(), mg.nn.Linear(8, 3))
+        s = Session(model, rng.random((2, 4), dtype=np.float32), np.array([0, 2]))
+    elif kind == "sigmoid":
+        model = mg.nn.Sequential(
+            mg.nn.Conv2d(1, 2, 3),
+            mg.nn.ReLU(),
+            mg.nn.Flatten(),
+            mg.nn.Linear(18, 1),
+            mg.nn.Sigmoid(),
+        )
+        s = Session(model, rng.random((1, 1, 5, 5), dtype=np.float32), np.array([1.0], np.float32))
+    else:
+        model = build_xo_model()
+        s = Session(model, rng.random((3, 1, 9, 9), dtype=np.float32), np.array([0, 1, 1]))
+    path = tmp_path / "page.html"
+    path.write_text(LivePage(s, {"kind": "none"}).html())
+    with open_page(path) as (page, errors, requests):
+        page.wait_for_selector("body[data-ready]")
+        assert float(page.locator(".mg-pg-loss").get_attribute("data-loss")) == s.loss
+        n = len(s.probabilities[0]) if s.probabilities is not None else 0
+        assert page.locator(".mg-pg-probs tr").count() == n
+        for option in page.locator(".mg-pg-param option").all():
+            page.select_option(".mg-pg-param", option.get_attribute("value"))
+        if kind == "batch":
+            page.select_option(".mg-pg-sample", "2")
+            assert "sample 2" in page.locator(".mg-pg-layers h3").inner_text()
+        page.click(".mg-pg-step")  # not connected to Python: the page says so
+        page.wait_for_selector(".mg-pg-status.mg-pg-bad")
+        screenshot(page, f"playground-{kind}")
+    assert errors == [] and requests == []

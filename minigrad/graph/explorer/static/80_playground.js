@@ -512,8 +512,9 @@
     el.body.appendChild(grid);
     el.body.appendChild(changesList());
     var L = P.changes && P.changes.loss;
-    el.loss.textContent = P.loss_name + " loss " + MG.fmt(P.loss, 6) +
-      (L ? "  (" + (L.delta >= 0 ? "+" : "") + MG.fmt(L.delta, 3) + ")" : "") + " · step " + P.steps;
+    el.loss.textContent = "loss " + MG.fmt(P.loss, 6) +
+      (L ? " (" + (L.delta >= 0 ? "+" : "") + MG.fmt(L.delta, 3) + ")" : "") +
+      " · " + P.loss_name + " · step " + P.steps;
     el.loss.setAttribute("data-loss", String(MG.num(P.loss)));
     if (document.activeElement !== el.lr) el.lr.value = String(P.lr);
     el.undo.disabled = !P.undo;
