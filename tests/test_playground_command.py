@@ -196,6 +196,20 @@ def test_command_page_in_chromium_paints_steps_and_shows_the_engines_numbers(ser
             page.click("#mg-tab-forward")
             assert page.locator("#mg-view-forward g.node.mg-changed").count() > 0
             screenshot(page, "playground-forward-marked")
+            # a selected node stays selected through an edit, with the new numbers
+            node = page.evaluate(
+                "() => { const n = MG.payload.graph.views.forward.nodes;"
+                " return Object.keys(n).filter(k => n[k].label === 'conv1.weight')[0]; }"
+            )
+            page.click(f'#mg-view-forward g.node[data-id="{node}"]')
+            before = page.locator("#mg-panel").inner_text()
+            assert before.startswith("conv1.weight")
+            page.click("#mg-tab-playground")
+            page.click(".mg-pg-step")
+            expected.step()
+            wait_loss(expected.loss)
+            after = page.locator("#mg-panel").inner_text()
+            assert after.startswith("conv1.weight") and after != before
         finally:
             browser.close()
     assert errors == []
