@@ -181,3 +181,11 @@ def test_other_models_render_without_errors(kind, tmp_path):
         page.wait_for_selector(".mg-pg-status.mg-pg-bad")
         screenshot(page, f"playground-{kind}")
     assert errors == [] and requests == []
+
+
+def test_only_live_pages_carry_the_playground_code():
+    s = script_session()
+    live = LivePage(s, {"kind": "widget"}).html()
+    offline = mg.graph.explore(s.loss_tensor).html
+    assert "MG.views.playground" in live and "fetch(" in live
+    assert "MG.views.playground" not in offline and "fetch(" not in offline

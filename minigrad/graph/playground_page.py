@@ -11,7 +11,7 @@ what changed). ``handle(edit)`` applies one edit the page sent (a dict, see
 The page talks back through a *transport*, named in the payload: ``{"kind": "http", "url",
 "token"}`` (``python -m minigrad playground``) or ``{"kind": "widget"}`` (the Jupyter
 widget, which relays between the page's frame and Python). The page's code is
-``static/80_playground.js``.
+``static/live/80_playground.js`` (only live pages carry it).
 
 >>> import numpy as np, minigrad as mg
 >>> from minigrad.graph.playground import Session
@@ -127,7 +127,8 @@ class LivePage:
 
         graph = self._graph(drawings=True)
         self._last = graph
-        return render_page({"graph": graph, "playground": self.playground(graph)}, self.title)
+        payload = {"graph": graph, "playground": self.playground(graph)}
+        return render_page(payload, self.title, extras=("live",))
 
     def update(self) -> dict[str, Any]:
         """The page data of the current state, without drawings, and the ``marks``: graph

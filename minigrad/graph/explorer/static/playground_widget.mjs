@@ -2,7 +2,7 @@
 // sandboxed frame, and a relay. The page posts {mg: "edit", id, edit} (and {mg: "ready"}
 // once it has booted); Python answers {type: "update", id, data}, which goes back into the
 // frame as {mg: "update", id, data}. Python also sends updates of its own (id null) after
-// edits made in a notebook cell. The page's code is 80_playground.js; nothing is fetched.
+// edits made in a notebook cell. The page's code is static/live/80_playground.js; nothing is fetched.
 function render({ model, el }) {
   const frame = document.createElement("iframe");
   frame.setAttribute("sandbox", "allow-scripts");
