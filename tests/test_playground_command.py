@@ -164,6 +164,12 @@ def test_command_page_in_chromium_paints_steps_and_shows_the_engines_numbers(ser
                 "want => document.querySelector('.mg-pg-loss').getAttribute('data-loss') === want",
                 arg=str(expected.loss),
             )
+            # a kernel value typed into its cell
+            page.fill('input[data-index="0,0,2,0"]', "0.75")
+            page.press('input[data-index="0,0,2,0"]', "Enter")
+            expected.set("conv1.weight", (0, 0, 2, 0), 0.75)
+            wait_loss(expected.loss)
+            assert page.locator(".mg-pg-changes").inner_text().count("conv1.weight: 1 cell") == 1
             # the label, a typed cell value, the learning rate: each one recomputed
             page.select_option(".mg-pg-label", "0")
             expected.set("target", 0, 0)
