@@ -130,6 +130,14 @@ def test_command_page_in_chromium_paints_steps_and_shows_the_engines_numbers(ser
             probs = page.evaluate("Array.from(MG.arr(MG.payload.playground.probabilities).data)")
             assert np.array_equal(np.float32(probs), expected.probabilities.reshape(-1))
             assert "input: 1 cell" in page.locator(".mg-pg-changes").inner_text()
+            # a drag paints a stroke: one change, three cells
+            page.mouse.move(box["x"] + 1.5 * cell, box["y"] + 1.5 * cell)
+            page.mouse.down()
+            page.mouse.move(box["x"] + 3.5 * cell, box["y"] + 1.5 * cell, steps=6)
+            page.mouse.up()
+            expected.set("input", [(0, 0, 1, 1), (0, 0, 1, 2), (0, 0, 1, 3)], 1.0)
+            wait_loss(expected.loss)
+            assert "input: 3 cells" in page.locator(".mg-pg-changes").inner_text()
             screenshot(page, "playground-painted")
             # select a weight, then press Step: the weight moves by lr * grad
             page.select_option(".mg-pg-param", "conv1.weight")

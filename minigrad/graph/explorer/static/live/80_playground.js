@@ -1,5 +1,5 @@
 /* Playground (payload.playground, from minigrad.graph.Playground or `python -m minigrad
-   playground`): the page made live. Paint input pixels with the mouse or type a cell's value,
+   playground`): the page made live. Paint input pixels (mouse, pen or touch) or type a cell's value,
    change a label, edit a kernel or weight value, press Step (or Play), Undo, Reset, set the
    learning rate. Every edit goes to Python, the engine recomputes forward and backward, and
    the page swaps in the new data in place: the selection stays, and what moved is marked
@@ -259,23 +259,26 @@
       g.fillStyle = "rgba(240,140,0,0.55)";
       g.fillRect(c[1] * cv.cell, c[0] * cv.cell, cv.cell, cv.cell);
     }
-    cv.addEventListener("mousedown", function (ev) {
+    /* pointer events: a mouse, a pen or a finger paints the same way */
+    cv.addEventListener("pointerdown", function (ev) {
       if (ev.button !== 0) return;
       ev.preventDefault();
       var c = cellAt(ev);
       if (ui.mode === "pick") { if (c) { ui.cell = c; render(); } return; }
       stroke = { cells: [], seen: {} };
+      if (cv.setPointerCapture) { try { cv.setPointerCapture(ev.pointerId); } catch (e) { /* synthetic */ } }
       add(c);
     });
-    cv.addEventListener("mousemove", function (ev) { if (stroke) add(cellAt(ev)); });
+    cv.addEventListener("pointermove", function (ev) { if (stroke) add(cellAt(ev)); });
     function finish() {
       if (!stroke) return;
       var cells = stroke.cells;
       stroke = null;
       if (cells.length) setInput(cells, ui.brush);
     }
-    cv.addEventListener("mouseup", finish);
-    cv.addEventListener("mouseleave", finish);
+    cv.addEventListener("pointerup", finish);
+    cv.addEventListener("pointercancel", finish);
+    cv.addEventListener("lostpointercapture", finish);
     cv.addEventListener("keydown", function (ev) {
       var d = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[ev.key];
       if (d) {
@@ -482,6 +485,10 @@
 
   function setParam(p, idx, value) {
     if (!isFinite(value)) { status("a value must be a finite number", true); return; }
+    var now = paramArrays(p).value;
+    // Enter and the change event that follows (blur) would send it twice: the same value is no edit
+    var same = now && (now.dtype === "float64" ? value : Math.fround(value)) === now.data[flat(p.shape, idx)];
+    if (same) return;
     ui.elem = idx;
     send({ op: "set", name: p.name, index: [idx], value: value });
   }
