@@ -196,7 +196,7 @@ def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, 
     return out
 
 
-def _svg(t: Tensor, backward: bool, options: dict[str, Any], deadline: float) -> str:
+def _drawing(t: Tensor, backward: bool, options: dict[str, Any], deadline: float) -> str:
     with np.errstate(all="ignore"):  # the drawing's gradient labels may hold NaN/Inf
         drawing = draw(t, backward=backward, **options)
     hint = (
@@ -215,12 +215,19 @@ def graph_payload(
     samples: int = 2,
     max_elements: int = encode.MAX_ELEMENTS,
     layout_timeout: float = 60.0,
+    drawings: bool = True,
     **draw_options: Any,
 ) -> dict[str, Any]:
-    """``payload["graph"]`` for the page: see the module docstring."""
+    """``payload["graph"]`` for the page: see the module docstring. ``drawings=False``
+    leaves the views' ``svg`` out (None): a page that already shows this graph's drawings
+    (the live playground) reuses them, since values do not change the layout."""
     from .steps import backward_grads, steps_json
 
     deadline = time.monotonic() + layout_timeout
+
+    def _svg(t: Tensor, backward: bool, options: dict[str, Any], deadline: float) -> str | None:
+        return _drawing(t, backward, options, deadline) if drawings else None
+
     fwd = build(t, False, values=False)
     ctxs = [n.ctx for n in fwd.nodes if n.ctx is not None]
     scoped, with_backward = any(c.scope for c in ctxs), backward and t.requires_grad
