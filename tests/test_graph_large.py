@@ -100,7 +100,7 @@ def test_explore_stops_graphviz_at_its_time_limit(monkeypatch):
 def test_explore_of_a_deep_residual_chain_has_no_recursion_error(monkeypatch):
     # every h feeds two ops, so each has two gradient contributions to name: the page once
     # followed them one Python frame per op and raised RecursionError past ~300 ops
-    monkeypatch.setattr(explorer_data, "_svg", lambda *args: "<svg></svg>")
+    monkeypatch.setattr(explorer_data, "_drawing", lambda *args: "<svg></svg>")
     payload = explorer_data.graph_payload(residual_chain(1500))
     calls = payload["calls"]
     named = [
