@@ -19,7 +19,22 @@ is loaded on first use, not when ``minigrad.nn`` is imported).
 from __future__ import annotations
 
 from . import init
-from .activations import Flatten, Identity, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activations import (
+    ELU,
+    GELU,
+    Flatten,
+    Hardsigmoid,
+    Hardswish,
+    Identity,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from .containers import Sequential
 from .layers import Conv2d, Linear
 from .losses import CrossEntropyLoss, LogLoss
@@ -29,13 +44,18 @@ from .pooling import AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d, Sum
 from .summary import ModelSummary, SummaryRow
 
 __all__ = [
+    "ELU",
+    "GELU",
     "AvgPool2d",
     "Conv2d",
     "CrossEntropyLoss",
     "Flatten",
     "GlobalAvgPool2d",
     "GlobalMaxPool2d",
+    "Hardsigmoid",
+    "Hardswish",
     "Identity",
+    "LeakyReLU",
     "Linear",
     "LoadResult",
     "LogLoss",
@@ -46,8 +66,10 @@ __all__ = [
     "Parameter",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "SumPool2d",
     "SummaryRow",
     "Tanh",
