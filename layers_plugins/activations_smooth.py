@@ -45,11 +45,11 @@ def _normal_pdf(x: Tensor) -> Tensor:
 class NormalCDF(Op):
     """The standard normal CDF ``Phi(x)``: the gate of the exact gelu, used by its backward.
 
-    Not an entry point of its own; the exact gelu's gradient ``Phi(x) + x * phi(x)`` calls it
-    so that the gradient is itself differentiable.
+    A companion op: the exact gelu's gradient ``Phi(x) + x * phi(x)`` calls it, so that the
+    gradient is itself differentiable (``dPhi/dx = phi(x)``, the normal density).
 
     >>> import minigrad as mg
-    >>>     >>> call_op(NormalCDF, mg.tensor([0.0])).data
+    >>> mg.ops.normal_cdf(mg.tensor([0.0])).data
     array([0.5], dtype=float32)
     """
 

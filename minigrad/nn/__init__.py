@@ -37,7 +37,7 @@ from .activations import (
 )
 from .containers import Sequential
 from .layers import Conv2d, Linear
-from .losses import CrossEntropyLoss, LogLoss
+from .losses import BCEWithLogitsLoss, CrossEntropyLoss, LogLoss, NLLLoss
 from .module import LoadResult, Module
 from .parameter import Parameter
 from .pooling import AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d, SumPool2d
@@ -47,6 +47,7 @@ __all__ = [
     "ELU",
     "GELU",
     "AvgPool2d",
+    "BCEWithLogitsLoss",
     "Conv2d",
     "CrossEntropyLoss",
     "Flatten",
@@ -63,6 +64,7 @@ __all__ = [
     "MaxPool2d",
     "ModelSummary",
     "Module",
+    "NLLLoss",
     "Parameter",
     "ReLU",
     "Sequential",
