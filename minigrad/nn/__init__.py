@@ -22,6 +22,7 @@ from . import init
 from .activations import (
     ELU,
     GELU,
+    Dropout,
     Flatten,
     Hardsigmoid,
     Hardswish,
@@ -50,6 +51,7 @@ __all__ = [
     "BCEWithLogitsLoss",
     "Conv2d",
     "CrossEntropyLoss",
+    "Dropout",
     "Flatten",
     "GlobalAvgPool2d",
     "GlobalMaxPool2d",

@@ -19,6 +19,7 @@ from .module import Module
 
 __all__ = [
     "ELU",
+    "Dropout",
     "GELU",
     "Flatten",
     "Hardsigmoid",
@@ -192,6 +193,33 @@ class Softplus(Module):
 
     def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Dropout(Module):
+    """Zero each element with probability ``p`` in training and scale the rest by 1/(1 - p)
+    (``mg.ops.dropout``); the identity after ``eval()``. Masks come from the generator that
+    ``mg.manual_seed`` seeds.
+
+    >>> import minigrad as mg
+    >>> drop = mg.nn.Dropout(0.25)
+    >>> drop
+    Dropout(p=0.25)
+    >>> drop.eval()(mg.ones(3)).data
+    array([1., 1., 1.], dtype=float32)
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        p = _real("Dropout", "p", p)
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().dropout(x, p=self.p, training=self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 class Softmax(Module):
