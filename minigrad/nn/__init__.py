@@ -2,7 +2,8 @@
 
 Files by job: ``module`` (Module), ``parameter``, ``containers`` (Sequential and the labels of
 its numbered children), ``summary`` (``Module.summary``), ``layers`` (Linear, Conv2d),
-``pooling``, ``activations`` (and Flatten, Identity), ``losses``, ``init``.
+``normalization`` (BatchNorm2d), ``pooling``, ``activations`` (and Dropout, Flatten,
+Identity), ``losses``, ``init``.
 
 Layers that need CNN operations call the plugin ops by name through ``mg.ops`` (the registry
 is loaded on first use, not when ``minigrad.nn`` is imported).
@@ -40,6 +41,7 @@ from .containers import Sequential
 from .layers import Conv2d, Linear
 from .losses import BCEWithLogitsLoss, CrossEntropyLoss, LogLoss, NLLLoss
 from .module import LoadResult, Module
+from .normalization import BatchNorm2d
 from .parameter import Parameter
 from .pooling import AvgPool2d, GlobalAvgPool2d, GlobalMaxPool2d, MaxPool2d, SumPool2d
 from .summary import ModelSummary, SummaryRow
@@ -49,6 +51,7 @@ __all__ = [
     "GELU",
     "AvgPool2d",
     "BCEWithLogitsLoss",
+    "BatchNorm2d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
