@@ -314,6 +314,8 @@ def test_loss_modules():
         repr(m)
         == "CrossEntropyLoss(weight=(3,), ignore_index=1, label_smoothing=0.1, reduction='mean')"
     )
+    assert list(m.state_dict()) == ["weight"]  # a buffer, as in PyTorch
+    assert list(mg.nn.CrossEntropyLoss().state_dict()) == []
     expected = mg.ops.cross_entropy(x, t, w, ignore_index=1, label_smoothing=0.1)
     assert m(x, t).item() == expected.item()
     assert (

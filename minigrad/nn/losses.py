@@ -110,7 +110,8 @@ class CrossEntropyLoss(Module):
         label_smoothing: float = 0.0,
     ) -> None:
         super().__init__()
-        self.weight = _class_weight("CrossEntropyLoss", weight)
+        # a buffer, as in PyTorch: in state_dict when given
+        self.register_buffer("weight", _class_weight("CrossEntropyLoss", weight))
         self.ignore_index = _ignore_index("CrossEntropyLoss", ignore_index)
         self.reduction = _check_reduction("CrossEntropyLoss", reduction)
         if not 0.0 <= label_smoothing <= 1.0:
@@ -147,7 +148,7 @@ class NLLLoss(Module):
         self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"
     ) -> None:
         super().__init__()
-        self.weight = _class_weight("NLLLoss", weight)
+        self.register_buffer("weight", _class_weight("NLLLoss", weight))
         self.ignore_index = _ignore_index("NLLLoss", ignore_index)
         self.reduction = _check_reduction("NLLLoss", reduction)
 
@@ -177,7 +178,8 @@ class BCEWithLogitsLoss(Module):
     def __init__(self, *, reduction: str = "mean", pos_weight: Any = None) -> None:
         super().__init__()
         self.reduction = _check_reduction("BCEWithLogitsLoss", reduction)
-        self.pos_weight = None if pos_weight is None else as_tensor(pos_weight).detach()
+        pos = None if pos_weight is None else as_tensor(pos_weight).detach()
+        self.register_buffer("pos_weight", pos)
 
     def forward(self, logits: Any, target: Any) -> Tensor:
         return _ops().binary_cross_entropy_with_logits(
