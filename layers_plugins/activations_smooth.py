@@ -42,6 +42,13 @@ def _normal_pdf(x: Tensor) -> Tensor:
     return exp(x * x * -0.5) * _INV_SQRT_2PI
 
 
+def _above(z: np.ndarray, threshold: float) -> np.ndarray:
+    """``z > threshold`` without casting a threshold beyond z's float range (no overflow)."""
+    if threshold >= float(np.finfo(z.dtype).max):
+        return np.zeros(z.shape, dtype=bool)
+    return np.asarray(z > threshold)
+
+
 class NormalCDF(Op):
     """The standard normal CDF ``Phi(x)``: the gate of the exact gelu, used by its backward.
 
@@ -209,13 +216,13 @@ class Softplus(Op):
         with np.errstate(under="ignore"):
             # log(1 + e^z) = max(z, 0) + log1p(e^-|z|): finite for any z
             soft = (np.maximum(z, t(0)) + np.log1p(np.exp(-np.abs(z)))) / t(b)
-        return np.asarray(np.where(z > threshold, x, soft))
+        return np.asarray(np.where(_above(z, threshold), x, soft))
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
         beta, threshold = ctx.attrs["beta"], ctx.attrs["threshold"]
-        linear = x.data * beta > threshold
+        linear = _above(x.data * beta, threshold)
         s = mg.ops.sigmoid(x * beta)
         return grad * where(linear, as_tensor(np.ones((), dtype=x.dtype)), s)
 

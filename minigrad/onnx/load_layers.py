@@ -1,4 +1,5 @@
-"""ONNX layer ops run with minigrad ops: Conv, pooling, activations, softmax, Gemm, BatchNorm.
+"""ONNX layer ops run with minigrad ops: Conv, pooling, activations, softmax, Gemm, the losses
+(BatchNormalization and the newer activations are in ``load_modern``).
 
 Conv and pooling call the CNN plugin ops (``mg.ops.conv2d``, ``mg.ops.max_pool2d``...), so a
 loaded model's graph looks like one built here and differentiates the same way. Padding that
@@ -175,13 +176,6 @@ def _activation(node: NodeView, x: Value) -> Tensor:
     return getattr(_ops(), node.op_type.lower())(as_mg(x))
 
 
-@loader("LeakyRelu")
-def _leaky_relu(node: NodeView, x: Value) -> Tensor:
-    x = as_mg(x)
-    alpha = float(node.attrs.get("alpha", 0.01))
-    return F.where(Tensor(x.data > 0), x, x * alpha)
-
-
 @loader("Softmax", "LogSoftmax")
 def _softmax(node: NodeView, x: Value) -> Tensor:
     x = as_mg(x)
@@ -213,25 +207,6 @@ def _gemm(node: NodeView, a: Value, b: Value, c: Value = None) -> Tensor:
     if c is not None and beta != 0.0:
         y = y + (as_mg(c) if beta == 1.0 else as_mg(c) * beta)
     return y
-
-
-@loader("BatchNormalization")
-def _batch_norm(node: NodeView, x: Value, scale: Value, bias: Value, mean: Value, var: Value):
-    if node.attrs.get("training_mode", 0):
-        raise node.fail("training_mode=1 is not supported (inference only)")
-    if node.n_outputs > 1:
-        raise node.fail("running-statistics outputs are not supported (inference only)")
-    x = as_mg(x)
-    shape = (1, -1) + (1,) * (x.ndim - 2)  # per channel: (C,) -> (1, C, 1, 1)
-    eps = float(node.attrs.get("epsilon", 1e-5))
-    # running statistics are constants in inference, even when an exporter stored them as the
-    # same initializer as the scale or bias (PyTorch shares equal tensors): no gradient
-    mean, var = (Tensor(np.asarray(v.data if isinstance(v, Tensor) else v)) for v in (mean, var))
-    # y = (x - mean) / sqrt(var + eps) * scale + bias
-    inv = F.sqrt(var.reshape(shape) + eps)
-    return (x - mean.reshape(shape)) / inv * as_mg(scale).reshape(shape) + as_mg(bias).reshape(
-        shape
-    )
 
 
 @loader("SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss")
