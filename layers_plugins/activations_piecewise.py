@@ -41,7 +41,7 @@ def real_attr(op: str, name: str, value: Any) -> float:
     return float(value)
 
 
-def _const(mask: np.ndarray, dtype: np.dtype) -> Tensor:
+def _const(mask: Any, dtype: np.dtype) -> Tensor:
     return as_tensor(np.asarray(mask, dtype=dtype))
 
 

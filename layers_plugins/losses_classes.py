@@ -122,8 +122,8 @@ def _backward(
     scores: Tensor,
     target: np.ndarray,
     weight: Tensor | None,
-    eps: float,
-) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    eps: float | None,
+) -> tuple[Tensor, None, Tensor | None]:
     """Gradients of cross_entropy (``eps`` >= 0) or nll_loss (``eps`` None) for scores and weight.
 
     With ``coef[n, k] = ((1 - eps) [k == y_n] + eps / C) * kept[n]`` (``[k == y_n] * kept[n]``
@@ -168,6 +168,7 @@ def _backward(
         elif reduction == "sum":
             gw = a.sum(axis=others) * grad
         else:
+            assert w_b is not None  # a weight was given
             total = (a * w_b).sum()
             gw = (a.sum(axis=others) - count * (total / d)) * g
     return gx, None, gw

@@ -103,6 +103,7 @@ class BCEWithLogits(Op):
         lw = 1 if pos_weight is None else 1 + (pos_weight - 1) * target
         loss = np.asarray((1 - target) * logits + lw * sp)
         if loss.shape != logits.shape:  # a pos_weight with more axes than the logits
+            assert pos_weight is not None
             raise ValueError(
                 f"{name}: pos_weight of shape {pos_weight.shape} would broadcast logits of "
                 f"shape {logits.shape} to {loss.shape}"

@@ -196,6 +196,7 @@ class BatchNorm(Op):
                 running_var *= 1 - momentum
                 running_var += momentum * var * (m / (m - 1))
         else:
+            assert running_mean is not None and running_var is not None  # _check made sure
             mean, var = running_mean, running_var
             xc = x - _per_channel(mean.astype(x.dtype), nd)
         inv = t(1) / np.sqrt(var.astype(x.dtype) + t(eps))

@@ -181,8 +181,8 @@ class Conv2d(Module):
                 f"{self._where()}: expected input of shape (N, {self.in_channels}, H, W), "
                 f"got shape {tuple(shape)}{hint}"
             )
-        attrs = {"stride": self.stride, "padding": self.padding, "dilation": self.dilation}
-        attrs["groups"] = self.groups
+        attrs: dict[str, Any] = {"stride": self.stride, "padding": self.padding}
+        attrs.update(dilation=self.dilation, groups=self.groups)
         return _ops().conv2d(x, self.weight, self.bias, **attrs)
 
     def extra_repr(self) -> str:

@@ -101,6 +101,8 @@ class CrossEntropyLoss(Module):
     CrossEntropyLoss(weight=(2,), label_smoothing=0.1, reduction='mean')
     """
 
+    weight: Tensor | None  # a buffer
+
     def __init__(
         self,
         weight: Any = None,
@@ -144,6 +146,8 @@ class NLLLoss(Module):
     1.0
     """
 
+    weight: Tensor | None  # a buffer
+
     def __init__(
         self, weight: Any = None, *, ignore_index: int = -100, reduction: str = "mean"
     ) -> None:
@@ -174,6 +178,8 @@ class BCEWithLogitsLoss(Module):
     >>> round(mg.nn.BCEWithLogitsLoss()(mg.tensor([0.0]), mg.tensor([1.0])).item(), 4)
     0.6931
     """
+
+    pos_weight: Tensor | None  # a buffer
 
     def __init__(self, *, reduction: str = "mean", pos_weight: Any = None) -> None:
         super().__init__()

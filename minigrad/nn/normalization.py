@@ -46,6 +46,9 @@ class BatchNorm2d(Module):
     """
 
     label_prefix = "bn"
+    running_mean: Tensor  # buffers (None when track_running_stats=False)
+    running_var: Tensor
+    num_batches_tracked: Tensor
 
     def __init__(
         self,

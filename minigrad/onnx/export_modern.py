@@ -35,7 +35,9 @@ def _batch_norm(b: Builder, node: ExportNode) -> str:
             "export in evaluation mode (model.eval(), or training=False)"
         )
     x, mean, var, weight, bias = same_dtype(b, node)
-    c = node.shapes[0][1]
+    shape = node.shapes[0]
+    assert shape is not None  # the input is never absent
+    c = shape[1]
     dt = node.out_dtype
     scale = weight if weight is not None else b.const(np.ones(c, dtype=dt), hint="bn_scale")
     shift = bias if bias is not None else b.const(np.zeros(c, dtype=dt), hint="bn_bias")
@@ -70,7 +72,7 @@ def _elu(b: Builder, node: ExportNode) -> str:
     return b.add("Elu", [node.inputs[0]], alpha=float(node.attrs.get("alpha", 1.0)))
 
 
-def _normal_cdf(b: Builder, node: ExportNode, x: str) -> str:
+def _normal_cdf(b: Builder, node: ExportNode, x: str | None) -> str:
     """(1 + Erf(x / sqrt 2)) / 2."""
     z = b.add("Mul", [x, _c(b, node, math.sqrt(0.5), "inv_sqrt2")])
     one = _c(b, node, 1.0, "one")
