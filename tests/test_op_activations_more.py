@@ -27,7 +27,6 @@ OPS = {
     "hardsigmoid": Hardsigmoid,
     "softplus": Softplus,
 }
-SWEEP = settings(max_examples=25, deadline=None)
 #: the points where each op's derivative jumps (finite differences are meaningless there)
 KINKS = {"leaky_relu": (0.0,), "elu": (0.0,), "hardswish": (-3.0, 3.0), "hardsigmoid": (-3.0, 3.0)}
 
@@ -61,8 +60,8 @@ def attr_strategy(name: str):
 
 
 @st.composite
-def cases(draw, dtype=np.float64, lo=-6.0, hi=6.0):
-    name = draw(st.sampled_from(sorted(OPS)))
+def cases(draw, dtype=np.float64, lo=-6.0, hi=6.0, name=None):
+    name = name or draw(st.sampled_from(sorted(OPS)))
     attrs = draw(attr_strategy(name))
     width = 32 if dtype == np.float32 else 64
     x = draw(
@@ -189,10 +188,14 @@ def test_gelu_normal_cdf_companion_by_hand():
 # --------------------------------------------------------------------------- gradients
 
 
-@SWEEP
-@given(case=cases(lo=-5.0, hi=5.0))
-def test_gradcheck_and_gradgradcheck_float64(case):
-    name, attrs, x = case
+PER_OP = settings(max_examples=15, deadline=None)
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+@PER_OP
+@given(data=st.data())
+def test_gradcheck_and_gradgradcheck_float64(op, data):
+    name, attrs, x = data.draw(cases(lo=-5.0, hi=5.0, name=op))
 
     def fn(t):
         return getattr(mg.ops, name)(t, **attrs)
@@ -229,16 +232,18 @@ def _check(name, attrs, x):
     )
 
 
-@SWEEP
-@given(case=cases(np.float64, -30.0, 30.0))
-def test_matches_torch_float64(case):
-    _check(*case)
+@pytest.mark.parametrize("op", sorted(OPS))
+@PER_OP
+@given(data=st.data())
+def test_matches_torch_float64(op, data):
+    _check(*data.draw(cases(np.float64, -30.0, 30.0, name=op)))
 
 
-@SWEEP
-@given(case=cases(np.float32, -30.0, 30.0))
-def test_matches_torch_float32(case):
-    _check(*case)
+@pytest.mark.parametrize("op", sorted(OPS))
+@PER_OP
+@given(data=st.data())
+def test_matches_torch_float32(op, data):
+    _check(*data.draw(cases(np.float32, -30.0, 30.0, name=op)))
 
 
 @pytest.mark.parametrize("name", sorted(OPS))
