@@ -178,7 +178,7 @@ class Conv2d(Op):
 
     @staticmethod
     def sample_inputs() -> Samples:
-        """Small float64 inputs: bias and padding, stride with dilation, "same", no bias."""
+        """Small float64 inputs: bias and padding, stride with dilation, "same", no bias, groups."""
         rng = np.random.default_rng(0)
         x = rng.standard_normal((2, 2, 5, 5))
         w = rng.standard_normal((3, 2, 3, 3))
@@ -190,6 +190,7 @@ class Conv2d(Op):
             ((x, w, b), {"stride": 2, "dilation": (1, 2), "padding": (1, 2)}),
             ((x1, w1), {"padding": "same"}),
             ((x1, w1), {"stride": (2, 1)}),
+            ((x, rng.standard_normal((4, 1, 2, 2)), b[:1].repeat(4)), {"groups": 2, "padding": 1}),
         ]
 
 
@@ -317,13 +318,15 @@ class ConvTranspose2d(Op):
 
     @staticmethod
     def sample_inputs() -> Samples:
-        """Small float64 inputs: an explicit x_hw a stride leaves ambiguous, padding, "same"."""
+        """Small float64 inputs: an explicit x_hw a stride leaves ambiguous, padding, "same",
+        groups."""
         rng = np.random.default_rng(1)
         w = rng.standard_normal((3, 2, 3, 3))
         return [
             ((rng.standard_normal((2, 3, 3, 3)), w), {"x_hw": (6, 6), "stride": 2, "padding": 1}),
             ((rng.standard_normal((1, 3, 4, 4)), w), {"padding": "same"}),
             ((rng.standard_normal((1, 3, 2, 3)), w), {"stride": (1, 2), "dilation": 2}),
+            ((rng.standard_normal((1, 4, 3, 3)), rng.standard_normal((4, 1, 2, 2))), {"groups": 2}),
         ]
 
 
@@ -411,7 +414,7 @@ class Conv2dWeight(Op):
 
     @staticmethod
     def sample_inputs() -> Samples:
-        """Small float64 inputs: padding, then a stride with dilation."""
+        """Small float64 inputs: padding, a stride with dilation, groups."""
         rng = np.random.default_rng(2)
         x = rng.standard_normal((2, 2, 5, 5))
         return [
@@ -420,4 +423,5 @@ class Conv2dWeight(Op):
                 (x, rng.standard_normal((2, 2, 2, 2))),
                 {"w_shape": (2, 2, 2, 2), "stride": 2, "dilation": (2, 1)},
             ),
+            ((x, rng.standard_normal((2, 4, 4, 4))), {"w_shape": (4, 1, 2, 2), "groups": 2}),
         ]
