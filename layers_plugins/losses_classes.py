@@ -54,8 +54,12 @@ def _class_targets(
     if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
         raise TypeError(f"{name}: ignore_index must be an int, got {ignore_index!r}")
     if target.dtype.kind not in "iu":
+        extra = ""
+        if name == "cross_entropy":
+            extra = f" (or class probabilities of the logits' shape {scores.shape})"
         raise TypeError(
             f"{name}: target must hold class indices of an integer dtype, got {target.dtype}"
+            + (f" of shape {target.shape}{extra}" if extra else "")
         )
     expected = (scores.shape[0], *scores.shape[2:])
     if target.shape != expected:
@@ -77,19 +81,25 @@ def _class_targets(
     if weight is None:
         wy = kept.astype(scores.dtype)
     else:
-        if weight.shape != (n_classes,):
-            raise ValueError(
-                f"{name}: weight has shape {weight.shape} but {_what(name)} of shape "
-                f"{scores.shape} have C={n_classes} classes; expected shape ({n_classes},)"
-            )
-        check_float(name, "weight", weight)
-        if weight.dtype != scores.dtype:
-            raise TypeError(
-                f"{name}: weight has dtype {weight.dtype} but {_what(name)} have dtype "
-                f"{scores.dtype}; give both the same dtype"
-            )
+        _check_weight(name, scores, weight)
         wy = weight[safe] * kept
     return kept, safe, wy
+
+
+def _check_weight(name: str, scores: np.ndarray, weight: np.ndarray) -> None:
+    """A (C,) float class weight of the scores' dtype, or an error naming the op."""
+    n_classes = scores.shape[1]
+    if weight.shape != (n_classes,):
+        raise ValueError(
+            f"{name}: weight has shape {weight.shape} but {_what(name)} of shape "
+            f"{scores.shape} have C={n_classes} classes; expected shape ({n_classes},)"
+        )
+    check_float(name, "weight", weight)
+    if weight.dtype != scores.dtype:
+        raise TypeError(
+            f"{name}: weight has dtype {weight.dtype} but {_what(name)} have dtype "
+            f"{scores.dtype}; give both the same dtype"
+        )
 
 
 def _what(name: str) -> str:
@@ -187,6 +197,77 @@ def _softmax_classes(logits: Tensor) -> Tensor:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _probability_forward(
+    ctx: Context,
+    logits: np.ndarray,
+    target: np.ndarray,
+    weight: np.ndarray | None,
+    ignore_index: Any,
+    reduction: str,
+) -> np.ndarray:
+    """cross_entropy against class probabilities (PyTorch's float targets of the logits'
+    shape): ``loss[n] = -sum_k w[k] q[n, k] log p[n, k]``, ``q = (1 - eps) t + eps / C``; the
+    mean divides by the number of positions (not by weights), and nothing is ignored."""
+    name = "cross_entropy"
+    check_float(name, "target", target)
+    if ignore_index != -100:
+        raise ValueError(
+            f"{name}: ignore_index={ignore_index} applies to class indices only; the target "
+            f"holds class probabilities (float, shape {target.shape}), as PyTorch refuses too"
+        )
+    n_classes = logits.shape[1]
+    if weight is not None:
+        _check_weight(name, logits, weight)
+    eps = float(ctx.attrs["label_smoothing"])
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    with np.errstate(under="ignore"):
+        log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    q = (1 - eps) * target + eps / n_classes
+    if weight is not None:
+        q = q * _class_axis(weight, logits.ndim)
+    loss = np.asarray(-(q * log_probs).sum(axis=1), dtype=np.result_type(logits, target))
+    ctx.save_for_backward(logits, target, weight)
+    if reduction == "none":
+        return loss
+    if reduction == "sum":
+        return np.asarray(loss.sum(), dtype=loss.dtype)
+    if loss.size == 0:
+        raise ValueError(f"{name}: cannot take the mean over an empty batch (shape {loss.shape})")
+    return np.asarray(loss.mean(), dtype=loss.dtype)
+
+
+def _probability_backward(
+    ctx: Context, grad: Tensor, logits: Tensor, target: Tensor, weight: Tensor | None, eps: float
+) -> tuple[Tensor, Tensor | None, Tensor | None]:
+    """Gradients for probability targets, all minigrad ops (differentiable again):
+    logits ``(softmax * sum_k q - q) * g``, target ``-(1 - eps) w log_softmax * g``, weight
+    ``-sum(q_unweighted * log_softmax * g)`` per class."""
+    nd, n_classes = logits.ndim, logits.shape[1]
+    reduction = ctx.attrs["reduction"]
+    if reduction == "none":
+        g = grad.reshape((logits.shape[0], 1, *logits.shape[2:]))
+    elif reduction == "sum":
+        g = grad
+    else:
+        g = grad / float(logits.size // n_classes)
+    q0 = target * (1 - eps) + eps / n_classes
+    w_b = None if weight is None else weight.reshape((1, -1) + (1,) * (nd - 2))
+    q = q0 if w_b is None else q0 * w_b
+    need_z, need_t, need_w = ctx.needs_input_grad
+    gz = gt = gw = None
+    if need_z:
+        gz = (_softmax_classes(logits) * q.sum(axis=1, keepdims=True) - q) * g
+    if need_t or need_w:
+        lp = _log_softmax_classes(logits)
+        if need_t:
+            per = lp * g * -(1 - eps)
+            gt = per if w_b is None else per * w_b
+        if need_w:
+            others = tuple(i for i in range(nd) if i != 1)
+            gw = -(q0 * lp * g).sum(axis=others)
+    return gz, gt, gw
+
+
 class CrossEntropy(Op):
     """Multi-class cross entropy of raw scores (logits) against class indices.
 
@@ -200,7 +281,9 @@ class CrossEntropy(Op):
         PyTorch, for a class per position (for example per pixel).
     target : Tensor
         (N,) class indices in ``[0, C)`` of an integer dtype; (N, d1, d2, ...) for
-        higher-dimensional logits. Gets no gradient.
+        higher-dimensional logits. Gets no gradient. Or, as in PyTorch, class probabilities:
+        a float tensor of the logits' shape (soft labels, mixup); it is then differentiable,
+        the mean divides by the number of positions and nothing can be ignored.
     weight : Tensor, optional
         (C,) a weight per class, the logits' dtype (PyTorch's ``weight``). It gets a gradient
         if it requires one (PyTorch gives none).
@@ -261,6 +344,8 @@ class CrossEntropy(Op):
             raise TypeError(f"{name}: label_smoothing must be a number, got {label_smoothing!r}")
         if not 0.0 <= label_smoothing <= 1.0:
             raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing!r}")
+        if target.dtype.kind == "f" and target.shape == logits.shape:
+            return _probability_forward(ctx, logits, target, weight, ignore_index, reduction)
         kept, safe, wy = _class_targets(name, logits, target, weight, ignore_index)
         shifted = logits - logits.max(axis=1, keepdims=True)
         with np.errstate(under="ignore"):  # exp of very negative scores is simply 0
@@ -277,9 +362,11 @@ class CrossEntropy(Op):
         return _reduce(name, loss, wy, reduction)
 
     @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None, Tensor | None]:
+    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, Tensor | None, Tensor | None]:
         logits, target, weight = ctx.saved_tensors[:3]
         eps = float(ctx.attrs["label_smoothing"])
+        if target.dtype.kind == "f":
+            return _probability_backward(ctx, grad, logits, target, weight, eps)
         return _backward(ctx, grad, logits, target.data, weight, eps)
 
     @staticmethod

@@ -261,6 +261,12 @@ def test_opcheck_on_sample_inputs(cls):
         assert opcheck(cls, *args, **attrs)
 
 
+def test_opcheck_with_probability_targets():
+    logits = np.array([[0.5, -1.0, 2.0], [1.5, 0.3, -0.7]])
+    target = np.array([[0.2, 0.3, 0.5], [0.6, 0.1, 0.3]])
+    assert opcheck(CrossEntropy, logits, target, np.array([1.0, 2.0, 0.5]), label_smoothing=0.2)
+
+
 # --------------------------------------------------------------------------- errors
 
 
@@ -329,3 +335,73 @@ def test_loss_modules():
     )
     with pytest.raises(ValueError, match=r"CrossEntropyLoss: label_smoothing must be in \[0, 1\]"):
         mg.nn.CrossEntropyLoss(label_smoothing=-0.1)
+
+
+# --------------------------------------------------------------------------- probability targets
+
+
+def test_probability_targets_by_hand():
+    logits = f64([[0.0, math.log(3.0)]])  # p = (1/4, 3/4)
+    t = f64([[0.5, 0.5]])
+    loss = mg.ops.cross_entropy(logits, t)
+    np.testing.assert_allclose(loss.item(), -(0.5 * math.log(0.25) + 0.5 * math.log(0.75)))
+    gz, gt = mg.grad(loss, [logits, t])
+    np.testing.assert_allclose(gz.data, [[0.25 - 0.5, 0.75 - 0.5]])
+    np.testing.assert_allclose(gt.data, [[-math.log(0.25), -math.log(0.75)]])
+    with pytest.raises(
+        ValueError, match="cross_entropy: ignore_index=0 applies to class indices only"
+    ):
+        mg.ops.cross_entropy(logits, t, ignore_index=0)
+    with pytest.raises(
+        TypeError,
+        match=r"got float64 of shape \(2,\) \(or class probabilities of the logits' shape \(1, 2\)\)",
+    ):
+        mg.ops.cross_entropy(logits, f64([0.5, 0.5]))
+
+
+@st.composite
+def probability_cases(draw):
+    n, c = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    extra = (draw(st.integers(1, 3)),) if draw(st.booleans()) else ()
+    logits = draw(hnp.arrays(np.float64, (n, c, *extra), elements=st.floats(-8, 8)))
+    raw = draw(hnp.arrays(np.float64, (n, c, *extra), elements=st.floats(0.01, 1)))
+    target = raw / raw.sum(axis=1, keepdims=True)
+    weight = (
+        draw(hnp.arrays(np.float64, (c,), elements=st.floats(0.25, 3)))
+        if draw(st.booleans())
+        else None
+    )
+    return logits, target, weight
+
+
+@SWEEP
+@given(
+    case=probability_cases(),
+    dtype=st.sampled_from(["float32", "float64"]),
+    smoothing=st.sampled_from([0.0, 0.2]),
+    reduction=st.sampled_from(REDUCTIONS),
+)
+def test_probability_targets_match_torch(case, dtype, smoothing, reduction):
+    logits, target, weight = case
+    arrays = [logits, target] + ([] if weight is None else [weight])
+    kw = {"label_smoothing": smoothing, "reduction": reduction}
+    torch_fn = _torch_loss("cross_entropy", weight is not None)
+    for order, tol in ((1, TOL), (2, SECOND)):
+        compare_with_torch(
+            lambda x, t, *w: mg.ops.cross_entropy(x, t, *w, **kw),
+            lambda x, t, *w: torch_fn(x, t, *w, **kw),
+            *arrays, dtypes=(dtype,), order=order, rtol=tol, atol=tol, constants=(2,),
+        )  # fmt: skip
+
+
+@settings(max_examples=20, deadline=None)
+@given(case=probability_cases(), reduction=st.sampled_from(REDUCTIONS))
+def test_probability_targets_gradcheck_all_inputs(case, reduction):
+    logits, target, weight = case
+    args = (f64(logits), f64(target)) + (() if weight is None else (f64(weight),))
+
+    def fn(*a):
+        return mg.ops.cross_entropy(*a, label_smoothing=0.1, reduction=reduction)
+
+    assert gradcheck(fn, *args)
+    assert gradgradcheck(fn, *args)
