@@ -254,3 +254,19 @@ def test_onnx_gelu_node_at_opset_20_loads():
         np.testing.assert_allclose(
             mg.ops.gelu(mg.tensor(x), approximate=approximate).data, want, atol=1e-6
         )
+
+
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cross_entropy_with_probability_targets_exports(reduction):
+    rng = np.random.default_rng(6)
+    z = rng.standard_normal((4, 3)).astype(np.float32)
+    t = rng.dirichlet(np.ones(3), size=4).astype(np.float32)
+    w = mg.tensor([1.0, 2.0, 0.5])
+
+    def ce(z, t):
+        return mg.ops.cross_entropy(z, t, w, label_smoothing=0.1, reduction=reduction)
+
+    proto = mg.onnx.export(ce, (z, t), None)
+    want = ce(mg.tensor(z), mg.tensor(t)).data
+    np.testing.assert_allclose(run_ort(proto, z, t)[0], want, rtol=1e-5, atol=ATOL)
+    np.testing.assert_allclose(mg.onnx.load(proto)(z, t).data, want, rtol=1e-5, atol=ATOL)
