@@ -6,7 +6,8 @@
   op's output Tensor and double backward through 0-d intermediates stays connected.
 - :func:`check_grad_dtype`: the gradient dtype policy (see :mod:`minigrad.autograd`).
 - :func:`fingerprint_saved` / :func:`verify_saved`: in-place changes of saved inputs.
-- :func:`readonly`: plugin ops get read-only views of their inputs; during a plugin's
+- :func:`readonly`: plugin ops get read-only views of their inputs (except those their
+  ``mutates`` names: buffers such as batch norm's running statistics); during a plugin's
   backward :func:`freeze_for_backward` makes the arrays it can reach read-only (:func:`thaw`).
 - :func:`note`: an exception from an op's forward or backward keeps its type and gains a
   PEP 678 note naming the op, its plugin and the phase.
@@ -77,11 +78,20 @@ def note(exc: BaseException, ctx: Context, phase: str) -> None:
         exc.add_note(text)
 
 
-def readonly(arrays: list) -> list:
-    """Read-only views of the arrays (None stays None); views are cheap, no data is copied."""
+def readonly(arrays: list, op: Any = None) -> list:
+    """Read-only views of the arrays (None stays None); views are cheap, no data is copied.
+
+    The inputs that ``op.mutates`` names are passed as they are, writable.
+    """
+    keep: tuple[int, ...] = ()
+    if op is not None and op.mutates:
+        from .op import op_spec
+
+        names = op_spec(op).inputs
+        keep = tuple(i for i, n in enumerate(names) if n in op.mutates)
     out = []
-    for a in arrays:
-        if a is not None:
+    for i, a in enumerate(arrays):
+        if a is not None and i not in keep:
             a = a.view()
             a.flags.writeable = False
         out.append(a)

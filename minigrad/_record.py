@@ -84,7 +84,7 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
             out = op.forward(ctx, *arrays, **attrs) if attrs else op.forward(ctx, *arrays)
         else:
             # plugin ops see read-only views: an in-place write raises, x.data stays as it was
-            views = _c.readonly(arrays)
+            views = _c.readonly(arrays, op)
             out = op.forward(ctx, *views, **attrs)
     except Exception as e:
         _c.note(e, ctx, "forward")

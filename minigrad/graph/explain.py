@@ -1,4 +1,5 @@
-"""The arithmetic behind one number: an output cell of conv2d or pooling, or a gradient cell.
+"""The arithmetic behind one number: an output cell of conv2d, pooling, batch_norm or dropout,
+or a gradient cell.
 
 ``explain(y, index)`` reads the recorded call that produced ``y`` and writes out how
 ``y[index]`` was computed, with the real numbers: its input window (padding included), the
@@ -48,7 +49,10 @@ class Explanation:
     max pooling; cells past a partial window are NaN); ``cells`` gives the window's cell codes
     (0 input, 1 padding, 2 past the padding); ``winner`` is the max-pool winner's index in
     the input; ``divisor`` an average's divisor; ``sources`` the output (or contribution)
-    indices each term came from, for gradient cells.
+    indices each term came from, for gradient cells; ``stats`` the named numbers of a
+    normalisation (batch norm's channel ``mean``, ``var``, ``xhat``, ``weight``) or of a
+    dropout cell (``p``, ``scale``); ``channels`` the input channels a grouped convolution's
+    filter sees.
     """
 
     op: str
@@ -61,6 +65,8 @@ class Explanation:
     divisor: int | None = None
     cells: np.ndarray | None = None
     sources: list[tuple[int, ...]] | None = None
+    stats: dict[str, float] = field(default_factory=dict)
+    channels: tuple[int, ...] | None = None
     text: str = ""
 
     def __str__(self) -> str:
@@ -127,6 +133,10 @@ def _conv(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
     parts = [f"{_g(a)}*{_gp(c)}" for a, c in zip(win[keep], k[keep])]
     value = float(y.data[idx])
     names = op_spec(ctx.op).inputs
+    text = _sum_text(parts, value, b)
+    if groups != 1:  # the filter reads only its group's input channels
+        text = f"filter {o} (group {o // (weight.shape[0] // groups)} of {groups}) sees input "
+        text += f"channels {first}..{first + cg - 1}: " + _sum_text(parts, value, b)
     return Explanation(
         "conv2d",
         idx,
@@ -135,8 +145,66 @@ def _conv(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
         b,
         {names[0]: win, names[1]: k},
         cells=w.cells(i, j),
-        text=_sum_text(parts, value, b),
+        channels=tuple(int(c) for c in chans),
+        text=text,
     )
+
+
+def _batch_norm(y: Tensor, idx: tuple[int, ...]) -> Explanation:
+    """Channel statistics, the normalised value, then scale and shift."""
+    ctx = _node(y)
+    x = _input(ctx, 0).data
+    c = idx[1]
+    eps = float(ctx.attrs["eps"])
+    training = bool(ctx.attrs["training"])
+    channel = np.take(x, c, axis=1).astype(np.float64)  # every value of channel c in the batch
+    if training:
+        mean, var = float(channel.mean()), float(channel.var())
+        where = f"over the batch's {channel.size} values of channel {c}"
+    else:
+        mean = float(_input(ctx, 1).data[c])
+        var = float(_input(ctx, 2).data[c])
+        where = f"running statistics of channel {c}"
+    xv = float(x[idx])
+    xhat = (xv - mean) / np.sqrt(var + eps)
+    weight, bias = ctx.inputs[3], ctx.inputs[4]
+    wv = 1.0 if weight is None else float(weight.data[c])
+    bv = None if bias is None else float(bias.data[c])
+    value = float(y.data[idx])
+    text = (
+        f"mean {_g(mean)}, variance {_g(var)} ({where}); normalised: ({_g(xv)} - {_g(mean)}) "
+        f"/ sqrt({_g(var)} + {_g(eps)}) = {_g(xhat)}; scale and shift: {_g(xhat)}*{_gp(wv)}"
+        + (f" + {_g(bv)}" if bv is not None else "")
+        + f" = {_g(value)}"
+    )
+    stats = {"mean": mean, "var": var, "eps": eps, "xhat": float(xhat), "weight": wv}
+    return Explanation("batch_norm", idx, value, np.array([xhat * wv]), bv,
+                       {op_spec(ctx.op).inputs[0]: np.array([xv])}, stats=stats,
+                       text=text)  # fmt: skip
+
+
+def _dropout(y: Tensor, idx: tuple[int, ...]) -> Explanation:
+    """Kept (and scaled by 1/(1-p)) or dropped; the window is the sample's mask."""
+    ctx = _node(y)
+    x = _input(ctx, 0).data
+    p = float(ctx.attrs["p"])
+    if ctx.freed:  # backward freed the saved mask: read it back from the output
+        keep = (y.data != 0) | (x == 0)
+        scale = np.where(keep, 1.0 / (1.0 - p) if p < 1 else 0.0, 0.0)
+        if not ctx.attrs["training"]:
+            scale = np.ones(x.shape)
+    else:
+        scale = np.asarray(ctx.saved_arrays[0], dtype=np.float64)
+    s = float(scale[idx])
+    xv, value = float(x[idx]), float(y.data[idx])
+    state = "kept" if s != 0 else "dropped"
+    why = f"1/(1 - {_g(p)})" if s not in (0.0, 1.0) else ("identity" if s == 1.0 else "mask 0")
+    text = f"{state}: {_g(xv)}*{_gp(s)} ({why}) = {_g(value)}"
+    sample = scale[idx[:2]] if scale.ndim > 2 else scale[idx[:1]]  # the mask as a picture
+    name = op_spec(ctx.op).inputs[0]
+    return Explanation("dropout", idx, value, np.array([xv * s]),
+                       window={name: np.array([xv]), "mask": sample}, stats={"p": p, "scale": s},
+                       text=text)  # fmt: skip
 
 
 def _pool(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
@@ -187,7 +255,9 @@ def explain(
     wrt: int | str | None = None,
     grad: Any = None,
 ) -> Explanation:
-    """Explain element ``index`` of ``t``, the output of conv2d or a pooling op.
+    """Explain element ``index`` of ``t``, the output of conv2d, a pooling op, batch_norm
+    (the channel's mean and variance, the normalised value, scale and shift) or dropout (kept
+    and scaled, or dropped; ``window["mask"]`` is the sample's mask as a picture).
 
     With ``wrt`` (an input name such as ``"weight"`` or ``"x"``, or its position), explain
     element ``index`` of the gradient the op sends to that input instead, given ``grad``,
@@ -208,11 +278,14 @@ def explain(
             "under no_grad); explain the output of conv2d or a pooling op whose inputs "
             "require grad"
         )
+    if wrt is None and ctx.name in ("batch_norm", "dropout"):  # elementwise: no window
+        explain_cell = _batch_norm if ctx.name == "batch_norm" else _dropout
+        return explain_cell(t, _index(t, index))
     w = window_of(ctx)
     if w is None:
         raise ValueError(
             f"explain: op '{ctx.name}' has no window to explain; supported ops: "
-            f"{', '.join(WINDOW_OPS)}"
+            f"{', '.join(WINDOW_OPS)}, batch_norm, dropout"
         )
     if wrt is not None:  # index is then an index into that input (and its gradient)
         from .explorer.gradcells import explain_grad
