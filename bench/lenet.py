@@ -4,6 +4,9 @@ LeNet-5 as in the tutorials: 28x28 input, conv 6@5x5, relu, maxpool 2, conv 16@5
 maxpool 2, flatten, linear 256-120-84-10, cross-entropy, plain SGD. A step is zero_grad, forward,
 loss, backward and the optimizer update, on a batch of 64.
 
+The same step with batch norm after each convolution (``BatchNorm2d`` in training mode, its
+running statistics updated every step) is a second row.
+
 Also here: the cost of drawing that step's graph (``mg.graph.draw`` and its DOT ``.source``),
 reported next to the step's own time.
 """
@@ -41,15 +44,19 @@ def lenet_flop(batch: int = BATCH) -> float:
     return float(batch * (2 * conv1 + 3 * conv2 + 3 * linear))
 
 
-def minigrad_model(dtype: str) -> mg.nn.Sequential:
-    """LeNet-5 built from ``mg.nn`` layers, seeded, in ``dtype``."""
+def minigrad_model(dtype: str, batch_norm: bool = False) -> mg.nn.Sequential:
+    """LeNet-5 built from ``mg.nn`` layers, seeded, in ``dtype`` (with ``BatchNorm2d`` after
+    each convolution when ``batch_norm``)."""
     nn = mg.nn
     mg.manual_seed(0)
+    norm = (lambda c: [nn.BatchNorm2d(c)]) if batch_norm else (lambda c: [])
     model = nn.Sequential(
         nn.Conv2d(1, 6, 5),
+        *norm(6),
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Conv2d(6, 16, 5),
+        *norm(16),
         nn.ReLU(),
         nn.MaxPool2d(2),
         nn.Flatten(),
@@ -62,14 +69,17 @@ def minigrad_model(dtype: str) -> mg.nn.Sequential:
     return model.to(np.dtype(dtype))
 
 
-def torch_model(torch: Any, weights: dict[str, np.ndarray]) -> Any:
+def torch_model(torch: Any, weights: dict[str, np.ndarray], batch_norm: bool = False) -> Any:
     """The same network in ``torch.nn``, loaded with ``weights`` (a minigrad state dict)."""
     tn = torch.nn
+    norm = (lambda c: [tn.BatchNorm2d(c)]) if batch_norm else (lambda c: [])
     model = tn.Sequential(
         tn.Conv2d(1, 6, 5),
+        *norm(6),
         tn.ReLU(),
         tn.MaxPool2d(2),
         tn.Conv2d(6, 16, 5),
+        *norm(16),
         tn.ReLU(),
         tn.MaxPool2d(2),
         tn.Flatten(),
@@ -91,9 +101,11 @@ def batch(dtype: str, size: int = BATCH) -> tuple[np.ndarray, np.ndarray]:
     return rng.standard_normal((size, 1, 28, 28)).astype(dtype), rng.integers(0, 10, size)
 
 
-def minigrad_step(dtype: str) -> tuple[Callable[[], Any], mg.nn.Sequential]:
+def minigrad_step(
+    dtype: str, batch_norm: bool = False
+) -> tuple[Callable[[], Any], mg.nn.Sequential]:
     """A training-step function for minigrad (it returns the loss) and its model."""
-    model = minigrad_model(dtype)
+    model = minigrad_model(dtype, batch_norm)
     opt = mg.optim.SGD(model.parameters(), lr=LR)
     loss_fn = mg.nn.CrossEntropyLoss()
     images, labels = batch(dtype)
@@ -109,9 +121,11 @@ def minigrad_step(dtype: str) -> tuple[Callable[[], Any], mg.nn.Sequential]:
     return step, model
 
 
-def torch_step(torch: Any, model_weights: dict[str, np.ndarray], dtype: str) -> Callable[[], Any]:
+def torch_step(
+    torch: Any, model_weights: dict[str, np.ndarray], dtype: str, batch_norm: bool = False
+) -> Callable[[], Any]:
     """A training-step function for PyTorch on the same weights and batch."""
-    model = torch_model(torch, model_weights)
+    model = torch_model(torch, model_weights, batch_norm)
     opt = torch.optim.SGD(model.parameters(), lr=LR)
     images, labels = batch(dtype)
     x, y = torch.tensor(images), torch.tensor(labels)
@@ -126,16 +140,20 @@ def torch_step(torch: Any, model_weights: dict[str, np.ndarray], dtype: str) -> 
     return step
 
 
-def step_cases(runner: Runner, dtype: str) -> dict[str, Callable[[], Any]]:
-    step, model = minigrad_step(dtype)
+def step_cases(
+    runner: Runner, dtype: str, batch_norm: bool = False
+) -> dict[str, Callable[[], Any]]:
+    step, model = minigrad_step(dtype, batch_norm)
     cases = {"minigrad": step}
     if runner.torch is not None:
-        cases["torch"] = torch_step(runner.torch, dict(model.state_dict()), dtype)
+        weights = dict(model.state_dict())  # buffers included: the same running statistics
+        cases["torch"] = torch_step(runner.torch, weights, dtype, batch_norm)
     return cases
 
 
 def run_lenet(runner: Runner) -> None:
-    """One training step, every dtype; targets in ``LENET_TARGETS``."""
+    """One training step, every dtype, without and with batch norm; targets (for the plain
+    network) in ``LENET_TARGETS``."""
     for dtype in runner.dtypes:
         target = LENET_TARGETS.get((dtype, runner.threads))
         runner.time(
@@ -145,6 +163,13 @@ def run_lenet(runner: Runner) -> None:
             lambda dtype=dtype: step_cases(runner, dtype),
             flop=lenet_flop(),
             target=target,
+        )
+        runner.time(
+            "lenet",
+            "LeNet-5 + batch norm training step (batch 64)",
+            dtype,
+            lambda dtype=dtype: step_cases(runner, dtype, batch_norm=True),
+            flop=lenet_flop(),
         )
 
 

@@ -22,7 +22,7 @@ from typing import Any
 
 from .env import THREAD_VARS, cpu_flags, cpu_model
 
-SUITES = ("conv", "pool", "lenet", "overhead", "graph", "memory", "demo")
+SUITES = ("conv", "pool", "lenet", "overhead", "graph", "memory", "demo", "playground")
 
 
 class Runner:
@@ -216,7 +216,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if warning:
         print(f"   {warning}", flush=True)
         meta["BLAS warning"] = warning
-    from . import demo, kernels, lenet, memory, overhead
+    from . import demo, kernels, lenet, memory, overhead, playground
 
     suites = {
         "conv": kernels.run_conv,
@@ -226,6 +226,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "graph": lenet.run_graph,
         "memory": memory.run_memory,
         "demo": demo.run_demo,
+        "playground": playground.run_playground,
     }
     for name in SUITES:
         if name in only:

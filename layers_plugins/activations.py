@@ -14,7 +14,7 @@ import numpy as np
 
 from minigrad import Context, Op, Tensor, as_tensor
 
-from ._dtypes import check_float
+from ._dtypes import check_float, float_or_promoted
 
 __all__ = ["ReLU", "Sigmoid", "Tanh"]
 
@@ -81,7 +81,8 @@ class Sigmoid(Op):
     Parameters
     ----------
     x : Tensor
-        Any shape; float16, float32 or float64 (kept in the output).
+        Any shape; float16, float32 or float64 (kept in the output). Integer and bool inputs
+        give float32, as in PyTorch.
 
     Returns
     -------
@@ -107,7 +108,7 @@ class Sigmoid(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        check_float("sigmoid", "x", x)
+        x = float_or_promoted("sigmoid", "x", x)  # an integer x gives float32, as in PyTorch
         one = x.dtype.type(1)
         with np.errstate(under="ignore"):  # exp(-1000) is simply 0
             z = np.exp(-np.abs(x))  # in (0, 1]: never overflows
@@ -136,7 +137,8 @@ class Tanh(Op):
     Parameters
     ----------
     x : Tensor
-        Any shape; float16, float32 or float64 (kept in the output).
+        Any shape; float16, float32 or float64 (kept in the output). Integer and bool inputs
+        give float32, as in PyTorch.
 
     Returns
     -------
@@ -160,7 +162,7 @@ class Tanh(Op):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        check_float("tanh", "x", x)
+        x = float_or_promoted("tanh", "x", x)  # an integer x gives float32, as in PyTorch
         # asarray: np.tanh of a 0-d array is a numpy scalar, and the saved output must be the
         # very array the op returns (so that saved_tensors gives the output Tensor back)
         out = np.asarray(np.tanh(x))

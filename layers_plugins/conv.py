@@ -34,17 +34,32 @@ from minigrad import Context, Op, Tensor
 
 from ._args import Samples, check_input, size_attr
 from ._dtypes import check_float
-from ._kernels import conv2d as _conv2d
-from ._kernels import conv2d_weight as _conv2d_weight
-from ._kernels import conv_transpose2d as _conv_transpose2d
 from ._kernels.geometry import check_4d, conv2d_padding, pair
+from .conv_groups import (
+    check_groups,
+    grouped_conv2d,
+    grouped_conv2d_weight,
+    grouped_conv_transpose2d,
+)
 
 __all__ = ["Conv2d", "Conv2dWeight", "ConvTranspose2d"]
 
 
 def _conv_attrs(ctx: Context) -> dict[str, Any]:
-    """stride/padding/dilation of a call, for the companion ops of its backward pass."""
-    return {k: size_attr(ctx.attrs[k]) for k in ("stride", "padding", "dilation")}
+    """stride/padding/dilation/groups of a call, for the companion ops of its backward pass."""
+    attrs = {k: size_attr(ctx.attrs[k]) for k in ("stride", "padding", "dilation")}
+    attrs["groups"] = int(ctx.attrs["groups"])
+    return attrs
+
+
+def _check_weight_channels(op: str, channels: int, weight_shape: tuple, groups: int) -> None:
+    """A grouped weight is (O, C/groups, kh, kw): say so when it is not."""
+    if groups != 1 and weight_shape[1] * groups != channels:
+        raise ValueError(
+            f"{op}: the input has {channels} channels and groups={groups}, so the weight must "
+            f"be (out_channels, {channels // groups}, kh, kw) (in_channels / groups per filter); "
+            f"got weight of shape {tuple(weight_shape)}"
+        )
 
 
 def _check_floats(op: str, **arrays: np.ndarray | None) -> None:
@@ -52,6 +67,11 @@ def _check_floats(op: str, **arrays: np.ndarray | None) -> None:
     for what, a in arrays.items():
         if a is not None:
             check_float(op, what, a)
+
+
+def _positive(groups: Any) -> int:
+    """groups as a multiplier before it is checked (check_groups then names what is wrong)."""
+    return groups if isinstance(groups, int) and groups > 0 else 1
 
 
 def _hw(t: Tensor) -> tuple[int, int]:
@@ -82,6 +102,10 @@ class Conv2d(Op):
         padding puts the extra row/column at the bottom/right, as PyTorch does).
     dilation : int or (dh, dw), default 1
         Spacing between kernel taps; must be >= 1.
+    groups : int, default 1
+        Split the C input and O output channels into this many blocks; output block j sees
+        input block j only, and ``weight`` is (O, C/groups, kh, kw). ``groups=C`` is a
+        depthwise convolution. Both C and O must be divisible by it.
 
     Returns
     -------
@@ -127,12 +151,16 @@ class Conv2d(Op):
         stride: int | tuple[int, int] = 1,
         padding: int | tuple[int, ...] | str = 0,
         dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
     ) -> np.ndarray:
         check_input("conv2d", x.shape)
+        check_4d(weight.shape, "conv2d", "weight", "(out_channels, in_channels, kh, kw)")
         _check_floats("conv2d", x=x, weight=weight, bias=bias)
+        groups = check_groups("conv2d", groups, x.shape[1], weight.shape[0])
+        _check_weight_channels("conv2d", x.shape[1], weight.shape, groups)
         ctx.save_for_backward(x, weight)
-        # (N, C, H, W) * (O, C, kh, kw) -> (N, O, OH, OW)
-        return _conv2d(x, weight, bias, stride, padding, dilation)
+        # (N, C, H, W) * (O, C/groups, kh, kw) -> (N, O, OH, OW)
+        return grouped_conv2d(x, weight, bias, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
@@ -150,7 +178,7 @@ class Conv2d(Op):
 
     @staticmethod
     def sample_inputs() -> Samples:
-        """Small float64 inputs: bias and padding, stride with dilation, "same", no bias."""
+        """Small float64 inputs: bias and padding, stride with dilation, "same", no bias, groups."""
         rng = np.random.default_rng(0)
         x = rng.standard_normal((2, 2, 5, 5))
         w = rng.standard_normal((3, 2, 3, 3))
@@ -162,6 +190,7 @@ class Conv2d(Op):
             ((x, w, b), {"stride": 2, "dilation": (1, 2), "padding": (1, 2)}),
             ((x1, w1), {"padding": "same"}),
             ((x1, w1), {"stride": (2, 1)}),
+            ((x, rng.standard_normal((4, 1, 2, 2)), b[:1].repeat(4)), {"groups": 2, "padding": 1}),
         ]
 
 
@@ -213,8 +242,10 @@ class ConvTranspose2d(Op):
         the stride is above 1; by default the smallest one,
         ``H = (OH - 1)*sh - top - bottom + dh*(kh - 1) + 1`` (PyTorch's size without
         ``output_padding``). Rows and columns that no window reads get 0.
-    stride, padding, dilation
-        As for conv2d (``padding`` is removed from the output's border).
+    stride, padding, dilation, groups
+        As for conv2d (``padding`` is removed from the output's border); with groups the
+        weight is (O, C/groups, kh, kw) and the output has ``weight.shape[1] * groups``
+        channels.
 
     Returns
     -------
@@ -254,6 +285,7 @@ class ConvTranspose2d(Op):
         stride: int | tuple[int, int] = 1,
         padding: int | tuple[int, ...] | str = 0,
         dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
     ) -> np.ndarray:
         op = "conv_transpose2d"
         check_input(op, grad.shape, "grad")
@@ -265,11 +297,12 @@ class ConvTranspose2d(Op):
                 f"shape {weight.shape} has {weight.shape[0]} output channels; the weight is laid "
                 "out (O, C, kh, kw) as for conv2d and maps (N, O, OH, OW) -> (N, C, H, W)"
             )
+        groups = check_groups(op, groups, weight.shape[1] * _positive(groups), weight.shape[0])
         if x_hw is None:
             x_hw = _transposed_size(grad.shape, weight.shape, stride, padding, dilation)
         ctx.save_for_backward(grad, weight)
-        # (N, O, OH, OW) -> (N, C, H, W)
-        return _conv_transpose2d(grad, weight, x_hw, stride, padding, dilation)
+        # (N, O, OH, OW) -> (N, C, H, W), C = weight.shape[1] * groups
+        return grouped_conv_transpose2d(grad, weight, x_hw, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx: Context, u: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -285,13 +318,15 @@ class ConvTranspose2d(Op):
 
     @staticmethod
     def sample_inputs() -> Samples:
-        """Small float64 inputs: an explicit x_hw a stride leaves ambiguous, padding, "same"."""
+        """Small float64 inputs: an explicit x_hw a stride leaves ambiguous, padding, "same",
+        groups."""
         rng = np.random.default_rng(1)
         w = rng.standard_normal((3, 2, 3, 3))
         return [
             ((rng.standard_normal((2, 3, 3, 3)), w), {"x_hw": (6, 6), "stride": 2, "padding": 1}),
             ((rng.standard_normal((1, 3, 4, 4)), w), {"padding": "same"}),
             ((rng.standard_normal((1, 3, 2, 3)), w), {"stride": (1, 2), "dilation": 2}),
+            ((rng.standard_normal((1, 4, 3, 3)), rng.standard_normal((4, 1, 2, 2))), {"groups": 2}),
         ]
 
 
@@ -310,9 +345,9 @@ class Conv2dWeight(Op):
         (N, C, H, W), the conv2d input; float16, float32 or float64.
     grad : Tensor
         (N, O, OH, OW), the gradient of the conv2d output.
-    w_shape : (O, C, kh, kw)
+    w_shape : (O, C/groups, kh, kw)
         Shape of the weight (the kernel size cannot be told from ``x`` and ``grad`` alone).
-    stride, padding, dilation
+    stride, padding, dilation, groups
         As given to conv2d.
 
     Returns
@@ -348,6 +383,7 @@ class Conv2dWeight(Op):
         stride: int | tuple[int, int] = 1,
         padding: int | tuple[int, ...] | str = 0,
         dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
     ) -> np.ndarray:
         op = "conv2d_weight"
         check_input(op, x.shape)
@@ -358,9 +394,11 @@ class Conv2dWeight(Op):
                 f"{op}: x has batch size {x.shape[0]} (shape {x.shape}) but grad has "
                 f"{grad.shape[0]} (shape {grad.shape}); they must match"
             )
+        groups = check_groups(op, groups, x.shape[1], grad.shape[1])
+        _check_weight_channels(op, x.shape[1], tuple(w_shape), groups)
         ctx.save_for_backward(x, grad)
-        # (N, C, H, W), (N, O, OH, OW) -> (O, C, kh, kw)
-        return _conv2d_weight(x, grad, w_shape, stride, padding, dilation)
+        # (N, C, H, W), (N, O, OH, OW) -> (O, C/groups, kh, kw)
+        return grouped_conv2d_weight(x, grad, w_shape, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx: Context, u: Tensor) -> tuple[Tensor | None, Tensor | None]:
@@ -376,7 +414,7 @@ class Conv2dWeight(Op):
 
     @staticmethod
     def sample_inputs() -> Samples:
-        """Small float64 inputs: padding, then a stride with dilation."""
+        """Small float64 inputs: padding, a stride with dilation, groups."""
         rng = np.random.default_rng(2)
         x = rng.standard_normal((2, 2, 5, 5))
         return [
@@ -385,4 +423,5 @@ class Conv2dWeight(Op):
                 (x, rng.standard_normal((2, 2, 2, 2))),
                 {"w_shape": (2, 2, 2, 2), "stride": 2, "dilation": (2, 1)},
             ),
+            ((x, rng.standard_normal((2, 4, 4, 4))), {"w_shape": (4, 1, 2, 2), "groups": 2}),
         ]

@@ -1,11 +1,12 @@
-"""Losses: log_loss (binary, on probabilities) and cross_entropy (multi-class, on logits).
+"""log_loss (binary, on probabilities) and the reduction helpers every loss shares.
 
-Both reduce with ``reduction="mean"`` (default), ``"sum"`` or ``"none"`` (per-element
-losses), as PyTorch's losses do. Each backward is written with minigrad operations, so
-it can be differentiated again (``create_graph=True``). Dtypes: the probabilities and logits are
-float16, float32 or float64 (integer, bool and complex ones raise ``TypeError`` naming the op,
-see ``layers_plugins._dtypes``) and the loss has their dtype; log_loss labels may be float,
-integer or bool, cross_entropy class indices are integers.
+The class losses (cross_entropy, nll_loss) are in ``losses_classes``, the binary loss on
+logits in ``losses_logits``. All reduce with ``reduction="mean"`` (default), ``"sum"`` or
+``"none"`` (per-element losses), as PyTorch's losses do. Each backward is written with
+minigrad operations, so it can be differentiated again (``create_graph=True``). Dtypes: the
+probabilities and logits are float16, float32 or float64 (integer, bool and complex ones raise
+``TypeError`` naming the op, see ``layers_plugins._dtypes``) and the loss has their dtype;
+log_loss labels may be float, integer or bool, class indices are integers.
 """
 
 from __future__ import annotations
@@ -14,24 +15,35 @@ from typing import Any
 
 import numpy as np
 
-from minigrad import Context, Op, Tensor, as_tensor, clip, exp, log
+from minigrad import Context, Op, Tensor, as_tensor, clip, log
 
 from ._dtypes import check_float
 
-__all__ = ["CrossEntropy", "LogLoss"]
+__all__ = ["LogLoss", "check_reduction", "reduce_loss", "scale_grad"]
 
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(name: str, reduction: Any) -> None:
+def check_reduction(name: str, reduction: Any) -> None:
+    """Raise ``ValueError`` naming the loss unless ``reduction`` is "mean", "sum" or "none".
+
+    >>> check_reduction("nll_loss", "avg")
+    Traceback (most recent call last):
+    ...
+    ValueError: nll_loss: reduction must be one of 'mean', 'sum', 'none', got 'avg'
+    """
     if reduction not in _REDUCTIONS:
         raise ValueError(
             f"{name}: reduction must be one of 'mean', 'sum', 'none', got {reduction!r}"
         )
 
 
-def _reduce(name: str, loss: np.ndarray, reduction: str) -> np.ndarray:
-    """Apply ``reduction`` to per-element losses, keeping their dtype."""
+def reduce_loss(name: str, loss: np.ndarray, reduction: str) -> np.ndarray:
+    """Apply ``reduction`` to per-element losses, keeping their dtype.
+
+    >>> reduce_loss("log_loss", np.array([1.0, 2.0], dtype=np.float32), "mean")
+    array(1.5, dtype=float32)
+    """
     if reduction == "none":
         return np.asarray(loss)  # a 0-d input gives a numpy scalar here
     if reduction == "sum":
@@ -44,8 +56,13 @@ def _reduce(name: str, loss: np.ndarray, reduction: str) -> np.ndarray:
     return np.asarray(loss.mean(), dtype=loss.dtype)
 
 
-def _scale(grad: Tensor, reduction: str, count: int) -> Tensor:
-    """The incoming gradient of the reduced loss, per element (broadcasts against it)."""
+def scale_grad(grad: Tensor, reduction: str, count: int) -> Tensor:
+    """The incoming gradient of the reduced loss, per element (broadcasts against it).
+
+    >>> import minigrad as mg
+    >>> scale_grad(mg.tensor(1.0), "mean", 4).item()
+    0.25
+    """
     return grad / float(count) if reduction == "mean" else grad
 
 
@@ -132,7 +149,7 @@ class LogLoss(Op):
         eps: float = 1e-7,
         reduction: str = "mean",
     ) -> np.ndarray:
-        _check_reduction("log_loss", reduction)
+        check_reduction("log_loss", reduction)
         if not 0 < eps < 0.5:
             raise ValueError(f"log_loss: eps must satisfy 0 < eps < 0.5, got {eps!r}")
         if p.shape != target.shape:
@@ -160,13 +177,13 @@ class LogLoss(Op):
         ctx.save_for_backward(p, target)
         pc = np.clip(p, lo, hi)
         loss = -(y * np.log(pc) + (1 - y) * np.log1p(-pc))
-        return _reduce("log_loss", loss, reduction)
+        return reduce_loss("log_loss", loss, reduction)
 
     @staticmethod
     def backward(ctx: Context, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         p, target = ctx.saved_tensors
         lo, hi = _clip_bounds(ctx.attrs["eps"], p.dtype)
-        g = _scale(grad, ctx.attrs["reduction"], p.size)
+        g = scale_grad(grad, ctx.attrs["reduction"], p.size)
         pc = clip(p, lo, hi)  # differentiable: second derivatives see the clipping too
         gp = gy = None
         if ctx.needs_input_grad[0]:
@@ -184,116 +201,3 @@ class LogLoss(Op):
         p = np.array([[0.2, 0.7, 0.9], [0.45, 0.05, 0.6]])
         y = np.array([[0.1, 0.9, 0.8], [0.3, 0.2, 0.95]])
         return [((p, y), {}), ((p, y), {"reduction": "sum"}), ((p, y), {"reduction": "none"})]
-
-
-# --------------------------------------------------------------------------- cross_entropy
-
-
-def _softmax_classes(logits: Tensor) -> Tensor:
-    """softmax over axis 1 with core ops, so it is differentiable in the backward graph."""
-    shift = as_tensor(logits.data.max(axis=1, keepdims=True))
-    e = exp(logits - shift)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-class CrossEntropy(Op):
-    """Multi-class cross entropy of raw scores (logits) against class indices.
-
-    ``loss[n] = -log_softmax(logits, axis=1)[n, target[n]]``, fused and numerically stable:
-    pass the logits, not softmax probabilities.
-
-    Parameters
-    ----------
-    logits : Tensor
-        (N, C) class scores, float16, float32 or float64; also (N, C, d1, d2, ...) as in
-        PyTorch, for a class per position (for example per pixel).
-    target : Tensor
-        (N,) class indices in ``[0, C)`` of an integer dtype; (N, d1, d2, ...) for
-        higher-dimensional logits. Gets no gradient.
-    reduction : {"mean", "sum", "none"}, default "mean"
-        ``"mean"`` averages over all N (* d1 * ...) losses; ``"none"`` returns them with the
-        target's shape.
-
-    Returns
-    -------
-    Tensor
-        A scalar (``"mean"``, ``"sum"``) or per-sample losses (``"none"``), in the logits' dtype.
-
-    Notes
-    -----
-    The gradient with respect to the logits is ``(softmax(logits) - onehot(target)) * g``
-    (divided by the number of losses for ``"mean"``); the softmax is recomputed with
-    minigrad ops in the backward pass, so it can be differentiated again.
-
-    Examples
-    --------
-    >>> import minigrad as mg
-    >>> logits = mg.zeros(2, 4)                      # uniform scores over C = 4 classes
-    >>> round(mg.ops.cross_entropy(logits, mg.tensor([0, 3])).item(), 4)   # log(4)
-    1.3863
-    """
-
-    name = "cross_entropy"
-    formula = "dlogits = (softmax(logits, axis=1) - onehot(target)) * dloss (/ N for mean)"
-
-    @staticmethod
-    def forward(
-        ctx: Context, logits: np.ndarray, target: np.ndarray, *, reduction: str = "mean"
-    ) -> np.ndarray:
-        _check_reduction("cross_entropy", reduction)
-        if logits.ndim < 2:
-            raise ValueError(
-                f"cross_entropy: logits must have shape (N, C) (or (N, C, d1, ...)), got shape "
-                f"{logits.shape}; for a single sample use logits.reshape((1, -1))"
-            )
-        check_float("cross_entropy", "logits", logits)
-        if target.dtype.kind not in "iu":
-            raise TypeError(
-                "cross_entropy: target must hold class indices of an integer dtype, got "
-                f"{target.dtype}"
-            )
-        expected = (logits.shape[0], *logits.shape[2:])
-        if target.shape != expected:
-            raise ValueError(
-                f"cross_entropy: target has shape {target.shape} but logits of shape "
-                f"{logits.shape} need a target of shape {expected} (one class index per sample)"
-            )
-        n_classes = logits.shape[1]
-        bad = (target < 0) | (target >= n_classes)
-        if bad.any():
-            where = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(
-                f"cross_entropy: target holds class index {int(target[where])} at position "
-                f"{where}, outside [0, {n_classes}) for logits with C={n_classes} classes"
-            )
-        ctx.save_for_backward(logits, target)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        with np.errstate(under="ignore"):  # exp of very negative scores is simply 0
-            log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        picked = np.take_along_axis(log_probs, np.expand_dims(target, 1), axis=1)
-        return _reduce("cross_entropy", -np.squeeze(picked, 1), reduction)
-
-    @staticmethod
-    def backward(ctx: Context, grad: Tensor) -> tuple[Tensor, None]:
-        logits, target = ctx.saved_tensors
-        reduction = ctx.attrs["reduction"]
-        if reduction == "none":
-            # per-sample gradients (N, d1, ...) -> (N, 1, d1, ...) to broadcast over classes
-            grad = grad.reshape((target.shape[0], 1, *target.shape[1:]))
-        g = _scale(grad, reduction, target.size)
-        classes = np.arange(logits.shape[1]).reshape((1, -1) + (1,) * (logits.ndim - 2))
-        onehot = as_tensor((np.expand_dims(target.data, 1) == classes).astype(logits.dtype))
-        return (_softmax_classes(logits) - onehot) * g, None
-
-    @staticmethod
-    def sample_inputs() -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
-        """Float64 logits (N=3, C=4) with int64 class indices, each reduction; (N, C, d)."""
-        logits = np.array([[0.5, -1.0, 2.0, 0.1], [1.5, 0.3, -0.7, -2.0], [0.0, 1.0, 0.2, 0.4]])
-        target = np.array([2, 0, 3], dtype=np.int64)
-        spatial = np.array([[[0.3, -0.2], [1.1, 0.4], [-0.5, 0.9]]])  # (1, 3, 2)
-        return [
-            ((logits, target), {}),
-            ((logits, target), {"reduction": "sum"}),
-            ((logits, target), {"reduction": "none"}),
-            ((spatial, np.array([[1, 2]], dtype=np.int64)), {}),
-        ]

@@ -243,7 +243,7 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
             out = op.forward(ctx, *arrays, **attrs) if attrs else op.forward(ctx, *arrays)
         else:
             # plugin ops see read-only views: an in-place write raises, x.data stays as it was
-            views = _readonly_views(arrays)
+            views = _readonly_views(arrays, op)
             out = op.forward(ctx, *views, **attrs)
     except Exception as e:
         note(e, ctx, "forward")
@@ -283,11 +283,19 @@ def call_op(op: type[Op], *args: Any, **kwargs: Any) -> Tensor:
     return apply(op, tensors, attrs)
 
 
-def _readonly_views(arrays: list) -> list:
-    """Read-only views of the arrays (None stays None); views are cheap, no data is copied."""
+def _readonly_views(arrays: list, op: type[Op]) -> list:
+    """Read-only views of the arrays (None stays None); views are cheap, no data is copied.
+
+    The inputs that ``op.mutates`` names (buffers such as batch norm's running statistics)
+    are passed as they are, writable.
+    """
+    keep: tuple[int, ...] = ()
+    if op.mutates:
+        names = op_spec(op).inputs
+        keep = tuple(i for i, n in enumerate(names) if n in op.mutates)
     out = []
-    for a in arrays:
-        if a is not None:
+    for i, a in enumerate(arrays):
+        if a is not None and i not in keep:
             a = a.view()
             a.flags.writeable = False
         out.append(a)

@@ -48,7 +48,9 @@ class Op:
     Optional class attributes: ``name`` (shown in graphs and errors; defaults to the class
     name in lower case), ``formula`` (the derivative card shown by inspectors, e.g.
     ``"dx = dy * (x > 0)"``) and ``sample_inputs()`` (a staticmethod returning a list of
-    ``(args, attrs)`` pairs used by ``python -m minigrad plugins check``).
+    ``(args, attrs)`` pairs used by ``python -m minigrad plugins check``) and ``mutates`` (the
+    names of inputs that forward updates in place, such as batch norm's running statistics:
+    forward gets those arrays writable, every other input as a read-only view).
 
     Example
     -------
@@ -73,6 +75,9 @@ class Op:
     plugin: ClassVar[str | None] = None
     #: the entry-point value it was loaded from, or "mg.register_op" (set by the plugin registry)
     entry_point: ClassVar[str | None] = None
+    #: names of the inputs forward may write in place (buffers such as running statistics);
+    #: the others reach a plugin's forward as read-only views
+    mutates: ClassVar[tuple[str, ...]] = ()
     #: True for minigrad's own ops: they get the input arrays themselves, not read-only views
     _core: ClassVar[bool] = False
     #: a few core ops (the arithmetic of every training step) also write their gradient on

@@ -429,6 +429,10 @@ class Tensor:
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor: return F.flatten(self, start_dim, end_dim)  # noqa: E501
     def astype(self, dtype: Any) -> Tensor: return F.astype(self, dtype)
     def sum_to(self, shape: Sequence[int]) -> Tensor: return F.sum_to(self, tuple(shape))
+    def argmax(self, axis: int | None = None, keepdims: bool = False) -> Tensor: return F.argmax(self, axis, keepdims)  # noqa: E501
+    def argmin(self, axis: int | None = None, keepdims: bool = False) -> Tensor: return F.argmin(self, axis, keepdims)  # noqa: E501
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor: return F.squeeze(self, axis)  # noqa: E501
+    def unsqueeze(self, axis: int) -> Tensor: return F.unsqueeze(self, axis)
     @property
     def T(self) -> Tensor: return F.transpose(self)
     # fmt: on

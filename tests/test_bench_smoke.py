@@ -76,6 +76,25 @@ def test_runs_without_torch(tmp_path):
     assert all(r["minigrad"]["min_s"] > 0 for r in records)
 
 
+def test_playground_suite_times_edits_against_the_plain_step(tmp_path):
+    proc = run_bench(tmp_path, "--only", "playground", "--threads", "1", "--no-torch")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    records = json.loads((tmp_path / "latest.json").read_text())["records"]
+    assert [r["name"].split(",")[0] for r in records] == [
+        "X-vs-O demo network",
+        "playground: paint a pixel -> page data",
+        "playground: Step -> page data",
+        "digits LeNet",
+        "playground: paint a pixel -> page data",
+        "playground: Step -> page data",
+    ]
+    for rec in records:
+        assert rec["suite"] == "playground" and rec["error"] is None
+        assert rec["minigrad"]["min_s"] > 0
+        if rec["name"].startswith("playground"):
+            assert rec["ratio_to"] == "step" and rec["ratio"] > 0
+
+
 def test_bad_options_are_refused(tmp_path):
     proc = run_bench(tmp_path, "--only", "conv,nope")
     assert proc.returncode == 2 and "unknown suite nope" in proc.stderr

@@ -72,13 +72,39 @@ def test_a_graph_within_the_limit_still_renders(tmp_path):
 def test_a_killed_dot_is_a_clear_error_not_a_called_process_error(tmp_path, monkeypatch):
     loss = residual_chain(30)
 
-    def killed(*args, **kwargs):
-        raise graphviz.CalledProcessError(-9, ["dot", "-Tsvg"], b"", b"out of memory\n")
+    def killed(cmd, *args, **kwargs):
+        return subprocess.CompletedProcess(cmd, -9, b"", b"out of memory\n")
 
-    monkeypatch.setattr(graphviz.Digraph, "pipe", killed)
+    monkeypatch.setattr(subprocess, "run", killed)
     with pytest.raises(RuntimeError, match=r"killed: probably out of memory") as err:
         mg.graph.render(loss, tmp_path / "g.svg")
     assert not isinstance(err.value, subprocess.CalledProcessError)
+    drawing = mg.graph.draw(loss)
+
+    def killed_pipe(*args, **kwargs):
+        raise graphviz.CalledProcessError(-9, ["dot", "-Tsvg"], b"", b"out of memory\n")
+
+    monkeypatch.setattr(graphviz.Digraph, "pipe", killed_pipe)
+    with pytest.raises(RuntimeError, match=r"killed: probably out of memory"):
+        drawing.pipe(format="svg")
+
+
+def test_render_stops_graphviz_at_its_time_limit(tmp_path, monkeypatch):
+    loss = residual_chain(30)
+    seen = []
+
+    def slow(cmd, *args, timeout=None, **kwargs):
+        seen.append(timeout)
+        raise subprocess.TimeoutExpired(cmd, timeout)
+
+    monkeypatch.setattr(subprocess, "run", slow)
+    with pytest.raises(mg.graph.GraphTooLargeError, match=r"within 60 s.*layout_timeout="):
+        mg.graph.render(loss, tmp_path / "g.svg")
+    assert seen == [60.0] and (tmp_path / "g.dot").exists()
+    with pytest.raises(mg.graph.GraphTooLargeError, match=r"within 2 s"):
+        mg.graph.render(loss, tmp_path / "g.svg", layout_timeout=2)
+    with pytest.raises(ValueError, match="layout_timeout must be positive"):
+        mg.graph.render(loss, tmp_path / "g.svg", layout_timeout=0)
 
 
 def test_explore_stops_graphviz_at_its_time_limit(monkeypatch):
@@ -100,7 +126,7 @@ def test_explore_stops_graphviz_at_its_time_limit(monkeypatch):
 def test_explore_of_a_deep_residual_chain_has_no_recursion_error(monkeypatch):
     # every h feeds two ops, so each has two gradient contributions to name: the page once
     # followed them one Python frame per op and raised RecursionError past ~300 ops
-    monkeypatch.setattr(explorer_payload, "_svg", lambda *args: "<svg></svg>")
+    monkeypatch.setattr(explorer_payload, "_drawing", lambda *args: "<svg></svg>")
     payload = explorer_payload.graph_payload(residual_chain(1500))
     calls = payload["calls"]
     named = [

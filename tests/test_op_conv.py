@@ -205,7 +205,7 @@ def test_companion_ops_in_graphs_carry_plain_attributes():
     gx, gw = mg.grad((y * y).sum(), [x, w], create_graph=True)
     nodes = [d for _, d in mg.graph.to_networkx(gx).nodes(data=True) if d["kind"] == "op"]
     (ct,) = [d for d in nodes if d["op"] == "conv_transpose2d"]
-    assert ct["attrs"] == {"x_hw": (6, 6), "stride": 2, "padding": 1, "dilation": 1}
+    assert ct["attrs"] == {"x_hw": (6, 6), "stride": 2, "padding": 1, "dilation": 1, "groups": 1}
     json.dumps(ct["attrs"])  # plain values, as exported graphs need
     dot = mg.graph.draw(gw).source
     line = next(v for v in dot.splitlines() if "<b>conv2d_weight</b>" in v)

@@ -1,5 +1,6 @@
 """One dtype rule for every shipped CNN op: float16/32/64 in, the same dtype out; integer, bool
-and complex data inputs raise a TypeError naming the op, the argument and the dtype."""
+and complex data inputs raise a TypeError naming the op, the argument and the dtype. sigmoid and
+tanh, like torch.sigmoid and torch.tanh, take integer and bool inputs and give float32."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ SHIPPED = sorted(
 NAMES = [name for name, _ in SHIPPED]
 # Arguments that are labels, not data: log_loss takes integer and bool labels too.
 LABELS = {("log_loss", 1)}
+# Elementwise functions that PyTorch also offers for integer tensors: int and bool give float32.
+PROMOTING = {"sigmoid", "tanh"}
 BAD = {
     "int64": lambda a: np.round(a * 4).astype(np.int64),
     "int32": lambda a: np.round(a * 4).astype(np.int32),
@@ -29,7 +32,7 @@ BAD = {
 
 
 def test_every_shipped_op_is_covered():
-    assert len(SHIPPED) == 19 and {"conv2d", "max_pool2d", "softmax", "log_loss"} <= set(NAMES)
+    assert len(SHIPPED) == 31 and {"conv2d", "max_pool2d", "softmax", "log_loss"} <= set(NAMES)
 
 
 def _float_positions(args) -> list[int]:
@@ -56,6 +59,9 @@ def test_integer_bool_and_complex_inputs_are_rejected_by_name(name, args, attrs,
         _call(name, args, attrs)
         return
     args[pos] = BAD[dtype](args[pos])
+    if name in PROMOTING and not dtype.startswith("complex"):
+        assert _call(name, args, attrs).dtype == np.float32
+        return
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no ComplexWarning: nothing is cast on the way
         with pytest.raises(TypeError) as info:
@@ -82,6 +88,17 @@ def test_each_float_dtype_is_kept_forward_and_backward(name, dtype):
         assert y.dtype == dtype
         grads = mg.grad(y.sum(), [inputs[i] for i in sorted(floats)])
     assert all(g.dtype == dtype for g in grads)
+
+
+@pytest.mark.parametrize("name", sorted(PROMOTING))
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_integer_inputs_of_sigmoid_and_tanh_give_float32_as_in_pytorch(name, dtype):
+    torch = pytest.importorskip("torch")
+    x = np.array([[-3, -1, 0], [1, 2, 7]]).astype(dtype)
+    y = getattr(mg.ops, name)(mg.tensor(x))
+    ref = getattr(torch, name)(torch.from_numpy(x))
+    assert y.dtype == np.float32 and ref.dtype == torch.float32
+    np.testing.assert_allclose(y.data, ref.numpy(), rtol=2e-7, atol=0)
 
 
 def test_float16_conv_and_pool_values_match_float64():

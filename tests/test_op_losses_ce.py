@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 from test_op_losses import REDUCTIONS, SECOND_ORDER_TOL, SWEEP, f64, re_tuple, torch_functional
 
 import minigrad as mg
-from layers_plugins.losses import CrossEntropy
+from layers_plugins.losses_classes import CrossEntropy
 from minigrad.autograd import call_op
 from minigrad.testing import gradcheck, gradgradcheck, opcheck
 
@@ -77,9 +77,9 @@ def test_cross_entropy_per_position_logits():
 def test_cross_entropy_target_gets_no_gradient():
     logits = f64([[0.2, 0.1]])
     node = call_op(CrossEntropy, logits, mg.tensor([0]))._node
-    assert node.needs_input_grad == (True, False)
-    _, g_target = CrossEntropy.backward(node, mg.tensor(1.0, dtype="float64"))
-    assert g_target is None
+    assert node.needs_input_grad == (True, False, False)
+    _, g_target, g_weight = CrossEntropy.backward(node, mg.tensor(1.0, dtype="float64"))
+    assert g_target is None and g_weight is None
 
 
 # --------------------------------------------------------------------------- errors

@@ -7,6 +7,7 @@ sets ``func`` (called with the parsed arguments, returning an exit code).
     python -m minigrad plugins list|check    the registered plugin ops
     python -m minigrad draw SCRIPT.py        draw a script's forward and backward graphs
     python -m minigrad explore SCRIPT.py     one offline HTML page to explore a script's loss
+    python -m minigrad playground SCRIPT.py  the live playground page, served on 127.0.0.1
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import os
 import sys
 from typing import NoReturn
 
-_SUBCOMMANDS = ("demo", "plugins", "draw", "explore")
+_SUBCOMMANDS = ("demo", "plugins", "draw", "explore", "playground")
 
 
 class _Parser(argparse.ArgumentParser):

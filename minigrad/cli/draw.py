@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import runpy
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -134,6 +135,7 @@ def _onnx_loss(path: Path) -> tuple[Any, int]:
 def run(args: argparse.Namespace) -> int:
     """Run the script (or an ONNX model), draw its loss, write the files; returns the exit code."""
     from minigrad import graph
+    from minigrad.graph.render import LAYOUT_TIMEOUT
 
     script = Path(args.script)
     problem = check_script(script) or check_out_dir(args.out, "the drawings")
@@ -169,9 +171,12 @@ def run(args: argparse.Namespace) -> int:
         out.mkdir(parents=True, exist_ok=True)
         for name, drawing in drawings.items():
             (out / f"{name}.dot").write_text(drawing.source, encoding="utf-8")
+        deadline = time.monotonic() + LAYOUT_TIMEOUT  # for both drawings together
         for name, drawing in drawings.items():
+            left = max(deadline - time.monotonic(), 0.1)
             try:
-                written.append(graph.render(drawing, out / f"{name}.{args.format}", args.format))
+                target = out / f"{name}.{args.format}"
+                written.append(graph.render(drawing, target, args.format, layout_timeout=left))
             except graph.GraphvizNotFoundError as e:
                 print(f"minigrad draw: {e}", file=sys.stderr)
                 print(f"minigrad draw: wrote {out / 'forward.dot'} and {out / 'backward.dot'}")
@@ -179,6 +184,9 @@ def run(args: argparse.Namespace) -> int:
             except graph.GraphTooLargeError as e:
                 print(f"minigrad draw: {e} (CLI: --max-nodes, --collapse)", file=sys.stderr)
                 return 2
+            except RuntimeError as e:  # dot crashed or was killed
+                print(f"minigrad draw: {e}", file=sys.stderr)
+                return 1
     except OSError as e:
         print(f"minigrad draw: {write_error(out, e)}", file=sys.stderr)
         return 2

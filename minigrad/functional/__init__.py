@@ -5,6 +5,7 @@
 - :mod:`.reductions`: sum mean max min
 - :mod:`.shape`: reshape transpose expand sum_to astype flatten concatenate stack pad
 - :mod:`.indexing`: getitem
+- :mod:`.positions`: argmax argmin (no gradient), squeeze unsqueeze (reshapes)
 
 Imports run one way: these modules import the engine (``autograd``, ``op``, ``tensor``), never
 the other way round at import time; ``Tensor``'s operators reach them through
@@ -44,6 +45,7 @@ from .arithmetic import (
     sub,
 )
 from .indexing import GetItem, IndexAdd, getitem
+from .positions import argmax, argmin, squeeze, unsqueeze
 from .reductions import Max, Mean, Min, Sum, max, mean, min, sum
 from .select import (
     Clip,
@@ -90,8 +92,8 @@ CORE_OPS = (
 
 __all__ = [
     "CORE_OPS",
-    "abs", "add", "astype", "clip", "concatenate", "div", "eq", "exp", "expand", "flatten",
-    "ge", "getitem", "gt", "le", "log", "lt", "matmul", "max", "maximum", "mean", "min",
-    "minimum", "mul", "ne", "neg", "pad", "pow", "reshape", "sqrt", "stack", "sub", "sum",
-    "sum_to", "transpose", "where",
+    "abs", "add", "argmax", "argmin", "astype", "clip", "concatenate", "div", "eq", "exp",
+    "expand", "flatten", "ge", "getitem", "gt", "le", "log", "lt", "matmul", "max", "maximum",
+    "mean", "min", "minimum", "mul", "ne", "neg", "pad", "pow", "reshape", "sqrt", "squeeze",
+    "stack", "sub", "sum", "sum_to", "transpose", "unsqueeze", "where",
 ]  # fmt: skip

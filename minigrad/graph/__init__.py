@@ -37,6 +37,7 @@ _LAZY = {
     "explore": "minigrad.graph.explorer",
     "Explorer": "minigrad.graph.explorer",
     "Recorder": "minigrad.graph.recorder",
+    "Playground": "minigrad.graph.playground_widget",
 }
 
 
@@ -62,6 +63,7 @@ __all__ = [
     "Recorder",
     "GraphTooLargeError",
     "GraphvizNotFoundError",
+    "Playground",
     "draw",
     "explain",
     "explore",

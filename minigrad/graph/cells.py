@@ -1,4 +1,5 @@
-"""The arithmetic of one cell: the terms that sum to an output cell of conv2d or pooling.
+"""The arithmetic of one cell: the terms that sum to an output cell of conv2d, pooling,
+batch_norm or dropout.
 
 What :func:`minigrad.graph.explain` returns (:class:`Explanation`) and how it is computed for
 an output cell, from the recorded call's public face (inputs, attrs) and its window
@@ -18,7 +19,7 @@ from ..tensor import Tensor
 from .explorer.windows import Window
 from .trace import producer
 
-__all__ = ["Explanation", "output_cell"]
+__all__ = ["Explanation", "elementwise_cell", "output_cell"]
 
 
 def _g(x: float) -> str:
@@ -39,7 +40,10 @@ class Explanation:
     max pooling; cells past a partial window are NaN); ``cells`` gives the window's cell codes
     (0 input, 1 padding, 2 past the padding); ``winner`` is the max-pool winner's index in
     the input; ``divisor`` an average's divisor; ``sources`` the output (or contribution)
-    indices each term came from, for gradient cells.
+    indices each term came from, for gradient cells; ``stats`` the named numbers of a
+    normalisation (batch norm's channel ``mean``, ``var``, ``xhat``, ``weight``) or of a
+    dropout cell (``p``, ``scale``); ``channels`` the input channels a grouped convolution's
+    filter sees.
     """
 
     op: str
@@ -52,6 +56,8 @@ class Explanation:
     divisor: int | None = None
     cells: np.ndarray | None = None
     sources: list[tuple[int, ...]] | None = None
+    stats: dict[str, float] = field(default_factory=dict)
+    channels: tuple[int, ...] | None = None
     text: str = ""
 
     def __str__(self) -> str:
@@ -119,6 +125,10 @@ def _conv(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
     parts = [f"{_g(a)}*{_gp(c)}" for a, c in zip(win[keep], k[keep])]
     value = float(y.data[idx])
     names = op_spec(ctx.op).inputs
+    text = _sum_text(parts, value, b)
+    if groups != 1:  # the filter reads only its group's input channels
+        text = f"filter {o} (group {o // (weight.shape[0] // groups)} of {groups}) sees input "
+        text += f"channels {first}..{first + cg - 1}: " + _sum_text(parts, value, b)
     return Explanation(
         "conv2d",
         idx,
@@ -127,8 +137,66 @@ def _conv(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
         b,
         {names[0]: win, names[1]: k},
         cells=w.cells(i, j),
-        text=_sum_text(parts, value, b),
+        channels=tuple(int(c) for c in chans),
+        text=text,
     )
+
+
+def _batch_norm(y: Tensor, idx: tuple[int, ...]) -> Explanation:
+    """Channel statistics, the normalised value, then scale and shift."""
+    ctx = _node(y)
+    x = _input(ctx, 0).data
+    c = idx[1]
+    eps = float(ctx.attrs["eps"])
+    training = bool(ctx.attrs["training"])
+    channel = np.take(x, c, axis=1).astype(np.float64)  # every value of channel c in the batch
+    if training:
+        mean, var = float(channel.mean()), float(channel.var())
+        where = f"over the batch's {channel.size} values of channel {c}"
+    else:
+        mean = float(_input(ctx, 1).data[c])
+        var = float(_input(ctx, 2).data[c])
+        where = f"running statistics of channel {c}"
+    xv = float(x[idx])
+    xhat = (xv - mean) / np.sqrt(var + eps)
+    weight, bias = ctx.inputs[3], ctx.inputs[4]
+    wv = 1.0 if weight is None else float(weight.data[c])
+    bv = None if bias is None else float(bias.data[c])
+    value = float(y.data[idx])
+    text = (
+        f"mean {_g(mean)}, variance {_g(var)} ({where}); normalised: ({_g(xv)} - {_g(mean)}) "
+        f"/ sqrt({_g(var)} + {_g(eps)}) = {_g(xhat)}; scale and shift: {_g(xhat)}*{_gp(wv)}"
+        + (f" + {_g(bv)}" if bv is not None else "")
+        + f" = {_g(value)}"
+    )
+    stats = {"mean": mean, "var": var, "eps": eps, "xhat": float(xhat), "weight": wv}
+    return Explanation("batch_norm", idx, value, np.array([xhat * wv]), bv,
+                       {op_spec(ctx.op).inputs[0]: np.array([xv])}, stats=stats,
+                       text=text)  # fmt: skip
+
+
+def _dropout(y: Tensor, idx: tuple[int, ...]) -> Explanation:
+    """Kept (and scaled by 1/(1-p)) or dropped; the window is the sample's mask."""
+    ctx = _node(y)
+    x = _input(ctx, 0).data
+    p = float(ctx.attrs["p"])
+    if ctx.freed:  # backward freed the saved mask: read it back from the output
+        keep = (y.data != 0) | (x == 0)
+        scale = np.where(keep, 1.0 / (1.0 - p) if p < 1 else 0.0, 0.0)
+        if not ctx.attrs["training"]:
+            scale = np.ones(x.shape)
+    else:
+        scale = np.asarray(ctx.saved_arrays[0], dtype=np.float64)
+    s = float(scale[idx])
+    xv, value = float(x[idx]), float(y.data[idx])
+    state = "kept" if s != 0 else "dropped"
+    why = f"1/(1 - {_g(p)})" if s not in (0.0, 1.0) else ("identity" if s == 1.0 else "mask 0")
+    text = f"{state}: {_g(xv)}*{_gp(s)} ({why}) = {_g(value)}"
+    sample = scale[idx[:2]] if scale.ndim > 2 else scale[idx[:1]]  # the mask as a picture
+    name = op_spec(ctx.op).inputs[0]
+    return Explanation("dropout", idx, value, np.array([xv * s]),
+                       window={name: np.array([xv]), "mask": sample}, stats={"p": p, "scale": s},
+                       text=text)  # fmt: skip
 
 
 def _pool(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
@@ -182,3 +250,10 @@ def output_cell(t: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
     3.0
     """
     return _conv(t, idx, w) if w.kind == "conv" else _pool(t, idx, w)
+
+
+def elementwise_cell(t: Tensor, idx: tuple[int, ...]) -> Explanation:
+    """Explain output cell ``idx`` of batch_norm (the channel's statistics, the normalised
+    value, scale and shift) or dropout (kept and scaled, or dropped)."""
+    ctx = _node(t)
+    return _batch_norm(t, idx) if ctx.name == "batch_norm" else _dropout(t, idx)

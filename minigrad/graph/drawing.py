@@ -78,13 +78,20 @@ def check_node_count(
     )
 
 
-def pipe_within(drawing: Any, fmt: str, seconds: float, who: str, hint: str) -> bytes:
+def pipe_within(
+    drawing: Any,
+    fmt: str,
+    seconds: float,
+    who: str,
+    hint: str,
+    dot_file: str | os.PathLike | None = None,
+) -> bytes:
     """Lay ``drawing`` out with Graphviz, giving up after ``seconds`` with a clear
     :class:`GraphTooLargeError` (``hint`` says how to give it more room)."""
     check_layout(drawing, who)
     exe = shutil.which(getattr(drawing, "engine", "dot") or "dot")
     if exe is None:
-        raise _not_found()
+        raise _not_found(dot_file)
     cmd = [exe, f"-T{fmt}"]
     try:
         source = drawing.source.encode("utf-8")

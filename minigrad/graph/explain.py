@@ -1,4 +1,5 @@
-"""The arithmetic behind one number: an output cell of conv2d or pooling, or a gradient cell.
+"""The arithmetic behind one number: an output cell of conv2d, pooling, batch_norm or dropout,
+or a gradient cell.
 
 ``explain(y, index)`` reads the recorded call that produced ``y`` and writes out how
 ``y[index]`` was computed, with the real numbers: its input window (padding included), the
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .cells import Explanation, _g, _index, _sum_text, output_cell
+from .cells import Explanation, _g, _index, _sum_text, elementwise_cell, output_cell
 from .explorer.windows import WINDOW_OPS, window_of
 from .grad_cells import explain_grad
 from .trace import producer
@@ -38,7 +39,9 @@ def explain(
     wrt: int | str | None = None,
     grad: Any = None,
 ) -> Explanation:
-    """Explain element ``index`` of ``t``, the output of conv2d or a pooling op.
+    """Explain element ``index`` of ``t``, the output of conv2d, a pooling op, batch_norm
+    (the channel's mean and variance, the normalised value, scale and shift) or dropout (kept
+    and scaled, or dropped; ``window["mask"]`` is the sample's mask as a picture).
 
     With ``wrt`` (an input name such as ``"weight"`` or ``"x"``, or its position), explain
     element ``index`` of the gradient the op sends to that input instead, given ``grad``,
@@ -59,11 +62,13 @@ def explain(
             "under no_grad); explain the output of conv2d or a pooling op whose inputs "
             "require grad"
         )
+    if wrt is None and ctx.name in ("batch_norm", "dropout"):  # elementwise: no window
+        return elementwise_cell(t, _index(t, index))
     w = window_of(ctx)
     if w is None:
         raise ValueError(
             f"explain: op '{ctx.name}' has no window to explain; supported ops: "
-            f"{', '.join(WINDOW_OPS)}"
+            f"{', '.join(WINDOW_OPS)}, batch_norm, dropout"
         )
     if wrt is not None:  # index is then an index into that input (and its gradient)
         return explain_grad(t, w, wrt, grad, index)

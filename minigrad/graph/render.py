@@ -25,9 +25,8 @@ from .drawing import (
     GraphDrawing,
     GraphTooLargeError,
     GraphvizNotFoundError,
-    _not_found,
     check_layout,
-    dot_failed,
+    pipe_within,
 )
 from .node_facts import summary_cache
 from .trace import Trace, producer
@@ -222,13 +221,23 @@ def _quick_size_check(t: Tensor, opts: Mapping[str, Any]) -> None:
         )
 
 
+#: seconds Graphviz may spend on one render() before it is stopped
+LAYOUT_TIMEOUT = 60.0
+
+
 def render(
     t: Tensor | graphviz.Digraph,
     path: str | os.PathLike,
     format: str = "svg",
+    *,
+    layout_timeout: float = LAYOUT_TIMEOUT,
     **options: Any,
 ) -> str:
     """Draw ``t`` (or take a drawing) and write it to ``path`` as SVG, PNG or PDF.
+
+    Graphviz gets ``layout_timeout`` seconds (60); past them it is stopped and a
+    :class:`GraphTooLargeError` says how to draw fewer nodes. A drawing that folding could
+    not bring under its ``max_nodes`` is refused before Graphviz runs.
 
     The DOT text is always written first, next to the output (``path`` with suffix
     ``.dot``), so it survives a missing Graphviz binary, in which case
@@ -255,11 +264,15 @@ def render(
     dot_file = out.with_suffix(".dot")
     dot_file.write_text(drawing.source, encoding="utf-8")
     check_layout(drawing)  # the DOT text is written first, so it can still be used
-    try:
-        data = graphviz.Digraph.pipe(drawing, format=format)
-    except graphviz.ExecutableNotFound as e:
-        raise _not_found(dot_file) from e
-    except graphviz.CalledProcessError as e:
-        raise dot_failed(drawing, e) from e
+    if isinstance(layout_timeout, bool) or not isinstance(layout_timeout, (int, float)):
+        raise TypeError(f"render(): layout_timeout must be a number, got {layout_timeout!r}")
+    if not layout_timeout > 0:
+        raise ValueError(f"render(): layout_timeout must be positive, got {layout_timeout!r}")
+    n = getattr(drawing, "node_count", 0)
+    hint = (
+        f"draw fewer nodes (a smaller max_nodes, e.g. max_nodes={max(n // 2, 1)}, or "
+        f"collapse=True), or give Graphviz more time with layout_timeout=SECONDS"
+    )
+    data = pipe_within(drawing, format, float(layout_timeout), "render()", hint, dot_file)
     out.write_bytes(data)
     return str(out)

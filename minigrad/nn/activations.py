@@ -1,5 +1,6 @@
 """Elementwise activations, softmax, Flatten and Identity; the activations call the plugin
-ops (``relu``, ``sigmoid``, ``tanh``, ``softmax``, ``log_softmax``) through ``mg.ops``.
+ops (``relu``, ``sigmoid``, ``tanh``, ``leaky_relu``, ``elu``, ``gelu``, ``silu``, ``hardswish``,
+``hardsigmoid``, ``softplus``, ``softmax``, ``log_softmax``) through ``mg.ops``.
 
 >>> import minigrad as mg
 >>> mg.nn.ReLU()(mg.tensor([-1.0, 1.0])).data
@@ -10,11 +11,29 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from ..tensor import Tensor, as_tensor
 from .layers import _ops
 from .module import Module
 
-__all__ = ["Flatten", "Identity", "LogSoftmax", "ReLU", "Sigmoid", "Softmax", "Tanh"]
+__all__ = [
+    "ELU",
+    "Dropout",
+    "GELU",
+    "Flatten",
+    "Hardsigmoid",
+    "Hardswish",
+    "Identity",
+    "LeakyReLU",
+    "LogSoftmax",
+    "ReLU",
+    "SiLU",
+    "Sigmoid",
+    "Softmax",
+    "Softplus",
+    "Tanh",
+]
 
 
 class ReLU(Module):
@@ -51,6 +70,156 @@ class Tanh(Module):
 
     def forward(self, x: Any) -> Tensor:
         return _ops().tanh(x)
+
+
+def _real(owner: str, name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{owner}: {name} must be a real number, got {value!r}")
+    return float(value)
+
+
+class LeakyReLU(Module):
+    """``x`` where positive, else ``negative_slope * x`` (``mg.ops.leaky_relu``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.LeakyReLU(0.1)(mg.tensor([-1.0, 2.0])).data
+    array([-0.1,  2. ], dtype=float32)
+    """
+
+    def __init__(self, negative_slope: float = 0.01) -> None:
+        super().__init__()
+        self.negative_slope = _real("LeakyReLU", "negative_slope", negative_slope)
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().leaky_relu(x, negative_slope=self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
+
+
+class ELU(Module):
+    """``x`` where positive, else ``alpha * (exp(x) - 1)`` (``mg.ops.elu``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.ELU()(mg.tensor([0.0, 2.0])).data
+    array([0., 2.], dtype=float32)
+    """
+
+    def __init__(self, alpha: float = 1.0) -> None:
+        super().__init__()
+        self.alpha = _real("ELU", "alpha", alpha)
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().elu(x, alpha=self.alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
+class GELU(Module):
+    """``x * Phi(x)``, exact or with the tanh approximation (``mg.ops.gelu``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.GELU(approximate="tanh")
+    GELU(approximate='tanh')
+    """
+
+    def __init__(self, approximate: str = "none") -> None:
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().gelu(x, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class SiLU(Module):
+    """``x * sigmoid(x)`` (``mg.ops.silu``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.SiLU()(mg.tensor([0.0])).data
+    array([0.], dtype=float32)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().silu(x)
+
+
+class Hardswish(Module):
+    """``x * relu6(x + 3) / 6`` (``mg.ops.hardswish``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.Hardswish()(mg.tensor([-4.0, 4.0])).data
+    array([-0.,  4.], dtype=float32)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().hardswish(x)
+
+
+class Hardsigmoid(Module):
+    """``relu6(x + 3) / 6`` (``mg.ops.hardsigmoid``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.Hardsigmoid()(mg.tensor([0.0])).data
+    array([0.5], dtype=float32)
+    """
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().hardsigmoid(x)
+
+
+class Softplus(Module):
+    """``log(1 + exp(beta * x)) / beta``, linear above ``threshold`` (``mg.ops.softplus``).
+
+    >>> import minigrad as mg
+    >>> mg.nn.Softplus(beta=2.0)
+    Softplus(beta=2.0, threshold=20.0)
+    """
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
+        super().__init__()
+        self.beta = _real("Softplus", "beta", beta)
+        self.threshold = _real("Softplus", "threshold", threshold)
+        if self.beta == 0:
+            raise ValueError("Softplus: beta must be non-zero, got 0")
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().softplus(x, beta=self.beta, threshold=self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Dropout(Module):
+    """Zero each element with probability ``p`` in training and scale the rest by 1/(1 - p)
+    (``mg.ops.dropout``); the identity after ``eval()``. Masks come from the generator that
+    ``mg.manual_seed`` seeds.
+
+    >>> import minigrad as mg
+    >>> drop = mg.nn.Dropout(0.25)
+    >>> drop
+    Dropout(p=0.25)
+    >>> drop.eval()(mg.ones(3)).data
+    array([1., 1., 1.], dtype=float32)
+    """
+
+    def __init__(self, p: float = 0.5) -> None:
+        super().__init__()
+        p = _real("Dropout", "p", p)
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be a probability in [0, 1], got {p}")
+        self.p = p
+
+    def forward(self, x: Any) -> Tensor:
+        return _ops().dropout(x, p=self.p, training=self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
 
 
 class Softmax(Module):

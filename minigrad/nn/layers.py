@@ -109,8 +109,10 @@ class Linear(Module):
 class Conv2d(Module):
     """2-D convolution (cross-correlation) over NCHW input, through ``mg.ops.conv2d``.
 
-    ``weight`` has shape (out_channels, in_channels, kh, kw), ``bias`` (out_channels,).
-    ``padding`` is an int, a pair, ``"valid"`` or ``"same"``. Initialised as PyTorch's Conv2d.
+    ``weight`` has shape (out_channels, in_channels // groups, kh, kw), ``bias`` (out_channels,).
+    ``padding`` is an int, a pair, ``"valid"`` or ``"same"``. ``groups`` splits the channels
+    into blocks that are convolved separately (``groups=in_channels``: depthwise); both channel
+    counts must be divisible by it. Initialised as PyTorch's Conv2d.
 
     >>> import minigrad as mg
     >>> conv = mg.nn.Conv2d(1, 6, 5)
@@ -118,6 +120,8 @@ class Conv2d(Module):
     Conv2d(1, 6, kernel_size=(5, 5), stride=(1, 1))
     >>> conv.weight.shape
     (6, 1, 5, 5)
+    >>> mg.nn.Conv2d(8, 8, 3, padding=1, groups=8).weight.shape     # depthwise
+    (8, 1, 3, 3)
     """
 
     label_prefix = "conv"
@@ -130,6 +134,7 @@ class Conv2d(Module):
         stride: int | tuple[int, int] = 1,
         padding: int | tuple[int, int] | str = 0,
         dilation: int | tuple[int, int] = 1,
+        groups: int = 1,
         bias: bool = True,
         dtype: Any = np.float32,
     ) -> None:
@@ -139,6 +144,12 @@ class Conv2d(Module):
                 f"Conv2d: in_channels and out_channels must be positive, "
                 f"got {in_channels} and {out_channels}"
             )
+        if not _is_int(groups) or groups < 1:
+            raise ValueError(f"Conv2d: groups must be a positive int, got {groups!r}")
+        for what, n in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if n % groups:
+                raise ValueError(f"Conv2d: {what}={n} is not divisible by groups={groups}")
+        self.groups = int(groups)
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
         self.kernel_size = _pair(kernel_size, "kernel_size", "Conv2d")
@@ -157,9 +168,10 @@ class Conv2d(Module):
             self.padding = _pair(padding, "padding", "Conv2d")
             _positive(self.padding, "padding", "Conv2d", allow_zero=True)
         kh, kw = self.kernel_size
-        self.weight = Parameter(np.empty((out_channels, in_channels, kh, kw), dtype=dtype))
+        per_group = in_channels // self.groups
+        self.weight = Parameter(np.empty((out_channels, per_group, kh, kw), dtype=dtype))
         self.bias = Parameter(np.empty((out_channels,), dtype=dtype)) if bias else None
-        _reset_affine(self.weight, self.bias, in_channels * kh * kw)
+        _reset_affine(self.weight, self.bias, per_group * kh * kw)
 
     def forward(self, x: Any) -> Tensor:
         shape = np.shape(x.data if isinstance(x, Tensor) else x)
@@ -169,7 +181,8 @@ class Conv2d(Module):
                 f"{self._where()}: expected input of shape (N, {self.in_channels}, H, W), "
                 f"got shape {tuple(shape)}{hint}"
             )
-        attrs = {"stride": self.stride, "padding": self.padding, "dilation": self.dilation}
+        attrs: dict[str, Any] = {"stride": self.stride, "padding": self.padding}
+        attrs.update(dilation=self.dilation, groups=self.groups)
         return _ops().conv2d(x, self.weight, self.bias, **attrs)
 
     def extra_repr(self) -> str:
@@ -181,6 +194,8 @@ class Conv2d(Module):
             text += f", padding={self.padding}"
         if self.dilation != (1, 1):
             text += f", dilation={self.dilation}"
+        if self.groups != 1:
+            text += f", groups={self.groups}"
         if self.bias is None:
             text += ", bias=False"
         return text

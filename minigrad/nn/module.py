@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..autograd import name_scope
+from ..tensor import Tensor, as_tensor
 from . import _context
 from ._context import module_path as _path
 from .parameter import Parameter
@@ -38,6 +39,25 @@ from .state import check_state
 from .summary import ModelSummary, summarize
 
 __all__ = ["LoadResult", "Module", "Parameter"]
+
+
+def _as_buffer(owner: str, name: str, value: Any) -> Tensor | None:
+    """A buffer's value as a Tensor without gradient (None stays None)."""
+    if value is None:
+        return None
+    if isinstance(value, Tensor):
+        if value.requires_grad:
+            raise TypeError(
+                f"{owner}: buffer '{name}' must not require a gradient (buffers are not "
+                "trained); register a Parameter instead, or pass tensor.detach()"
+            )
+        return value
+    if isinstance(value, (np.ndarray, np.generic, int, float, bool, list, tuple)):
+        return as_tensor(np.asarray(value))
+    raise TypeError(
+        f"{owner}: buffer '{name}' must be a Tensor, a numpy array or None, "
+        f"got {type(value).__name__}"
+    )
 
 
 class LoadResult(NamedTuple):
@@ -73,6 +93,8 @@ class Module:
     # set in __new__ through __dict__ (bypassing __setattr__); declared here for type checkers
     training: bool
     _parameters: OrderedDict[str, Parameter]
+    _buffers: OrderedDict[str, Tensor | None]
+    _persistent: set[str]
     _modules: OrderedDict[str, Module]
     _name: str | None
     _label: str | None
@@ -83,6 +105,8 @@ class Module:
         self = super().__new__(cls)
         d = self.__dict__
         d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()  # state that is not trained: running statistics, counters
+        d["_persistent"] = set()  # the buffers state_dict() includes
         d["_modules"] = OrderedDict()
         d["_name"] = None  # attribute name in the parent: the key in paths and state_dict
         d["_label"] = None  # display name (scope, summary) when it differs from _name
@@ -97,7 +121,11 @@ class Module:
     def __setattr__(self, name: str, value: Any) -> None:
         params: OrderedDict[str, Parameter] = self.__dict__["_parameters"]
         modules: OrderedDict[str, Module] = self.__dict__["_modules"]
-        if isinstance(value, Parameter):
+        buffers: OrderedDict[str, Tensor | None] = self.__dict__["_buffers"]
+        if name in buffers and not isinstance(value, (Parameter, Module)):
+            value = _as_buffer(type(self).__name__, name, value)
+            buffers[name] = value
+        elif isinstance(value, Parameter):
             modules.pop(name, None)
             params[name] = value
             if value.name is None or getattr(value, "_auto_name", False):
@@ -130,8 +158,37 @@ class Module:
 
     def __delattr__(self, name: str) -> None:
         self.__dict__["_parameters"].pop(name, None)
+        self.__dict__["_buffers"].pop(name, None)
+        self.__dict__["_persistent"].discard(name)
         self.__dict__["_modules"].pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name: str, tensor: Any, persistent: bool = True) -> None:
+        """Register ``tensor`` as a buffer: state that is not a parameter (no gradient, not
+        returned by ``parameters()``), such as batch norm's running statistics.
+
+        A persistent buffer is part of ``state_dict()`` (saved by ``mg.save``, restored by
+        ``load_state_dict``); ``None`` registers an absent buffer. Assigning to the attribute
+        later replaces the buffer. ``model.to(dtype)`` converts floating buffers too.
+
+        >>> import minigrad as mg
+        >>> m = mg.nn.Module()
+        >>> m.register_buffer("steps", mg.tensor(0))
+        >>> list(m.state_dict()), list(m.parameters())
+        (['steps'], [])
+        """
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(
+                f"register_buffer: name must be a non-empty string without '.', got {name!r}"
+            )
+        if name in self._parameters or name in self._modules:
+            raise KeyError(f"register_buffer: '{name}' is already a parameter or sub-module")
+        self.__dict__["_buffers"][name] = None  # so that __setattr__ treats it as a buffer
+        if persistent:
+            self.__dict__["_persistent"].add(name)
+        else:
+            self.__dict__["_persistent"].discard(name)
+        setattr(self, name, tensor)
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` under ``name`` (same as ``setattr(self, name, param)``)."""
@@ -232,6 +289,39 @@ class Module:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        """(dotted name, Tensor) for every buffer that is not None, a module's own first.
+
+        >>> import minigrad as mg
+        >>> [n for n, _ in mg.nn.Sequential(mg.nn.BatchNorm2d(3)).named_buffers()]
+        ['0.running_mean', '0.running_var', '0.num_batches_tracked']
+        """
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for mod_name, module in modules:
+            for name, b in module._buffers.items():
+                if b is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        """Every buffer of the module and its sub-modules, in ``named_buffers`` order."""
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def _state_entries(self) -> list[tuple[str, Tensor]]:
+        """What ``state_dict`` holds, in PyTorch's order: per module (depth first) its
+        parameters, then its persistent buffers; a shared parameter once."""
+        seen: set[int] = set()
+        out: list[tuple[str, Tensor]] = []
+        for mod_name, module in self.named_modules():
+            for name, p in module._parameters.items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    out.append(((f"{mod_name}.{name}" if mod_name else name), p))
+            for name, b in module._buffers.items():
+                if b is not None and name in module._persistent:
+                    out.append(((f"{mod_name}.{name}" if mod_name else name), b))
+        return out
+
     def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) for each direct sub-module, in assignment order."""
         yield from self._modules.items()
@@ -318,21 +408,29 @@ class Module:
             if p.dtype != dtype:
                 p.data = p.data.astype(dtype)
                 p.grad = None
+        for module in self.modules():  # floating buffers follow (counters stay integers)
+            for b in module._buffers.values():
+                if b is not None and b.dtype.kind == "f" and b.dtype != dtype:
+                    b.data = b.data.astype(dtype)
         return self
 
     # --- state ---------------------------------------------------------------------------
 
     def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """An OrderedDict mapping each parameter's dotted name to a copy of its array.
+        """An OrderedDict mapping each parameter's and persistent buffer's dotted name to a
+        copy of its array (per module: parameters, then buffers, as in PyTorch).
 
         >>> import minigrad as mg
         >>> {k: v.shape for k, v in mg.nn.Linear(4, 3).state_dict().items()}
         {'weight': (3, 4), 'bias': (3,)}
+        >>> list(mg.nn.BatchNorm2d(2).state_dict())
+        ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']
         """
-        return OrderedDict((name, p.data.copy()) for name, p in self.named_parameters())
+        return OrderedDict((name, t.data.copy()) for name, t in self._state_entries())
 
     def load_state_dict(self, state: Mapping[str, Any], strict: bool = True) -> LoadResult:
-        """Copy arrays from ``state`` into the parameters with the same names.
+        """Copy arrays from ``state`` into the parameters and persistent buffers with the same
+        names.
 
         Everything is checked before anything changes, so a rejected state leaves the model
         as it was. With ``strict=True`` a parameter missing from ``state`` or an entry the
@@ -372,10 +470,11 @@ class Module:
         """Run a forward pass on zeros of ``input_shape`` (batch included) and tabulate layers.
 
         Each row is a sub-module call, in call order: its label, type, output shape and
-        parameter count (its own and its sub-modules'). Totals count every parameter once.
-        The pass runs under ``no_grad`` and records nothing. Nothing is printed: the returned
-        :class:`~minigrad.nn.ModelSummary` shows itself as the table in a REPL or notebook,
-        and ``print(model.summary(...))`` prints it from a script.
+        parameter count (its own and its sub-modules'). Totals count every parameter once,
+        and a last line counts the buffers (batch norm's running statistics). The pass runs
+        under ``no_grad`` in evaluation mode and changes nothing. Nothing is printed: the
+        returned :class:`~minigrad.nn.ModelSummary` shows itself as the table in a REPL or
+        notebook, and ``print(model.summary(...))`` prints it from a script.
 
         >>> import minigrad as mg
         >>> m = mg.nn.Sequential(mg.nn.Linear(4, 3), mg.nn.Linear(3, 2))

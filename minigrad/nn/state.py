@@ -13,10 +13,14 @@ from .parameter import Parameter
 __all__ = ["check_state"]
 
 
+def _kind(t: Any) -> str:
+    return "parameter" if isinstance(t, Parameter) else "buffer"
+
+
 def check_state(
     module: Any, state: Mapping[str, Any], strict: bool
-) -> tuple[list[tuple[Parameter, np.ndarray]], list[str], list[str]]:
-    """(parameter, new array) pairs, missing names and unexpected names, or a clear error.
+) -> tuple[list[tuple[Tensor, np.ndarray]], list[str], list[str]]:
+    """(parameter or buffer, new array) pairs, missing names and unexpected names, or an error.
 
     The first problem in the model's parameter order is reported, naming the entry, its
     shape or dtype and what the model expected.
@@ -32,14 +36,15 @@ def check_state(
             f"model.state_dict() or mg.load(path)), got {type(state).__name__}"
         )
     owner = type(module).__name__
-    updates: list[tuple[Parameter, np.ndarray]] = []
+    updates: list[tuple[Tensor, np.ndarray]] = []
     missing: list[str] = []
-    named = list(module.named_parameters())
+    entries = getattr(module, "_state_entries", None)
+    named = entries() if callable(entries) else list(module.named_parameters())
     for name, p in named:
         if name not in state:
             if strict:
                 raise ValueError(
-                    f"load_state_dict ({owner}): parameter '{name}' (shape {p.shape}, "
+                    f"load_state_dict ({owner}): {_kind(p)} '{name}' (shape {p.shape}, "
                     f"{p.dtype}) is missing from the state; pass strict=False to skip it"
                 )
             missing.append(name)
@@ -54,12 +59,12 @@ def check_state(
         if arr.shape != p.shape:
             raise ValueError(
                 f"load_state_dict ({owner}): entry '{name}' has shape {arr.shape} but the "
-                f"model's parameter has shape {p.shape}"
+                f"model's {_kind(p)} has shape {p.shape}"
             )
         if arr.dtype != p.dtype:
             raise ValueError(
                 f"load_state_dict ({owner}): entry '{name}' has dtype {arr.dtype} but the "
-                f"model's parameter has dtype {p.dtype}; convert it with .astype() first"
+                f"model's {_kind(p)} has dtype {p.dtype}; convert it with .astype() first"
             )
         updates.append((p, arr))
     known = {name for name, _ in named}

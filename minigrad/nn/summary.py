@@ -59,6 +59,10 @@ class ModelSummary:
     rows: list[SummaryRow] = field(default_factory=list)
     total_params: int = 0
     trainable_params: int = 0
+    #: values held in buffers (running statistics, counters): state, not parameters
+    buffer_values: int = 0
+    #: the buffers' names without their module path, in order (``running_mean``...)
+    buffer_names: tuple[str, ...] = ()
 
     def table(self) -> str:
         """The summary as a fixed-width text table."""
@@ -83,6 +87,11 @@ class ModelSummary:
             f"Total params: {self.total_params:,}",
             f"Trainable params: {self.trainable_params:,}",
         ]
+        if self.buffer_names:
+            out.append(
+                f"Buffers (not trained): {self.buffer_values:,} values in "
+                f"{', '.join(self.buffer_names)}"
+            )
         return "\n".join(out)
 
     def __str__(self) -> str:
@@ -135,8 +144,21 @@ def summarize(model: Any, input_shape: tuple[int, ...], dtype: Any = None) -> Mo
         first = next(model.parameters(), None)
         dtype = np.float32 if first is None else first.dtype
     x = Tensor(np.zeros(tuple(int(s) for s in input_shape), dtype=dtype))
-    with module_calls() as rows, no_grad():
-        out = model.forward(x)
+    # in evaluation mode, so the pass changes nothing (no running statistics updated, no
+    # dropout masks drawn); each module's own mode is restored afterwards
+    modes = (
+        [(m, m.training) for m in model.modules()]
+        if callable(getattr(model, "modules", None))
+        else []
+    )
+    for m, _ in modes:
+        m.__dict__["training"] = False
+    try:
+        with module_calls() as rows, no_grad():
+            out = model.forward(x)
+    finally:
+        for m, mode in modes:
+            m.__dict__["training"] = mode
     table = []
     for path, module, result in rows:
         n = sum(p.size for p in module.parameters())
@@ -145,6 +167,9 @@ def summarize(model: Any, input_shape: tuple[int, ...], dtype: Any = None) -> Mo
             SummaryRow(path, type(module).__name__, _shape_of(result), n, depth, module.label or "")
         )
     params = list(model.parameters())
+    named_buffers = getattr(model, "named_buffers", None)
+    buffers = list(named_buffers()) if callable(named_buffers) else []
+    names = tuple(dict.fromkeys(n.rsplit(".", 1)[-1] for n, _ in buffers))
     return ModelSummary(
         model=type(model).__name__,
         input_shape=tuple(x.shape),
@@ -152,4 +177,6 @@ def summarize(model: Any, input_shape: tuple[int, ...], dtype: Any = None) -> Mo
         rows=table,
         total_params=sum(p.size for p in params),
         trainable_params=sum(p.size for p in params if p.requires_grad),
+        buffer_values=sum(b.size for _, b in buffers),
+        buffer_names=names,
     )

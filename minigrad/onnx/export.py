@@ -20,7 +20,7 @@ import numpy as np
 import minigrad as mg
 from minigrad import Tensor
 
-from . import export_layers  # noqa: F401  (registers the layer mappings)
+from . import export_layers, export_modern  # noqa: F401  (register the layer mappings)
 from ._trace import Call, is_leaf, trace
 from .builder import Builder, ExportNode
 from .errors import OnnxExportError, require_onnx
@@ -48,8 +48,11 @@ def _as_inputs(example_input: Any, names: list[str] | None) -> list[Tensor]:
 
 
 def _param_names(model: Any) -> dict[int, str]:
+    """Initializer names: parameters and buffers (running statistics) by their state_dict key."""
     if isinstance(model, mg.nn.Module):
-        return {id(p): name for name, p in model.named_parameters()}
+        names = {id(p): name for name, p in model.named_parameters()}
+        names.update({id(t): name for name, t in model.named_buffers()})
+        return names
     return {}
 
 
@@ -239,9 +242,10 @@ def export(
     """Write the forward graph ``model`` records on ``example_input`` to ``path`` as ONNX.
 
     ``model`` is an ``mg.nn.Module`` or a function of Tensors; ``example_input`` a Tensor or
-    array (or a tuple of them, one per model argument). Returns the ``onnx.ModelProto`` (and
-    writes nothing when ``path`` is None). Raises :class:`OnnxExportError` naming any op
-    without an ONNX mapping.
+    array (or a tuple of them, one per model argument). A module is run in evaluation mode
+    (its own mode is restored after), so batch norm and dropout export their inference forms.
+    Returns the ``onnx.ModelProto`` (and writes nothing when ``path`` is None). Raises
+    :class:`OnnxExportError` naming any op without an ONNX mapping.
 
     >>> import minigrad as mg
     >>> net = mg.nn.Sequential(mg.nn.Conv2d(1, 4, 3, padding=1), mg.nn.ReLU(),
@@ -256,8 +260,17 @@ def export(
     if not MIN_OPSET <= int(opset) <= MAX_OPSET:
         raise ValueError(f"export: opset {opset} is not supported (use {MIN_OPSET}..{MAX_OPSET})")
     inputs = _as_inputs(example_input, input_names)
-    with mg.enable_grad():
-        outputs = _outputs(model(*inputs))
+    # a module runs in evaluation mode, as PyTorch's exporter does by default: batch norm uses
+    # (and does not update) its running statistics, dropout is the identity
+    modes = [(m, m.training) for m in model.modules()] if isinstance(model, mg.nn.Module) else []
+    for m, _ in modes:
+        m.__dict__["training"] = False
+    try:
+        with mg.enable_grad():
+            outputs = _outputs(model(*inputs))
+    finally:
+        for m, mode in modes:
+            m.__dict__["training"] = mode
     batch = inputs[0].shape[0] if dynamic_batch and inputs[0].ndim else None
     ex = _Exporter(int(opset), _param_names(model), batch)
     names = [t.name or "" for t in inputs]  # _as_inputs named every one

@@ -59,8 +59,14 @@ def _conv2d(b: Builder, node: ExportNode) -> str:
         args.pop()  # no bias
     return b.add(
         "Conv", args, kernel_shape=list(k), strides=list(s), dilations=list(d),
-        pads=_conv_pads(a.get("padding", 0), k, d),
+        pads=_conv_pads(a.get("padding", 0), k, d), group=_group(a),
     )  # fmt: skip
+
+
+def _group(attrs: dict) -> int | None:
+    """ONNX's ``group`` attribute: left out for the default 1."""
+    groups = int(attrs.get("groups", 1))
+    return groups if groups != 1 else None
 
 
 @exporter("conv_transpose2d")
@@ -80,6 +86,7 @@ def _conv_transpose2d(b: Builder, node: ExportNode) -> str:
     return b.add(
         "ConvTranspose", same_dtype(b, node), kernel_shape=list(k), strides=list(s),
         dilations=list(d), pads=pads, output_padding=extra if any(extra) else None,
+        group=_group(a),
     )  # fmt: skip
 
 
@@ -182,10 +189,41 @@ def _log_loss(b: Builder, node: ExportNode) -> str:
     return _reduce_loss(b, loss, node.attrs.get("reduction", "mean"))
 
 
-@exporter("cross_entropy")
-def _cross_entropy(b: Builder, node: ExportNode) -> str:
-    logits, target = node.arg(0), node.arg(1)
+def _probability_cross_entropy(b: Builder, node: ExportNode) -> str:
+    """cross_entropy against class probabilities: -sum_k w_k q_k LogSoftmax(z)_k over axis 1,
+    q = (1 - eps) t + eps / C; the mean is over positions."""
+    z, t, w = same_dtype(b, node)
+    shape = node.shapes[0]
+    assert shape is not None
+    n_classes, nd = int(shape[1]), len(shape)
+    dt = node.out_dtype
+    eps = float(node.attrs.get("label_smoothing", 0.0))
+    q = t
+    if eps:
+        q = b.add("Add", [b.add("Mul", [t, b.const(1 - eps, dtype=dt, hint="one_minus_eps")]),
+                          b.const(eps / n_classes, dtype=dt, hint="eps_per_class")])  # fmt: skip
+    if w is not None:  # (C,) -> (1, C, 1, ...)
+        q = b.add("Mul", [q, b.add("Reshape", [w, b.ints([1, n_classes] + [1] * (nd - 2))])])
+    per = b.add("Mul", [q, b.add("LogSoftmax", [z], axis=1)])
+    loss = b.add("Neg", [b.reduce("ReduceSum", per, [1], keepdims=False)])
+    return _reduce_loss(b, loss, node.attrs.get("reduction", "mean"))
+
+
+@exporter("cross_entropy", "nll_loss")
+def _class_loss(b: Builder, node: ExportNode) -> str:
+    """SoftmaxCrossEntropyLoss / NegativeLogLikelihoodLoss, with the class weight and
+    ignore_index (both have them, with PyTorch's weighted mean)."""
+    if node.dtypes[1] is not None and np.dtype(node.dtypes[1]).kind == "f":
+        return _probability_cross_entropy(b, node)
+    if node.attrs.get("label_smoothing", 0.0):
+        raise OnnxExportError(
+            "cross_entropy: label_smoothing has no ONNX form (SoftmaxCrossEntropyLoss has no "
+            "such attribute); export the model without the loss, or with label_smoothing=0"
+        )
+    logits, target, weight = node.arg(0), node.arg(1), node.inputs[2]
     if node.dtypes[1] != np.int64:
         target = b.cast(target, np.int64)
-    return b.add("SoftmaxCrossEntropyLoss", [logits, target],
-                 reduction=node.attrs.get("reduction", "mean"))  # fmt: skip
+    op = "SoftmaxCrossEntropyLoss" if node.name == "cross_entropy" else "NegativeLogLikelihoodLoss"
+    args = [logits, target] + ([] if weight is None else [weight])
+    return b.add(op, args, reduction=node.attrs.get("reduction", "mean"),
+                 ignore_index=int(node.attrs.get("ignore_index", -100)))  # fmt: skip

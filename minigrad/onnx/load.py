@@ -17,7 +17,7 @@ import numpy as np
 from minigrad import Tensor, name_scope
 from minigrad.nn import Module, Parameter
 
-from . import load_layers, load_shape  # noqa: F401  (they register their ops)
+from . import load_layers, load_modern, load_shape  # noqa: F401  (they register their ops)
 from .errors import OnnxError, OnnxFormatError, UnsupportedOnnxOpError, require_onnx
 from .load_ops import LOADERS, NodeView, np_dtype
 

@@ -1,4 +1,5 @@
-"""ONNX layer ops run with minigrad ops: Conv, pooling, activations, softmax, Gemm, BatchNorm.
+"""ONNX layer ops run with minigrad ops: Conv, pooling, activations, softmax, Gemm, the losses
+(BatchNormalization and the newer activations are in ``load_modern``).
 
 Conv and pooling call the CNN plugin ops (``mg.ops.conv2d``, ``mg.ops.max_pool2d``...), so a
 loaded model's graph looks like one built here and differentiates the same way. Padding that
@@ -73,26 +74,16 @@ def _conv(node: NodeView, x: Value, w: Value, b: Value = None) -> Tensor:
     group = int(node.attrs.get("group", 1))
     attrs = {"stride": s, "padding": (t, bottom, left, right), "dilation": d}
     b = None if b is None else as_mg(b)
-    if group == 1:
-        return _ops().conv2d(x, w, b, **attrs)
-    cin, cout = x.shape[1] // group, w.shape[0] // group
-    if x.shape[1] != cin * group or w.shape[0] != cout * group or w.shape[1] != cin:
+    if x.shape[1] % group or w.shape[0] % group or w.shape[1] * group != x.shape[1]:
         raise node.fail(f"group={group} does not divide input {x.shape} and weight {w.shape}")
-    outs = []
-    for g in range(group):  # one conv2d per group, joined along the channels
-        xs = x[:, g * cin : (g + 1) * cin]
-        ws = w[g * cout : (g + 1) * cout]
-        bs = None if b is None else b[g * cout : (g + 1) * cout]
-        outs.append(_ops().conv2d(xs, ws, bs, **attrs))
-    return F.concatenate(outs, axis=1)
+    return _ops().conv2d(x, w, b, groups=group, **attrs)
 
 
 @loader("ConvTranspose")
 def _conv_transpose(node: NodeView, x: Value, w: Value, b: Value = None) -> Tensor:
     x, w = as_mg(x), as_mg(w)
     _check_2d(node, x)
-    if int(node.attrs.get("group", 1)) != 1:
-        raise node.fail(f"group={node.attrs['group']} is not supported (only 1)")
+    group = int(node.attrs.get("group", 1))
     k = (w.shape[2], w.shape[3])
     s, d = _pair(node, "strides", 1), _pair(node, "dilations", 1)
     if _text(node.attrs.get("auto_pad"), "NOTSET") not in ("NOTSET", "VALID", ""):
@@ -108,7 +99,7 @@ def _conv_transpose(node: NodeView, x: Value, w: Value, b: Value = None) -> Tens
         )
     # (N, O, H, W) -> (N, C, OH, OW): the gradient of a conv2d with these attributes
     y = _ops().conv_transpose2d(x, w, x_hw=hw, stride=s, padding=(t, bottom, left, right),
-                                dilation=d)  # fmt: skip
+                                dilation=d, groups=group)  # fmt: skip
     return y if b is None else y + as_mg(b).reshape((1, -1, 1, 1))
 
 
@@ -185,13 +176,6 @@ def _activation(node: NodeView, x: Value) -> Tensor:
     return getattr(_ops(), node.op_type.lower())(as_mg(x))
 
 
-@loader("LeakyRelu")
-def _leaky_relu(node: NodeView, x: Value) -> Tensor:
-    x = as_mg(x)
-    alpha = float(node.attrs.get("alpha", 0.01))
-    return F.where(Tensor(x.data > 0), x, x * alpha)
-
-
 @loader("Softmax", "LogSoftmax")
 def _softmax(node: NodeView, x: Value) -> Tensor:
     x = as_mg(x)
@@ -225,32 +209,19 @@ def _gemm(node: NodeView, a: Value, b: Value, c: Value = None) -> Tensor:
     return y
 
 
-@loader("BatchNormalization")
-def _batch_norm(node: NodeView, x: Value, scale: Value, bias: Value, mean: Value, var: Value):
-    if node.attrs.get("training_mode", 0):
-        raise node.fail("training_mode=1 is not supported (inference only)")
-    if node.n_outputs > 1:
-        raise node.fail("running-statistics outputs are not supported (inference only)")
-    x = as_mg(x)
-    shape = (1, -1) + (1,) * (x.ndim - 2)  # per channel: (C,) -> (1, C, 1, 1)
-    eps = float(node.attrs.get("epsilon", 1e-5))
-    # running statistics are constants in inference, even when an exporter stored them as the
-    # same initializer as the scale or bias (PyTorch shares equal tensors): no gradient
-    mean, var = (Tensor(np.asarray(v.data if isinstance(v, Tensor) else v)) for v in (mean, var))
-    # y = (x - mean) / sqrt(var + eps) * scale + bias
-    inv = F.sqrt(var.reshape(shape) + eps)
-    return (x - mean.reshape(shape)) / inv * as_mg(scale).reshape(shape) + as_mg(bias).reshape(
-        shape
-    )
-
-
-@loader("SoftmaxCrossEntropyLoss")
-def _softmax_cross_entropy(node: NodeView, scores: Value, labels: Value, weights: Value = None):
-    if weights is not None or "ignore_index" in node.attrs:
-        raise node.fail("class weights and ignore_index are not supported")
+@loader("SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss")
+def _class_loss(node: NodeView, scores: Value, labels: Value, weights: Value = None):
+    """cross_entropy / nll_loss with ONNX's optional class weights and ignore_index (the
+    weighted mean is the same in both); without ignore_index no index is ignored."""
     if node.n_outputs > 1:
         raise node.fail("the log_prob output is not supported")
-    reduction = node.attrs.get("reduction", b"mean")
-    reduction = reduction.decode() if isinstance(reduction, bytes) else str(reduction)
+    reduction = _text(node.attrs.get("reduction"), "mean")
     target = Tensor(np.asarray(labels.data if isinstance(labels, Tensor) else labels))
-    return _ops().cross_entropy(as_mg(scores), target, reduction=reduction)
+    # ONNX ignores nothing unless told; -100 then stays an (out of range) class index
+    ignore = int(node.attrs["ignore_index"]) if "ignore_index" in node.attrs else None
+    if ignore is None and (target.data < 0).any():
+        raise node.fail("negative class indices without an ignore_index attribute")
+    op = _ops().cross_entropy if node.op_type == "SoftmaxCrossEntropyLoss" else _ops().nll_loss
+    weight = None if weights is None else as_mg(weights)
+    return op(as_mg(scores), target, weight, ignore_index=-100 if ignore is None else ignore,
+              reduction=reduction)  # fmt: skip

@@ -25,10 +25,14 @@ from ..dot_text import visible
 __all__ = ["payload_json", "render_page", "static_files"]
 
 
-def static_files(suffix: str) -> list[tuple[str, str]]:
-    """``(name, text)`` of every static file ending in ``suffix``, sorted by name."""
-    folder = resources.files("minigrad.graph.explorer") / "static"
-    files = [f for f in folder.iterdir() if f.name.endswith(suffix)]
+def static_files(suffix: str, extras: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    """``(name, text)`` of every static file ending in ``suffix``, sorted by name; with
+    ``extras``, also those of the named subfolders (``"live"``: the playground's files, for
+    a page that talks to Python), sorted among them."""
+    root = resources.files("minigrad.graph.explorer") / "static"
+    files = [f for f in root.iterdir() if f.name.endswith(suffix)]
+    for sub in extras:
+        files += [f for f in (root / sub).iterdir() if f.name.endswith(suffix)]
     return [(f.name, f.read_text(encoding="utf-8")) for f in sorted(files, key=lambda f: f.name)]
 
 
@@ -44,14 +48,15 @@ def payload_json(payload: Any) -> str:
     return text.replace("</", "<\\/").replace("<!--", "\\u003c!--")
 
 
-def render_page(payload: dict[str, Any], title: str) -> str:
+def render_page(payload: dict[str, Any], title: str, extras: tuple[str, ...] = ()) -> str:
     """One HTML document showing ``payload`` (``payload["graph"]``, ``payload["timeline"]``).
 
     Each key of ``payload`` is read by the static modules that know it; a missing key hides
-    that part of the page.
+    that part of the page. ``extras`` adds the static files of those subfolders (see
+    :func:`static_files`); offline pages have none.
     """
-    css = "\n".join(f"/* {name} */\n{text}" for name, text in static_files(".css"))
-    js = "\n".join(f"// ---- {name}\n{text}" for name, text in static_files(".js"))
+    css = "\n".join(f"/* {name} */\n{text}" for name, text in static_files(".css", extras))
+    js = "\n".join(f"// ---- {name}\n{text}" for name, text in static_files(".js", extras))
     # the title may carry a user's names: lone surrogates and control characters cannot be
     # written as UTF-8 HTML text, so they are shown as escapes (\ud800), as in the drawings
     esc = _html.escape(visible(title))

@@ -203,7 +203,9 @@ def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, 
     return out
 
 
-def _svg(t: Tensor, trace: Trace, backward: bool, options: dict[str, Any], deadline: float) -> str:
+def _drawing(
+    t: Tensor, trace: Trace, backward: bool, options: dict[str, Any], deadline: float
+) -> str:
     with np.errstate(all="ignore"):  # the drawing's gradient labels may hold NaN/Inf
         drawing = draw_traced(t, trace, backward, **options)
     hint = (
@@ -223,11 +225,20 @@ def graph_payload(
     max_elements: int = encode.MAX_ELEMENTS,
     layout_timeout: float = 60.0,
     trace: Trace | None = None,
+    drawings: bool = True,
     **draw_options: Any,
 ) -> dict[str, Any]:
     """``payload["graph"]`` for the page: see the module docstring. ``trace``: what
-    :func:`..trace.record` recorded from ``t`` (recorded here when None)."""
+    :func:`..trace.record` recorded from ``t`` (recorded here when None). ``drawings=False``
+    leaves the views' ``svg`` out (None): a page that already shows this graph's drawings
+    (the live playground) reuses them, since values do not change the layout."""
     deadline = time.monotonic() + layout_timeout
+
+    def _svg(
+        t: Tensor, trace: Trace, backward: bool, options: dict[str, Any], deadline: float
+    ) -> str | None:
+        return _drawing(t, trace, backward, options, deadline) if drawings else None
+
     # the one traversal: the forward walk and the engine's backward pass, watched; every view
     # and drawing below is built from it (its gradients are held once, for all of them)
     if trace is None:

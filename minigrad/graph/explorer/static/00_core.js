@@ -84,7 +84,7 @@
     return String(parseFloat(x.toPrecision(d)));
   };
 
-  var cache = new Map();
+  var cache = new WeakMap();  // a live page swaps its data: old arrays may go
   /* An encoded array: {shape, dtype, b64} with little-endian float32/float64/int bytes,
      so NaN and infinities survive and the numbers are the engine's exactly. Decoded once. */
   MG.arr = function (enc) {

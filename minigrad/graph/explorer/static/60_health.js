@@ -72,4 +72,8 @@
   });
   MG.on("pane", function (ev) { panes.push(ev.pane); paint(ev.pane); });
   MG.on("key", function (ev) { if (ev.key === "h") { on = !on; panes.forEach(paint); } });
+  MG.on("update", function () {  // a live page swapped in new numbers (live/80_playground.js)
+    panes.forEach(paint);
+    Array.prototype.forEach.call(document.querySelectorAll(".mg-health"), function (e) { e.textContent = summary(); });
+  });
 })(window.MG);
