@@ -1,7 +1,8 @@
 """The explorer: one offline HTML page to see a step of a computation, cell by cell.
 
-``explore(loss)`` lays out the forward and backward graphs with Graphviz, runs the engine's
-own backward traversal once under an observer (nothing is freed or accumulated), and writes
+``explore(loss)`` describes the forward and backward graphs (the page lays them out with
+the dagre library it carries, so no Graphviz program is needed), runs the engine's own
+backward traversal once under an observer (nothing is freed or accumulated), and writes
 everything into one HTML file with plain JavaScript: click a node for its values and
 gradient as heatmaps, click an output cell of conv2d or a pooling op for its arithmetic,
 replay the backward pass step by step, see NaNs, dead ReLUs and gradient norms.

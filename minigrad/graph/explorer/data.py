@@ -1,4 +1,4 @@
-"""The page's data for one computation: laid-out graphs, tensors, op calls, backward steps.
+"""The page's data for one computation: graphs to lay out, tensors, op calls, backward steps.
 
 Everything is computed here, once, from the engine's objects: the drawings' node ids
 (``t0``, ``op1``, ``bw3`` ...) key the nodes; tensors and op calls get their own keys
@@ -16,9 +16,9 @@ import numpy as np
 from ...op import Context, op_spec
 from ...tensor import Tensor
 from ..build import GraphData, Node, build, leaf_role, shown_attrs, to_plain
-from ..render import draw
 from . import encode
 from .health import health
+from .layout import drawing_json
 from .trace import Trace, watch
 from .windows import window_of
 
@@ -185,12 +185,6 @@ def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, 
     return out
 
 
-def _svg(t: Tensor, backward: bool, options: dict[str, Any]) -> str:
-    with np.errstate(all="ignore"):  # the drawing's gradient labels may hold NaN/Inf
-        drawing = draw(t, backward=backward, **options)
-    return drawing.pipe(format="svg").decode("utf-8")
-
-
 def graph_payload(
     t: Tensor,
     backward: bool = True,
@@ -209,7 +203,7 @@ def graph_payload(
     reg.order = {c: i for i, c in enumerate(sorted(ctxs, key=lambda c: c.seq))}
     views: dict[str, Any] = {
         "forward": {
-            "svg": _svg(t, False, draw_options),
+            "draw": drawing_json(t, False, draw_options),
             "nodes": _nodes_json(fwd, reg),
             "edges": _edges_json(fwd, reg, {}),
         }
@@ -217,7 +211,7 @@ def graph_payload(
     if any(c.scope for c in ctxs):  # one node per module: the overview of a large network
         mods = build(t, False, values=False, collapse_scopes=True)
         views["modules"] = {
-            "svg": _svg(t, False, {**draw_options, "collapse": True}),
+            "draw": drawing_json(t, False, {**draw_options, "collapse": True}),
             "nodes": _nodes_json(mods, reg),
             "edges": _edges_json(mods, reg, {}),
         }
@@ -226,7 +220,7 @@ def graph_payload(
         bwd = build(t, True, values=False)
         grads = backward_grads(bwd, trace)
         views["backward"] = {
-            "svg": _svg(t, True, draw_options),
+            "draw": drawing_json(t, True, draw_options),
             "nodes": _nodes_json(bwd, reg),
             "edges": _edges_json(bwd, reg, grads),
         }
