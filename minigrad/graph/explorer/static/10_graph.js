@@ -37,7 +37,7 @@
     lines.forEach(function (l) {
       var lh = lineHeight(l[0]);
       var t = el("text", { x: 0, y: (y + lh * 0.78).toFixed(1), "text-anchor": "middle", class: "mg-l mg-l-" + l[0] + (cls ? " " + cls : "") }, g);
-      t.textContent = l[1];
+      t.textContent = l[1] + " ";  // (SVG drops the space; read aloud, lines stay apart)
       y += lh;
     });
   }
@@ -130,6 +130,7 @@
   Pane.prototype.build = function () {
     var self = this, D = this.draw, names = this.names();
     this.byName = {};
+    this.nameOf = names;
     this.drawn = {};
     D.nodes.forEach(function (d) {
       var look = D.looks[d.look] || {}, size = nodeSize(d.lines, look.shape);
@@ -140,10 +141,13 @@
       self.byName[names[d.id]] = d.id;
       if (!self.data.nodes[d.id]) return;   // drawn only (a folded run): not selectable
       self.nodes[d.id] = g;
-      var text = d.lines.map(function (l) { return l[1]; }).join(", ");
+      // its name is its visible text (a label that differs from what is seen confuses
+      // speech input); a node whose text does not start with its name says it first
+      var text = d.lines.map(function (l) { return l[1]; }).join(" ");
       g.setAttribute("tabindex", "0");
       g.setAttribute("role", "button");
-      g.setAttribute("aria-label", names[d.id] + (text && text !== names[d.id] ? ": " + text : ""));
+      g.baseLabel = text.indexOf(names[d.id]) === 0 ? text : names[d.id] + " " + text;
+      g.setAttribute("aria-label", g.baseLabel);
       g.addEventListener("click", function (ev) { ev.stopPropagation(); self.select(d.id); });
       g.addEventListener("keydown", function (ev) {
         if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); self.select(d.id); }
@@ -403,6 +407,21 @@
     this.apply();
   };
 
+  /* a note beside a node ("16% dead", "2 of 3, |sum| 4.2"), one per class; its text is
+     part of the node's name, so a screen reader says it too. No text: the note goes. */
+  Pane.prototype.badge = function (id, cls, text) {
+    var g = this.nodes[id], p = this.drawn[id];
+    if (!g) return;
+    var old = g.querySelector("text." + cls);
+    if (old) old.remove();
+    if (text) {
+      var t = el("text", { x: (p.w / 2 + 4).toFixed(1), y: "4", class: cls }, g);
+      t.textContent = text + " ";
+    }
+    var notes = Array.prototype.map.call(g.querySelectorAll("text.mg-badge, text.mg-partial"), function (t) { return t.textContent; });
+    g.setAttribute("aria-label", g.baseLabel + (notes.length ? " " + notes.join(" ") : ""));
+  };
+
   /* bring a node into view (keyboard focus, search) when any of it is outside */
   Pane.prototype.reveal = function (id) {
     var p = this.pos[id], vb = this.vb;
@@ -534,6 +553,14 @@
         MG.panes = {};
         this.panes.forEach(function (p) { MG.panes[p.which] = p; });
         MG.emit("panes", { view: self });
+        if (MG.state.selected) markSelection(MG.state.selected);  // no stale marks
+      },
+      clears: true,
+      keys: function () {
+        var k = ["+/− zoom", "0 fit", "/ search"];
+        var g = MG.payload.graph;
+        if (which.indexOf("backward") >= 0 && g.steps && g.steps.length) k.push("←/→ Home End step");
+        return k;
       },
       key: function (ev) {
         var k = ev.key;
@@ -567,12 +594,43 @@
     return out;
   }
 
-  MG.on("select", function (sel) {
-    MG.state.selected = sel;
+  function markSelection(sel) {
     Object.keys(MG.panes).forEach(function (w) {
       var p = MG.panes[w];
-      p.mark("mg-sel", w === sel.view ? [sel.id] : []);
-      p.mark("mg-twin", w === sel.view ? [] : twins(sel, p));
+      p.mark("mg-sel", sel && w === sel.view ? [sel.id] : []);
+      p.mark("mg-twin", !sel || w === sel.view ? [] : twins(sel, p));
     });
+  }
+
+  MG.on("select", function (sel) {
+    MG.state.selected = sel;
+    markSelection(sel);
+    var pane = MG.panes[sel.view];
+    MG.url.set({ node: pane ? pane.nameOf[sel.id] : null, cell: null }, true);
+  });
+
+  MG.on("clear", function () {
+    markSelection(null);
+    Object.keys(MG.panes).forEach(function (w) { MG.panes[w].mark("mg-match", []); });
+    if (!MG.payload.graph) return;
+    MG.panel.replaceChildren(MG.h("p", { class: "mg-hint", text: "Click a node to see its values, gradient and arithmetic." }));
+    MG.say("selection cleared");
+  });
+
+  /* the state in the URL: step (backward stepper), then node, then cell */
+  MG.on("restore", function (st) {
+    if (!MG.payload.graph || !MG.views[MG.state.view] || !MG.views[MG.state.view].panes) return;
+    if (MG.stepTo && (st.step !== undefined || MG.stepState.k)) MG.stepTo(Number(st.step) || 0);
+    var cell = st.cell ? st.cell.split(",").map(Number) : null;
+    if (cell && cell.length === 4 && cell[0] !== MG.state.sample) MG.state.sample = cell[0];
+    var found = null;
+    Object.keys(MG.panes).forEach(function (w) {
+      var p = MG.panes[w], id = st.node && p.byName[st.node];
+      if (id && p.nodes[id] && !found) found = [p, id];
+    });
+    if (!found) { if (MG.state.selected) MG.emit("clear", {}); return; }
+    found[0].select(found[1]);
+    found[0].reveal(found[1]);
+    if (cell && MG.cellTarget) MG.cellTarget(cell);
   });
 })(window.MG);

@@ -38,15 +38,53 @@
     }
     cv.cell = cell;
     cv.hw = [h, w];
+    var what = (opts.label || (opts.diverging ? "gradient" : "values")) + (opts.channel !== undefined ? ", channel " + opts.channel : "");
+    var span = ", " + h + " by " + w + ", from " + MG.fmt(r[0]) + " to " + MG.fmt(r[1]);
     if (opts.onCell) {
       cv.style.cursor = "crosshair";
       cv.addEventListener("click", function (ev) {
         var b = cv.getBoundingClientRect(), s = cv.width / b.width;
         var j2 = Math.floor((ev.clientX - b.left) * s / cell), i2 = Math.floor((ev.clientY - b.top) * s / cell);
+        cv.cursor = { i: i2, j: j2 };
         opts.onCell({ c: opts.channel || 0, i: i2, j: j2, canvas: cv });
       });
+      keyboard(cv, data, start, h, w, opts);
+      cv.setAttribute("aria-label", "heatmap of " + what + span + ". Arrow keys move between cells, Enter explains the cell.");
+    } else {
+      cv.setAttribute("role", "img");
+      cv.setAttribute("aria-label", "heatmap of " + what + span);
     }
     return cv;
+  }
+
+  /* Every cell by keyboard: the canvas takes focus, the arrow keys (Home/End: row ends) move
+     a cursor and read the cell out, Enter or Space explains it as a click does. */
+  function keyboard(cv, data, start, h, w, opts) {
+    cv.setAttribute("tabindex", "0");
+    cv.setAttribute("role", "application");
+    cv.setAttribute("aria-roledescription", "heatmap");
+    cv.setAttribute("data-keys", "own");
+    function say() {
+      var p = cv.cursor;
+      MG.say("row " + p.i + ", column " + p.j + ": " + MG.fmt(data[start + p.i * w + p.j], 6));
+      outline(cv, [{ i: p.i, j: p.j, color: "#1864ab", width: 2, dash: true }]);
+    }
+    cv.addEventListener("focus", function () { if (!cv.cursor) cv.cursor = { i: 0, j: 0 }; say(); });
+    cv.addEventListener("keydown", function (ev) {
+      var p = cv.cursor || { i: 0, j: 0 };
+      var mv = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] }[ev.key];
+      if (ev.key === "Home") mv = [0, -p.j];
+      if (ev.key === "End") mv = [0, w - 1 - p.j];
+      if (mv) {
+        cv.cursor = { i: Math.max(0, Math.min(h - 1, p.i + mv[0])), j: Math.max(0, Math.min(w - 1, p.j + mv[1])) };
+        say();
+      } else if (ev.key === "Enter" || ev.key === " ") {
+        cv.cursor = p;
+        opts.onCell({ c: opts.channel || 0, i: p.i, j: p.j, canvas: cv, keyboard: true });
+      } else return;
+      ev.preventDefault();
+      ev.stopPropagation();
+    });
   }
 
   /* outline cells on a heatmap: list of {i, j, color, dash}; replaces the previous outline */
@@ -72,10 +110,28 @@
       g.fillRect(k * w, v >= 0 || !isFinite(v) ? 30 - hgt : 30, w - 1, Math.max(hgt, 1));
     }
     cv.cell = w;
-    if (opts.onCell) cv.addEventListener("click", function (ev) {
-      var b = cv.getBoundingClientRect();
-      opts.onCell({ c: 0, i: 0, j: Math.floor((ev.clientX - b.left) * cv.width / b.width / w), flat: true });
-    });
+    cv.setAttribute("role", "img");
+    cv.setAttribute("aria-label", "bars of " + n + " values from " + MG.fmt(r[0]) + " to " + MG.fmt(r[1]));
+    if (opts.onCell) {
+      cv.addEventListener("click", function (ev) {
+        var b = cv.getBoundingClientRect();
+        opts.onCell({ c: 0, i: 0, j: Math.floor((ev.clientX - b.left) * cv.width / b.width / w), flat: true });
+      });
+      cv.setAttribute("tabindex", "0");
+      cv.setAttribute("role", "application");
+      cv.setAttribute("aria-roledescription", "bars");
+      cv.setAttribute("data-keys", "own");
+      cv.setAttribute("aria-label", "bars of " + n + " values; Left and Right move, Enter explains the value");
+      var at = 0;
+      cv.addEventListener("keydown", function (ev) {
+        var mv = { ArrowLeft: -1, ArrowRight: 1 }[ev.key];
+        if (mv) { at = Math.max(0, Math.min(n - 1, at + mv)); MG.say("element " + at + ": " + MG.fmt(data[at], 6)); }
+        else if (ev.key === "Enter" || ev.key === " ") opts.onCell({ c: 0, i: 0, j: at, flat: true, keyboard: true });
+        else return;
+        ev.preventDefault();
+        ev.stopPropagation();
+      });
+    }
     return cv;
   }
 
@@ -98,9 +154,10 @@
     var size = C > 1 ? (opts.size || 96) : (opts.size || 180);
     for (var c = 0; c < limit; c++) {
       var cv = map2d(d, base + c * H * W, H, W, {
-        diverging: opts.diverging, size: size, range: r,
-        channel: c, onCell: opts.onCell
+        diverging: opts.diverging, size: size, range: r, label: opts.label,
+        channel: C > 1 ? c : undefined, onCell: opts.onCell
       });
+      cv.channel = c;
       box.canvases.push(cv);
       box.appendChild(MG.h("figure", { class: "mg-fig" }, [cv,
         C > 1 ? MG.h("figcaption", { text: "ch " + c }) : null]));
@@ -111,7 +168,9 @@
 
   function hist(h, title) {
     if (!h) return null;
-    var n = h.counts.length, cv = MG.h("canvas", { width: n * 8, height: 40, class: "mg-hist" });
+    var n = h.counts.length, cv = MG.h("canvas", { width: n * 8, height: 40, class: "mg-hist", role: "img",
+      "aria-label": "histogram of " + title + " in " + n + " bins from " + MG.fmt(h.lo) + " to " + MG.fmt(h.hi) +
+        "; counts " + h.counts.join(", ") });
     var g = cv.getContext("2d"), m = Math.max.apply(null, h.counts) || 1;
     h.counts.forEach(function (v, k) {
       g.fillStyle = "#748ffc";

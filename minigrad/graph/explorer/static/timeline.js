@@ -57,7 +57,9 @@
     pts.forEach(function (p) { if (p[1] === null) p[1] = lo; });
     var sx = function (x) { return pad + (x1 > x0 ? (x - x0) / (x1 - x0) : 0.5) * (W - 2 * pad); };
     var sy = function (v) { return H - pad - (v - lo) / (hi - lo) * (H - 2 * pad); };
-    var box = svg("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, class: opts.cls || "mg-tl-chart" });
+    var box = svg("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, class: opts.cls || "mg-tl-chart",
+      role: "img", "aria-label": (opts.title || "chart") + ": " + pts.length + " points" +
+        (pts.length ? ", from " + g6(MG.num(ys[0])) + " to " + g6(MG.num(ys[ys.length - 1])) : "") });
     box.appendChild(svg("rect", { x: 0, y: 0, width: W, height: H, fill: "#fff", stroke: "#dee2e6" }));
     box.appendChild(svg("polyline", { fill: "none", stroke: opts.color || "#1c7ed6", "stroke-width": 1.3,
       points: pts.map(function (p) { return sx(p[0]).toFixed(1) + "," + sy(p[1]).toFixed(1); }).join(" ") }));
@@ -92,6 +94,7 @@
     el.loss.textContent = f.loss === null ? "–" : g6(MG.num(f.loss));
     el.charts.forEach(function (c) { c.cursorAt(f.step); });
     drawFilters(); drawMaps(); drawTable(); explain();
+    MG.url.set({ frame: S.k }, false);
     MG.emit("frame", { index: S.k, step: f.step });
   }
 
@@ -136,7 +139,7 @@
   function filmstrip(p, picks) {
     var s = p.shape, hw = s[2] * s[3], n = Math.min(s[0] * s[1], 16), lim = 0;
     picks.forEach(function (k) { lim = Math.max(lim, absMax(T.frames[k].params[p.name])); });
-    var rows = [MG.h("tr", {}, [MG.h("th", {})].concat(picks.map(function (k) {
+    var rows = [MG.h("tr", {}, [MG.h("td", {})].concat(picks.map(function (k) {
       return MG.h("th", { class: k === S.k ? "mg-on" : "", text: "step " + T.frames[k].step, title: "go to this frame", onclick: function () { go(k); } });
     })))];
     for (var r = 0; r < n; r++) {
@@ -154,7 +157,7 @@
   function drawFilters() {
     var f = frame(), out = [];
     T.params.filter(function (p) { return p.shape.length === 4; }).forEach(function (p) {
-      out.push(MG.h("h4", { text: p.name + " at step " + f.step + " (" + p.shape.join("×") + "; click a weight to see why it changed)" }));
+      out.push(MG.h("h3", { text: p.name + " at step " + f.step + " (" + p.shape.join("×") + "; click a weight to see why it changed)" }));
       out.push(filterMaps(f.params[p.name], p, { click: true, size: 64 }));
       out.push(MG.h("div", { class: "mg-cap", text: "filmstrip: the same filters over the run, one colour scale (blue −, red +); click a step" }), filmstrip(p, pickFrames(9)));
     });
@@ -206,7 +209,7 @@
         var ys = H.layers[layer][key], marks = flags.filter(function (fl) {
           return fl.layer === layer && METRIC[fl.kind] === key;
         }).map(function (fl) { return fl.step; });
-        var c = chart(H.steps, ys, { width: 210, height: 46, log: key === "grad_norm" || key === "update_ratio", marks: marks, color: marks.length ? "#e03131" : "#2f9e44" });
+        var c = chart(H.steps, ys, { width: 210, height: 46, title: layer + " " + (LABEL[key] || key), log: key === "grad_norm" || key === "update_ratio", marks: marks, color: marks.length ? "#e03131" : "#2f9e44" });
         el.charts.push(c);
         grid.appendChild(MG.h("div", { class: "mg-tl-spark", "data-series": layer + "/" + key }, [
           MG.h("div", { class: "mg-cap", text: layer + ": " + (LABEL[key] || key) + (c.range[0] !== Infinity && (key === "grad_norm" || key === "update_ratio") ? " (log)" : "") }), c]));
@@ -216,7 +219,12 @@
   }
 
   /* ---- why did this weight change? (panel) --------------------------------------------- */
-  function pick(name, flat) { S.param = name; S.flat = flat; drawFilters(); explain(); }
+  function pick(name, flat) {
+    S.param = name; S.flat = flat; drawFilters(); explain();
+    var p = info(name);
+    MG.url.set({ node: name, cell: p ? unravel(flat, p.shape).join(",") : null }, true);
+    MG.say(Array.prototype.map.call(el.explain.children, function (e) { return e.textContent; }).join(". "));
+  }
   function valueFor(key, ex, f, name, flat) {
     var inFrame = { grad: f.grads, new_weight: f.params, change: f.updates }[key];
     var v = key in ex.values ? ex.values[key] : inFrame ? inFrame[name] : undefined;
@@ -272,7 +280,7 @@
     var steps = T.losses.map(function (_, i) { return i + 1; }), W = 900;
     var logLoss = T.losses.every(function (v) { return MG.num(v) > 0 && isFinite(MG.num(v)); });
     var loss = chart(steps.length ? steps : [0, 1], steps.length ? T.losses : [null, null], {
-      width: W, height: 150, pad: 8, cls: "mg-tl-loss", log: logLoss, labels: true });
+      width: W, height: 150, pad: 8, cls: "mg-tl-loss", log: logLoss, labels: true, title: "loss of every step" });
     loss.style.cursor = "pointer";
     loss.addEventListener("click", function (ev) {
       var b = loss.getBoundingClientRect();
@@ -296,16 +304,29 @@
           MG.h("span", {}, ["step ", el.step]), MG.h("span", {}, ["loss ", el.loss]),
           MG.h("span", { class: "mg-hint", text: note })])]),
       MG.h("div", { class: "mg-tl-body" }, [
-        MG.h("section", {}, [MG.h("h3", { text: "Filters" }), el.filters]),
-        MG.h("section", {}, [MG.h("h3", {}, ["Feature maps of the probes ", probes]), el.maps]),
-        MG.h("section", {}, [MG.h("h3", { text: "Health" }), health]),
-        MG.h("section", {}, [MG.h("h3", { text: "Parameters at this frame" }), el.table])])]));
+        MG.h("section", {}, [MG.h("h2", { text: "Filters" }), el.filters]),
+        MG.h("section", {}, [MG.h("h2", {}, ["Feature maps of the probes ", probes]), el.maps]),
+        MG.h("section", {}, [MG.h("h2", { text: "Health" }), health]),
+        MG.h("section", {}, [MG.h("h2", { text: "Parameters at this frame" }), el.table])])]));
     drawHealth(health);
     go(0);  // the panel is built by show(), which runs right after mount
   }
 
+  /* the URL's frame, and its node (a parameter) and cell (an element's index) */
+  MG.on("restore", function (st) {
+    if (!T || MG.state.view !== "timeline") return;
+    if (st.frame !== undefined) go(Number(st.frame) || 0);
+    var p = st.node && info(st.node);
+    if (!p) return;
+    var idx = (st.cell || "").split(",").map(Number), flat = 0;
+    if (idx.length === p.shape.length && idx.every(function (v, d) { return v >= 0 && v < p.shape[d]; }))
+      idx.forEach(function (v, d) { flat = flat * p.shape[d] + v; });
+    S.param = p.name; S.flat = flat; drawFilters(); explain();
+  });
+
   MG.views.timeline = {
     title: "Training", order: 5,
+    keys: ["←/→ Home End frame"],
     available: function (payload) { return !!payload.timeline; },
     mount: mount,
     show: function () { if (T) { mountPanel(); explain(); } },
