@@ -338,6 +338,7 @@
     el.w = MG.h("b", { id: "mg-tl-w" }); el.g = MG.h("b", { id: "mg-tl-g" }); el.u = MG.h("b", { id: "mg-tl-u" });
     el.where = MG.h("h3", { id: "mg-tl-where" });
     el.explain = MG.h("div", { id: "mg-tl-explain", class: "mg-arith" });
+    MG.panelOwner = "timeline";
     MG.panel.replaceChildren(MG.h("h2", { text: "Why did this weight change?" }),
       MG.h("div", { class: "mg-toolbar-row" }, [el.param, MG.h("label", {}, ["element ", el.index])]), el.where,
       MG.h("table", { class: "mg-kv" }, [MG.h("tr", {}, [MG.h("th", { text: "weight after" }), MG.h("td", {}, [el.w])]),
