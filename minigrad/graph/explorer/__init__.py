@@ -1,7 +1,8 @@
 """The explorer: one offline HTML page to see a step of a computation, cell by cell.
 
-``explore(loss)`` lays out the forward and backward graphs with Graphviz, runs the engine's
-own backward traversal once under an observer (nothing is freed or accumulated), and writes
+``explore(loss)`` describes the forward and backward graphs (the page lays them out with
+the dagre library it carries, so no Graphviz program is needed), runs the engine's own
+backward traversal once under an observer (nothing is freed or accumulated), and writes
 everything into one HTML file with plain JavaScript: click a node for its values and
 gradient as heatmaps, click an output cell of conv2d or a pooling op for its arithmetic,
 replay the backward pass step by step, see NaNs, dead ReLUs and gradient norms.
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ...tensor import Tensor
+from ..text import visible
 
 __all__ = ["Explorer", "explore"]
 
@@ -34,19 +36,20 @@ SIZE_HINT = (
     "part of the computation (a block's output instead of the whole loss)"
 )
 
-#: seconds Graphviz may spend laying out the page's views, all together
-LAYOUT_TIMEOUT = 60.0
-
 
 class Explorer:
     """One explorer page: ``.html`` is the text, ``.save(path)`` writes it, and Jupyter shows
-    it inline (in an ``<iframe srcdoc>``, which also works in nbconvert HTML and VS Code)."""
+    it inline (in an ``<iframe srcdoc>``, which also works in nbconvert HTML and VS Code).
 
-    def __init__(self, html: str, title: str = "minigrad explorer") -> None:
-        from ..text import visible
+    A notebook also keeps ``.picture``, a static SVG of the page (the layers in order, or the
+    loss curve), for viewers that run no scripts."""
 
+    def __init__(
+        self, html: str, title: str = "minigrad explorer", picture: str | None = None
+    ) -> None:
         self.html = html
         self.title = visible(title)  # a name's lone surrogate cannot be written as UTF-8
+        self.picture = picture
 
     def save(self, path: str | os.PathLike) -> str:
         """Write the page (folders are created); returns the path."""
@@ -63,6 +66,12 @@ class Explorer:
             'sandbox="allow-scripts"></iframe>'
         )
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        bundle = {"text/html": self._repr_html_(), "text/plain": repr(self)}
+        if self.picture:
+            bundle["image/svg+xml"] = self.picture
+        return bundle
+
     def __repr__(self) -> str:
         return f"<Explorer {self.title!r}: {len(self.html.encode('utf-8')):,} bytes>"
 
@@ -76,19 +85,18 @@ def explore(t: Tensor, backward: bool = True, **options: Any) -> Explorer:
     ``clusters`` (see :func:`minigrad.graph.draw`). ``backward=False`` leaves out the
     backward view and the step-through.
 
-    Size: ``max_nodes`` (default 2000 per view, as for ``draw``) bounds what Graphviz lays
+    Size: ``max_nodes`` (default 2000 per view, as for ``draw``) bounds what the page lays
     out: a larger graph is folded as :func:`~minigrad.graph.draw` folds it, and one that
     folding cannot bring under the cap is refused at once with
     :class:`~minigrad.graph.GraphTooLargeError`, before any work (pass a larger
-    ``max_nodes`` to lay it out anyway). ``layout_timeout`` (default 60 seconds) bounds
-    Graphviz's time for all views together; past it the same error says so.
+    ``max_nodes`` to lay it out anyway).
     """
     from .data import graph_payload
     from .page import render_page
 
     if not isinstance(t, Tensor):
         raise TypeError(f"explore: expected a minigrad Tensor, got {type(t).__name__}")
-    known = {"samples", "max_elements", "title", "layout_timeout", *_DRAW_OPTIONS}
+    known = {"samples", "max_elements", "title", *_DRAW_OPTIONS}
     unknown = sorted(set(options) - known)
     if unknown:
         raise TypeError(
@@ -97,19 +105,18 @@ def explore(t: Tensor, backward: bool = True, **options: Any) -> Explorer:
     shape = "scalar" if t.ndim == 0 else str(tuple(t.shape))
     title = options.get("title") or f"minigrad explorer: {t.name or 'output'}, {shape} {t.dtype}"
     draw_options = {k: options[k] for k in _DRAW_OPTIONS if k in options}
-    timeout = options.get("layout_timeout", LAYOUT_TIMEOUT)
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
-        raise ValueError(f"explore(): layout_timeout must be a positive number, got {timeout!r}")
     _check_size(t, backward, draw_options)
-    extra: dict[str, Any] = {k: options[k] for k in ("samples", "max_elements") if k in options}
-    extra["layout_timeout"] = float(timeout)
+    extra = {k: options[k] for k in ("samples", "max_elements") if k in options}
+    from .picture import graph_picture
+
     payload = {"graph": graph_payload(t, backward, **extra, **draw_options)}
-    return Explorer(render_page(payload, title), title)
+    return Explorer(render_page(payload, title), title, graph_picture(payload["graph"], title))
 
 
 def _check_size(t: Tensor, backward: bool, draw_options: dict[str, Any]) -> None:
     """Refuse up front a graph whose drawings would stay above ``max_nodes`` after folding:
-    counting takes a graph build, laying it out would take Graphviz minutes."""
+    counting takes a graph build, laying out and drawing thousands of
+    nodes would keep the page busy for minutes."""
     from ..drawing import check_node_count
     from ..render import _check_options, _fitting_data
 

@@ -1,4 +1,4 @@
-"""The page's data for one computation: laid-out graphs, tensors, op calls, backward steps.
+"""The page's data for one computation: graphs to lay out, tensors, op calls, backward steps.
 
 Everything is computed here, once, from the engine's objects: the drawings' node ids
 (``t0``, ``op1``, ``bw3`` ...) key the nodes; tensors and op calls get their own keys
@@ -9,7 +9,6 @@ backward steps are the events of the engine's own traversal (:mod:`.trace`).
 from __future__ import annotations
 
 import importlib.metadata
-import time
 from typing import Any
 
 import numpy as np
@@ -17,10 +16,9 @@ import numpy as np
 from ...op import Context, op_spec
 from ...tensor import Tensor
 from ..build import GraphData, Node, build, leaf_role, shown_attrs, to_plain
-from ..drawing import pipe_within
-from ..render import draw
 from . import encode
 from .health import health
+from .layout import drawing_json
 from .trace import Trace, watch
 from .windows import window_of
 
@@ -196,54 +194,38 @@ def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, 
     return out
 
 
-def _drawing(t: Tensor, backward: bool, options: dict[str, Any], deadline: float) -> str:
-    with np.errstate(all="ignore"):  # the drawing's gradient labels may hold NaN/Inf
-        drawing = draw(t, backward=backward, **options)
-    hint = (
-        f"pass a smaller max_nodes (e.g. max_nodes={max(drawing.node_count // 2, 1)}, CLI: "
-        "--max-nodes) so the graph is folded further, explore a smaller part of the "
-        "computation, or give Graphviz more time with layout_timeout=SECONDS"
-    )
-    left = deadline - time.monotonic()
-    return pipe_within(drawing, "svg", left, "explore()", hint).decode("utf-8")
-
-
 def graph_payload(
     t: Tensor,
     backward: bool = True,
     *,
     samples: int = 2,
     max_elements: int = encode.MAX_ELEMENTS,
-    layout_timeout: float = 60.0,
     drawings: bool = True,
     **draw_options: Any,
 ) -> dict[str, Any]:
     """``payload["graph"]`` for the page: see the module docstring. ``drawings=False``
-    leaves the views' ``svg`` out (None): a page that already shows this graph's drawings
-    (the live playground) reuses them, since values do not change the layout."""
+    leaves the views' ``draw`` data out (None): a page that already shows this graph's
+    drawings (the live playground) reuses them, since values do not change the layout."""
     from .steps import backward_grads, steps_json
-
-    deadline = time.monotonic() + layout_timeout
-
-    def _svg(t: Tensor, backward: bool, options: dict[str, Any], deadline: float) -> str | None:
-        return _drawing(t, backward, options, deadline) if drawings else None
 
     fwd = build(t, False, values=False)
     ctxs = [n.ctx for n in fwd.nodes if n.ctx is not None]
     scoped, with_backward = any(c.scope for c in ctxs), backward and t.requires_grad
     # the drawings first: the backward drawing's own gradient pass is freed before the
     # trace below keeps every gradient, so the two are never held at once (peak memory)
-    svgs = {"forward": _svg(t, False, draw_options, deadline)}
-    if scoped:
-        svgs["modules"] = _svg(t, False, {**draw_options, "collapse": True}, deadline)
-    if with_backward:
-        svgs["backward"] = _svg(t, True, draw_options, deadline)
+    draws: dict[str, Any] = {"forward": None, "modules": None, "backward": None}
+    if drawings:
+        draws["forward"] = drawing_json(t, False, draw_options)
+        if scoped:
+            draws["modules"] = drawing_json(t, False, {**draw_options, "collapse": True})
+        if with_backward:
+            draws["backward"] = drawing_json(t, True, draw_options)
     trace = watch(t, ctxs) if backward else Trace("off")
     reg = _Registry(t, trace, samples, max_elements)
     reg.order = {c: i for i, c in enumerate(sorted(ctxs, key=lambda c: c.seq))}
     views: dict[str, Any] = {
         "forward": {
-            "svg": svgs["forward"],
+            "draw": draws["forward"],
             "nodes": _nodes_json(fwd, reg),
             "edges": _edges_json(fwd, reg, {}),
         }
@@ -251,7 +233,7 @@ def graph_payload(
     if scoped:  # one node per module: the overview of a large network
         mods = build(t, False, values=False, collapse_scopes=True)
         views["modules"] = {
-            "svg": svgs["modules"],
+            "draw": draws["modules"],
             "nodes": _nodes_json(mods, reg),
             "edges": _edges_json(mods, reg, {}),
         }
@@ -260,7 +242,7 @@ def graph_payload(
         bwd = build(t, True, values=False)
         grads = backward_grads(bwd, trace)
         views["backward"] = {
-            "svg": svgs["backward"],
+            "draw": draws["backward"],
             "nodes": _nodes_json(bwd, reg),
             "edges": _edges_json(bwd, reg, grads),
         }

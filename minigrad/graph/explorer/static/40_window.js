@@ -215,23 +215,48 @@
     if (ga) box.appendChild(MG.h("p", { class: "mg-engine", text: gx.what + ": " + MG.fmt(at(ga, [n, ch, h, wc]), 8) }));
   }
 
+  /* read the explanation out (aria-live), and keep the cell in the URL */
+  function announce(box) {
+    var parts = [];
+    Array.prototype.forEach.call(box.querySelectorAll("h4, .mg-arith, .mg-engine, p"), function (e) {
+      parts.push(e.textContent.replace(/\n/g, " "));
+    });
+    MG.say(parts.join(". "));
+  }
+  function explained(box, fn) {
+    return function (cell) {
+      fn(cell);
+      announce(box);
+      MG.url.set({ cell: [MG.state.sample, cell.c, cell.i, cell.j].join(",") }, true);
+    };
+  }
+  /* the cell of the URL (sample, channel, row, col) explained again on the right picture */
+  function target(pics, fn) {
+    return function (cell) {
+      var cv = pics && pics.canvases && pics.canvases[cell[1]];
+      if (!cv) return;
+      cv.cursor = { i: cell[2], j: cell[3] };
+      fn({ c: cell[1], i: cell[2], j: cell[3], canvas: cv });
+    };
+  }
+
   MG.detailsHooks.push(function (sec, info) {
+    MG.cellTarget = null;
     var g = G(), c = info.call && g.calls[info.call];
     if (c) c.key = info.call;
     var tk = info.tensor, t = tk && g.tensors[tk];
     var box = MG.h("div", { class: "mg-explain", id: "mg-explain" });
     if (c && c.window) {
       var n = MG.state.sample;
-      var inp = MG.tensorSection(c.inputs[0].tensor, info.view === "backward" ? {
-        onGradCell: function (cell) { gradCell(box, c, 0, n, cell.c, cell.i, cell.j); }
-      } : {});
-      var outSec = MG.tensorSection(c.output, {
-        onValueCell: function (cell) {
-          (outSec.valuePics.canvases || []).forEach(function (cv) { MG.heat.outline(cv, []); });
-          MG.heat.outline(cell.canvas, [{ i: cell.i, j: cell.j, color: "#e8590c", width: 3 }]);
-          show(box, c, n, cell.c, cell.i, cell.j, inp && inp.valuePics);
-        }
+      var onGrad = explained(box, function (cell) { gradCell(box, c, 0, n, cell.c, cell.i, cell.j); });
+      var inp = MG.tensorSection(c.inputs[0].tensor, info.view === "backward" ? { onGradCell: onGrad } : {});
+      var onValue = explained(box, function (cell) {
+        (outSec.valuePics.canvases || []).forEach(function (cv) { MG.heat.outline(cv, []); });
+        MG.heat.outline(cell.canvas, [{ i: cell.i, j: cell.j, color: "#e8590c", width: 3 }]);
+        show(box, c, n, cell.c, cell.i, cell.j, inp && inp.valuePics);
       });
+      var outSec = MG.tensorSection(c.output, { onValueCell: onValue });
+      MG.cellTarget = info.view === "backward" ? target(inp && inp.gradPics, onGrad) : target(outSec && outSec.valuePics, onValue);
       sec.appendChild(MG.h("p", { class: "mg-hint", text: info.view === "backward" ?
         "Click a cell of the input's gradient to see the terms that sum to it." :
         "Click a cell of the output to see its window and arithmetic." }));
@@ -245,6 +270,7 @@
           onGradCell: function (cell) {
             // the weight's picture shows filter o (picked like a sample), channel cell.c
             gradCell(box, c, 1, n, MG.state.sample, cell.c, [cell.i, cell.j]);
+            announce(box);
           }
         });
         if (wsec) { sec.appendChild(MG.h("div", { class: "mg-cap", text: "weight" })); sec.appendChild(wsec); }
@@ -260,10 +286,12 @@
         " times: click a gradient cell to see the contributions the engine summed." }));
       sec.appendChild(box);
       var a = MG.arr(t.grad);
-      var sel2 = MG.tensorSection(tk, { onGradCell: function (cell) {
+      var onSum = explained(box, function (cell) {
         var idx = a.shape.length === 4 ? [cell.c, cell.i, cell.j] : a.shape.length === 1 ? [cell.j] : [cell.i, cell.j];
         contributions(box, t, MG.state.sample, idx);
-      } });
+      });
+      var sel2 = MG.tensorSection(tk, { onGradCell: onSum });
+      MG.cellTarget = target(sel2 && sel2.gradPics, onSum);
       info.section.replaceWith(sel2);
       info.section = sel2;
     }

@@ -44,16 +44,10 @@
   function partials(pane, steps) {
     var last = {};
     for (var k = 0; k < S.k; k++) if (steps[k].kind === "accumulate" && steps[k].node) last[steps[k].node] = steps[k];
-    Array.prototype.forEach.call(pane.svg.querySelectorAll("text.mg-partial"), function (t) { t.remove(); });
-    Object.keys(last).forEach(function (id) {
-      var n = pane.nodes[id], s = last[id];
-      if (!n) return;
-      var b = n.getBBox(), t = document.createElementNS("http://www.w3.org/2000/svg", "text");
-      t.setAttribute("x", String(b.x + b.width + 4));
-      t.setAttribute("y", String(b.y + b.height / 2 + 4));
-      t.setAttribute("class", "mg-partial");
-      t.textContent = s.of[0] + " of " + s.of[1] + ", |sum| " + MG.fmt(s.total.norm);
-      n.appendChild(t);
+    Object.keys(pane.nodes).forEach(function (id) {
+      var s = last[id];
+      if (s || pane.nodes[id].querySelector("text.mg-partial"))
+        pane.badge(id, "mg-partial", s ? s.of[0] + " of " + s.of[1] + ", |sum| " + MG.fmt(s.total.norm) : null);
     });
   }
 
@@ -90,6 +84,9 @@
     S.k = Math.max(0, Math.min(n, k));
     apply();
     panel();
+    MG.url.set({ step: S.k || null }, false);
+    var s = MG.payload.graph.steps[S.k - 1];
+    MG.say(s ? "backward event " + S.k + " of " + n + ": " + describe(s) : "before backward");
   }
   MG.stepTo = go;
   MG.stepState = S;
