@@ -134,6 +134,13 @@
      Opening a page with a hash, and back/forward, call MG.url.restore: the view is shown,
      then every module's "restore" handler applies the rest. */
   var KEYS = ["view", "node", "cell", "step", "frame"];
+  /* a name may hold a lone surrogate, which has no URL form: it travels as U+FFFD */
+  function enc(s) {
+    try { return encodeURIComponent(s); } catch (e) {
+      return encodeURIComponent(s.toWellFormed ? s.toWellFormed() : s.replace(/[\uD800-\uDFFF]/g, "\uFFFD"));
+    }
+  }
+  function dec(s) { try { return decodeURIComponent(s); } catch (e) { return s; } }
   MG.url = {
     state: {},
     parse: function (hash) {
@@ -141,14 +148,14 @@
       (hash || "").replace(/^#/, "").split("&").forEach(function (part) {
         var i = part.indexOf("=");
         if (i <= 0) return;
-        var k = decodeURIComponent(part.slice(0, i)), v = decodeURIComponent(part.slice(i + 1));
+        var k = dec(part.slice(0, i)), v = dec(part.slice(i + 1));
         if (KEYS.indexOf(k) >= 0 && v !== "") out[k] = v;
       });
       return out;
     },
     text: function (st) {
       return "#" + KEYS.filter(function (k) { return st[k] !== undefined && st[k] !== null && st[k] !== ""; })
-        .map(function (k) { return k + "=" + encodeURIComponent(String(st[k])).replace(/%2C/g, ","); }).join("&");
+        .map(function (k) { return k + "=" + enc(String(st[k])).replace(/%2C/g, ","); }).join("&");
     },
     set: function (changes, push) {
       if (MG.url.restoring) return;
