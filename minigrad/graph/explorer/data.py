@@ -63,7 +63,8 @@ class _Registry:
             return hit[0]
         key = f"T{len(self.tensors)}"
         self.tensors[id(t)] = (key, t)
-        role = leaf_role(t) if t._node is None else ("output" if t is self.root else "intermediate")
+        made = t._node is not None or (self.root._node is None and hasattr(t, "_origin"))
+        role = ("output" if t is self.root else "intermediate") if made else leaf_role(t)
         batch = role != "parameter"
         entry: dict[str, Any] = {
             "name": t.name,
