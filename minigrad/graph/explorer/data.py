@@ -192,9 +192,11 @@ def graph_payload(
     *,
     samples: int = 2,
     max_elements: int = encode.MAX_ELEMENTS,
+    classes: Any = None,
     **draw_options: Any,
 ) -> dict[str, Any]:
     """``payload["graph"]`` for the page: see the module docstring."""
+    from .network import network_json
     from .steps import backward_grads, steps_json
 
     fwd = build(t, False, values=False)
@@ -216,6 +218,7 @@ def graph_payload(
             "nodes": _nodes_json(mods, reg),
             "edges": _edges_json(mods, reg, {}),
         }
+    network = network_json(t, reg, samples, classes)  # the first view: layers as pictures
     steps: list[dict[str, Any]] = []
     if backward and t.requires_grad:
         bwd = build(t, True, values=False)
@@ -240,6 +243,7 @@ def graph_payload(
         "tensors": reg.out["tensors"],
         "calls": reg.out["calls"],
         "steps": steps,
+        "network": network,
         "health": health(reg, trace, views),
         "samples": samples,
     }
