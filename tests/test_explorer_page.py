@@ -347,7 +347,12 @@ def test_graph_and_timeline_share_one_page(tmp_path):
     with open_page(path) as (page, errors, requests):
         names = page.evaluate("MG.viewNames")
         assert {"forward", "backward", "timeline"} <= set(names)
+        page.click("#mg-tab-forward")
+        click_node(page, f'g.node[data-id="{node_id(page, "forward", "conv2d")}"]')
         page.click("#mg-tab-timeline")
+        assert page.inner_text("#mg-panel h2") == "Why did this weight change?"
+        page.click("#mg-tab-forward")  # the panel follows the view: no stale timeline panel
+        assert page.inner_text("#mg-panel h2") == "conv2d"
         page.click("#mg-tab-backward")
         page.keyboard.press("ArrowRight")
         screenshot(page, "explorer-with-timeline")

@@ -93,7 +93,9 @@
 
   var cache = new Map();
   /* An encoded array: {shape, dtype, b64} with little-endian float32/float64/int bytes,
-     so NaN and infinities survive and the numbers are the engine's exactly. Decoded once. */
+     so NaN and infinities survive and the numbers are the engine's exactly. Decoded once.
+     Pictures may come as uint8 levels {..., lo, hi, levels}: decoded to float32 values
+     within half a level of the engine's, marked approx (never shown as numbers). */
   MG.arr = function (enc) {
     if (!enc) return null;
     if (cache.has(enc)) return cache.get(enc);
@@ -101,8 +103,18 @@
     for (var i = 0; i < n; i++) bytes[i] = bin.charCodeAt(i);
     var Ctor = { float32: Float32Array, float64: Float64Array, int32: Int32Array,
                  uint8: Uint8Array }[enc.dtype] || Float32Array;
-    var out = { shape: enc.shape, data: new Ctor(bytes.buffer), dtype: enc.dtype,
-                index: enc.index || null };
+    var data = new Ctor(bytes.buffer);
+    if (enc.levels) {  // a picture's uint8 levels between its exact min and max
+      var lo = MG.num(enc.lo), step = (MG.num(enc.hi) - lo) / enc.levels, L = enc.levels;
+      var vals = new Float32Array(n);
+      for (var k = 0; k < n; k++) {
+        var q = data[k];
+        vals[k] = q <= L ? lo + q * step : q === L + 1 ? NaN : q === L + 2 ? Infinity : -Infinity;
+      }
+      data = vals;
+    }
+    var out = { shape: enc.shape, data: data, dtype: enc.levels ? "levels" : enc.dtype,
+                index: enc.index || null, approx: !!enc.levels };
     cache.set(enc, out);
     return out;
   };

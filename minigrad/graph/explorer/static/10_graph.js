@@ -554,6 +554,11 @@
         this.panes.forEach(function (p) { MG.panes[p.which] = p; });
         MG.emit("panes", { view: self });
         if (MG.state.selected) markSelection(MG.state.selected);  // no stale marks
+        if (MG.panelOwner && MG.panelOwner !== "graph") {  // another view wrote the panel
+          if (MG.state.selected) MG.emit("select", MG.state.selected);
+          else MG.panel.replaceChildren(MG.h("p", { class: "mg-hint", text: "Click a node to see its values, gradient and arithmetic." }));
+          MG.panelOwner = "graph";
+        }
       },
       clears: true,
       keys: function () {

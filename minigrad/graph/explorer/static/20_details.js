@@ -143,6 +143,7 @@
   MG.on("select", function (sel) {
     var g = MG.payload.graph, node = g.views[sel.view].nodes[sel.id];
     var panel = MG.panel;
+    MG.panelOwner = "graph";
     panel.innerHTML = "";
     panel.appendChild(MG.h("h2", { text: node.label, "data-node": sel.id }));
     panel.appendChild(MG.h("div", { class: "mg-hint", text: sel.view + " view · " + node.kind + (node.scope ? " · " + node.scope : "") }));

@@ -5,17 +5,20 @@
   "use strict";
   function seq(t) {            // light -> dark blue
     var a = [247, 251, 255], b = [8, 48, 107];
-    return "rgb(" + a.map(function (v, k) { return Math.round(v + (b[k] - v) * t); }).join(",") + ")";
+    return a.map(function (v, k) { return Math.round(v + (b[k] - v) * t); });
   }
   function div(t) {            // -1 blue, 0 white, +1 red
     var c = t < 0 ? [33, 102, 172] : [178, 24, 43], s = Math.min(1, Math.abs(t));
-    return "rgb(" + c.map(function (v) { return Math.round(255 + (v - 255) * s); }).join(",") + ")";
+    return c.map(function (v) { return Math.round(255 + (v - 255) * s); });
   }
-  function color(v, lo, hi, diverging) {
-    if (isNaN(v)) return "#ff00ff";
-    if (!isFinite(v)) return "#000";
+  function rgb(v, lo, hi, diverging) {  // [r, g, b]
+    if (isNaN(v)) return [255, 0, 255];
+    if (!isFinite(v)) return [0, 0, 0];
     if (diverging) return div(hi > 0 ? v / hi : 0);
     return seq(hi > lo ? (v - lo) / (hi - lo) : 0.5);
+  }
+  function color(v, lo, hi, diverging) {
+    return "rgb(" + rgb(v, lo, hi, diverging).join(",") + ")";
   }
   function range(data, start, n) {
     var lo = Infinity, hi = -Infinity;
@@ -32,10 +35,14 @@
     var cv = MG.h("canvas", { width: w * cell, height: h * cell, class: "mg-heat" });
     var g = cv.getContext("2d"), r = opts.range || range(data, start, h * w);
     var hi = opts.diverging ? Math.max(Math.abs(r[0]), Math.abs(r[1])) : r[1];
+    var W = w * cell, img = g.createImageData(W, h * cell), px = img.data;
     for (var i = 0; i < h; i++) for (var j = 0; j < w; j++) {
-      g.fillStyle = color(data[start + i * w + j], r[0], hi, opts.diverging);
-      g.fillRect(j * cell, i * cell, cell, cell);
+      var c = rgb(data[start + i * w + j], r[0], hi, opts.diverging);
+      for (var y = i * cell; y < (i + 1) * cell; y++) for (var x = j * cell, o = (y * W + x) * 4; x < (j + 1) * cell; x++, o += 4) {
+        px[o] = c[0]; px[o + 1] = c[1]; px[o + 2] = c[2]; px[o + 3] = 255;
+      }
     }
+    g.putImageData(img, 0, 0);
     cv.cell = cell;
     cv.hw = [h, w];
     var what = (opts.label || (opts.diverging ? "gradient" : "values")) + (opts.channel !== undefined ? ", channel " + opts.channel : "");
