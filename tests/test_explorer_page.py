@@ -148,7 +148,7 @@ def test_stepping_visits_every_backward_node_once_in_engine_order(tmp_path):
             )
             seen.append(cur)
             if len(seen) == n // 2:
-                assert page.inner_text("#mg-panel h2") == f"backward event {n // 2} of {n}"
+                assert page.inner_text("#mg-panel h2") == f"backward step {n // 2} of {n}"
                 screenshot(page, "explorer-stepper")
         bw = page.evaluate(
             "() => { var v = MG.payload.graph.views.backward.nodes; return Object.keys(v)"

@@ -227,6 +227,9 @@
     open(d.layer.name, d.n, d.c, d.i, d.j, true);
   });
   MG.on("restore", function (st) {
+    // a teacher's link (#node=conv1&cell=n,o,i,j) or the network view's own state; a graph
+    // view's node of the same name is that view's business
+    if (st.view && st.view !== "network") return;
     if (!st.node || !st.cell || !G() || !G().network || !layerByName(st.node)) return;
     var cell = st.cell.split(",").map(Number);
     if (cell.length !== 4 || cell.some(isNaN)) return;
