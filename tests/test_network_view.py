@@ -190,3 +190,36 @@ def test_network_payload_for_mg_ops_and_for_modules():
         layer["name"] for layer in network_layers(mg.ops.max_pool2d(mg.ops.relu(seed_conv()), 2))
     ]
     assert names == ["conv2d", "relu", "max_pool2d"]
+
+
+def test_quiz_hides_the_cell_then_reveals_the_engines_value_and_keeps_score(tmp_path):
+    y = seed_conv()
+    path = mg.graph.explore(y, quiz=True).save(tmp_path / "quiz.html")
+    for width in (1400, 390):
+        with open_page(path, width=width) as (page, errors, requests):
+            assert page.is_checked("#mg-quiz-toggle")
+            page.locator('canvas[data-layer="conv2d"]').click(position={"x": 2, "y": 2})
+            assert page.locator("#mg-conv .mg-conv-arith").count() == 0
+            assert page.inner_text("table.mg-conv-out td.mg-now") == "?"
+            assert set(page.locator("table.mg-conv-products td").all_inner_texts()) == {"?"}
+            assert "3.3" not in page.inner_text("#mg-conv")
+            page.locator("#mg-conv").scroll_into_view_if_needed()
+            screenshot(page, f"network-quiz-hidden-{width}")
+            page.fill(".mg-quiz-guess", "3.3")
+            page.click(".mg-quiz-check")
+            assert page.inner_text("#mg-conv .mg-conv-arith").split("\n")[0].endswith("= 3.3")
+            result = page.inner_text(".mg-quiz-result")
+            assert "right" in result and "1 of 1 right" in result
+            page.click(".mg-conv-next")  # the next window is hidden again
+            assert page.locator(".mg-quiz-guess").count() == 1
+            e = mg.graph.explain(y, (0, 0, 0, 1))
+            page.fill(".mg-quiz-guess", "0")
+            page.keyboard.press("Enter")
+            result = page.inner_text(".mg-quiz-result")
+            assert f"the engine's value {fmt(page, e.value, 6)}" in result
+            assert f"off by {fmt(page, -e.value, 4)}" in result and "1 of 2 right" in result
+            page.locator("#mg-conv").scroll_into_view_if_needed()
+            screenshot(page, f"network-quiz-revealed-{width}")
+            page.uncheck("#mg-quiz-toggle")  # quiz off: every value shows again
+            assert page.locator(".mg-quiz-guess").count() == 0
+        assert errors == [] and requests == []

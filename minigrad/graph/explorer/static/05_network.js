@@ -44,7 +44,8 @@
     for (var c = 0; c < C; c++) {
       (function (c) {
         var cv = MG.heat.map2d(a.data, n * per + c * H * W, H, W, {
-          size: size, range: r, diverging: diverging, label: layer.name, channel: C > 1 ? c : undefined,
+          size: size, cell: Math.max(3, Math.floor(size / Math.max(H, W))), range: r, diverging: diverging,
+          label: layer.name, channel: C > 1 ? c : undefined,
           onCell: layer.main ? function (p) {
             MG.emit("netcell", { layer: layer, n: n, c: c, i: p.i, j: p.j });
           } : null
@@ -173,6 +174,10 @@
         bar.appendChild(pick);
         MG.on("sample", function (d) { sel.value = String(d.index); });
       }
+      var quiz = MG.h("input", { type: "checkbox", id: "mg-quiz-toggle",
+        onchange: function () { MG.setQuiz(quiz.checked); } });
+      bar.appendChild(MG.h("label", { class: "mg-net-quiz", title: "hide a cell's value until you have typed a guess" },
+        [quiz, " predict first"]));
       var body = MG.h("div", { class: "mg-net", id: "mg-net", tabindex: "-1" });
       var conv = MG.h("div", { class: "mg-conv-slot", id: "mg-conv-slot" });
       var scroller = MG.h("div", { class: "mg-net-scroll" }, [body, conv]);
@@ -181,6 +186,7 @@
       MG.views.network.body = body;
       MG.views.network.slot = conv;
       draw(body);
+      if (G().quiz) MG.setQuiz(true);  // explore(..., quiz=True)
       MG.on("sample", function () { draw(body); });
       // the details panel serves the graph views: the network view takes the whole width
       MG.on("view", function (d) { document.body.classList.toggle("mg-wide", d.name === "network"); });

@@ -45,7 +45,8 @@
     var c = S.call, w = c.window, n = S.n, o = S.o, H = S.outH, W = S.outW;
     var i = Math.floor(S.frame / W), j = S.frame % W, glob = w.kind.indexOf("global") === 0;
     var res = MG.explainCell(c, n, o, i, j);
-    var box = S.box;
+    var box = S.box, key = [n, o, i, j].join(",");
+    var hidden = Q.on && !Q.revealed[S.layer.name + ":" + key];  // predict first, then reveal
     box.textContent = "";
     box.setAttribute("data-frame", String(S.frame));
     box.setAttribute("data-frames", String(H * W));
@@ -65,7 +66,7 @@
     if (inH <= TABLE_MAX && inW <= TABLE_MAX) {
       inBox.appendChild(table(inH, inW, function (r, q) {
         var e = win[r + "," + q];
-        return { text: fmt(at4(x, n, u.ch, r, q)), cls: e ? "mg-in-win" + (e.winner ? " mg-winner" : "") : "" };
+        return { text: fmt(at4(x, n, u.ch, r, q)), cls: e ? "mg-in-win" + (e.winner && !hidden ? " mg-winner" : "") : "" };
       }, "mg-conv-in"));
     } else {
       var cv = MG.heat.map2d(x.data, (n * x.shape[1] + u.ch) * inH * inW, inH, inW, { size: 196, label: "input" });
@@ -91,7 +92,8 @@
     prod.appendChild(table(kh, kw, function (p, q) {
       var e = u.cells[p * kw + q];
       if (!e || e.code !== 0) return { text: e && e.code === 1 ? "pad" : "–", cls: "mg-pad" };
-      return { text: conv ? fmt(e.v * e.k) : fmt(e.v), cls: e.winner ? "mg-winner" : "" };
+      if (hidden && conv) return { text: "?", cls: "mg-hidden-val" };
+      return { text: conv ? fmt(e.v * e.k) : fmt(e.v), cls: e.winner && !hidden ? "mg-winner" : "" };
     }, "mg-conv-products"));
     grids.appendChild(prod);
     // output, filled in up to the current window
@@ -101,7 +103,8 @@
     if (H <= TABLE_MAX && W <= TABLE_MAX) {
       out = table(H, W, function (r, q) {
         var k = r * W + q;
-        return { text: k <= S.frame ? fmt(ocell(r, q)) : "", cls: k === S.frame ? "mg-now" : k > S.frame ? "mg-later" : "" };
+        var hide = k === S.frame && hidden;
+        return { text: hide ? "?" : k <= S.frame ? fmt(ocell(r, q)) : "", cls: k === S.frame ? "mg-now" : k > S.frame ? "mg-later" : "" };
       }, "mg-conv-out");
       out.addEventListener("mouseover", function (ev) {
         var td = ev.target.closest && ev.target.closest("td");
@@ -164,9 +167,45 @@
       if (res.bias !== null && res.bias !== undefined) steps.push(MG.fmt(run + res.bias, 4) + " (+ bias)");
       if (res.used.length === 1 && steps.length) lines.push("running sum: " + (steps.length > 16 ? steps.slice(0, 15).concat(["…", steps[steps.length - 1]]) : steps).join(" → "));
     }
+    S.res = res;
+    if (hidden) { box.appendChild(quizForm(res, key)); return; }
+    var done = Q.results[S.layer.name + ":" + key];
+    if (done) box.appendChild(MG.h("p", { class: "mg-quiz-result " + (done.ok ? "mg-ok" : "mg-wrong"), role: "status",
+      text: "your guess " + MG.fmt(done.guess, 6) + ", the engine's value " + MG.fmt(res.engine, 6) + ": " +
+        (done.ok ? "right" : "off by " + MG.fmt(done.guess - res.engine, 4)) + " · score " + score() }));
     box.appendChild(MG.h("pre", { class: "mg-conv-arith", text: lines.join("\n") }));
     box.appendChild(MG.h("p", { class: "mg-conv-engine", text: "engine's value: " + MG.fmt(res.engine, 8) }));
-    S.res = res;
+  }
+
+  /* Predict, then reveal: with MG.quiz.on the output cell, its products and its sum stay
+     hidden until the learner types a guess; then the arithmetic, the gap and the score. */
+  var Q = { on: false, revealed: {}, results: {}, right: 0, total: 0 };
+  MG.quiz = Q;
+  function score() { return Q.right + " of " + Q.total + " right"; }
+  function quizForm(res, key) {
+    var conv = S.call.window.kind === "conv";
+    var input = MG.h("input", { type: "text", inputmode: "decimal", class: "mg-quiz-guess", "aria-label": "your guess for the hidden cell",
+      placeholder: "your guess", size: "10" });
+    var form = MG.h("form", { class: "mg-quiz", onsubmit: function (ev) {
+      ev.preventDefault();
+      var guess = parseFloat(input.value.replace(",", "."));
+      if (isNaN(guess)) { input.setAttribute("aria-invalid", "true"); MG.say("type a number"); return; }
+      var ok = Math.abs(guess - res.engine) <= 0.01 * Math.max(1, Math.abs(res.engine));
+      Q.total += 1;
+      if (ok) Q.right += 1;
+      Q.results[S.layer.name + ":" + key] = { guess: guess, ok: ok };
+      Q.revealed[S.layer.name + ":" + key] = true;
+      render();
+      MG.say((ok ? "right" : "off by " + MG.fmt(guess - res.engine, 4)) + "; the value is " + MG.fmt(res.engine, 6));
+    } }, [
+      MG.h("label", {}, [conv ? "Predict the hidden output cell (the sum of input × kernel" + (res.bias !== null && res.bias !== undefined ? " + bias" : "") + "): " :
+        (S.call.window.kind.slice(-3) === "max" ? "Predict the hidden output cell (the largest value in the window): " :
+          "Predict the hidden output cell (the mean of the window): "), input]),
+      MG.h("button", { type: "submit", class: "mg-quiz-check", text: "check" }),
+      MG.h("span", { class: "mg-hint mg-quiz-score", text: " score " + score() })
+    ]);
+    setTimeout(function () { if (document.activeElement === document.body || !document.activeElement) input.focus(); }, 0);
+    return form;
   }
 
   function go(k) {
@@ -213,6 +252,12 @@
     return true;
   }
 
+  MG.setQuiz = function (on) {
+    Q.on = !!on;
+    var box = document.getElementById("mg-quiz-toggle");
+    if (box) box.checked = Q.on;
+    if (S) { stop(); render(); }
+  };
   MG.convView = {
     open: open,
     interval: 600,
