@@ -341,5 +341,8 @@ def explore_recording(rec: Any, title: str | None = None, **options: Any) -> Any
 
     name = type(rec.model).__name__
     title = title or f"minigrad training timeline: {name}, {rec.steps} steps"
+    from .explorer.picture import timeline_picture
+
     payload = {"timeline": timeline_payload(rec, **options)}
-    return Explorer(render_page(payload, title), title)
+    picture = timeline_picture(payload["timeline"], title)
+    return Explorer(render_page(payload, title), title, picture)

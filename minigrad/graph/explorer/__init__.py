@@ -33,11 +33,17 @@ _DRAW_OPTIONS = ("rankdir", "max_nodes", "max_values", "clusters")
 
 class Explorer:
     """One explorer page: ``.html`` is the text, ``.save(path)`` writes it, and Jupyter shows
-    it inline (in an ``<iframe srcdoc>``, which also works in nbconvert HTML and VS Code)."""
+    it inline (in an ``<iframe srcdoc>``, which also works in nbconvert HTML and VS Code).
 
-    def __init__(self, html: str, title: str = "minigrad explorer") -> None:
+    A notebook also keeps ``.picture``, a static SVG of the page (the layers in order, or the
+    loss curve), for viewers that run no scripts."""
+
+    def __init__(
+        self, html: str, title: str = "minigrad explorer", picture: str | None = None
+    ) -> None:
         self.html = html
         self.title = title
+        self.picture = picture
 
     def save(self, path: str | os.PathLike) -> str:
         """Write the page (folders are created); returns the path."""
@@ -53,6 +59,12 @@ class Explorer:
             'style="width:100%;height:760px;border:1px solid #ccc" '
             'sandbox="allow-scripts"></iframe>'
         )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        bundle = {"text/html": self._repr_html_(), "text/plain": repr(self)}
+        if self.picture:
+            bundle["image/svg+xml"] = self.picture
+        return bundle
 
     def __repr__(self) -> str:
         return f"<Explorer {self.title!r}: {len(self.html.encode('utf-8')):,} bytes>"
@@ -95,8 +107,10 @@ def explore(
     title = options.get("title") or f"minigrad explorer: {t.name or 'output'}, {shape} {t.dtype}"
     draw_options = {k: options[k] for k in _DRAW_OPTIONS if k in options}
     extra = {k: options[k] for k in ("samples", "max_elements") if k in options}
+    from .picture import graph_picture
+
     if classes is not None:
         classes = [str(c) for c in classes]
     payload = {"graph": graph_payload(t, backward, classes=classes, **extra, **draw_options)}
     payload["graph"]["quiz"] = bool(quiz)
-    return Explorer(render_page(payload, title), title)
+    return Explorer(render_page(payload, title), title, graph_picture(payload["graph"], title))

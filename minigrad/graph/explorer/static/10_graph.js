@@ -223,7 +223,7 @@
       e.hidden = a === b && a !== e.src;
       e.g.classList.toggle("mg-folded", e.hidden);
       if (e.hidden) return;
-      dg.setEdge(a, b, e.size ? { width: e.size[0] + 6, height: e.size[1], labelpos: "c" } : {}, "e" + i);
+      dg.setEdge(a, b, e.size ? { width: e.size[0] + 6, height: e.size[1], labelpos: "r", labeloffset: 6 } : {}, "e" + i);
     });
     dagre.layout(dg);
     var box = [Infinity, Infinity, -Infinity, -Infinity];
