@@ -223,3 +223,27 @@ def test_quiz_hides_the_cell_then_reveals_the_engines_value_and_keeps_score(tmp_
             page.uncheck("#mg-quiz-toggle")  # quiz off: every value shows again
             assert page.locator(".mg-quiz-guess").count() == 0
         assert errors == [] and requests == []
+
+
+def test_conv_view_backward_weight_and_input_gradients_are_the_engines(tmp_path):
+    loss, _, _ = lenet_loss(batch=2)
+    conv1 = next(layer for layer in network_layers(loss) if layer["name"] == "conv1")
+    ctx = conv1["main"]
+    dw = mg.grad(loss, [ctx.inputs[1]], retain_graph=True)[0].data
+    path = mg.graph.explore(loss, classes=CLASSES).save(tmp_path / "back.html")
+    with open_page(path) as (page, errors, requests):
+        page.locator('canvas[data-layer="conv1"][data-channel="2"]').click(
+            position={"x": 2, "y": 2}
+        )
+        page.click("table.mg-conv-k td[data-i='1'][data-j='2']")
+        text = page.inner_text("#mg-conv .mg-conv-grad")
+        assert "weight gradient [2, 0, 1, 2]" in text
+        assert text.rstrip().split("= ")[-1].startswith(fmt(page, dw[2, 0, 1, 2], 6))
+        assert "more terms" in text  # 2 samples x 64 positions: the largest first, then a count
+        first = text.split("\n")[1].split(" + ")[0]
+        a, b = (float(v) for v in first.split("*"))
+        assert abs(a * b) > 0  # a term that counts comes first, not a run of zeros
+        page.click("table.mg-conv-in td[data-i='3'][data-j='4']")
+        assert "input gradient [ch 0, row 3, col 4]" in page.inner_text("#mg-conv .mg-conv-grad")
+        screenshot(page, "network-conv-backward-1400")
+    assert errors == [] and requests == []

@@ -175,6 +175,7 @@
         (done.ok ? "right" : "off by " + MG.fmt(done.guess - res.engine, 4)) + " · score " + score() }));
     box.appendChild(MG.h("pre", { class: "mg-conv-arith", text: lines.join("\n") }));
     box.appendChild(MG.h("p", { class: "mg-conv-engine", text: "engine's value: " + MG.fmt(res.engine, 8) }));
+    if (t[c.output].grad && MG.gradCell) backward(box, conv, u);
   }
 
   /* Predict, then reveal: with MG.quiz.on the output cell, its products and its sum stay
@@ -206,6 +207,32 @@
     ]);
     setTimeout(function () { if (document.activeElement === document.body || !document.activeElement) input.focus(); }, 0);
     return form;
+  }
+
+  /* The backward of the same call: a kernel cell's weight gradient (dy sliding over x,
+     summed over samples and positions, the largest terms first), an input cell's gradient
+     (dy times the kernel over the windows that cover it; max pooling routes it to winners). */
+  function backward(box, conv, u) {
+    var c = S.call, sec = MG.h("section", { class: "mg-conv-back", "aria-label": "backward" });
+    sec.appendChild(MG.h("h4", { text: "Backward" }));
+    sec.appendChild(MG.h("p", { class: "mg-hint", text: conv ?
+      "Click a kernel cell: its weight gradient is dy sliding over the input. Click an input cell: the gradient it gets." :
+      "Click an input cell: the gradient it gets (max pooling sends dy to each window's winner only)." }));
+    var g = MG.h("div", { class: "mg-conv-grad" });
+    sec.appendChild(g);
+    box.appendChild(sec);
+    if (!S.back) return;
+    if (S.back.kind === "w") MG.gradCell(g, c, 1, S.n, S.o, u.ch, [S.back.p, S.back.q]);
+    else MG.gradCell(g, c, 0, S.n, u.ch, S.back.r, S.back.q);
+  }
+  function pickBack(ev) {
+    var td = ev.target.closest && ev.target.closest("td"), tb = td && td.closest("table");
+    if (!td || !S) return;
+    var i = +td.getAttribute("data-i"), j = +td.getAttribute("data-j");
+    if (tb.classList.contains("mg-conv-k")) S.back = { kind: "w", p: i, q: j };
+    else if (tb.classList.contains("mg-conv-in")) S.back = { kind: "x", r: i, q: j };
+    else return;
+    render();
   }
 
   function go(k) {
@@ -242,7 +269,7 @@
     stop();
     var slot = MG.views.network.slot;
     slot.textContent = "";
-    var box = MG.h("section", { class: "mg-conv", id: "mg-conv", "aria-label": "how the cell was computed" });
+    var box = MG.h("section", { class: "mg-conv", id: "mg-conv", "aria-label": "how the cell was computed", onclick: pickBack });
     slot.appendChild(box);
     S = { layer: layer, call: c, n: n, o: o, ch: 0, box: box, outH: glob ? 1 : y.shape[2], outW: glob ? 1 : y.shape[3],
       visited: {}, played: [] };
