@@ -41,6 +41,7 @@
     var r = layerRange(a, n), diverging = r[0] < 0 && r[1] > 0;
     var size = C <= 3 ? 132 : C <= 8 ? 84 : C <= 16 ? 52 : 40;
     var grid = MG.h("div", { class: "mg-net-maps" + (C > 8 ? " mg-net-many" : "") });
+    grid.style.gridTemplateColumns = "repeat(" + (C === 1 ? 1 : C <= 4 ? 2 : C <= 9 ? 3 : C <= 16 ? 4 : 5) + ", auto)";
     for (var c = 0; c < C; c++) {
       (function (c) {
         var cv = MG.heat.map2d(a.data, n * per + c * H * W, H, W, {
@@ -73,6 +74,9 @@
       col.appendChild(colorBar(r, diverging));
       return;
     }
+    // the scores just before the loss, one per class: named by the classes
+    var pred = N().prediction, last = N().layers[N().layers.length - 2];
+    var names = pred && last === layer && F === pred.classes.length ? pred.classes : null;
     var m = Math.max(Math.abs(r[0]), Math.abs(r[1])) || 1, list = MG.h("div", { class: "mg-net-units", "data-layer": layer.name });
     for (var u = 0; u < F; u++) {
       var v = a.data[start + u], pct = Math.min(50, Math.abs(v) / m * 50);
@@ -80,7 +84,7 @@
       bar.style.width = pct + "%";
       bar.style.left = v < 0 ? (50 - pct) + "%" : "50%";
       list.appendChild(MG.h("div", { class: "mg-net-unit", "data-value": String(v) }, [
-        MG.h("span", { class: "mg-net-uname", text: String(u) }),
+        MG.h("span", { class: "mg-net-uname", text: names ? names[u] : String(u) }),
         MG.h("span", { class: "mg-net-utrack" }, [bar]),
         MG.h("span", { class: "mg-net-uval", text: MG.fmt(v, 3) })
       ]));
