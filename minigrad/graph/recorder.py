@@ -285,17 +285,29 @@ class Recorder:
     def _display_keys(self) -> dict[str, str]:
         """Each parameter's display name (module labels: ``conv1.weight`` in an unnamed
         Sequential) -> its ``state_dict`` key (``0.weight``)."""
-        out: dict[str, str] = {}
+        return self._names()[0]
+
+    def display_name(self, path: str) -> str:
+        """A module path or parameter key as ``summary()`` and the pages show it:
+        ``"0"`` -> ``"conv1"``, ``"0.weight"`` -> ``"conv1.weight"`` (unknown paths as given)."""
+        return self._names()[1].get(path, path)
+
+    def _names(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(parameter display name -> key, module path or parameter key -> display name)."""
+        params: dict[str, str] = {}
+        shown_as: dict[str, str] = {}
 
         def visit(m: Any, key: str, label: str) -> None:
             for pname in getattr(m, "_parameters", {}):
-                out[f"{label}{pname}"] = f"{key}{pname}"
+                params[f"{label}{pname}"] = f"{key}{pname}"
+                shown_as[f"{key}{pname}"] = f"{label}{pname}"
             for cname, child in getattr(m, "_modules", {}).items():
                 shown = getattr(child, "label", None) or cname
+                shown_as[f"{key}{cname}"] = f"{label}{shown}"
                 visit(child, f"{key}{cname}.", f"{label}{shown}.")
 
         visit(self.model, "", "")
-        return out
+        return params, shown_as
 
     def explain(self, name: str, index: Any, frame: int = -1) -> dict[str, Any]:
         """Why did element ``index`` of parameter ``name`` change at ``frames[frame]``?
