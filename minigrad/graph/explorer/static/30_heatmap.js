@@ -33,7 +33,31 @@
   function map2d(data, start, h, w, opts) {
     var cell = Math.max(3, Math.min(opts.cell || 18, Math.floor((opts.size || 150) / Math.max(h, w))));
     var cv = MG.h("canvas", { width: w * cell, height: h * cell, class: "mg-heat" });
-    var g = cv.getContext("2d"), r = opts.range || range(data, start, h * w);
+    cv.cell = cell;
+    cv.hw = [h, w];
+    cv.opts = opts;
+    paint(cv, data, start, opts.range);
+    if (opts.onCell) {
+      cv.style.cursor = "crosshair";
+      cv.addEventListener("click", function (ev) {
+        var b = cv.getBoundingClientRect(), s = cv.width / b.width;
+        var j2 = Math.floor((ev.clientX - b.left) * s / cell), i2 = Math.floor((ev.clientY - b.top) * s / cell);
+        cv.cursor = { i: i2, j: j2 };
+        opts.onCell({ c: opts.channel || 0, i: i2, j: j2, canvas: cv });
+      });
+      keyboard(cv, h, w, opts);
+    } else {
+      cv.setAttribute("role", "img");
+    }
+    label(cv);
+    return cv;
+  }
+
+  /* (re)draw a heatmap canvas from `data` at `start` (same shape): scrubbing a timeline
+     repaints its canvases instead of making new ones */
+  function paint(cv, data, start, range0) {
+    var h = cv.hw[0], w = cv.hw[1], cell = cv.cell, opts = cv.opts;
+    var g = cv.getContext("2d"), r = range0 || range(data, start, h * w);
     var hi = opts.diverging ? Math.max(Math.abs(r[0]), Math.abs(r[1])) : r[1];
     var W = w * cell, img = g.createImageData(W, h * cell), px = img.data;
     for (var i = 0; i < h; i++) for (var j = 0; j < w; j++) {
@@ -43,37 +67,27 @@
       }
     }
     g.putImageData(img, 0, 0);
-    cv.cell = cell;
-    cv.hw = [h, w];
+    cv.orig = null;
+    cv.src = { data: data, start: start, range: r };
+    if (cv.hasAttribute("aria-label")) label(cv);
+  }
+  function label(cv) {
+    var opts = cv.opts, r = cv.src.range;
     var what = (opts.label || (opts.diverging ? "gradient" : "values")) + (opts.channel !== undefined ? ", channel " + opts.channel : "");
-    var span = ", " + h + " by " + w + ", from " + MG.fmt(r[0]) + " to " + MG.fmt(r[1]);
-    if (opts.onCell) {
-      cv.style.cursor = "crosshair";
-      cv.addEventListener("click", function (ev) {
-        var b = cv.getBoundingClientRect(), s = cv.width / b.width;
-        var j2 = Math.floor((ev.clientX - b.left) * s / cell), i2 = Math.floor((ev.clientY - b.top) * s / cell);
-        cv.cursor = { i: i2, j: j2 };
-        opts.onCell({ c: opts.channel || 0, i: i2, j: j2, canvas: cv });
-      });
-      keyboard(cv, data, start, h, w, opts);
-      cv.setAttribute("aria-label", "heatmap of " + what + span + ". Arrow keys move between cells, Enter explains the cell.");
-    } else {
-      cv.setAttribute("role", "img");
-      cv.setAttribute("aria-label", "heatmap of " + what + span);
-    }
-    return cv;
+    var span = ", " + cv.hw[0] + " by " + cv.hw[1] + ", from " + MG.fmt(r[0]) + " to " + MG.fmt(r[1]);
+    cv.setAttribute("aria-label", "heatmap of " + what + span + (opts.onCell ? ". Arrow keys move between cells, Enter explains the cell." : ""));
   }
 
   /* Every cell by keyboard: the canvas takes focus, the arrow keys (Home/End: row ends) move
      a cursor and read the cell out, Enter or Space explains it as a click does. */
-  function keyboard(cv, data, start, h, w, opts) {
+  function keyboard(cv, h, w, opts) {
     cv.setAttribute("tabindex", "0");
     cv.setAttribute("role", "application");
     cv.setAttribute("aria-roledescription", "heatmap");
     cv.setAttribute("data-keys", "own");
     function say() {
       var p = cv.cursor;
-      MG.say("row " + p.i + ", column " + p.j + ": " + MG.fmt(data[start + p.i * w + p.j], 6));
+      MG.say("row " + p.i + ", column " + p.j + ": " + MG.fmt(cv.src.data[cv.src.start + p.i * w + p.j], 6));
       outline(cv, [{ i: p.i, j: p.j, color: "#1864ab", width: 2, dash: true }]);
     }
     cv.addEventListener("focus", function () { if (!cv.cursor) cv.cursor = { i: 0, j: 0 }; say(); });
@@ -170,7 +184,21 @@
         C > 1 ? MG.h("figcaption", { text: "ch " + c }) : null]));
     }
     if (limit < C) box.appendChild(MG.h("span", { class: "mg-hint", text: "+" + (C - limit) + " more channels" }));
+    box.key = shape.join(",") + "/" + lead;
     return box;
+  }
+
+  /* repaint a picture() with another array of the same shape; false when it cannot */
+  function repaint(box, enc, opts) {
+    var a = MG.arr(enc), shape = a && a.shape;
+    if (!a || shape.length < 2) return false;
+    var lead = shape.length === 4 ? Math.min(opts.sample || 0, shape[0] - 1) : 0;
+    if (box.key !== shape.join(",") + "/" + lead) return false;
+    var C = shape.length === 4 ? shape[1] : shape.length === 3 ? shape[0] : 1;
+    var H = shape[shape.length - 2], W = shape[shape.length - 1], per = C * H * W;
+    var base = shape.length === 4 ? lead * per : 0, r = range(a.data, base, per);
+    box.canvases.forEach(function (cv, c) { paint(cv, a.data, base + c * H * W, r); });
+    return true;
   }
 
   function hist(h, title) {
@@ -188,5 +216,5 @@
       MG.h("div", { class: "mg-cap", text: MG.fmt(h.lo) + " … " + MG.fmt(h.hi) })]);
   }
 
-  MG.heat = { picture: picture, map2d: map2d, outline: outline, hist: hist, color: color };
+  MG.heat = { picture: picture, repaint: repaint, paint: paint, map2d: map2d, outline: outline, hist: hist, color: color };
 })(window.MG);

@@ -152,6 +152,7 @@
   function picOf(f, name) { return (f.pics && f.pics[name]) || f.params[name]; }
   function filterMaps(enc, p, opts) {
     var a = MG.arr(enc), s = p.shape, hw = s[2] * s[3], box = MG.h("div", { class: "mg-tl-filters" });
+    box.cells = [];
     if (!a) return box;
     var lim = absMax(enc), shown = 0, total = s[0] * s[1];
     for (var o = 0; o < s[0]; o++) for (var c = 0; c < s[1]; c++) {
@@ -163,7 +164,9 @@
       shown += 1;
       (function (o, c, start) {
         var cv = MG.heat.map2d(a.data, start, s[2], s[3], { diverging: true, range: [-lim, lim], size: opts.size,
+          label: p.name + " filter " + o + (s[1] > 1 ? ", input channel " + c : ""),
           onCell: opts.click ? function (cell) { pick(p.name, start + cell.i * s[3] + cell.j); } : null });
+        box.cells.push({ cv: cv, start: start });
         if (opts.click && S.param === p.name && S.flat >= start && S.flat < start + hw)
           MG.heat.outline(cv, [{ i: Math.floor((S.flat - start) / s[3]), j: (S.flat - start) % s[3] }]);
         box.appendChild(MG.h("figure", { class: "mg-fig" }, [cv, opts.click ? MG.h("figcaption", { text: o + (s[1] > 1 ? "," + c : "") }) : null]));
@@ -208,11 +211,38 @@
     }
     return MG.h("table", { class: "mg-tl-strip" }, rows);
   }
+  /* the filters at this frame: built once per layer, then repainted (and the picked weight
+     outlined again) as the frame changes */
+  function repaintFilters(box, enc, p) {
+    var a = MG.arr(enc), lim = absMax(enc), s = p.shape, hw = s[2] * s[3];
+    if (!a || !box.cells) return false;
+    box.cells.forEach(function (c) {
+      if (c.start + hw > a.data.length) return;
+      MG.heat.paint(c.cv, a.data, c.start, [-lim, lim]);
+      if (S.param === p.name && S.flat >= c.start && S.flat < c.start + hw)
+        MG.heat.outline(c.cv, [{ i: Math.floor((S.flat - c.start) / s[3]), j: (S.flat - c.start) % s[3] }]);
+    });
+    return true;
+  }
   function drawFilters() {
-    var f = frame(), out = [];
+    var f = frame(), out = [], convs = T.params.filter(function (p) { return p.shape.length === 4; });
+    el.filterBoxes = el.filterBoxes || {};
+    if (el.filterHeads && convs.every(function (p) {  // the same DOM: repaint, retitle
+      var box = el.filterBoxes[p.name];
+      return box && repaintFilters(box, picOf(f, p.name), p);
+    })) {
+      convs.forEach(function (p) {
+        el.filterHeads[p.name].textContent = p.name + " at step " + f.step + " (" + p.shape.join("×") + "; click a weight to see why it changed)";
+        filmstripCached(p, pickFrames(9));
+      });
+      return;
+    }
+    el.filterHeads = {};
     T.params.filter(function (p) { return p.shape.length === 4; }).forEach(function (p) {
-      out.push(MG.h("h3", { text: p.name + " at step " + f.step + " (" + p.shape.join("×") + "; click a weight to see why it changed)" }));
-      out.push(filterMaps(picOf(f, p.name), p, { click: true, size: 64 }));
+      var box = el.filterBoxes[p.name], enc = picOf(f, p.name);
+      if (!box || !repaintFilters(box, enc, p)) box = el.filterBoxes[p.name] = filterMaps(enc, p, { click: true, size: 64 });
+      out.push(el.filterHeads[p.name] = MG.h("h3", { text: p.name + " at step " + f.step + " (" + p.shape.join("×") + "; click a weight to see why it changed)" }));
+      out.push(box);
       out.push(MG.h("div", { class: "mg-cap", text: "filmstrip: the same filters over the run, one colour scale (blue −, red +); click a step" }), MG.h("div", { class: "mg-tl-scroll" }, [filmstripCached(p, pickFrames(9))]));
     });
     if (!out.length) out.push(MG.h("p", { class: "mg-hint", text: "no conv filters in this model" }));
@@ -228,12 +258,20 @@
   function drawMaps() {
     var f = frame(), out = [];
     if (!T.activations.length) { el.maps.replaceChildren(MG.h("p", { class: "mg-hint", text: "record with probes=... to see feature maps" })); return; }
+    if (el.mapPics && el.mapPics.probe === S.probe && T.activations.every(function (a) {  // same pictures: repaint
+      var enc = f.acts[a.name], pic = el.mapPics[a.name];
+      if (!enc || !pic) return !enc && !pic;
+      if (enc.shape.length === 2) { var v = valuesOf(enc); pic.replaceWith(v); el.mapPics[a.name] = v; return true; }
+      return MG.heat.repaint(pic, enc, { sample: S.probe });
+    })) return;
+    el.mapPics = { probe: S.probe };
     if (T.probes) out.push(MG.h("div", { class: "mg-tl-act" }, [MG.h("div", { class: "mg-cap", text: "probe " + S.probe }),
       MG.heat.picture(T.probes, { sample: S.probe, size: 72, label: "probe " + S.probe })]));
     T.activations.forEach(function (a) {
       var enc = f.acts[a.name]; if (!enc) return;
       var pic = MG.heat.picture(enc, { sample: S.probe, size: 60, maxChannels: 8, label: a.name + " of probe " + S.probe });
       if (enc.shape.length === 2) pic = valuesOf(enc);
+      el.mapPics[a.name] = pic;
       out.push(MG.h("div", { class: "mg-tl-act", "data-act": a.name }, [MG.h("div", { class: "mg-cap", text: a.name + " (" + a.kind + ")" }), pic]));
     });
     el.maps.replaceChildren.apply(el.maps, out);
