@@ -71,6 +71,28 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
         ctx.freed = False
         ctx.hooks = None
         ctx._uses = 0
+    elif _grad_enabled.get():
+        # no input requires grad: a forward-only call. It is kept as a plain Context on the
+        # output's ``_origin`` (not ``_node``: the output stays a leaf for autograd), so that
+        # explain() and explore() can read a learner's first conv written without
+        # requires_grad. Training never takes this branch for its recorded ops; under no_grad
+        # (and in a first-order backward) nothing is kept.
+        record = False
+        ctx = _new_ctx(Context)
+        ctx.op = op
+        ctx.attrs = attrs
+        n = len(inputs)
+        ctx.needs_input_grad = _NO_GRAD_NEEDED[n] if n < 8 else (False,) * n
+        ctx.inputs = inputs
+        ctx.generation = 0
+        ctx.seq = next(_seq)
+        ctx.scope = _scope.get()
+        ctx._saved = ()
+        ctx._checks = None
+        ctx._out = None
+        ctx.freed = False
+        ctx.hooks = None
+        ctx._uses = 0
     else:
         record = False
         n = len(inputs)
@@ -99,7 +121,12 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     if _anomaly.get():
         _c.check_finite(ctx, out, "forward output")
     if not record or kind not in "fc":
-        return _new_tensor(out, None, False)
+        result = _new_tensor(out, None, False)
+        if not record and ctx.inputs:  # a forward-only call (see above), for inspectors
+            ctx._saved = ()  # what forward saved for a backward that will never run
+            ctx._out = _weakref(result)
+            result._origin = ctx
+        return result
     if ctx._saved:
         ctx._checks = fingerprint_saved(ctx)
     result = _new_tensor(out, ctx, True)

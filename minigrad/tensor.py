@@ -82,6 +82,7 @@ class Tensor:
         "__weakref__",
         "_hooks",
         "_node",
+        "_origin",
         "_requires_grad",
         "_retains_grad",
         "data",
@@ -95,6 +96,9 @@ class Tensor:
     grad: Tensor | None
     name: str | None
     _node: Context | None
+    # the forward-only call that made this tensor (set only then, read with getattr): what
+    # explain() and explore() read when no input required grad; autograd never looks at it
+    _origin: Context
 
     def __init__(
         self,

@@ -65,7 +65,17 @@ def node_id(page, view: str, label: str) -> str:
 
 
 def click_node(page, selector: str) -> None:
-    """Click a graph node as a user does: bring it into view (Tab focus does), then click."""
+    """Click a graph node as a user does: open its view's tab (the page opens on the network
+    view), bring the node into view (Tab focus does), then click."""
+    view = page.evaluate(
+        "s => { const v = document.querySelector(s)?.closest('.mg-view'); "
+        "return v && v.classList.contains('mg-hidden') ? v.id.slice(8) : null; }",
+        selector,
+    )
+    if view is None and page.evaluate("MG.state.view") == "network":
+        view = "forward"  # a graph view that was never opened has no nodes yet
+    if view:
+        page.click(f"#mg-tab-{view}")
     page.focus(selector)
     page.click(selector)
 
@@ -138,7 +148,7 @@ def test_stepping_visits_every_backward_node_once_in_engine_order(tmp_path):
             )
             seen.append(cur)
             if len(seen) == n // 2:
-                assert page.inner_text("#mg-panel h2") == f"backward event {n // 2} of {n}"
+                assert page.inner_text("#mg-panel h2") == f"backward step {n // 2} of {n}"
                 screenshot(page, "explorer-stepper")
         bw = page.evaluate(
             "() => { var v = MG.payload.graph.views.backward.nodes; return Object.keys(v)"
@@ -258,7 +268,9 @@ def test_clusters_fold_modules_view_and_keyboard(tmp_path):
     path = mg.graph.explore(loss).save(tmp_path / "modules.html")
     with open_page(path) as (page, errors, _):
         names = page.evaluate("MG.viewNames")
-        assert names[:2] == ["forward", "modules"]  # a small graph opens on the full view
+        # the network view first; of the graphs, a small one shows the full view first
+        assert names[:3] == ["network", "forward", "modules"]
+        page.click("#mg-tab-forward")
         label = page.locator("#mg-view-forward text.mg-cluster-label").first
         label.click()
         assert page.locator("#mg-view-forward g.node.mg-folded").count() >= 2
@@ -266,12 +278,12 @@ def test_clusters_fold_modules_view_and_keyboard(tmp_path):
         screenshot(page, "explorer-folded-cluster")
         label.click()
         assert page.locator("#mg-view-forward g.node.mg-folded").count() == 0
-        page.keyboard.press("2")
+        page.keyboard.press("3")
         assert page.evaluate("MG.state.view") == "modules"
         page.locator("#mg-view-modules g.node").first.focus()
         page.keyboard.press("Enter")
         assert page.locator("#mg-panel h2").count() == 1
-        page.keyboard.press("1")
+        page.keyboard.press("2")
         page.keyboard.press("/")
         assert page.evaluate("document.activeElement.className") == "mg-search"
     assert errors == []
@@ -288,6 +300,7 @@ def test_health_flags_vanishing_gradients_and_dead_relus(tmp_path):
     kinds = {f["kind"] for f in g["health"]["edges"]}
     assert "vanishing" in kinds
     with open_page(mg.graph.explore(loss).save(tmp_path / "health.html")) as (page, errors, _):
+        page.click("#mg-tab-forward")
         assert "100% dead" in page.inner_text("#mg-view-forward .mg-health")
         assert page.locator("#mg-view-forward text.mg-badge").count() == 1
         page.click("#mg-tab-backward")
@@ -358,6 +371,7 @@ def test_graphs_are_laid_out_in_the_page_readably(tmp_path):
     assert "<svg" not in ex.html  # no drawing made in Python
     drawn = g["views"]["forward"]["draw"]
     with open_page(ex.save(tmp_path / "layout.html")) as (page, errors, requests):
+        page.click("#mg-tab-forward")
         names = page.locator("#mg-view-forward g.node").evaluate_all(
             "els => els.map(e => e.dataset.name)"
         )

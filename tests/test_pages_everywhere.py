@@ -132,6 +132,7 @@ def test_every_cell_is_reachable_and_explained_by_keyboard(tmp_path):
     loss = (y * y).sum()
     path = mg.graph.explore(loss).save(tmp_path / "keys.html")
     with open_page(path) as (page, errors, requests):
+        page.click("#mg-tab-forward")  # the page opens on the network view
         page.focus(f'g.node[data-id="{node_id(page, "forward", "conv2d")}"]')
         page.keyboard.press("Enter")
         cv = page.locator("#mg-panel .mg-tensor").first.locator("canvas.mg-heat").first
@@ -170,6 +171,8 @@ def test_canvases_and_charts_have_text_alternatives(explorer_page, timeline_page
         ".filter(e => !(e.getAttribute('aria-label') || '').trim()).length"
     )
     with open_page(explorer_page) as (page, errors, _):
+        assert page.locator("#mg-view-network canvas").count() >= 4  # the network's pictures
+        page.click("#mg-tab-forward")
         page.focus(f'g.node[data-id="{node_id(page, "forward", "w")}"]')
         page.keyboard.press("Enter")
         assert page.locator("#mg-panel canvas").count() >= 3
@@ -306,5 +309,5 @@ def test_pages_are_the_same_without_a_url_of_their_own(explorer_page):
         frame = page.frame_locator("iframe")
         frame.locator("#mg-tab-backward").click()
         frame.locator("body").press("ArrowRight")
-        assert frame.locator(".mg-steptext").first.inner_text().startswith("event 1 /")
+        assert frame.locator(".mg-steptext").first.inner_text().startswith("step 1 /")
     assert errors == [] and requests == []

@@ -238,7 +238,15 @@ def run(
     # the default task's pages are the demo's own: explorer.html, training.html
     pages = "" if task == "xo" else f"{task}_"
     files, missing = write_step_graphs(
-        model, loss_fn, split.x_train[:4], split.y_train[:4], out, f"{task}_", title, pages
+        model,
+        loss_fn,
+        split.x_train[:4],
+        split.y_train[:4],
+        out,
+        f"{task}_",
+        title,
+        pages,
+        classes=[str(c) for c in spec.classes],
     )
     schedule = _cosine(lr, epochs) if spec.cosine else None
     recorder = _recorder(model, optimizer, split, epochs)

@@ -141,11 +141,15 @@ def walk(root: Tensor) -> tuple[list[Context], dict[Context, Tensor]]:
     """Every recorded node reachable from ``root`` in creation order, and each one's output.
 
     A node keeps its output only through a weak reference, so outputs are collected from the
-    consumers' ``inputs`` tuples (and ``root`` itself) as the walk meets them.
+    consumers' ``inputs`` tuples (and ``root`` itself) as the walk meets them. A ``root``
+    computed from inputs that do not require grad is walked through its forward-only calls.
     """
     start = root._node
-    if start is None:
-        return [], {}
+    forward_only = start is None
+    if forward_only:  # no input required grad: the calls kept for inspectors (see explain)
+        start = getattr(root, "_origin", None)
+        if start is None:
+            return [], {}
     outputs: dict[Context, Tensor] = {start: root}
     stack = [start]
     while stack:
@@ -153,7 +157,7 @@ def walk(root: Tensor) -> tuple[list[Context], dict[Context, Tensor]]:
         for t in ctx.inputs:
             if t is None:
                 continue
-            c = t._node
+            c = t._node if not forward_only else getattr(t, "_origin", None)
             if c is not None and c not in outputs:
                 outputs[c] = t
                 stack.append(c)

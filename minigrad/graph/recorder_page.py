@@ -323,8 +323,9 @@ def _acts_info(rec: Any, kinds: dict[str, str], samples: int) -> list[dict[str, 
 
 def _health(rec: Any) -> dict[str, Any]:
     s = rec.series()
+    name = getattr(rec, "display_name", lambda p: p)  # the names flags and summary() use
     layers = {
-        layer: {k: [_num(v) for v in values] for k, values in numbers.items() if k != "finite"}
+        name(layer): {k: [_num(v) for v in vals] for k, vals in numbers.items() if k != "finite"}
         for layer, numbers in s["layers"].items()
     }
     flags = [

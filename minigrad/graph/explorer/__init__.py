@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html as _html
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -76,8 +77,21 @@ class Explorer:
         return f"<Explorer {self.title!r}: {len(self.html.encode('utf-8')):,} bytes>"
 
 
-def explore(t: Tensor, backward: bool = True, **options: Any) -> Explorer:
+def explore(
+    t: Tensor,
+    backward: bool = True,
+    classes: Sequence[str] | None = None,
+    quiz: bool = False,
+    **options: Any,
+) -> Explorer:
     """The explorer page for the computation that produced ``t`` (before or after backward).
+
+    The page opens on the network view: the input and one column per layer (the model's
+    modules by display name, or the ``mg.ops`` calls from the input to ``t``), every
+    channel of a feature map as a picture, dense units as bars, and with a cross-entropy or
+    log loss the probabilities, the predicted class and the true label; ``classes`` names
+    the classes. ``quiz=True`` opens in predict-then-reveal mode. A forward computed
+    without ``requires_grad`` works too (it has no backward to show).
 
     Options: ``samples`` (how many batch samples the pictures keep, default 2),
     ``max_elements`` (per array, after that a stride subsamples it, default 16384),
@@ -109,7 +123,10 @@ def explore(t: Tensor, backward: bool = True, **options: Any) -> Explorer:
     extra = {k: options[k] for k in ("samples", "max_elements") if k in options}
     from .picture import graph_picture
 
-    payload = {"graph": graph_payload(t, backward, **extra, **draw_options)}
+    if classes is not None:
+        classes = [str(c) for c in classes]
+    payload = {"graph": graph_payload(t, backward, classes=classes, **extra, **draw_options)}
+    payload["graph"]["quiz"] = bool(quiz)
     return Explorer(render_page(payload, title), title, graph_picture(payload["graph"], title))
 
 

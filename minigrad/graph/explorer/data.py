@@ -70,7 +70,8 @@ class _Registry:
             return hit[0]
         key = f"T{len(self.tensors)}"
         self.tensors[id(t)] = (key, t)
-        role = leaf_role(t) if t._node is None else ("output" if t is self.root else "intermediate")
+        made = t._node is not None or (self.root._node is None and hasattr(t, "_origin"))
+        role = ("output" if t is self.root else "intermediate") if made else leaf_role(t)
         batch = role != "parameter"
         entry: dict[str, Any] = {
             "name": t.name,
@@ -201,11 +202,13 @@ def graph_payload(
     samples: int = 2,
     max_elements: int = encode.MAX_ELEMENTS,
     drawings: bool = True,
+    classes: Any = None,
     **draw_options: Any,
 ) -> dict[str, Any]:
     """``payload["graph"]`` for the page: see the module docstring. ``drawings=False``
     leaves the views' ``draw`` data out (None): a page that already shows this graph's
     drawings (the live playground) reuses them, since values do not change the layout."""
+    from .network import network_json
     from .steps import backward_grads, steps_json
 
     fwd = build(t, False, values=False)
@@ -237,6 +240,7 @@ def graph_payload(
             "nodes": _nodes_json(mods, reg),
             "edges": _edges_json(mods, reg, {}),
         }
+    network = network_json(t, reg, samples, classes)  # the first view: layers as pictures
     steps: list[dict[str, Any]] = []
     if with_backward:
         bwd = build(t, True, values=False)
@@ -264,6 +268,7 @@ def graph_payload(
         "tensors": reg.out["tensors"],
         "calls": reg.out["calls"],
         "steps": steps,
+        "network": network,
         "health": flags,
         "samples": samples,
     }

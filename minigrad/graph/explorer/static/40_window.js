@@ -94,6 +94,7 @@
     return res;
   }
   MG.explainCell = forward;
+  MG.gradCell = function () { return gradCell.apply(null, arguments); };  // the conv view's backward
 
   function windowTable(cl, kind) {
     var kh = 0, kw = 0;
@@ -182,8 +183,18 @@
       }
       var sh = share(c, 1), total = at(MG.arr(sh.enc), [o, cc, p, q]);
       var N = t[c.inputs[0].tensor].shape[0];
+      // the largest terms first, then how many more: zeros no longer hide the ones that count
+      parts = parts.map(function (text, k) { return [text, k]; });
+      var vals = [];
+      for (var s2 = 0; s2 < dy.shape[0]; s2++) for (var i3 = 0; i3 < OH; i3++) for (var j3 = 0; j3 < OW; j3++) {
+        var e3 = cells(w, i3, j3)[p * w.kernel[1] + q];
+        if (e3.code === 0) vals.push(at(dy, [s2, o, i3, j3]) * at(x, [s2, cc, e3.r, e3.c]));
+      }
+      parts.sort(function (a, b) { return Math.abs(vals[b[1]]) - Math.abs(vals[a[1]]); });
+      parts = parts.map(function (a) { return a[0]; });
+      if (parts.length > 8) parts = parts.slice(0, 6).concat(["(" + (parts.length - 6) + " more terms)"]);
       box.appendChild(MG.h("h4", { text: "weight gradient [" + [o, cc, p, q].join(", ") + "]: dy × input over samples and positions" }));
-      box.appendChild(MG.h("pre", { class: "mg-arith", text: (parts.length > 14 ? parts.slice(0, 12).concat(["…"]) : parts).join(" + ") +
+      box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.join(" + ") +
         " = " + MG.fmt(sum, 6) + (dy.shape[0] < N ? "  (the " + dy.shape[0] + " samples shown)\n+ " + MG.fmt(total - sum, 6) +
         "  (the other " + (N - dy.shape[0]) + " samples)" : "") + "\n= " + MG.fmt(total, 6) + "  (" + sh.what + ")" }));
       return;
