@@ -231,12 +231,23 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
             node = t._node
             if node is not None and node.generation > generation:
                 generation = node.generation
+    forward_only = False
     if record and _grad_enabled.get():
         ctx = Context(op, attrs, inputs, tuple(needs), generation + 1, next(_seq), _scope.get())
     else:
-        record = False
         n = len(inputs)
-        ctx = Context(op, attrs, (), _NO_GRAD_NEEDED[n] if n < 8 else (False,) * n)
+        no_needs = _NO_GRAD_NEEDED[n] if n < 8 else (False,) * n
+        if not record and _grad_enabled.get() and n:
+            # no input requires grad: a forward-only call. It is kept as a plain Context on
+            # the output's ``_origin`` (not ``_node``: the output stays a leaf for autograd),
+            # so that explain() and explore() can read a learner's first conv written without
+            # requires_grad. Training never takes this branch for its recorded ops; under
+            # no_grad (and in a first-order backward) nothing is kept.
+            forward_only = True
+            ctx = Context(op, attrs, inputs, no_needs, 0, next(_seq), _scope.get())
+        else:
+            ctx = Context(op, attrs, (), no_needs)
+        record = False
     views = None
     try:
         if op._core:
@@ -258,7 +269,12 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
     if _anomaly.get():
         check_finite(ctx, out, "forward output", _backward_of.get())
     if not record or kind not in "fc":
-        return new_tensor(out)
+        result = new_tensor(out)
+        if forward_only:  # for inspectors (see above)
+            ctx._saved = ()  # what forward saved for a backward that will never run
+            ctx._out = _weakref(result)
+            result._origin = ctx
+        return result
     if ctx._saved:
         ctx._checks = save_checks(ctx)
     result = new_tensor(out, ctx, True)

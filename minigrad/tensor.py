@@ -165,6 +165,7 @@ class Tensor:
         "__weakref__",
         "_hooks",
         "_node",
+        "_origin",
         "_requires_grad",
         "_retains_grad",
         "data",
@@ -181,6 +182,9 @@ class Tensor:
     _hooks: list[Callable[[Tensor], Tensor | None]] | None
     _retains_grad: bool
     _requires_grad: bool
+    # the forward-only call that made this tensor (set only then, read with getattr): what
+    # explain() and explore() read when no input required grad; autograd never looks at it
+    _origin: Context
 
     def __init__(
         self,

@@ -27,7 +27,10 @@ from typing import Any
 
 import pytest
 
-__all__ = ["chromium_path", "open_page", "screenshot"]
+__all__ = ["axe_violations", "chromium_path", "no_sideways_scroll", "open_page", "screenshot"]
+
+#: axe-core (npm package, MPL-2.0; see assets/axe-core/VERSION): a test-only asset
+AXE = Path(__file__).resolve().parent / "assets" / "axe-core" / "axe.min.js"
 
 #: where screenshots go when a test does not pass its own folder
 ARTIFACTS = Path(__file__).resolve().parent.parent / "out" / "test-artifacts"
@@ -39,6 +42,8 @@ def chromium_path() -> str:
         path = shutil.which(name)
         if path:
             return path
+    if Path("/usr/bin/chromium").is_file():  # PATH may be emptied (pages built without dot)
+        return "/usr/bin/chromium"
     pytest.skip("browser test: no 'chromium' on PATH (Debian: apt-get install chromium)")
 
 
@@ -85,3 +90,25 @@ def screenshot(page: Any, name: str, folder: str | Path | None = None) -> Path:
     path = out / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """Run axe-core on the page as it is now; its violations of these impacts, one line each
+    (rule, impact, what it asks, the first elements). The script is injected inline: no
+    request is made."""
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))"
+    )
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}"
+        for v in found
+        if v["impact"] in impacts
+    ]
+
+
+def no_sideways_scroll(page: Any) -> bool:
+    """The document does not scroll horizontally: nothing is wider than the window."""
+    return bool(page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth"))

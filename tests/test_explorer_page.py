@@ -6,6 +6,7 @@ Screenshots go to out/test-artifacts/explorer-*.png.
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -14,6 +15,13 @@ from test_explain import seed_example
 
 import minigrad as mg
 from minigrad.autograd import BackwardObserver, traverse
+
+
+@pytest.fixture(autouse=True)
+def no_dot(monkeypatch, tmp_path_factory):
+    """Every page here is built with an empty PATH: no Graphviz program can be found."""
+    monkeypatch.setenv("PATH", str(tmp_path_factory.mktemp("empty-path")))
+    assert shutil.which("dot") is None
 
 
 def payload(html: str) -> dict:
@@ -56,6 +64,22 @@ def node_id(page, view: str, label: str) -> str:
     )
 
 
+def click_node(page, selector: str) -> None:
+    """Click a graph node as a user does: open its view's tab (the page opens on the network
+    view), bring the node into view (Tab focus does), then click."""
+    view = page.evaluate(
+        "s => { const v = document.querySelector(s)?.closest('.mg-view'); "
+        "return v && v.classList.contains('mg-hidden') ? v.id.slice(8) : null; }",
+        selector,
+    )
+    if view is None and page.evaluate("MG.state.view") == "network":
+        view = "forward"  # a graph view that was never opened has no nodes yet
+    if view:
+        page.click(f"#mg-tab-{view}")
+    page.focus(selector)
+    page.click(selector)
+
+
 def test_page_is_offline_and_error_free(tmp_path):
     loss = small_cnn()
     path = mg.graph.explore(loss).save(tmp_path / "page.html")
@@ -64,7 +88,7 @@ def test_page_is_offline_and_error_free(tmp_path):
             page.click(f"#mg-tab-{tab}")
             screenshot(page, f"explorer-view-{tab}")
         page.keyboard.press("1")
-        page.click(f'g.node[data-id="{node_id(page, "forward", "conv2d")}"]')
+        click_node(page, f'g.node[data-id="{node_id(page, "forward", "conv2d")}"]')
         page.keyboard.press("/")
         page.keyboard.type("relu")
         assert page.locator("#mg-view-forward g.node.mg-match").count() == 1  # the relu op
@@ -78,7 +102,7 @@ def test_clicking_a_tensor_shows_the_engines_values(tmp_path):
     assert w.name == "w"
     path = mg.graph.explore(loss).save(tmp_path / "page.html")
     with open_page(path) as (page, errors, _):
-        page.click(f'g.node[data-id="{node_id(page, "forward", "w")}"]')
+        click_node(page, f'g.node[data-id="{node_id(page, "forward", "w")}"]')
         text = page.inner_text("#mg-panel")
         a = w.data.astype(np.float64)  # statistics are taken in float64
         for v in (a.min(), a.max(), a.mean(), a.std()):
@@ -96,7 +120,7 @@ def test_seed_example_window_explainer_shows_3_3(tmp_path):
     loss = (y * y).sum()
     path = mg.graph.explore(loss).save(tmp_path / "seed.html")
     with open_page(path) as (page, errors, requests):
-        page.click(f'g.node[data-id="{node_id(page, "forward", "conv2d")}"]')
+        click_node(page, f'g.node[data-id="{node_id(page, "forward", "conv2d")}"]')
         out = page.locator("#mg-panel .mg-tensor").first.locator("canvas.mg-heat").first
         out.click(position={"x": 2, "y": 2})  # output cell (0, 0)
         arith = page.inner_text("#mg-explain .mg-arith")
@@ -124,7 +148,7 @@ def test_stepping_visits_every_backward_node_once_in_engine_order(tmp_path):
             )
             seen.append(cur)
             if len(seen) == n // 2:
-                assert page.inner_text("#mg-panel h2") == f"backward event {n // 2} of {n}"
+                assert page.inner_text("#mg-panel h2") == f"backward step {n // 2} of {n}"
                 screenshot(page, "explorer-stepper")
         bw = page.evaluate(
             "() => { var v = MG.payload.graph.views.backward.nodes; return Object.keys(v)"
@@ -149,7 +173,7 @@ def test_nan_values_and_first_bad_op(tmp_path):
     path = ex.save(tmp_path / "nan.html")
     with open_page(path) as (page, errors, _):
         assert page.locator("#mg-view-forward g.node.mg-bad").count() == 1
-        page.click(f'g.node[data-id="{node_id(page, "forward", "log")}"]')
+        click_node(page, f'g.node[data-id="{node_id(page, "forward", "log")}"]')
         text = page.inner_text("#mg-panel")
         assert "1 NaN · 1 inf" in text
         page.click("#mg-tab-backward")
@@ -208,7 +232,7 @@ def test_gradient_cells_show_the_terms_that_sum_to_the_engines_gradient(tmp_path
     gw, gy = (g.data for g in mg.grad(loss, [w, y], retain_graph=True))
     with open_page(path) as (page, errors, _):
         page.click("#mg-tab-backward")
-        page.click(f'g.node[data-id="{node_id(page, "backward", "conv2d backward")}"]')
+        click_node(page, f'g.node[data-id="{node_id(page, "backward", "conv2d backward")}"]')
         weight = page.locator("#mg-panel .mg-tensor").nth(2)  # output, input, weight
         assert "filter" in weight.inner_text()
         weight.locator(".mg-col").nth(1).locator("canvas").first.click(position={"x": 3, "y": 3})
@@ -217,7 +241,7 @@ def test_gradient_cells_show_the_terms_that_sum_to_the_engines_gradient(tmp_path
         share = gw[0, 0, 0, 0] - 2 * w.data[0, 0, 0, 0]
         assert page.evaluate("v => MG.fmt(v, 6)", float(share)) in text
         screenshot(page, "explorer-gradient-cell")
-        page.click(f'g.node[data-id="{node_id(page, "backward", "max_pool2d backward")}"]')
+        click_node(page, f'g.node[data-id="{node_id(page, "backward", "max_pool2d backward")}"]')
         grads = page.locator("#mg-panel .mg-tensor").nth(1).locator(".mg-col").nth(1)
         grads.locator("canvas").first.click(position={"x": 3, "y": 3})  # input cell (0, 0)
         text = page.inner_text("#mg-explain")
@@ -225,7 +249,7 @@ def test_gradient_cells_show_the_terms_that_sum_to_the_engines_gradient(tmp_path
         assert "(from output [0, 0], where it won)" in text
         assert page.evaluate("v => MG.fmt(v, 6)", float(gy[0, 0, 0, 0])) in text
         # the contributions of w (used by conv2d and twice by w * w) sum to its gradient
-        page.click(f'g.node[data-id="{node_id(page, "backward", "filter.grad")}"]')
+        click_node(page, f'g.node[data-id="{node_id(page, "backward", "filter.grad")}"]')
         assert "Used 3 times" in page.inner_text("#mg-panel")
         page.locator("#mg-panel .mg-col").nth(1).locator("canvas").first.click(
             position={"x": 3, "y": 3}
@@ -244,7 +268,9 @@ def test_clusters_fold_modules_view_and_keyboard(tmp_path):
     path = mg.graph.explore(loss).save(tmp_path / "modules.html")
     with open_page(path) as (page, errors, _):
         names = page.evaluate("MG.viewNames")
-        assert names[:2] == ["forward", "modules"]  # a small graph opens on the full view
+        # the network view first; of the graphs, a small one shows the full view first
+        assert names[:3] == ["network", "forward", "modules"]
+        page.click("#mg-tab-forward")
         label = page.locator("#mg-view-forward text.mg-cluster-label").first
         label.click()
         assert page.locator("#mg-view-forward g.node.mg-folded").count() >= 2
@@ -252,12 +278,12 @@ def test_clusters_fold_modules_view_and_keyboard(tmp_path):
         screenshot(page, "explorer-folded-cluster")
         label.click()
         assert page.locator("#mg-view-forward g.node.mg-folded").count() == 0
-        page.keyboard.press("2")
+        page.keyboard.press("3")
         assert page.evaluate("MG.state.view") == "modules"
         page.locator("#mg-view-modules g.node").first.focus()
         page.keyboard.press("Enter")
         assert page.locator("#mg-panel h2").count() == 1
-        page.keyboard.press("1")
+        page.keyboard.press("2")
         page.keyboard.press("/")
         assert page.evaluate("document.activeElement.className") == "mg-search"
     assert errors == []
@@ -274,6 +300,7 @@ def test_health_flags_vanishing_gradients_and_dead_relus(tmp_path):
     kinds = {f["kind"] for f in g["health"]["edges"]}
     assert "vanishing" in kinds
     with open_page(mg.graph.explore(loss).save(tmp_path / "health.html")) as (page, errors, _):
+        page.click("#mg-tab-forward")
         assert "100% dead" in page.inner_text("#mg-view-forward .mg-health")
         assert page.locator("#mg-view-forward text.mg-badge").count() == 1
         page.click("#mg-tab-backward")
@@ -320,8 +347,55 @@ def test_graph_and_timeline_share_one_page(tmp_path):
     with open_page(path) as (page, errors, requests):
         names = page.evaluate("MG.viewNames")
         assert {"forward", "backward", "timeline"} <= set(names)
+        page.click("#mg-tab-forward")
+        click_node(page, f'g.node[data-id="{node_id(page, "forward", "conv2d")}"]')
         page.click("#mg-tab-timeline")
+        assert page.inner_text("#mg-panel h2") == "Why did this weight change?"
+        page.click("#mg-tab-forward")  # the panel follows the view: no stale timeline panel
+        assert page.inner_text("#mg-panel h2") == "conv2d"
         page.click("#mg-tab-backward")
         page.keyboard.press("ArrowRight")
         screenshot(page, "explorer-with-timeline")
+    assert errors == [] and requests == []
+
+
+def test_graphs_are_laid_out_in_the_page_readably(tmp_path):
+    """No Graphviz program (PATH is empty): the page lays the graph out itself; every node
+    is a <g class="node" data-name=...>, none overlaps another, each sits in its cluster."""
+    model = mg.nn.Sequential(
+        mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU(), mg.nn.MaxPool2d(2), mg.nn.Flatten(), mg.nn.Linear(2, 3)
+    )
+    loss = model(mg.randn(2, 1, 4, 4)).sum()
+    ex = mg.graph.explore(loss)
+    g = payload(ex.html)
+    assert "<svg" not in ex.html  # no drawing made in Python
+    drawn = g["views"]["forward"]["draw"]
+    with open_page(ex.save(tmp_path / "layout.html")) as (page, errors, requests):
+        page.click("#mg-tab-forward")
+        names = page.locator("#mg-view-forward g.node").evaluate_all(
+            "els => els.map(e => e.dataset.name)"
+        )
+        assert len(names) == len(drawn["nodes"]) == len(set(names))
+        assert {"conv2d", "relu", "max_pool2d", "matmul", "output"} <= set(names)
+        boxes = page.evaluate(
+            "() => { var p = MG.panes.forward, out = {}; Object.keys(p.pos).forEach(k => {"
+            " var b = p.pos[k]; out[k] = [b.x - b.w / 2, b.y - b.h / 2, b.x + b.w / 2, b.y + b.h / 2]; });"
+            " return out; }"
+        )
+        nodes = [(n["id"], n["scope"]) for n in drawn["nodes"]]
+        for i, (a, _) in enumerate(nodes):
+            for b, _ in nodes[i + 1 :]:
+                A, B = boxes[a], boxes[b]
+                assert A[2] <= B[0] or B[2] <= A[0] or A[3] <= B[1] or B[3] <= A[1], (a, b)
+        for n, scope in nodes:
+            if scope:
+                c, b = boxes["cluster:" + scope], boxes[n]
+                assert c[0] <= b[0] and b[2] <= c[2] and c[1] <= b[1] and b[3] <= c[3], (n, scope)
+        # text is at least 11 px on screen at the first view
+        smallest = page.evaluate(
+            "() => MG.panes.forward.scale() * Math.min(...Array.from("
+            "document.querySelectorAll('#mg-view-forward svg text'))"
+            ".map(t => parseFloat(getComputedStyle(t).fontSize)))"
+        )
+        assert smallest >= 11
     assert errors == [] and requests == []

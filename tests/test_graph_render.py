@@ -110,3 +110,21 @@ def test_missing_dot_on_the_drawing_itself(tmp_path, no_dot):
     assert list(bundle) == ["text/plain"]
     assert "apt-get install graphviz" in bundle["text/plain"]
     assert g.source in bundle["text/plain"]
+
+
+@needs_dot
+def test_rendering_a_drawing_writes_the_named_picture_only(tmp_path):
+    g = mg.graph.draw(net())
+    out = g.render(tmp_path / "out" / "fwd", format="svg")
+    assert out == str(tmp_path / "out" / "fwd.svg")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["fwd.svg"]  # no DOT file
+    assert (tmp_path / "out" / "fwd.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_a_drawing_says_what_it_holds():
+    g = mg.graph.draw(net())
+    text = repr(g)
+    # x, w, matmul, its output, exp, its output, mul, its output, sum, loss; 2 clusters
+    assert text.startswith("<GraphDrawing minigrad_forward: 10 nodes, 10 edges, 2 clusters;")
+    assert ".render(" in text and "object at 0x" not in text
+    assert repr(mg.graph.draw(net(), backward=True)).startswith("<GraphDrawing minigrad_backward:")

@@ -60,11 +60,11 @@ def test_page_data_and_updates():
         "fc.weight",
         "fc.bias",
     ]
-    assert all(first["graph"]["views"][v]["svg"] for v in first["graph"]["views"])
+    assert all(first["graph"]["views"][v]["draw"] for v in first["graph"]["views"])
     up = page.handle({"op": "set", "name": "input", "index": [[0, 0, 5, 5]], "value": 1.0})
     assert s.x[0, 0, 5, 5] == 1.0
     assert up["playground"]["loss"] == s.loss
-    assert all(v["svg"] is None for v in up["graph"]["views"].values())  # drawings are kept
+    assert all(v["draw"] is None for v in up["graph"]["views"].values())  # drawings are kept
     # the marks: the input tensor moved by exactly 1, the weights did not
     names = {k: t["name"] for k, t in up["graph"]["tensors"].items()}
     by_name = {names[k]: m for k, m in up["marks"].items()}

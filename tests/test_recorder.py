@@ -305,3 +305,24 @@ def test_probe_activations_of_a_model_with_its_own_forward():
     np.testing.assert_allclose(acts["act"], np.tanh(acts["conv"]), rtol=1e-5, atol=1e-6)
     np.testing.assert_array_equal(acts["head"], acts["head.1"])
     assert rec.frames[0].stats["act"]["saturated"] <= 1.0  # tanh units are watched
+
+
+def test_explain_takes_the_display_name_or_the_state_dict_key():
+    mg.manual_seed(0)
+    model = mg.nn.Sequential(
+        mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU(), mg.nn.Flatten(), mg.nn.Linear(2 * 7 * 7, 2)
+    )
+    opt = mg.optim.SGD(model.parameters(), lr=0.1)
+    rec = mg.graph.Recorder(model, optimizer=opt)
+    x = mg.randn(3, 1, 9, 9)
+    loss = mg.ops.cross_entropy(model(x), mg.tensor(np.array([0, 1, 0])))
+    loss.backward()
+    opt.step()
+    rec.step(loss)
+    by_label = rec.explain("conv1.weight", (1, 0, 2, 2))
+    by_key = rec.explain("0.weight", (1, 0, 2, 2))
+    assert by_label["values"]["new_weight"] == by_key["values"]["new_weight"]
+    assert by_label["values"]["new_weight"] == model[0].weight.data[1, 0, 2, 2]
+    assert rec.explain("fc1.bias", 1)["values"] == rec.explain("3.bias", 1)["values"]
+    with pytest.raises(KeyError, match="no parameter 'conv9.weight'"):
+        rec.explain("conv9.weight", 0)

@@ -105,9 +105,12 @@ def test_saturated_sigmoid_units_are_flagged():
         opt.step()
         rec.step(loss)
     sat = [f for f in rec.health() if f.kind == "saturated"]
-    assert len(sat) == 1 and sat[0].layer == "1" and sat[0].step == 0
-    assert "1 (after 0): " in sat[0].message and "saturated" in sat[0].message
-    assert sat[0].message.startswith("1 (after 0): 100% of units are saturated")
+    # flags name layers as summary() does: the Sequential's keys "1" and "0" are shown
+    # as sigmoid1 and fc1
+    assert len(sat) == 1 and sat[0].layer == "sigmoid1" and sat[0].step == 0
+    assert "sigmoid1 (after fc1): " in sat[0].message and "saturated" in sat[0].message
+    assert sat[0].message.startswith("sigmoid1 (after fc1): 100% of units are saturated")
+    assert rec.display_name("1") == "sigmoid1" and rec.display_name("2.weight") == "fc2.weight"
     assert rec.series()["layers"]["1"]["saturated"] == [1.0] * 5
 
 

@@ -134,3 +134,34 @@ def test_the_page_writes_numbers_as_python_writes_them(tmp_path):
             "-inf",
         ]
         assert errors == [] and requests == []
+
+
+def test_each_frame_shows_the_probes_predictions_and_the_charts_have_axes(tmp_path):
+    from test_timeline_page import fifty_adam_steps
+
+    rec = fifty_adam_steps()
+    labels = np.array([0] * 4 + [1] * 4)
+    path = rec.explore(labels=labels, classes=["O", "X"]).save(tmp_path / "preds.html")
+    with open_page(path) as (page, errors, requests):
+        page.wait_for_selector("body[data-ready='1']")
+        for k in (0, 3, 50):
+            slide(page, k)
+            pred = np.argmax(rec.frames[k].activations["fc"], axis=1)
+            right = int((pred == labels).sum())
+            assert page.inner_text("#mg-tl-predsum") == (
+                f"{right} of 8 probes right at step {rec.frames[k].step}"
+            )
+            shown = page.locator(".mg-tl-pred b").all_inner_texts()
+            for text, p, y in zip(shown, pred, labels):
+                name = "OX"[p]
+                assert text == (
+                    f"predicts {name} ✓" if p == y else f"predicts {name} ✗ (is {'OX'[y]})"
+                )
+        ticks = page.locator("svg.mg-tl-loss text.mg-tl-axis").evaluate_all(
+            "els => els.map(e => e.textContent)"
+        )
+        assert "step" in ticks and "loss" in ticks and "accuracy" in ticks
+        assert {"0%", "50%", "100%"} <= set(ticks)
+        assert len(ticks) >= 10  # tick labels on both axes of both charts
+        screenshot(page, "timeline_predictions")
+        assert errors == [] and requests == []

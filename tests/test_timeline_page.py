@@ -10,6 +10,7 @@ from test_recorder import small_run, train, xo_data, xo_model
 from test_recorder_health import demo_run
 
 import minigrad as mg
+from minigrad.demo import build_lenet
 
 
 def decode(enc):
@@ -45,9 +46,24 @@ def test_payload_frames_carry_the_recorded_numbers_exactly():
         for name, a in f.updates.items():
             np.testing.assert_array_equal(decode(page_frame["updates"][name]), a)
         assert set(page_frame["acts"]) == {"conv1", "relu1", "pool1", "fc"}  # flatten: a reshape
-        np.testing.assert_array_equal(
-            decode(page_frame["acts"]["relu1"]), f.activations["relu1"][:4]
-        )
+        # feature maps are pictures: uint8 levels between their exact min and max, each
+        # within half a level of the engine's value; the dense layer's numbers are exact
+        maps, enc = f.activations["relu1"][:8], page_frame["acts"]["relu1"]
+        assert enc["dtype"] == "uint8" and enc["levels"] == 252
+        assert (enc["lo"], enc["hi"]) == (maps.min(), maps.max())
+        seen = enc["lo"] + decode(enc) * (enc["hi"] - enc["lo"]) / enc["levels"]
+        assert np.abs(seen - maps).max() <= (maps.max() - maps.min()) / 252 / 2 * (1 + 1e-9)
+        np.testing.assert_array_equal(decode(page_frame["acts"]["fc"]), f.activations["fc"][:8])
+        assert page_frame["pred"] == list(np.argmax(f.activations["fc"][:8], axis=1))
+        shown = page_frame["norms"]["fc.weight"]  # over every element
+        assert shown[0] == pytest.approx(np.linalg.norm(f.params["fc.weight"]), rel=1e-12)
+        if f.step:
+            assert shown[1:] == pytest.approx(
+                [np.linalg.norm(f.grads["fc.weight"]), np.linalg.norm(f.updates["fc.weight"])],
+                rel=1e-12,
+            )
+        else:
+            assert shown[1:] == [None, None]
     k = 3
     e = rec.explain("conv1.weight", (1, 0, 2, 0), frame=k)
     page = t["frames"][k]["explain"]["conv1.weight"]
@@ -95,3 +111,69 @@ def test_a_page_without_probes_or_optimizer_still_builds():
     assert t["probes"] is None and t["activations"] == [] and t["optimizer"] is None
     assert all(f["explain"] == {} for f in t["frames"])
     assert rec.explore(title="plain").title == "plain"
+
+
+def fifty_adam_steps(labels: bool = False):
+    """50 Adam steps of the X-vs-O CNN (batches of 16), every step recorded, 8 probes."""
+    x, y, probes = xo_data(150)
+    mg.manual_seed(0)
+    model = xo_model()
+    opt = mg.optim.Adam(model.parameters(), lr=0.02)
+    rec = mg.graph.Recorder(model, probes=probes, optimizer=opt)
+    loss_fn = mg.nn.CrossEntropyLoss()
+    loader = mg.data.DataLoader(x, y, batch_size=16, shuffle=True, seed=0)
+    batches = [b for _ in range(3) for b in loader][:50]  # 19 batches an epoch
+    for xb, yb in batches:
+        loss = loss_fn(model(mg.tensor(xb)), mg.tensor(yb))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        rec.step(loss)
+    return rec
+
+
+def test_fifty_steps_with_eight_probes_fit_in_2_mb_with_every_frame():
+    rec = fifty_adam_steps()
+    page = rec.explore(labels=np.array([0] * 4 + [1] * 4), classes=["O", "X"])
+    assert len(page.html.encode("utf-8")) <= 2_000_000
+    t = page_payload(page.html)
+    assert t["kept"] == list(range(51))  # nothing thinned
+    assert t["probes"]["shape"][0] == 8 and t["labels"] == [0, 0, 0, 0, 1, 1, 1, 1]
+    last = t["frames"][-1]
+    assert last["acts"]["conv1"]["shape"][0] == 8 and len(last["pred"]) == 8
+    right = np.mean(np.argmax(rec.frames[-1].activations["fc"], axis=1) == np.array(t["labels"]))
+    assert t["accuracy"][-1] == right
+
+
+def page_payload(html):
+    import json
+
+    return json.loads(html.split('id="mg-payload">', 1)[1].split("</script>", 1)[0])["timeline"]
+
+
+def test_the_byte_budget_holds_for_a_bigger_network_and_keeps_flagged_steps():
+    mg.manual_seed(0)
+    model = build_lenet()  # 16 and 32 channels, 128 hidden units
+    rng = np.random.default_rng(0)
+    x, y = rng.random((160, 1, 8, 8)).astype(np.float32), rng.integers(0, 10, 160)
+    opt = mg.optim.Adam(model.parameters(), lr=0.002)
+    rec = mg.graph.Recorder(model, probes=x[:10], optimizer=opt)
+    train(model, opt, x, y, 3, rec)
+    html = rec.explore(max_bytes=1_000_000).html
+    assert len(html.encode("utf-8")) <= 1_000_000
+    t = page_payload(html)
+    assert 2 < len(t["kept"]) < len(rec.frames)
+    assert {f.step for f in rec.health()} <= set(t["kept"])
+    conv2 = t["frames"][-1]["pics"]["conv2.weight"]  # every filter, as a picture
+    assert conv2["shape"] == [32, 16, 3, 3] and conv2["dtype"] == "uint8"
+
+
+def test_labels_and_classes_are_checked():
+    rec = fifty_adam_steps()
+    with pytest.raises(ValueError, match="8 integer class indices"):
+        rec.explore(labels=[0, 1])
+    with pytest.raises(ValueError, match=r"labels must lie in 0..1"):
+        rec.explore(labels=np.arange(8), classes=["O", "X"])
+    mg.manual_seed(0)
+    with pytest.raises(ValueError, match="needs a Recorder made with probes="):
+        mg.graph.Recorder(xo_model()).explore(labels=np.zeros(8, int))

@@ -17,6 +17,11 @@ def test_tutorial_09_writes_an_explorer_page(tmp_path):
     assert "window cells: [[0, 2], [2, 2]]" in proc.stdout
     page_path = out / "explorer.html"
     with open_page(page_path) as (page, errors, requests):
+        # the page opens on the network: the input, conv1 relu1 pool1 flatten fc, the loss
+        cols = page.locator(".mg-net-col .mg-net-name").all_inner_texts()
+        assert cols[1:6] == ["conv1", "relu1", "pool1", "flatten", "fc"]
+        screenshot(page, "tutorial09-network")
+        page.click("#mg-tab-forward")
         assert page.locator("#mg-view-forward g.cluster").count() >= 4  # conv1 relu1 pool1 fc
         screenshot(page, "tutorial09-forward")
         page.click("#mg-tab-backward")

@@ -3,9 +3,11 @@
 #
 # Tutorial 05 trained a small CNN to tell X's from O's. Here we stop in the middle of a
 # training step and look inside it with the **explorer**: one offline HTML page
-# (`mg.graph.explore(loss).save(...)`) that shows the forward and backward graphs laid out
-# by Graphviz, every tensor as heatmaps next to its gradient, the arithmetic of any output
-# cell of the convolution or the pooling, and the engine's own backward pass step by step.
+# (`mg.graph.explore(loss).save(...)`) that opens on the network itself as pictures (every
+# feature map, the probabilities of O and X, the predicted class and the true label), slides
+# the convolution's window over the input with the numbers written out, and also shows the
+# forward and backward graphs, every tensor as heatmaps next to its gradient, and the
+# engine's own backward pass step by step, each step as its formula with real numbers.
 # Everything the page shows is also available in Python through `mg.graph.explain`, which
 # this tutorial uses to check the page's numbers.
 #
@@ -70,7 +72,7 @@ for epoch in range(3 if FAST else 8):
 xb, yb = mg.tensor(x_train[:8], name="images"), mg.tensor(y_train[:8], name="labels")
 scores = model(xb)
 loss = loss_fn(scores, yb)
-explorer = mg.graph.explore(loss, title="X vs O: one training step")
+explorer = mg.graph.explore(loss, classes=["O", "X"], title="X vs O: one training step")
 path = explorer.save(OUT / "explorer.html")
 print("wrote", path, f"({len(explorer.html) / 1e3:.0f} kB)")
 explorer  # noqa: B018  (in Jupyter the page shows inline)
@@ -78,6 +80,14 @@ explorer  # noqa: B018  (in Jupyter the page shows inline)
 # %% [markdown]
 # ## 3. What to click
 #
+# - **Network** tab (the page opens on it): the picture of a sample, then one column
+#   per layer: `conv1`'s channels, `relu1`, `pool1`, the flattened strip, `fc`'s two units and
+#   the probabilities of O and X with the prediction and the true label. `[` and `]` change
+#   the sample.
+# - Click any cell of a `conv1` map: input | kernel | products | output side by side; press
+#   **play** and the window slides over the input while the output fills in, the sum written
+#   out with the engine's numbers. Tick **predict first** to type your guess before each
+#   cell is revealed.
 # - **Forward** tab: the graph; `conv1`, `relu1`, `pool1` and `fc` are clusters (click a
 #   cluster's name to fold it). Drag to pan, wheel or `+`/`-` to zoom, `0` to fit, `/` to search.
 # - Click the **conv2d** node, then any cell of its output heatmap: the 3x3 window lights up

@@ -4,7 +4,7 @@ and the explorer page of that step."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ def write_step_graphs(
     prefix: str = "",
     title: str = "one training step",
     page_prefix: str | None = None,
+    classes: Sequence[str] | None = None,
 ) -> tuple[dict[str, Path], bool]:
     """Draw the forward and the backward graph of one training step on the batch (x, y).
 
@@ -85,7 +86,7 @@ def write_step_graphs(
             continue
         files[role] = svg_path
     if not missing:  # the explorer page of the same step; its layout is Graphviz's too
-        page = explore(loss, title=title)
+        page = explore(loss, classes=classes, title=title)
         pages = prefix if page_prefix is None else page_prefix
         files["explorer"] = Path(page.save(out / f"{pages}explorer.html"))
     return files, missing

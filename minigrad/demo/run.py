@@ -133,12 +133,19 @@ def _recorder(model: Any, optimizer: Any, split: _Split, epochs: int) -> Any:
     of probes per class (four X's and four O's; one image per digit) makes them meaningful.
     """
     steps = epochs * -(-len(split.x_train) // _BATCH)
+    return Recorder(
+        model,
+        probes=split.x_test[_probes(split)],
+        every=max(1, steps // _FRAMES),
+        optimizer=optimizer,
+    )
+
+
+def _probes(split: _Split) -> list[int]:
+    """The probe images: the first test images of every class (four each for two classes)."""
     classes = np.unique(split.y_test)
     per_class = 4 if len(classes) <= 2 else 1
-    first = [int(i) for c in classes for i in np.flatnonzero(split.y_test == c)[:per_class]]
-    return Recorder(
-        model, probes=split.x_test[first], every=max(1, steps // _FRAMES), optimizer=optimizer
-    )
+    return [int(i) for c in classes for i in np.flatnonzero(split.y_test == c)[:per_class]]
 
 
 def _skip_note(skipped: list[Extra]) -> str:
@@ -231,7 +238,15 @@ def run(
     # the default task's pages are the demo's own: explorer.html, training.html
     pages = "" if task == "xo" else f"{task}_"
     files, missing = write_step_graphs(
-        model, loss_fn, split.x_train[:4], split.y_train[:4], out, f"{task}_", title, pages
+        model,
+        loss_fn,
+        split.x_train[:4],
+        split.y_train[:4],
+        out,
+        f"{task}_",
+        title,
+        pages,
+        classes=[str(c) for c in spec.classes],
     )
     schedule = _cosine(lr, epochs) if spec.cosine else None
     recorder = _recorder(model, optimizer, split, epochs)
@@ -246,7 +261,10 @@ def run(
     result = DemoResult(task, model, history, accuracy, 0.0, out, files, missing, cm, skipped)
     if pictures.available():
         files.update(_pictures(task, spec, model, result, split, out))
-    files["training"] = Path(recorder.explore().save(out / f"{pages}training.html"))
+    # the timeline page: the probes' predictions marked right or wrong, at most 1 MB
+    labels = split.y_test[_probes(split)]
+    timeline = recorder.explore(labels=labels, classes=list(spec.classes), max_bytes=1_000_000)
+    files["training"] = Path(timeline.save(out / f"{pages}training.html"))
     files["model"] = out / f"{task}_model.npz"
     serialization.save(model, files["model"])
     result.seconds = time.perf_counter() - started

@@ -17,7 +17,7 @@ import numpy as np
 from ..op import Context, op_spec
 from ..tensor import Tensor
 from .explorer.windows import Window
-from .trace import producer
+from .trace import origin
 
 __all__ = ["Explanation", "elementwise_cell", "output_cell"]
 
@@ -96,7 +96,7 @@ def _gather(a: np.ndarray, w: Window, n: int, c: Any, i: int, j: int, fill: floa
 
 def _node(t: Tensor) -> Context:
     """The recorded call that produced ``t`` (explain() checked there is one)."""
-    ctx = producer(t)
+    ctx = origin(t)
     assert ctx is not None
     return ctx
 
@@ -246,7 +246,7 @@ def output_cell(t: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
     >>> import numpy as np, minigrad as mg
     >>> from minigrad.graph.explorer.windows import window_of
     >>> y = mg.ops.max_pool2d(mg.tensor(np.arange(4.0).reshape(1, 1, 2, 2), requires_grad=True), 2)
-    >>> output_cell(y, (0, 0, 0, 0), window_of(producer(y))).value
+    >>> output_cell(y, (0, 0, 0, 0), window_of(origin(y))).value
     3.0
     """
     return _conv(t, idx, w) if w.kind == "conv" else _pool(t, idx, w)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -124,6 +125,13 @@ def dot_failed(drawing: Any, err: Exception) -> RuntimeError:
     )
 
 
+# a node line of the DOT text (cluster titles are plain nodes named title_<k>, not counted)
+_NODE_LINE = re.compile(r"^\t+(?!title_|graph |node |edge |subgraph )[^\s{}]+ \[")
+
+
+_CLUSTER_LINE = re.compile(r'^\t+subgraph "?cluster_')
+
+
 class GraphDrawing(graphviz.Digraph):
     """A ``graphviz.Digraph`` whose rendering explains how to install a missing Graphviz.
 
@@ -149,6 +157,13 @@ class GraphDrawing(graphviz.Digraph):
             raise dot_failed(self, e) from e
 
     def render(self, *args: Any, **kwargs: Any) -> Any:
+        """Write the picture (``render("out/fwd")`` writes ``out/fwd.svg``), and only it.
+
+        Graphviz writes the DOT text first, to the name given; it is removed once the
+        picture is written (pass ``cleanup=False`` to keep it). Without the ``dot`` program
+        it stays, and :class:`GraphvizNotFoundError` says where it is and what to install.
+        """
+        kwargs.setdefault("cleanup", True)
         check_layout(self, "render()")
         try:
             return super().render(*args, **kwargs)
@@ -158,6 +173,17 @@ class GraphDrawing(graphviz.Digraph):
             raise _not_found(self.filepath) from e
         except graphviz.CalledProcessError as e:
             raise dot_failed(self, e) from e
+
+    def __repr__(self) -> str:
+        lines = self.source.splitlines()
+        edges = sum(1 for line in lines if " -> " in line)
+        nodes = sum(1 for line in lines if _NODE_LINE.match(line) and " -> " not in line)
+        clusters = sum(1 for line in lines if _CLUSTER_LINE.match(line))
+        where = f", {clusters} cluster{'s' if clusters > 1 else ''}" if clusters else ""
+        return (
+            f"<GraphDrawing {self.name}: {nodes} nodes, {edges} edges{where}; "
+            ".source is the DOT text, .render(path, format='svg') writes a file>"
+        )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None, **kw: Any) -> dict:
         try:

@@ -27,7 +27,7 @@ from ..tensor import Tensor
 from .cells import Explanation, _g, _index, _sum_text, elementwise_cell, output_cell
 from .explorer.windows import WINDOW_OPS, window_of
 from .grad_cells import explain_grad
-from .trace import producer
+from .trace import origin
 
 __all__ = ["Explanation", "explain", "from_contributions"]
 
@@ -43,24 +43,28 @@ def explain(
     (the channel's mean and variance, the normalised value, scale and shift) or dropout (kept
     and scaled, or dropped; ``window["mask"]`` is the sample's mask as a picture).
 
+    Works on a forward computed without ``requires_grad`` too (a learner's first conv);
+    under ``no_grad`` no op call is kept, and it says so.
+
     With ``wrt`` (an input name such as ``"weight"`` or ``"x"``, or its position), explain
     element ``index`` of the gradient the op sends to that input instead, given ``grad``,
     the gradient of ``t`` (default: ``t.grad``, kept by ``t.retain_grad()``).
 
     >>> import numpy as np, minigrad as mg
     >>> x = mg.tensor(np.ones((1, 1, 3, 3)))
-    >>> k = mg.tensor(np.full((1, 1, 2, 2), 0.5), requires_grad=True)
+    >>> k = mg.tensor(np.full((1, 1, 2, 2), 0.5))       # no requires_grad needed
     >>> print(mg.graph.explain(mg.ops.conv2d(x, k), (0, 0, 0, 0)))
     1*0.5 + 1*0.5 + 1*0.5 + 1*0.5 = 2
     """
     if not isinstance(t, Tensor):
         raise TypeError(f"explain: expected a minigrad Tensor, got {type(t).__name__}")
-    ctx = producer(t)
+    ctx = origin(t)
     if ctx is None:
         raise ValueError(
-            "explain: this tensor was not produced by a recorded op (a leaf, or computed "
-            "under no_grad); explain the output of conv2d or a pooling op whose inputs "
-            "require grad"
+            "explain: this tensor was not produced by a recorded op: it is a leaf, or it "
+            "was computed under no_grad (which records no op calls, to save time and "
+            "memory); compute it outside no_grad and explain the output of conv2d or a "
+            "pooling op"
         )
     if wrt is None and ctx.name in ("batch_norm", "dropout"):  # elementwise: no window
         return elementwise_cell(t, _index(t, index))

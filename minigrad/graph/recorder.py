@@ -282,8 +282,38 @@ class Recorder:
         kept = [f.step for f in self.frames]
         raise KeyError(f"Recorder: no frame of step {step} is kept; kept steps: {kept}")
 
+    def _display_keys(self) -> dict[str, str]:
+        """Each parameter's display name (module labels: ``conv1.weight`` in an unnamed
+        Sequential) -> its ``state_dict`` key (``0.weight``)."""
+        return self._names()[0]
+
+    def display_name(self, path: str) -> str:
+        """A module path or parameter key as ``summary()`` and the pages show it:
+        ``"0"`` -> ``"conv1"``, ``"0.weight"`` -> ``"conv1.weight"`` (unknown paths as given)."""
+        return self._names()[1].get(path, path)
+
+    def _names(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(parameter display name -> key, module path or parameter key -> display name)."""
+        params: dict[str, str] = {}
+        shown_as: dict[str, str] = {}
+
+        def visit(m: Any, key: str, label: str) -> None:
+            for pname in getattr(m, "_parameters", {}):
+                params[f"{label}{pname}"] = f"{key}{pname}"
+                shown_as[f"{key}{pname}"] = f"{label}{pname}"
+            for cname, child in getattr(m, "_modules", {}).items():
+                shown = getattr(child, "label", None) or cname
+                shown_as[f"{key}{cname}"] = f"{label}{shown}"
+                visit(child, f"{key}{cname}.", f"{label}{shown}.")
+
+        visit(self.model, "", "")
+        return params, shown_as
+
     def explain(self, name: str, index: Any, frame: int = -1) -> dict[str, Any]:
         """Why did element ``index`` of parameter ``name`` change at ``frames[frame]``?
+
+        ``name`` is the display name (``"conv1.weight"``, as ``summary()`` and the pages
+        show it) or the ``state_dict`` key (``"0.weight"`` in an unnamed Sequential).
 
         The optimizer's :meth:`~minigrad.optim.Optimizer.explain_update` for that step, from
         the gradient, weights, state and settings recorded with the frame: its
@@ -297,6 +327,7 @@ class Recorder:
         if f.step == 0:
             raise ValueError("Recorder.explain: frame 0 is the start; no update led to it")
         by_name = dict(self._named)
+        name = self._display_keys().get(name, name)  # "conv1.weight" as well as "0.weight"
         if name not in by_name:
             raise KeyError(f"Recorder.explain: no parameter {name!r}; have {sorted(by_name)}")
         if name not in f.before or name not in f.grads:

@@ -178,8 +178,12 @@ def flags(rec: Any, **thresholds: float) -> list[Flag]:
     data = series(rec)
     found = _loss_flags(data["all_losses"], t)
     after = _after(rec)
+    name = getattr(rec, "display_name", lambda p: p)  # "relu1", not the key "1"
     for layer, numbers in data["layers"].items():
-        found += _layer_flags(layer, numbers, data, t, patience, after.get(layer))
+        before = after.get(layer)
+        found += _layer_flags(
+            name(layer), numbers, data, t, patience, None if before is None else name(before)
+        )
     return sorted(found, key=lambda f: (f.step, f.layer, f.kind))
 
 

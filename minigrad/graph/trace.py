@@ -43,9 +43,12 @@ def walk(root: Tensor) -> tuple[list[Context], dict[Context, Tensor]]:
     """Every recorded node reachable from ``root`` in creation order, and each one's output.
 
     A node keeps its output only through a weak reference, so outputs are collected from the
-    consumers' ``inputs`` tuples (and ``root`` itself) as the walk meets them.
+    consumers' ``inputs`` tuples (and ``root`` itself) as the walk meets them. A ``root``
+    computed from inputs that do not require grad is walked through its forward-only calls.
     """
-    start = root._node
+    forward_only = root._node is None
+    # no input required grad: the calls kept for inspectors (see explain)
+    start = getattr(root, "_origin", None) if forward_only else root._node
     if start is None:
         return [], {}
     outputs: dict[Context, Tensor] = {start: root}
@@ -55,13 +58,20 @@ def walk(root: Tensor) -> tuple[list[Context], dict[Context, Tensor]]:
         for t in ctx.inputs:
             if t is None:
                 continue
-            c = t._node
+            c = t._node if not forward_only else getattr(t, "_origin", None)
             if c is not None and c not in outputs:
                 outputs[c] = t
                 stack.append(c)
     # seq is a global creation counter: sorting by it is a topological order, the same one
     # every time the same program runs
     return sorted(outputs, key=lambda c: c.seq), outputs
+
+
+def origin(t: Tensor) -> Context | None:
+    """The call that produced ``t``: its recorded node, or else the forward-only call kept
+    when none of its inputs required grad (see :func:`minigrad.autograd.apply`); None for a
+    leaf the user made."""
+    return t._node if t._node is not None else getattr(t, "_origin", None)
 
 
 @dataclass

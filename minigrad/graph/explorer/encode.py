@@ -62,8 +62,8 @@ def _wire_dtype(a: np.ndarray) -> np.ndarray:
         return a.astype("<f8", copy=False)
     if a.dtype.kind == "f":
         return a.astype("<f4", copy=False)
-    if a.dtype.kind == "b":
-        return a.astype("u1")
+    if a.dtype.kind == "b" or a.dtype == np.uint8:
+        return a.astype("u1", copy=False)
     return a.astype("<i4")
 
 

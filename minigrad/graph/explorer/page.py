@@ -5,6 +5,11 @@ and every ``*.css`` and ``*.js`` file of ``static/`` inline, in sorted file-name
 JavaScript only shows the data (see ``static/00_core.js`` for the module pattern). Nothing is
 fetched: no URL appears in the page, so it works offline and from ``file://``.
 
+A page with graphs also carries the graph layout library, ``static/vendor/dagre.min.js``
+(@dagrejs/dagre, MIT licence in ``static/vendor/dagre.LICENSE``, version in
+``static/vendor/VERSION``), inline and unmodified but for its source-map comment: the page
+lays graphs out itself, so building it needs no Graphviz program.
+
 Same payload, same bytes: the JSON is written with sorted keys and the static files are
 read in a fixed order.
 
@@ -22,7 +27,7 @@ from typing import Any
 
 from ..dot_text import visible
 
-__all__ = ["payload_json", "render_page", "static_files"]
+__all__ = ["payload_json", "render_page", "static_files", "vendor_script"]
 
 
 def static_files(suffix: str, extras: tuple[str, ...] = ()) -> list[tuple[str, str]]:
@@ -34,6 +39,15 @@ def static_files(suffix: str, extras: tuple[str, ...] = ()) -> list[tuple[str, s
     for sub in extras:
         files += [f for f in (root / sub).iterdir() if f.name.endswith(suffix)]
     return [(f.name, f.read_text(encoding="utf-8")) for f in sorted(files, key=lambda f: f.name)]
+
+
+def vendor_script(name: str) -> str:
+    """A library of ``static/vendor/`` as it ships, less its ``//# sourceMappingURL`` line
+    (the page has no source map to point to)."""
+    folder = resources.files("minigrad.graph.explorer") / "static" / "vendor"
+    text = (folder / name).read_text(encoding="utf-8")
+    lines = [line for line in text.splitlines() if not line.startswith("//# sourceMappingURL=")]
+    return "\n".join(lines)
 
 
 def payload_json(payload: Any) -> str:
@@ -57,6 +71,8 @@ def render_page(payload: dict[str, Any], title: str, extras: tuple[str, ...] = (
     """
     css = "\n".join(f"/* {name} */\n{text}" for name, text in static_files(".css", extras))
     js = "\n".join(f"// ---- {name}\n{text}" for name, text in static_files(".js", extras))
+    if payload.get("graph") is not None:  # graphs are laid out in the page
+        js = f"// ---- vendor/dagre.min.js\n{vendor_script('dagre.min.js')}\n{js}"
     # the title may carry a user's names: lone surrogates and control characters cannot be
     # written as UTF-8 HTML text, so they are shown as escapes (\ud800), as in the drawings
     esc = _html.escape(visible(title))

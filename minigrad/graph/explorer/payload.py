@@ -1,4 +1,4 @@
-"""The page's data for one computation: laid-out graphs, tensors, op calls, backward steps.
+"""The page's data for one computation: graphs to lay out, tensors, op calls, backward steps.
 
 Everything is computed here, once, from the engine's objects: the drawings' node ids
 (``t0``, ``op1``, ``bw3`` ...) key the nodes; tensors and op calls get their own keys
@@ -9,7 +9,6 @@ backward steps are the events of the engine's own traversal (:mod:`.trace`).
 from __future__ import annotations
 
 import importlib.metadata
-import time
 from typing import Any
 
 import numpy as np
@@ -18,11 +17,11 @@ from ...op import Context, op_spec
 from ...tensor import Tensor
 from ..build import build
 from ..data import GraphData, Node, leaf_role
-from ..drawing import pipe_within
 from ..node_facts import shown_attrs, to_plain
-from ..render import draw_traced
-from ..trace import Trace, producer, record
+from ..trace import Trace, origin, producer, record
 from . import encode
+from .layout import drawing_json
+from .network import network_json
 from .overlays import health
 from .steps import backward_grads, steps_json
 from .windows import window_of
@@ -75,11 +74,9 @@ class _Registry:
             return hit[0]
         key = f"T{len(self.tensors)}"
         self.tensors[id(t)] = (key, t)
-        role = (
-            leaf_role(t)
-            if producer(t) is None
-            else ("output" if t is self.root else "intermediate")
-        )
+        # made by an op call: a recorded one, or (for a forward-only root) a forward-only one
+        made = producer(t) is not None or (producer(self.root) is None and origin(t) is not None)
+        role = ("output" if t is self.root else "intermediate") if made else leaf_role(t)
         batch = role != "parameter"
         entry: dict[str, Any] = {
             "name": t.name,
@@ -203,59 +200,40 @@ def _edges_json(data: GraphData, reg: _Registry, grads: dict) -> list[dict[str, 
     return out
 
 
-def _drawing(
-    t: Tensor, trace: Trace, backward: bool, options: dict[str, Any], deadline: float
-) -> str:
-    with np.errstate(all="ignore"):  # the drawing's gradient labels may hold NaN/Inf
-        drawing = draw_traced(t, trace, backward, **options)
-    hint = (
-        f"pass a smaller max_nodes (e.g. max_nodes={max(drawing.node_count // 2, 1)}, CLI: "
-        "--max-nodes) so the graph is folded further, explore a smaller part of the "
-        "computation, or give Graphviz more time with layout_timeout=SECONDS"
-    )
-    left = deadline - time.monotonic()
-    return pipe_within(drawing, "svg", left, "explore()", hint).decode("utf-8")
-
-
 def graph_payload(
     t: Tensor,
     backward: bool = True,
     *,
     samples: int = 2,
     max_elements: int = encode.MAX_ELEMENTS,
-    layout_timeout: float = 60.0,
     trace: Trace | None = None,
     drawings: bool = True,
+    classes: Any = None,
     **draw_options: Any,
 ) -> dict[str, Any]:
     """``payload["graph"]`` for the page: see the module docstring. ``trace``: what
     :func:`..trace.record` recorded from ``t`` (recorded here when None). ``drawings=False``
-    leaves the views' ``svg`` out (None): a page that already shows this graph's drawings
-    (the live playground) reuses them, since values do not change the layout."""
-    deadline = time.monotonic() + layout_timeout
-
-    def _svg(
-        t: Tensor, trace: Trace, backward: bool, options: dict[str, Any], deadline: float
-    ) -> str | None:
-        return _drawing(t, trace, backward, options, deadline) if drawings else None
-
+    leaves the views' ``draw`` data out (None): a page that already shows this graph's
+    drawings (the live playground) reuses them, since values do not change the layout."""
     # the one traversal: the forward walk and the engine's backward pass, watched; every view
     # and drawing below is built from it (its gradients are held once, for all of them)
     if trace is None:
         trace = record(t, backward=backward)
     ctxs = trace.nodes
     scoped, with_backward = any(c.scope for c in ctxs), backward and t.requires_grad
-    svgs = {"forward": _svg(t, trace, False, draw_options, deadline)}
-    if scoped:
-        svgs["modules"] = _svg(t, trace, False, {**draw_options, "collapse": True}, deadline)
-    if with_backward:
-        svgs["backward"] = _svg(t, trace, True, draw_options, deadline)
+    draws: dict[str, Any] = {"forward": None, "modules": None, "backward": None}
+    if drawings:
+        draws["forward"] = drawing_json(t, False, draw_options, trace)
+        if scoped:
+            draws["modules"] = drawing_json(t, False, {**draw_options, "collapse": True}, trace)
+        if with_backward:
+            draws["backward"] = drawing_json(t, True, draw_options, trace)
     fwd = build(t, False, values=False, trace=trace)
     reg = _Registry(t, trace, samples, max_elements)
     reg.order = {c: i for i, c in enumerate(sorted(ctxs, key=lambda c: c.seq))}
     views: dict[str, Any] = {
         "forward": {
-            "svg": svgs["forward"],
+            "draw": draws["forward"],
             "nodes": _nodes_json(fwd, reg),
             "edges": _edges_json(fwd, reg, {}),
         }
@@ -263,16 +241,17 @@ def graph_payload(
     if scoped:  # one node per module: the overview of a large network
         mods = build(t, False, values=False, collapse_scopes=True, trace=trace)
         views["modules"] = {
-            "svg": svgs["modules"],
+            "draw": draws["modules"],
             "nodes": _nodes_json(mods, reg),
             "edges": _edges_json(mods, reg, {}),
         }
+    network = network_json(t, reg, samples, classes)  # the first view: layers as pictures
     steps: list[dict[str, Any]] = []
     if with_backward:
         bwd = build(t, True, values=False, trace=trace)
         grads = backward_grads(bwd, trace)
         views["backward"] = {
-            "svg": svgs["backward"],
+            "draw": draws["backward"],
             "nodes": _nodes_json(bwd, reg),
             "edges": _edges_json(bwd, reg, grads),
         }
@@ -294,6 +273,7 @@ def graph_payload(
         "tensors": reg.out["tensors"],
         "calls": reg.out["calls"],
         "steps": steps,
+        "network": network,
         "health": flags,
         "samples": samples,
     }

@@ -14,6 +14,7 @@ import numpy as np
 from ..data import GraphData, Node
 from ..trace import Trace
 from . import encode
+from .stepmath import step_math
 
 __all__ = ["backward_grads", "steps_json"]
 
@@ -96,6 +97,7 @@ def steps_json(data: GraphData, trace: Trace, reg: Any) -> list[dict[str, Any]]:
             entry["grad"] = encode.stats(ev.grad)
             entry["input_grads"] = [encode.stats(g) for g in ev.input_grads]
             entry["example"] = _example(ev)
+            entry["math"] = step_math(ev)  # the formula with one element's numbers
         elif ev.kind == "accumulate" and t is not None:
             node = acc.get(id(t))
             k = seen[id(t)] = seen.get(id(t), 1) + 1

@@ -20,13 +20,20 @@
 
    Shared services (all on window.MG):
      MG.on(name, fn) / MG.emit(name, data)   events: "select" {view, id}, "view" {name},
-                                             "step" {index}, "sample" {index}
+                                             "step" {index}, "sample" {index}, "clear" {},
+                                             "restore" {view, node, cell, step, frame}
      MG.h(tag, attrs, children)              make a DOM element (attrs: class, text, on*)
      MG.arr(enc)                             decode an encoded array -> {shape, data, ...}
      MG.num(v)                               decode a number (NaN/Infinity come as strings)
      MG.fmt(x, digits)                       a number as short text ("NaN", "-inf", 0.123)
      MG.payload, MG.state                    the data and the page state (view, selection)
-     MG.panel                                the details panel element (right side)
+     MG.panel                                the details panel element (right side; a bottom
+                                             sheet below 900 px)
+     MG.say(text)                            read text out through the aria-live region
+     MG.url.set({node: "conv2d"}, push)      state in the URL hash (see below); handlers of
+                                             "restore" {view, node, cell, step, frame} apply it
+   A view may also give keys: ["←/→ step"], the key hints shown while it is visible (list
+   only keys its key() handles).
    Data never comes from the network: the payload is JSON embedded in the page.
 */
 (function () {
@@ -86,7 +93,9 @@
 
   var cache = new WeakMap();  // a live page swaps its data: old arrays may go
   /* An encoded array: {shape, dtype, b64} with little-endian float32/float64/int bytes,
-     so NaN and infinities survive and the numbers are the engine's exactly. Decoded once. */
+     so NaN and infinities survive and the numbers are the engine's exactly. Decoded once.
+     Pictures may come as uint8 levels {..., lo, hi, levels}: decoded to float32 values
+     within half a level of the engine's, marked approx (never shown as numbers). */
   MG.arr = function (enc) {
     if (!enc) return null;
     if (cache.has(enc)) return cache.get(enc);
@@ -94,25 +103,103 @@
     for (var i = 0; i < n; i++) bytes[i] = bin.charCodeAt(i);
     var Ctor = { float32: Float32Array, float64: Float64Array, int32: Int32Array,
                  uint8: Uint8Array }[enc.dtype] || Float32Array;
-    var out = { shape: enc.shape, data: new Ctor(bytes.buffer), dtype: enc.dtype,
-                index: enc.index || null };
+    var data = new Ctor(bytes.buffer);
+    if (enc.levels) {  // a picture's uint8 levels between its exact min and max
+      var lo = MG.num(enc.lo), step = (MG.num(enc.hi) - lo) / enc.levels, L = enc.levels;
+      var vals = new Float32Array(n);
+      for (var k = 0; k < n; k++) {
+        var q = data[k];
+        vals[k] = q <= L ? lo + q * step : q === L + 1 ? NaN : q === L + 2 ? Infinity : -Infinity;
+      }
+      data = vals;
+    }
+    var out = { shape: enc.shape, data: data, dtype: enc.levels ? "levels" : enc.dtype,
+                index: enc.index || null, approx: !!enc.levels };
     cache.set(enc, out);
     return out;
   };
 
+  /* ---- screen readers: one polite live region; MG.say(text) reads text out ------------ */
+  MG.say = function (text) {
+    var live = document.getElementById("mg-live");
+    if (!live) return;
+    live.textContent = "";
+    // a fresh text node each time, so the same sentence twice is read twice
+    setTimeout(function () { live.textContent = text; }, 30);
+  };
+
+  /* ---- URL state: #view=..&node=..&cell=i,j,k,l&step=k&frame=k -------------------------
+     MG.url.set({key: value}, push) writes the hash (push: a new history entry, so back and
+     forward walk through views, nodes and cells; scrubbing steps and frames replaces it).
+     Opening a page with a hash, and back/forward, call MG.url.restore: the view is shown,
+     then every module's "restore" handler applies the rest. */
+  var KEYS = ["view", "node", "cell", "step", "frame"];
+  /* a name may hold a lone surrogate, which has no URL form: it travels as U+FFFD */
+  function enc(s) {
+    try { return encodeURIComponent(s); } catch (e) {
+      return encodeURIComponent(s.toWellFormed ? s.toWellFormed() : s.replace(/[\uD800-\uDFFF]/g, "\uFFFD"));
+    }
+  }
+  function dec(s) { try { return decodeURIComponent(s); } catch (e) { return s; } }
+  MG.url = {
+    state: {},
+    parse: function (hash) {
+      var out = {};
+      (hash || "").replace(/^#/, "").split("&").forEach(function (part) {
+        var i = part.indexOf("=");
+        if (i <= 0) return;
+        var k = dec(part.slice(0, i)), v = dec(part.slice(i + 1));
+        if (KEYS.indexOf(k) >= 0 && v !== "") out[k] = v;
+      });
+      return out;
+    },
+    text: function (st) {
+      return "#" + KEYS.filter(function (k) { return st[k] !== undefined && st[k] !== null && st[k] !== ""; })
+        .map(function (k) { return k + "=" + enc(String(st[k])).replace(/%2C/g, ","); }).join("&");
+    },
+    set: function (changes, push) {
+      if (MG.url.restoring) return;
+      var st = {}, self = MG.url;
+      Object.keys(self.state).forEach(function (k) { st[k] = self.state[k]; });
+      Object.keys(changes).forEach(function (k) {
+        if (changes[k] === null || changes[k] === undefined) delete st[k]; else st[k] = String(changes[k]);
+      });
+      var text = self.text(st);
+      if (text === self.text(self.state)) return;
+      self.state = st;
+      try {
+        if (push) history.pushState(null, "", text); else history.replaceState(null, "", text);
+      } catch (e) { /* a sandboxed frame without a URL of its own: state stays in the page */ }
+    },
+    restore: function (st) {
+      MG.url.restoring = true;
+      try {
+        MG.url.state = st;
+        var view = st.view && MG.viewNames.indexOf(st.view) >= 0 ? st.view : MG.viewNames[0];
+        MG.show(view);
+        st.view = view;
+        MG.emit("restore", st);
+      } finally { MG.url.restoring = false; }
+    }
+  };
+
+  /* The views are a list: each MG.views entry that is available becomes a tab, sorted by
+     `order`; a new view (say, a network of pictures) slots in by defining one more entry. */
   function buildTabs(root, payload) {
     var names = Object.keys(MG.views).filter(function (k) {
       return MG.views[k].available(payload);
     }).sort(function (a, b) { return (MG.views[a].order || 99) - (MG.views[b].order || 99); });
-    var bar = MG.h("nav", { class: "mg-tabs", role: "tablist" });
+    var bar = MG.h("nav", { class: "mg-tabs", role: "tablist", "aria-label": "views" });
     var body = MG.h("div", { class: "mg-views" });
     names.forEach(function (name, i) {
       var view = MG.views[name];
-      var pane = MG.h("section", { class: "mg-view", id: "mg-view-" + name, role: "tabpanel" });
+      var pane = MG.h("section", { class: "mg-view", id: "mg-view-" + name, role: "tabpanel",
+        "aria-labelledby": "mg-tab-" + name });
       var tab = MG.h("button", {
         class: "mg-tab", id: "mg-tab-" + name, role: "tab", text: view.title,
-        title: "Show " + view.title + " (key " + (i + 1) + ")",
-        onclick: function () { MG.show(name); }
+        "aria-controls": "mg-view-" + name,
+        title: "Show " + view.title + (i < 9 ? " (key " + (i + 1) + ")" : ""),
+        onclick: function () { MG.show(name, true); }
       });
       bar.appendChild(tab);
       body.appendChild(pane);
@@ -125,7 +212,16 @@
     return names;
   }
 
-  MG.show = function (name) {
+  /* the key hints of the header: only keys that work in the view shown */
+  function keyHints(name) {
+    var view = MG.views[name], parts = [];
+    if (MG.viewNames.length > 1) parts.push("1-" + Math.min(9, MG.viewNames.length) + " views");
+    if (view.keys) parts = parts.concat(typeof view.keys === "function" ? view.keys() : view.keys);
+    if (view.clears) parts.push("Esc clear");
+    return "keys: " + parts.join(" · ");
+  }
+
+  MG.show = function (name, push) {
     var prev = MG.state.view;
     MG.state.view = name;
     MG.viewNames.forEach(function (n) {
@@ -136,26 +232,44 @@
       if (on && !v.mounted) { v.mount(v.pane, MG.payload); v.mounted = true; }
     });
     if (MG.views[name].show) MG.views[name].show();
-    if (prev !== name) MG.emit("view", { name: name });
+    if (MG.keysEl) MG.keysEl.textContent = keyHints(name);
+    if (prev !== name) {
+      MG.url.set({ view: name }, push);
+      MG.emit("view", { name: name });
+    }
+  };
+
+  /* Esc: clear the selection, the marks, the search and the panel */
+  MG.clear = function () {
+    MG.state.selected = null;
+    MG.emit("clear", {});
+    MG.url.set({ node: null, cell: null }, true);
   };
 
   MG.boot = function (payload, title) {
     MG.payload = payload;
     var app = document.getElementById("mg-app");
-    var head = MG.h("header", { class: "mg-head" }, [
-      MG.h("h1", { text: title }),
-      MG.h("span", { class: "mg-keys", text:
-        "keys: 1-9 views · / search · ←/→ step · +/− zoom · 0 fit · Esc clear" })
-    ]);
+    MG.keysEl = MG.h("span", { class: "mg-keys", "aria-hidden": "true" });
+    var head = MG.h("header", { class: "mg-head" }, [MG.h("h1", { text: title }), MG.keysEl]);
     app.appendChild(head);
-    var main = MG.h("div", { class: "mg-main" });
+    var main = MG.h("main", { class: "mg-main" });
     var left = MG.h("div", { class: "mg-left" });
-    MG.panel = MG.h("aside", { class: "mg-panel", id: "mg-panel", tabindex: "-1" }, [
+    MG.panel = MG.h("div", { class: "mg-panel", id: "mg-panel", tabindex: "-1", role: "region", "aria-label": "details" }, [
       MG.h("p", { class: "mg-hint", text: "Click a node to see its values, gradient and arithmetic." })
     ]);
+    var sheet = MG.h("aside", { class: "mg-sheet", "aria-label": "details panel" });
+    var grow = MG.h("button", { class: "mg-sheet-toggle", text: "▲ larger details", "aria-expanded": "false",
+      onclick: function () {
+        var open = sheet.classList.toggle("mg-sheet-open");
+        grow.textContent = open ? "▼ smaller details" : "▲ larger details";
+        grow.setAttribute("aria-expanded", open ? "true" : "false");
+      } });
+    sheet.appendChild(grow);
+    sheet.appendChild(MG.panel);
     main.appendChild(left);
-    main.appendChild(MG.panel);
+    main.appendChild(sheet);
     app.appendChild(main);
+    app.appendChild(MG.h("div", { id: "mg-live", class: "mg-sr", "aria-live": "polite", role: "status" }));
     Object.keys(MG.modules).sort().forEach(function (k) {
       if (MG.modules[k].init) MG.modules[k].init(payload);
     });
@@ -171,13 +285,16 @@
         return;
       }
       if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
+      if (ev.target && ev.target.getAttribute && ev.target.getAttribute("data-keys") === "own") return;
       var digit = parseInt(ev.key, 10);
-      if (digit >= 1 && digit <= names.length) { MG.show(names[digit - 1]); ev.preventDefault(); return; }
+      if (digit >= 1 && digit <= names.length) { MG.show(names[digit - 1], true); ev.preventDefault(); return; }
+      if (ev.key === "Escape") { MG.clear(); ev.preventDefault(); return; }
       var view = MG.views[MG.state.view];
       if (view && view.key && view.key(ev)) { ev.preventDefault(); return; }
       MG.emit("key", ev);
     });
-    MG.show(names[0]);
+    window.addEventListener("popstate", function () { MG.url.restore(MG.url.parse(location.hash)); });
+    MG.url.restore(MG.url.parse(location.hash));
     document.body.setAttribute("data-ready", "1");
   };
 })();

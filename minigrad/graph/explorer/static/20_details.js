@@ -51,12 +51,12 @@
     if (pick) box.appendChild(pick);
     var pics = MG.h("div", { class: "mg-side" });
     if (t.value) {
-      var pv = MG.heat.picture(t.value, { sample: MG.state.sample, onCell: opts.onValueCell });
+      var pv = MG.heat.picture(t.value, { sample: MG.state.sample, onCell: opts.onValueCell, label: "values of " + (t.name || t.role) });
       pics.appendChild(MG.h("div", { class: "mg-col" }, [MG.h("div", { class: "mg-cap", text: "value" }), pv]));
       box.valuePics = pv;
     }
     if (t.grad) {
-      var pg = MG.heat.picture(t.grad, { sample: MG.state.sample, diverging: true, onCell: opts.onGradCell });
+      var pg = MG.heat.picture(t.grad, { sample: MG.state.sample, diverging: true, onCell: opts.onGradCell, label: "gradient of " + (t.name || t.role) });
       pics.appendChild(MG.h("div", { class: "mg-col" }, [MG.h("div", { class: "mg-cap", text: "gradient (blue − / red +)" }), pg]));
       box.gradPics = pg;
     }
@@ -143,6 +143,7 @@
   MG.on("select", function (sel) {
     var g = MG.payload.graph, node = g.views[sel.view].nodes[sel.id];
     var panel = MG.panel;
+    MG.panelOwner = "graph";
     panel.innerHTML = "";
     panel.appendChild(MG.h("h2", { text: node.label, "data-node": sel.id }));
     panel.appendChild(MG.h("div", { class: "mg-hint", text: sel.view + " view · " + node.kind + (node.scope ? " · " + node.scope : "") }));

@@ -94,6 +94,7 @@
     return res;
   }
   MG.explainCell = forward;
+  MG.gradCell = function () { return gradCell.apply(null, arguments); };  // the conv view's backward
 
   function windowTable(cl, kind) {
     var kh = 0, kw = 0;
@@ -182,8 +183,18 @@
       }
       var sh = share(c, 1), total = at(MG.arr(sh.enc), [o, cc, p, q]);
       var N = t[c.inputs[0].tensor].shape[0];
+      // the largest terms first, then how many more: zeros no longer hide the ones that count
+      parts = parts.map(function (text, k) { return [text, k]; });
+      var vals = [];
+      for (var s2 = 0; s2 < dy.shape[0]; s2++) for (var i3 = 0; i3 < OH; i3++) for (var j3 = 0; j3 < OW; j3++) {
+        var e3 = cells(w, i3, j3)[p * w.kernel[1] + q];
+        if (e3.code === 0) vals.push(at(dy, [s2, o, i3, j3]) * at(x, [s2, cc, e3.r, e3.c]));
+      }
+      parts.sort(function (a, b) { return Math.abs(vals[b[1]]) - Math.abs(vals[a[1]]); });
+      parts = parts.map(function (a) { return a[0]; });
+      if (parts.length > 8) parts = parts.slice(0, 6).concat(["(" + (parts.length - 6) + " more terms)"]);
       box.appendChild(MG.h("h4", { text: "weight gradient [" + [o, cc, p, q].join(", ") + "]: dy × input over samples and positions" }));
-      box.appendChild(MG.h("pre", { class: "mg-arith", text: (parts.length > 14 ? parts.slice(0, 12).concat(["…"]) : parts).join(" + ") +
+      box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.join(" + ") +
         " = " + MG.fmt(sum, 6) + (dy.shape[0] < N ? "  (the " + dy.shape[0] + " samples shown)\n+ " + MG.fmt(total - sum, 6) +
         "  (the other " + (N - dy.shape[0]) + " samples)" : "") + "\n= " + MG.fmt(total, 6) + "  (" + sh.what + ")" }));
       return;
@@ -215,23 +226,48 @@
     if (ga) box.appendChild(MG.h("p", { class: "mg-engine", text: gx.what + ": " + MG.fmt(at(ga, [n, ch, h, wc]), 8) }));
   }
 
+  /* read the explanation out (aria-live), and keep the cell in the URL */
+  function announce(box) {
+    var parts = [];
+    Array.prototype.forEach.call(box.querySelectorAll("h4, .mg-arith, .mg-engine, p"), function (e) {
+      parts.push(e.textContent.replace(/\n/g, " "));
+    });
+    MG.say(parts.join(". "));
+  }
+  function explained(box, fn) {
+    return function (cell) {
+      fn(cell);
+      announce(box);
+      MG.url.set({ cell: [MG.state.sample, cell.c, cell.i, cell.j].join(",") }, true);
+    };
+  }
+  /* the cell of the URL (sample, channel, row, col) explained again on the right picture */
+  function target(pics, fn) {
+    return function (cell) {
+      var cv = pics && pics.canvases && pics.canvases[cell[1]];
+      if (!cv) return;
+      cv.cursor = { i: cell[2], j: cell[3] };
+      fn({ c: cell[1], i: cell[2], j: cell[3], canvas: cv });
+    };
+  }
+
   MG.detailsHooks.push(function (sec, info) {
+    MG.cellTarget = null;
     var g = G(), c = info.call && g.calls[info.call];
     if (c) c.key = info.call;
     var tk = info.tensor, t = tk && g.tensors[tk];
     var box = MG.h("div", { class: "mg-explain", id: "mg-explain" });
     if (c && c.window) {
       var n = MG.state.sample;
-      var inp = MG.tensorSection(c.inputs[0].tensor, info.view === "backward" ? {
-        onGradCell: function (cell) { gradCell(box, c, 0, n, cell.c, cell.i, cell.j); }
-      } : {});
-      var outSec = MG.tensorSection(c.output, {
-        onValueCell: function (cell) {
-          (outSec.valuePics.canvases || []).forEach(function (cv) { MG.heat.outline(cv, []); });
-          MG.heat.outline(cell.canvas, [{ i: cell.i, j: cell.j, color: "#e8590c", width: 3 }]);
-          show(box, c, n, cell.c, cell.i, cell.j, inp && inp.valuePics);
-        }
+      var onGrad = explained(box, function (cell) { gradCell(box, c, 0, n, cell.c, cell.i, cell.j); });
+      var inp = MG.tensorSection(c.inputs[0].tensor, info.view === "backward" ? { onGradCell: onGrad } : {});
+      var onValue = explained(box, function (cell) {
+        (outSec.valuePics.canvases || []).forEach(function (cv) { MG.heat.outline(cv, []); });
+        MG.heat.outline(cell.canvas, [{ i: cell.i, j: cell.j, color: "#e8590c", width: 3 }]);
+        show(box, c, n, cell.c, cell.i, cell.j, inp && inp.valuePics);
       });
+      var outSec = MG.tensorSection(c.output, { onValueCell: onValue });
+      MG.cellTarget = info.view === "backward" ? target(inp && inp.gradPics, onGrad) : target(outSec && outSec.valuePics, onValue);
       sec.appendChild(MG.h("p", { class: "mg-hint", text: info.view === "backward" ?
         "Click a cell of the input's gradient to see the terms that sum to it." :
         "Click a cell of the output to see its window and arithmetic." }));
@@ -245,6 +281,7 @@
           onGradCell: function (cell) {
             // the weight's picture shows filter o (picked like a sample), channel cell.c
             gradCell(box, c, 1, n, MG.state.sample, cell.c, [cell.i, cell.j]);
+            announce(box);
           }
         });
         if (wsec) { sec.appendChild(MG.h("div", { class: "mg-cap", text: "weight" })); sec.appendChild(wsec); }
@@ -260,10 +297,12 @@
         " times: click a gradient cell to see the contributions the engine summed." }));
       sec.appendChild(box);
       var a = MG.arr(t.grad);
-      var sel2 = MG.tensorSection(tk, { onGradCell: function (cell) {
+      var onSum = explained(box, function (cell) {
         var idx = a.shape.length === 4 ? [cell.c, cell.i, cell.j] : a.shape.length === 1 ? [cell.j] : [cell.i, cell.j];
         contributions(box, t, MG.state.sample, idx);
-      } });
+      });
+      var sel2 = MG.tensorSection(tk, { onGradCell: onSum });
+      MG.cellTarget = target(sel2 && sel2.gradPics, onSum);
       info.section.replaceWith(sel2);
       info.section = sel2;
     }

@@ -9,10 +9,14 @@
   function describe(s) {
     var g = MG.payload.graph, t = s.tensor && g.tensors[s.tensor];
     var name = t ? (t.name || t.role) : "";
-    if (s.kind === "seed") return "seed: d(output)/d(output) = " + MG.statsLine(s.grad);
+    if (s.kind === "seed") return s.grad && s.grad.size === 1 ? "seed: dL/dL = " + MG.fmt(s.grad.min) :
+      "seed: d(output)/d(output) = " + MG.statsLine(s.grad);
+    if (s.kind === "step" && s.math && s.math.length) {
+      return g.calls[s.call].op + " backward: " + s.math.join("; ");
+    }
     if (s.kind === "step") {
       var c = g.calls[s.call];
-      return "engine step " + s.index + ": " + c.op + " backward gets dy (" + MG.statsLine(s.grad) + ") and sends " +
+      return c.op + " backward gets dy (" + MG.statsLine(s.grad) + ") and sends " +
         s.input_grads.map(function (x, i) { return x ? "d" + c.inputs[i].name + " (norm " + MG.fmt(x.norm) + ")" : null; })
           .filter(Boolean).join(", ");
     }
@@ -25,8 +29,8 @@
     var steps = MG.payload.graph.steps, pane = MG.panes.backward;
     S.bars.forEach(function (b) {
       b.slider.value = String(S.k);
-      b.label.textContent = S.k === 0 ? "before backward: " + steps.length + " engine events to replay" :
-        "event " + S.k + " / " + steps.length + " · " + describe(steps[S.k - 1]);
+      b.label.textContent = S.k === 0 ? "before backward: " + steps.length + " steps to replay" :
+        "step " + S.k + " / " + steps.length + " · " + describe(steps[S.k - 1]);
     });
     if (!pane) return;
     var done = [], cur = steps[S.k - 1];
@@ -36,7 +40,7 @@
     pane.mark("mg-current", cur && cur.node ? [cur.node] : []);
     pane.markEdges("mg-lit", cur ? cur.edges : []);
     partials(pane, steps);
-    if (cur && cur.node && S.follow) pane.focus(cur.node);
+    if (cur && cur.node && S.follow !== false) pane.focus(cur.node);  // the view follows the replay
     MG.emit("step", { index: S.k });
   }
 
@@ -44,16 +48,10 @@
   function partials(pane, steps) {
     var last = {};
     for (var k = 0; k < S.k; k++) if (steps[k].kind === "accumulate" && steps[k].node) last[steps[k].node] = steps[k];
-    Array.prototype.forEach.call(pane.svg.querySelectorAll("text.mg-partial"), function (t) { t.remove(); });
-    Object.keys(last).forEach(function (id) {
-      var n = pane.nodes[id], s = last[id];
-      if (!n) return;
-      var b = n.getBBox(), t = document.createElementNS("http://www.w3.org/2000/svg", "text");
-      t.setAttribute("x", String(b.x + b.width + 4));
-      t.setAttribute("y", String(b.y + b.height / 2 + 4));
-      t.setAttribute("class", "mg-partial");
-      t.textContent = s.of[0] + " of " + s.of[1] + ", |sum| " + MG.fmt(s.total.norm);
-      n.appendChild(t);
+    Object.keys(pane.nodes).forEach(function (id) {
+      var s = last[id];
+      if (s || pane.nodes[id].querySelector("text.mg-partial"))
+        pane.badge(id, "mg-partial", s ? s.of[0] + " of " + s.of[1] + ", |sum| " + MG.fmt(s.total.norm) : null);
     });
   }
 
@@ -62,8 +60,11 @@
     var g = MG.payload.graph, s = g.steps[S.k - 1], box = MG.panel;
     if (!s) return;
     box.innerHTML = "";
-    box.appendChild(MG.h("h2", { text: "backward event " + S.k + " of " + g.steps.length }));
-    box.appendChild(MG.h("p", { class: "mg-steptext", text: describe(s) }));
+    box.appendChild(MG.h("h2", { text: "backward step " + S.k + " of " + g.steps.length }));
+    if (s.kind === "step" && s.math && s.math.length) {
+      box.appendChild(MG.h("p", { class: "mg-steptext", text: g.calls[s.call].op + " backward, at the element with the largest gradient:" }));
+      box.appendChild(MG.h("pre", { class: "mg-arith mg-stepmath", text: s.math.join("\n") }));
+    } else box.appendChild(MG.h("p", { class: "mg-steptext", text: describe(s) }));
     function pic(title, enc) {
       if (!enc) return;
       box.appendChild(MG.h("div", { class: "mg-cap", text: title }));
@@ -90,6 +91,9 @@
     S.k = Math.max(0, Math.min(n, k));
     apply();
     panel();
+    MG.url.set({ step: S.k || null }, false);
+    var s = MG.payload.graph.steps[S.k - 1];
+    MG.say(s ? "backward step " + S.k + " of " + n + ": " + describe(s) : "before backward");
   }
   MG.stepTo = go;
   MG.stepState = S;

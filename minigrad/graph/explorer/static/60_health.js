@@ -34,15 +34,8 @@
     pane.mark("mg-bad", on ? bad : []);
     Object.keys(h.relu).forEach(function (call) {
       nodesOf(pane, call).forEach(function (id) {
-        var n = pane.nodes[id], old = n.querySelector(".mg-badge");
-        if (old) old.remove();
-        if (!on || pane.data.nodes[id].kind !== "op") return;
-        var b = n.getBBox(), t = document.createElementNS("http://www.w3.org/2000/svg", "text");
-        t.setAttribute("x", String(b.x + b.width + 3));
-        t.setAttribute("y", String(b.y + b.height / 2 + 4));
-        t.setAttribute("class", "mg-badge");
-        t.textContent = Math.round(h.relu[call].dead * 100) + "% dead";
-        n.appendChild(t);
+        var show = on && pane.data.nodes[id].kind === "op";
+        pane.badge(id, "mg-badge", show ? Math.round(h.relu[call].dead * 100) + "% dead" : null);
       });
     });
     if (pane.which !== "backward") return;
@@ -68,7 +61,7 @@
     var view = ev.view, row = view.pane.querySelector(".mg-toolbar");
     row.appendChild(MG.h("button", { text: "health", title: "Health overlay on/off (key h)",
       onclick: function () { on = !on; panes.forEach(paint); } }));
-    view.pane.insertBefore(MG.h("div", { class: "mg-health", text: summary() }), view.pane.children[1] || null);
+    view.pane.insertBefore(MG.h("div", { class: "mg-health", text: summary(), tabindex: "0", role: "note" }), view.pane.children[1] || null);
   });
   MG.on("pane", function (ev) { panes.push(ev.pane); paint(ev.pane); });
   MG.on("key", function (ev) { if (ev.key === "h") { on = !on; panes.forEach(paint); } });

@@ -36,7 +36,11 @@
     var row = view.pane.querySelector(".mg-toolbar-row");
     row.appendChild(input);
     row.appendChild(count);
-    boxes.push({ view: view, input: input });
+    boxes.push({ view: view, input: input, run: run });
+  });
+
+  MG.on("clear", function () {
+    boxes.forEach(function (b) { if (b.input.value) { b.input.value = ""; b.run(); } });
   });
 
   MG.on("key", function (ev) {

@@ -70,7 +70,7 @@
     if (ng && g) {
       Object.keys(ng.views).forEach(function (v) {
         if (!g.views[v]) return;
-        g.views[v].nodes = ng.views[v].nodes;    // the drawings (svg) stay: same graph
+        g.views[v].nodes = ng.views[v].nodes;    // the drawings (draw) stay: same graph
         g.views[v].edges = ng.views[v].edges;
       });
       Object.keys(ng).forEach(function (k) { if (k !== "views") g[k] = ng[k]; });

@@ -1,0 +1,65 @@
+"""The pages inside a notebook: executed by a real kernel (nbclient), the output shown as a
+notebook viewer shows HTML (nbconvert, VS Code, Colab put ``text/html`` into the document),
+opened in Chromium; and a static picture for viewers that run no scripts."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from browser import open_page, screenshot
+
+nbformat = pytest.importorskip("nbformat")
+nbclient = pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+CELLS = [
+    "import minigrad as mg\n"
+    "mg.manual_seed(0)\n"
+    "model = mg.nn.Sequential(mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU(), mg.nn.Flatten(),"
+    " mg.nn.Linear(18, 2))\n"
+    "x = mg.randn(4, 1, 5, 5)\n"
+    "loss = mg.nn.CrossEntropyLoss()(model(x), mg.tensor([0, 1, 0, 1]))\n"
+    "mg.graph.explore(loss)",
+    "opt = mg.optim.SGD(model.parameters(), lr=0.1)\n"
+    "rec = mg.graph.Recorder(model, probes=x.data, optimizer=opt)\n"
+    "for _ in range(3):\n"
+    "    loss = mg.nn.CrossEntropyLoss()(model(x), mg.tensor([0, 1, 0, 1]))\n"
+    "    opt.zero_grad(); loss.backward(); opt.step(); rec.step(loss)\n"
+    "rec.explore(labels=[0, 1, 0, 1])",
+]
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in CELLS])
+    folder = tmp_path_factory.mktemp("notebook")
+    nbclient.NotebookClient(
+        nb, timeout=120, resources={"metadata": {"path": str(folder)}}
+    ).execute()
+    return [cell.outputs[-1]["data"] for cell in nb.cells]
+
+
+def test_a_notebook_shows_the_pages_inline(outputs, tmp_path):
+    for k, data in enumerate(outputs):
+        assert data["text/html"].startswith("<iframe srcdoc=")
+        assert data["text/plain"].startswith("<Explorer ")
+        doc = tmp_path / f"notebook-{k}.html"  # as nbconvert writes an HTML output
+        doc.write_text(f"<!DOCTYPE html><html><body>{data['text/html']}</body></html>")
+        with open_page(doc) as (page, errors, requests):
+            frame = page.frame_locator("iframe")
+            frame.locator("body[data-ready='1']").wait_for()
+            assert frame.locator(".mg-tab").count() >= 1
+            if k == 0:
+                frame.locator("#mg-tab-backward").click()
+                frame.locator("#mg-view-backward g.node").first.wait_for()
+            screenshot(page, f"notebook-page-{k}")
+        assert errors == [] and requests == []
+
+
+def test_viewers_without_scripts_get_a_picture(outputs):
+    graph, timeline = (ET.fromstring(d["image/svg+xml"]) for d in outputs)
+    texts = " ".join(t.text or "" for t in graph.iter("{http://www.w3.org/2000/svg}text"))
+    assert "conv2d" in texts or "0" in texts  # the layers, by name
+    assert "static picture" in texts
+    assert timeline.find("{http://www.w3.org/2000/svg}polyline") is not None  # the loss curve
