@@ -27,7 +27,7 @@ import numpy as np
 
 from ...op import Context
 from ...tensor import Tensor
-from ..trace import walk
+from ..trace import Trace, walk
 from . import encode
 
 __all__ = ["network_json", "network_layers"]
@@ -68,10 +68,11 @@ def _input_of(ctxs: list[Context], outputs: dict[Context, Tensor]) -> Tensor | N
     return best
 
 
-def network_layers(root: Tensor) -> list[dict[str, Any]]:
+def network_layers(root: Tensor, trace: Trace | None = None) -> list[dict[str, Any]]:
     """The layers from the input to ``root``: ``name``, ``kind``, ``ops``, ``ctxs``, ``output``
-    (a Tensor), ``main`` (the conv/pool call whose window the page can slide, or None)."""
-    ctxs, outputs = walk(root)
+    (a Tensor), ``main`` (the conv/pool call whose window the page can slide, or None).
+    ``trace``: what :func:`..trace.record` recorded from ``root``, whose walk is reused."""
+    ctxs, outputs = (trace.nodes, trace.outputs) if trace is not None else walk(root)
     x = _input_of(ctxs, outputs)
     if x is None:
         return []
@@ -155,11 +156,15 @@ def _prediction(ctx: Context, samples: int, classes: Sequence[str] | None) -> di
 
 
 def network_json(
-    root: Tensor, reg: Any, samples: int, classes: Sequence[str] | None = None
+    root: Tensor,
+    reg: Any,
+    samples: int,
+    classes: Sequence[str] | None = None,
+    trace: Trace | None = None,
 ) -> dict[str, Any] | None:
     """``payload["graph"]["network"]``: the input and the layers with the keys of their
     tensors and calls in the graph payload (``reg`` registers them), and the prediction."""
-    layers = network_layers(root)
+    layers = network_layers(root, trace)
     if not layers:
         return None
     out: list[dict[str, Any]] = []

@@ -245,7 +245,7 @@ def graph_payload(
             "nodes": _nodes_json(mods, reg),
             "edges": _edges_json(mods, reg, {}),
         }
-    network = network_json(t, reg, samples, classes)  # the first view: layers as pictures
+    network = network_json(t, reg, samples, classes, trace)  # the first view: layers as pictures
     steps: list[dict[str, Any]] = []
     if with_backward:
         bwd = build(t, True, values=False, trace=trace)
