@@ -91,6 +91,10 @@ def test_command_bad_script(tmp_path):
     assert "defines no x, target" in out.stderr
 
 
+def _no_sideways_scroll(page) -> bool:
+    return page.evaluate("() => document.scrollingElement.scrollWidth <= innerWidth")
+
+
 def test_command_page_in_chromium_paints_steps_and_shows_the_engines_numbers(served):
     sync_api = pytest.importorskip("playwright.sync_api")
     url, _ = served
@@ -118,6 +122,7 @@ def test_command_page_in_chromium_paints_steps_and_shows_the_engines_numbers(ser
                 )
 
             assert float(loss_el.get_attribute("data-loss")) == expected.loss
+            assert _no_sideways_scroll(page)
             # paint input cell (6, 4) with the mouse
             box = page.locator(".mg-pg-canvas").bounding_box()
             cell = box["width"] / 9
@@ -224,6 +229,16 @@ def test_command_page_in_chromium_paints_steps_and_shows_the_engines_numbers(ser
             wait_loss(expected.loss)
             after = page.locator("#mg-panel").inner_text()
             assert after.startswith("conv1.weight") and after != before
+            # on a phone (390x844) the page fits the width and Step is still there to press
+            page.set_viewport_size({"width": 390, "height": 844})
+            assert _no_sideways_scroll(page)
+            page.locator(".mg-pg-step").scroll_into_view_if_needed()
+            box = page.locator(".mg-pg-step").bounding_box()
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+            page.click(".mg-pg-step")
+            expected.step()
+            wait_loss(expected.loss)
+            screenshot(page, "playground-phone")
         finally:
             browser.close()
     assert errors == []
