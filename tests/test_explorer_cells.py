@@ -154,3 +154,27 @@ def test_after_backward_freed_the_mask_the_page_reads_it_back_from_the_output(tm
             text = click_output_cell(page, *cell[1:], (5, 5))
             assert "= " + fmt(page, e.value) in text
     assert errors == [] and requests == []
+
+
+def test_network_view_explains_batch_norm_and_dropout_cells(tmp_path):
+    net = grouped_net()
+    cell = (1, 2, 1, 3)
+    path = mg.graph.explore(net["loss"]).save(tmp_path / "net.html")
+    with open_page(path) as (page, errors, requests):
+        assert page.evaluate("MG.state.view") == "network"
+        page.select_option("#mg-net-sample", "1")
+        for layer, t in (("batch_norm", net["bn"]), ("dropout", net["drop"])):
+            e = mg.graph.explain(t, cell)
+            cv = page.locator(f'canvas[data-layer="{layer}"][data-channel="{cell[1]}"]')
+            box = cv.bounding_box()
+            assert box is not None
+            cv.click(position={"x": 3.5 * box["width"] / 5, "y": 1.5 * box["height"] / 5})
+            text = page.inner_text("#mg-cellbox")
+            assert "channel 2, cell (1, 3) · sample 1" in text
+            assert "= " + fmt(page, e.value) in text
+            assert f"engine's value: {page.evaluate('v => MG.fmt(v, 8)', e.value)}" in text
+            assert e.text.split(":")[0].split(" ")[0] in text  # "mean", "kept" or "dropped"
+        assert page.locator("#mg-cellbox .mg-mask canvas").count() == 4
+        assert "cell=1,2,1,3" in page.url
+        screenshot(page, "explorer-cells-network")
+    assert errors == [] and requests == []

@@ -1,7 +1,8 @@
 /* Elementwise cells: click an output cell of batch_norm and see the channel's mean and
    variance (the batch's in training, the running statistics in eval), the normalised value,
    scale and shift; click an output cell of dropout and see it kept (x * 1/(1-p)) or dropped,
-   next to the mask as a picture. The per-channel statistics and the mask come from Python
+   next to the mask as a picture. The same, in the network view, for a cell of a layer that
+   ends in batch_norm or dropout (MG.emit("netcell") of 05_network.js). The per-channel statistics and the mask come from Python
    (payload.py: call.norm, call.mask); the arithmetic is written here from them. */
 (function (MG) {
   "use strict";
@@ -16,7 +17,8 @@
 
   /* the index (in the embedded arrays) and the channel of a clicked picture cell */
   function where(a, cell) {
-    if (a.shape.length === 4) return { idx: [Math.min(MG.state.sample, a.shape[0] - 1), cell.c, cell.i, cell.j], ch: cell.c };
+    var n = cell.n !== undefined ? cell.n : MG.state.sample;
+    if (a.shape.length === 4) return { idx: [Math.min(n, a.shape[0] - 1), cell.c, cell.i, cell.j], ch: cell.c };
     if (a.shape.length === 2) return { idx: [cell.i, cell.j], ch: cell.j };
     return null;
   }
@@ -60,6 +62,47 @@
   MG.normCell = normCell;
   MG.dropCell = dropCell;
 
+  function maskPicture(c, n) {
+    var mp = MG.heat.picture(c.mask, { sample: n, label: "dropout mask (0 dropped, 1/(1-p) kept)" });
+    mp.classList.add("mg-mask");
+    return MG.h("div", {}, [MG.h("div", { class: "mg-cap", text: "mask: 0 where dropped, " +
+      MG.fmt(1 / (1 - c.attrs.p), 6) + " = 1/(1 - p) where kept" }), mp]);
+  }
+
+  /* the network view: a click on a cell of a layer ending in batch_norm or dropout */
+  function openNet(layer, n, ch, i, j, push) {
+    if (!layer || layer.main || !layer.cells) return false;
+    var c = G().calls[layer.cells], res = (c.op === "batch_norm" ? normCell : dropCell)(c, { n: n, c: ch, i: i, j: j });
+    var slot = MG.views.network.slot;
+    slot.textContent = "";
+    var box = MG.h("section", { class: "mg-conv mg-cellbox", id: "mg-cellbox", "aria-label": "how the cell was computed" });
+    slot.appendChild(box);
+    box.appendChild(MG.h("h3", { text: layer.name + ": " + c.op + " · channel " + ch + ", cell (" + i + ", " + j + ") · sample " + n }));
+    if (!res) box.appendChild(MG.h("p", { text: "values were freed or subsampled: no arithmetic for this cell" }));
+    else {
+      box.appendChild(MG.h("pre", { class: "mg-arith", text: res.text }));
+      box.appendChild(MG.h("p", { class: "mg-engine", text: "engine's value: " + MG.fmt(res.engine, 8) }));
+      MG.say(res.text.replace(/\n/g, "; ") + ". Engine's value " + MG.fmt(res.engine, 8));
+    }
+    if (c.op === "dropout" && c.mask) box.appendChild(maskPicture(c, n));
+    MG.url.set({ node: layer.name, cell: [n, ch, i, j].join(",") }, push);
+    box.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+  function layerByName(name) {
+    var net = G() && G().network;
+    return net && net.layers.filter(function (l) { return l.name === name; })[0];
+  }
+  MG.on("netcell", function (d) { openNet(d.layer, d.n, d.c, d.i, d.j, true); });
+  MG.on("restore", function (st) {
+    if (st.view && st.view !== "network") return;
+    if (!st.node || !st.cell || !G() || !G().network) return;
+    var layer = layerByName(st.node), cell = st.cell.split(",").map(Number);
+    if (!layer || layer.main || !layer.cells || cell.length !== 4 || cell.some(isNaN)) return;
+    if (MG.state.view !== "network") MG.show("network");
+    openNet(layer, cell[0], cell[1], cell[2], cell[3], false);
+  });
+
   MG.detailsHooks.push(function (sec, info) {
     var g = G(), c = info.call && g.calls[info.call];
     if (!c || (c.op !== "batch_norm" && c.op !== "dropout") || info.node.kind === "backward") return;
@@ -101,12 +144,7 @@
       sec.appendChild(MG.h("div", { class: "mg-cap", text: "channel statistics (eps " + String(c.norm.eps) + ")" }));
       sec.appendChild(tb);
     }
-    if (c.op === "dropout" && c.mask) {
-      var mp = MG.heat.picture(c.mask, { sample: MG.state.sample, label: "dropout mask (0 dropped, 1/(1-p) kept)" });
-      mp.classList.add("mg-mask");
-      sec.appendChild(MG.h("div", { class: "mg-cap", text: "mask: 0 where dropped, " + MG.fmt(1 / (1 - c.attrs.p), 6) + " = 1/(1 - p) where kept" }));
-      sec.appendChild(mp);
-    }
+    if (c.op === "dropout" && c.mask) sec.appendChild(maskPicture(c, MG.state.sample));
     sec.appendChild(MG.h("div", { class: "mg-cap", text: "output" }));
     sec.appendChild(outSec);
   });
