@@ -19,7 +19,7 @@ from ..tensor import Tensor
 from .explorer.windows import Window
 from .trace import origin
 
-__all__ = ["Explanation", "elementwise_cell", "output_cell"]
+__all__ = ["Explanation", "batch_norm_stats", "dropout_scale", "elementwise_cell", "output_cell"]
 
 
 def _g(x: float) -> str:
@@ -175,18 +175,48 @@ def _batch_norm(y: Tensor, idx: tuple[int, ...]) -> Explanation:
                        text=text)  # fmt: skip
 
 
+def dropout_scale(ctx: Context, y: Tensor) -> np.ndarray:
+    """The factor a dropout call multiplied each element by: 0 where dropped, 1/(1-p) where
+    kept (1 everywhere in eval); read back from the output when backward freed the mask."""
+    x = _input(ctx, 0).data
+    p = float(ctx.attrs["p"])
+    if not ctx.freed:
+        return np.broadcast_to(np.asarray(ctx.saved_arrays[0], dtype=np.float64), x.shape)
+    if not ctx.attrs["training"]:
+        return np.ones(x.shape)
+    keep = (y.data != 0) | (x == 0)
+    return np.where(keep, 1.0 / (1.0 - p) if p < 1 else 0.0, 0.0)
+
+
+def batch_norm_stats(ctx: Context) -> dict[str, Any]:
+    """Per channel: the ``mean`` and ``var`` a batch_norm call normalised with (the batch's in
+    training, the running statistics in eval), ``eps``, ``weight`` and ``bias`` (None when
+    absent), all in float64 lists."""
+    x = _input(ctx, 0).data
+    if ctx.attrs["training"]:
+        axes = tuple(a for a in range(x.ndim) if a != 1)
+        xs = x.astype(np.float64)
+        mean, var = xs.mean(axis=axes), xs.var(axis=axes)
+    else:
+        mean = _input(ctx, 1).data.astype(np.float64)
+        var = _input(ctx, 2).data.astype(np.float64)
+    w, b = ctx.inputs[3], ctx.inputs[4]
+    return {
+        "training": bool(ctx.attrs["training"]),
+        "eps": float(ctx.attrs["eps"]),
+        "mean": [float(v) for v in mean],
+        "var": [float(v) for v in var],
+        "weight": None if w is None else [float(v) for v in w.data],
+        "bias": None if b is None else [float(v) for v in b.data],
+    }
+
+
 def _dropout(y: Tensor, idx: tuple[int, ...]) -> Explanation:
     """Kept (and scaled by 1/(1-p)) or dropped; the window is the sample's mask."""
     ctx = _node(y)
     x = _input(ctx, 0).data
     p = float(ctx.attrs["p"])
-    if ctx.freed:  # backward freed the saved mask: read it back from the output
-        keep = (y.data != 0) | (x == 0)
-        scale = np.where(keep, 1.0 / (1.0 - p) if p < 1 else 0.0, 0.0)
-        if not ctx.attrs["training"]:
-            scale = np.ones(x.shape)
-    else:
-        scale = np.asarray(ctx.saved_arrays[0], dtype=np.float64)
+    scale = dropout_scale(ctx, y)
     s = float(scale[idx])
     xv, value = float(x[idx]), float(y.data[idx])
     state = "kept" if s != 0 else "dropped"

@@ -43,6 +43,7 @@ _KINDS = (
     ("flatten", ("reshape", "flatten")),
 )
 _WINDOWED = _KINDS[0][1] + _KINDS[1][1]  # the calls whose window the page slides
+_ELEMENTWISE = ("batch_norm", "dropout")  # the calls whose cells the page explains one by one
 
 
 def _kind(ops: Sequence[str]) -> str:
@@ -70,7 +71,8 @@ def _input_of(ctxs: list[Context], outputs: dict[Context, Tensor]) -> Tensor | N
 
 def network_layers(root: Tensor, trace: Trace | None = None) -> list[dict[str, Any]]:
     """The layers from the input to ``root``: ``name``, ``kind``, ``ops``, ``ctxs``, ``output``
-    (a Tensor), ``main`` (the conv/pool call whose window the page can slide, or None).
+    (a Tensor), ``main`` (the conv/pool call whose window the page can slide, or None),
+    ``cells`` (the batch_norm or dropout call a layer without ``main`` ends in, or None).
     ``trace``: what :func:`..trace.record` recorded from ``root``, whose walk is reused."""
     ctxs, outputs = (trace.nodes, trace.outputs) if trace is not None else walk(root)
     x = _input_of(ctxs, outputs)
@@ -101,6 +103,8 @@ def network_layers(root: Tensor, trace: Trace | None = None) -> list[dict[str, A
             used[base] = used.get(base, 0) + 1
             name = base if used[base] == 1 else f"{base} {used[base]}"
         main = next((c for c in group if c.name in _WINDOWED), None)
+        # a layer that ends in batch_norm or dropout: its cells are explained elementwise
+        cells = group[-1] if main is None and group[-1].name in _ELEMENTWISE else None
         layers.append(
             {
                 "name": name,
@@ -109,6 +113,7 @@ def network_layers(root: Tensor, trace: Trace | None = None) -> list[dict[str, A
                 "ctxs": group,
                 "output": outputs[group[-1]],
                 "main": main,
+                "cells": cells,
                 "input": x,
             }
         )
@@ -179,6 +184,7 @@ def network_json(
             "shape": list(t.shape),
             "calls": [reg.call(c) for c in layer["ctxs"]],
             "main": None if layer["main"] is None else reg.call(layer["main"]),
+            "cells": None if layer["cells"] is None else reg.call(layer["cells"]),
         }
         if layer["kind"] == "loss":
             ctx = layer["ctxs"][-1]

@@ -144,6 +144,18 @@ class _Registry:
             "saved": None if saved is None else [_saved_json(a) for a in saved],
             "window": None if win is None else win.to_json(),
         }
+        from ..cells import batch_norm_stats, dropout_scale  # cells imports this package
+
+        if ctx.name == "batch_norm" and ctx.inputs[0] is not None and not _freed(ctx.inputs[0]):
+            entry["norm"] = batch_norm_stats(ctx)  # the page writes out each cell's arithmetic
+        x, y = ctx.inputs[0], ctx.output
+        if (
+            ctx.name == "dropout"
+            and x is not None
+            and y is not None
+            and not (_freed(x) or _freed(y))
+        ):
+            entry["mask"] = self.view(dropout_scale(ctx, y), True)  # 0 or 1/(1-p) per element
         self.out["calls"][key] = entry
         return key
 

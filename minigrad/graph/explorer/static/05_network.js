@@ -4,7 +4,8 @@
    they are not), a flattened vector a strip, dense units bars, and with a loss the softmax
    probabilities with the class names, the predicted class and the true label. A click on a
    cell of a conv or pooling map opens the linked convolution view (45_conv_view.js) through
-   MG.emit("netcell", {layer, n, c, i, j}). Data: payload.graph.network (network.py), whose
+   MG.emit("netcell", {layer, n, c, i, j}); a cell of a batch_norm or dropout map is explained
+   by 42_cells.js on the same event. Data: payload.graph.network (network.py), whose
    layers point at payload.graph.tensors and .calls by key. */
 (function (MG) {
   "use strict";
@@ -47,7 +48,7 @@
         var cv = MG.heat.map2d(a.data, n * per + c * H * W, H, W, {
           size: size, cell: Math.max(3, Math.floor(size / Math.max(H, W))), range: r, diverging: diverging,
           label: layer.name, channel: C > 1 ? c : undefined,
-          onCell: layer.main ? function (p) {
+          onCell: layer.main || layer.cells ? function (p) {
             MG.emit("netcell", { layer: layer, n: n, c: c, i: p.i, j: p.j });
           } : null
         });
@@ -168,7 +169,7 @@
     keys: function () { return N().samples > 1 ? ["[ ] sample"] : []; },
     mount: function (el) {
       var net = N(), bar = MG.h("div", { class: "mg-toolbar-row mg-net-tools" });
-      bar.appendChild(MG.h("span", { class: "mg-hint", text: "Click a cell of a conv or pooling map to see how it was computed." }));
+      bar.appendChild(MG.h("span", { class: "mg-hint", text: "Click a cell of a conv, pooling, batch_norm or dropout map to see how it was computed." }));
       if (net.samples > 1) {
         var pick = MG.h("label", { class: "mg-net-pick" }, ["sample "]);
         var sel = MG.h("select", { id: "mg-net-sample", "aria-label": "sample of the batch",

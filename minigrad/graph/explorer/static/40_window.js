@@ -60,6 +60,12 @@
         res.used.push({ ch: ch, cells: cl });
       }
       res.bias = b ? MG.arr(b.value).data[o] : null;
+      var groups = (c.attrs && c.attrs.groups) || 1;
+      if (groups > 1) {  // the filter reads only its group's input channels
+        res.group = { g: Math.floor(o / (k.shape[0] / groups)), of: groups, first: first, last: first + cg - 1 };
+        res.groupText = "filter " + o + " (group " + res.group.g + " of " + groups + ") sees input channels " +
+          first + ".." + res.group.last;
+      }
     } else {
       var cl2 = glob ? null : cells(w, i, j), vals = [];
       if (glob) {
@@ -90,6 +96,7 @@
       var shown = res.parts.length > 14 ? res.parts.slice(0, 12).concat(["…", res.parts[res.parts.length - 1]]) : res.parts;
       res.text = res.divisor ? "(" + shown.join(" + ") + ") / " + res.divisor + " = " + MG.fmt(sum, 6)
         : shown.join(" + ") + (res.bias !== null && res.bias !== undefined ? " + " + MG.fmt(res.bias, 6) + " (bias)" : "") + " = " + MG.fmt(sum, 6);
+      if (res.groupText) res.text = res.groupText + ": " + res.text;
     }
     return res;
   }
@@ -121,6 +128,7 @@
     var glob = c.window.kind.indexOf("global") === 0;
     box.appendChild(MG.h("h4", { text: "output cell " + (glob ? "[" + o + "]" : "[ch " + o + ", row " + i + ", col " + j + "]") }));
     if (res.error) { box.appendChild(MG.h("p", { text: res.error })); return; }
+    if (res.group) box.appendChild(MG.h("p", { class: "mg-group", text: res.groupText + " (only they are multiplied)" }));
     var x = exact(G().tensors[c.inputs[0].tensor].value);
     ((inputPics && inputPics.canvases) || []).forEach(function (cv) { MG.heat.outline(cv, []); });
     res.used.slice(0, 6).forEach(function (u) {
@@ -288,7 +296,8 @@
       }
       return;
     }
-    if (c && t) {
+    var own = c && (c.op === "batch_norm" || c.op === "dropout") && info.node.kind !== "backward";  // 42_cells.js
+    if (c && t && !own) {
       sec.appendChild(MG.h("div", { class: "mg-cap", text: "output" }));
       sec.appendChild(MG.tensorSection(tk, {}));
     }

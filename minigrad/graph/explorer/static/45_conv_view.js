@@ -144,6 +144,7 @@
     box.appendChild(tools);
     // the sum, written out, and the running sum
     var lines = [];
+    if (res.groupText && res.used.length > 1) lines.push(res.groupText + " (only they are multiplied):");
     if (conv && res.used.length > 1) {
       var total = 0, per = [];
       res.used.forEach(function (uu) {

@@ -1,0 +1,151 @@
+/* Elementwise cells: click an output cell of batch_norm and see the channel's mean and
+   variance (the batch's in training, the running statistics in eval), the normalised value,
+   scale and shift; click an output cell of dropout and see it kept (x * 1/(1-p)) or dropped,
+   next to the mask as a picture. The same, in the network view, for a cell of a layer that
+   ends in batch_norm or dropout (MG.emit("netcell") of 05_network.js). The per-channel statistics and the mask come from Python
+   (payload.py: call.norm, call.mask); the arithmetic is written here from them. */
+(function (MG) {
+  "use strict";
+  var G = function () { return MG.payload.graph; };
+
+  function flat(a, idx) {
+    var f = 0;
+    for (var k = 0; k < idx.length; k++) f = f * a.shape[k] + idx[k];
+    return f;
+  }
+  function par(v) { var s = MG.fmt(v, 6); return s.charAt(0) === "-" ? "(" + s + ")" : s; }
+
+  /* the index (in the embedded arrays) and the channel of a clicked picture cell */
+  function where(a, cell) {
+    var n = cell.n !== undefined ? cell.n : MG.state.sample;
+    if (a.shape.length === 4) return { idx: [Math.min(n, a.shape[0] - 1), cell.c, cell.i, cell.j], ch: cell.c };
+    if (a.shape.length === 2) return { idx: [cell.i, cell.j], ch: cell.j };
+    return null;
+  }
+  function label(a, w) {
+    var idx = w.idx.slice();
+    if (a.index) idx[0] = a.index[0][idx[0]];
+    return "[" + idx.join(", ") + "]";
+  }
+
+  /* {text, value, engine, stats} for batch_norm call c at cell; null if values are missing */
+  function normCell(c, cell) {
+    var t = G().tensors, x = t[c.inputs[0].tensor].value, y = t[c.output].value;
+    if (!x || !y || !c.norm) return null;
+    var xa = MG.arr(x), ya = MG.arr(y), w = where(ya, cell);
+    if (!w) return null;
+    var s = c.norm, ch = w.ch, xv = xa.data[flat(xa, w.idx)];
+    var mean = s.mean[ch], v = s.var[ch], wt = s.weight ? s.weight[ch] : 1, b = s.bias ? s.bias[ch] : null;
+    var xhat = (xv - mean) / Math.sqrt(v + s.eps), value = xhat * wt + (b === null ? 0 : b);
+    var shape = t[c.inputs[0].tensor].shape, count = shape.reduce(function (p, q) { return p * q; }, 1) / shape[1];
+    var from = s.training ? "over the batch's " + count + " values of channel " + ch : "running statistics of channel " + ch;
+    var text = "mean " + MG.fmt(mean, 6) + ", variance " + MG.fmt(v, 6) + " (" + from + ")\n" +
+      "normalised: (" + MG.fmt(xv, 6) + " - " + par(mean) + ") / sqrt(" + MG.fmt(v, 6) + " + " + String(s.eps) +
+      ") = " + MG.fmt(xhat, 6) + "\nscale and shift: " + MG.fmt(xhat, 6) + "*" + par(wt) +
+      (b === null ? "" : " + " + par(b)) + " = " + MG.fmt(value, 6);
+    return { where: w, label: label(ya, w), text: text, value: value, engine: ya.data[flat(ya, w.idx)],
+      stats: { mean: mean, var: v, eps: s.eps, xhat: xhat, weight: wt, bias: b } };
+  }
+
+  function dropCell(c, cell) {
+    var t = G().tensors, x = t[c.inputs[0].tensor].value, y = t[c.output].value;
+    if (!x || !y || !c.mask) return null;
+    var xa = MG.arr(x), ya = MG.arr(y), ma = MG.arr(c.mask), w = where(ya, cell);
+    if (!w) return null;
+    var xv = xa.data[flat(xa, w.idx)], s = ma.data[flat(ma, w.idx)], p = c.attrs.p;
+    var text = s === 0 ? "dropped: " + MG.fmt(xv, 6) + "*0 (mask 0) = 0"
+      : "kept: " + MG.fmt(xv, 6) + "*" + par(s) + (s === 1 ? " (identity)" : " (1/(1 - " + MG.fmt(p, 6) + "))") +
+        " = " + MG.fmt(xv * s, 6);
+    return { where: w, label: label(ya, w), text: text, value: xv * s, engine: ya.data[flat(ya, w.idx)],
+      stats: { p: p, scale: s } };
+  }
+  MG.normCell = normCell;
+  MG.dropCell = dropCell;
+
+  function maskPicture(c, n) {
+    var mp = MG.heat.picture(c.mask, { sample: n, label: "dropout mask (0 dropped, 1/(1-p) kept)" });
+    mp.classList.add("mg-mask");
+    return MG.h("div", {}, [MG.h("div", { class: "mg-cap", text: "mask: 0 where dropped, " +
+      MG.fmt(1 / (1 - c.attrs.p), 6) + " = 1/(1 - p) where kept" }), mp]);
+  }
+
+  /* the network view: a click on a cell of a layer ending in batch_norm or dropout */
+  function openNet(layer, n, ch, i, j, push) {
+    if (!layer || layer.main || !layer.cells) return false;
+    var c = G().calls[layer.cells], res = (c.op === "batch_norm" ? normCell : dropCell)(c, { n: n, c: ch, i: i, j: j });
+    var slot = MG.views.network.slot;
+    slot.textContent = "";
+    var box = MG.h("section", { class: "mg-conv mg-cellbox", id: "mg-cellbox", "aria-label": "how the cell was computed" });
+    slot.appendChild(box);
+    box.appendChild(MG.h("h3", { text: layer.name + ": " + c.op + " · channel " + ch + ", cell (" + i + ", " + j + ") · sample " + n }));
+    if (!res) box.appendChild(MG.h("p", { text: "values were freed or subsampled: no arithmetic for this cell" }));
+    else {
+      box.appendChild(MG.h("pre", { class: "mg-arith", text: res.text }));
+      box.appendChild(MG.h("p", { class: "mg-engine", text: "engine's value: " + MG.fmt(res.engine, 8) }));
+      MG.say(res.text.replace(/\n/g, "; ") + ". Engine's value " + MG.fmt(res.engine, 8));
+    }
+    if (c.op === "dropout" && c.mask) box.appendChild(maskPicture(c, n));
+    MG.url.set({ node: layer.name, cell: [n, ch, i, j].join(",") }, push);
+    box.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+  function layerByName(name) {
+    var net = G() && G().network;
+    return net && net.layers.filter(function (l) { return l.name === name; })[0];
+  }
+  MG.on("netcell", function (d) { openNet(d.layer, d.n, d.c, d.i, d.j, true); });
+  MG.on("restore", function (st) {
+    if (st.view && st.view !== "network") return;
+    if (!st.node || !st.cell || !G() || !G().network) return;
+    var layer = layerByName(st.node), cell = st.cell.split(",").map(Number);
+    if (!layer || layer.main || !layer.cells || cell.length !== 4 || cell.some(isNaN)) return;
+    if (MG.state.view !== "network") MG.show("network");
+    openNet(layer, cell[0], cell[1], cell[2], cell[3], false);
+  });
+
+  MG.detailsHooks.push(function (sec, info) {
+    var g = G(), c = info.call && g.calls[info.call];
+    if (!c || (c.op !== "batch_norm" && c.op !== "dropout") || info.node.kind === "backward") return;
+    var box = MG.h("div", { class: "mg-explain", id: "mg-explain" });
+    var explainFn = c.op === "batch_norm" ? normCell : dropCell;
+    var outSec;
+    function onValue(cell) {
+      var res = explainFn(c, cell);
+      box.innerHTML = "";
+      if (!res) { box.appendChild(MG.h("p", { text: "values were freed or subsampled: no arithmetic for this cell" })); return; }
+      (outSec.valuePics.canvases || []).forEach(function (cv) { MG.heat.outline(cv, []); });
+      if (cell.canvas) MG.heat.outline(cell.canvas, [{ i: cell.i, j: cell.j, color: "#e8590c", width: 3 }]);
+      box.appendChild(MG.h("h4", { text: "output cell " + res.label }));
+      box.appendChild(MG.h("pre", { class: "mg-arith", text: res.text }));
+      box.appendChild(MG.h("p", { class: "mg-engine", text: "engine's value: " + MG.fmt(res.engine, 8) }));
+      MG.say(res.text.replace(/\n/g, "; ") + ". Engine's value " + MG.fmt(res.engine, 8));
+      MG.url.set({ cell: [MG.state.sample, cell.c, cell.i, cell.j].join(",") }, true);
+    }
+    outSec = MG.tensorSection(c.output, { onValueCell: onValue });
+    if (!outSec) return;
+    MG.cellTarget = function (cell) {
+      var cv = outSec.valuePics && outSec.valuePics.canvases[cell[1]];
+      if (cv) { cv.cursor = { i: cell[2], j: cell[3] }; onValue({ c: cell[1], i: cell[2], j: cell[3], canvas: cv }); }
+    };
+    var hint = c.op === "batch_norm"
+      ? (c.norm && c.norm.training ? "Training: each channel is normalised with the batch's mean and variance."
+        : "Eval: each channel is normalised with its running mean and variance.")
+      : "Each element is kept and scaled by 1/(1 - p), or dropped (0).";
+    sec.appendChild(MG.h("p", { class: "mg-hint", text: hint + " Click a cell of the output to see its arithmetic." }));
+    sec.appendChild(box);
+    if (c.op === "batch_norm" && c.norm) {
+      var tb = MG.h("table", { class: "mg-kv mg-norm" }, [MG.h("tr", {}, ["channel", "mean", "variance", "scale", "shift"].map(function (h) {
+        return MG.h("th", { text: h });
+      }))]);
+      c.norm.mean.slice(0, 32).forEach(function (m, k) {
+        tb.appendChild(MG.h("tr", {}, [k, m, c.norm.var[k], c.norm.weight ? c.norm.weight[k] : 1,
+          c.norm.bias ? c.norm.bias[k] : 0].map(function (v, col) { return MG.h("td", { text: col ? MG.fmt(v, 6) : String(v) }); })));
+      });
+      sec.appendChild(MG.h("div", { class: "mg-cap", text: "channel statistics (eps " + String(c.norm.eps) + ")" }));
+      sec.appendChild(tb);
+    }
+    if (c.op === "dropout" && c.mask) sec.appendChild(maskPicture(c, MG.state.sample));
+    sec.appendChild(MG.h("div", { class: "mg-cap", text: "output" }));
+    sec.appendChild(outSec);
+  });
+})(window.MG);
