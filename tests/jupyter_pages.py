@@ -57,9 +57,11 @@ def _free_port() -> int:
 
 
 def _write_notebook(path: Path) -> None:
+    # one cell: a run that the front end drops before the kernel is connected is simply run
+    # again, never leaving a later cell to run without the names an earlier one defines
     cells = [
-        SCRIPT.strip(),
-        "pg = mg.graph.Playground(model, x, target, classes=classes, lr=lr)\npg",
+        SCRIPT.strip()
+        + "\n\npg = mg.graph.Playground(model, x, target, classes=classes, lr=lr)\npg",
     ]
     nb = {
         "cells": [
@@ -167,7 +169,7 @@ def _shows_probabilities(frame: Any, expected: Any) -> None:
 
 
 def run_playground_notebook(page: Any, name: str) -> None:
-    """Run play.ipynb's two cells in ``page`` (its notebook open and its kernel idle), then
+    """Run play.ipynb's cell in ``page`` (its notebook open and its kernel idle), then
     paint input cell (6, 4) and press Step in the widget: after each, the page shows the loss
     and probabilities a fresh computation in this process gives. Screenshots are
     ``NAME-painted.png`` and ``NAME-stepped.png``."""
@@ -177,8 +179,7 @@ def run_playground_notebook(page: Any, name: str) -> None:
     ran = page.locator(".jp-InputPrompt", has_text="[1]")
     for _ in range(6):  # a run pressed before the kernel is connected is dropped
         page.locator(".jp-Notebook .jp-Cell").first.click()
-        page.keyboard.press("Shift+Enter")
-        page.keyboard.press("Shift+Enter")
+        page.keyboard.press("Control+Enter")  # run the cell, staying on it
         try:
             ran.first.wait_for(timeout=20_000)
             break
