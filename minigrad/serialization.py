@@ -122,8 +122,13 @@ def save(module_or_state_dict: Any, path: PathLike | IO[bytes]) -> None:
         np.savez(path, **payload)
 
 
-def _kind(mode: int) -> str:
-    """What a non-regular file is, in words, from its ``st_mode``."""
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words, from its ``st_mode`` (also the CLI's wording).
+
+    >>> import stat
+    >>> file_kind(stat.S_IFIFO)
+    'a named pipe (FIFO)'
+    """
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISFIFO(mode):
@@ -154,7 +159,7 @@ def _save_atomically(payload: dict[str, Any], path: str) -> None:
             raise IsADirectoryError(f"save: {where} is a directory; give a file path to write")
         if not stat.S_ISREG(st.st_mode):
             raise ValueError(
-                f"save: {where} is {_kind(st.st_mode)}, not a regular file; "
+                f"save: {where} is {file_kind(st.st_mode)}, not a regular file; "
                 "mg.save writes regular files only"
             )
     folder, base = os.path.split(target)
@@ -244,7 +249,7 @@ def _refuse_non_regular(mode: int, where: str) -> None:
         )
     if not stat.S_ISREG(mode):
         raise ValueError(
-            f"load: {where} is {_kind(mode)}, not a regular file; "
+            f"load: {where} is {file_kind(mode)}, not a regular file; "
             "expected an .npz file written by mg.save"
         )
 

@@ -16,6 +16,8 @@ import os
 import stat
 from pathlib import Path
 
+from ..serialization import file_kind
+
 __all__ = ["check_out_dir", "check_out_file", "check_script", "positive_int", "write_error"]
 
 #: what a script argument may be: a Python file or an ONNX model
@@ -41,13 +43,7 @@ def _kind(path: Path) -> str | None:
         return None  # missing (a file in the way of its folder is reported by the caller)
     except OSError as e:
         return f"unreadable ({e.strerror})"
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISREG(mode):
-        return "a file"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe"
-    return "not a regular file"
+    return "a file" if stat.S_ISREG(mode) else file_kind(mode)
 
 
 def check_script(script: str | os.PathLike) -> str | None:
