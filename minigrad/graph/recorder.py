@@ -56,6 +56,7 @@ from typing import Any
 
 import numpy as np
 
+from ..nn.containers import display_names, module_display_paths
 from ..tensor import Tensor
 from .recorder_health import flags, frame_stats, series
 from .recorder_page import explore_recording
@@ -294,19 +295,10 @@ class Recorder:
 
     def _names(self) -> tuple[dict[str, str], dict[str, str]]:
         """(parameter display name -> key, module path or parameter key -> display name)."""
-        params: dict[str, str] = {}
-        shown_as: dict[str, str] = {}
-
-        def visit(m: Any, key: str, label: str) -> None:
-            for pname in getattr(m, "_parameters", {}):
-                params[f"{label}{pname}"] = f"{key}{pname}"
-                shown_as[f"{key}{pname}"] = f"{label}{pname}"
-            for cname, child in getattr(m, "_modules", {}).items():
-                shown = getattr(child, "label", None) or cname
-                shown_as[f"{key}{cname}"] = f"{label}{shown}"
-                visit(child, f"{key}{cname}.", f"{label}{shown}.")
-
-        visit(self.model, "", "")
+        keys = display_names(self.model)  # state_dict key -> display name
+        params = {shown: key for key, shown in keys.items()}
+        shown_as = {**module_display_paths(self.model), **keys}
+        shown_as.pop("", None)
         return params, shown_as
 
     def explain(self, name: str, index: Any, frame: int = -1) -> dict[str, Any]:
