@@ -44,6 +44,7 @@ __all__ = ["load", "save"]
 #: name of the entry holding the format description and the ordered list of names
 META_KEY = "__minigrad__"
 _FORMAT = "minigrad-state-dict"
+_EXPECTED = "an .npz file written by mg.save"
 _VERSION = 1
 
 PathLike = str | os.PathLike
@@ -216,41 +217,44 @@ def load(path: PathLike | IO[bytes]) -> OrderedDict[str, np.ndarray]:
     """
     where = _describe(path)
     if isinstance(path, (str, os.PathLike)):
-        with _open_regular_file(os.fspath(path), where) as f:
+        with open_regular_file(os.fspath(path), where, "load", _EXPECTED) as f:
             return _load_from(f, where)
     return _load_from(path, where)
 
 
-def _open_regular_file(path: str, where: str) -> IO[bytes]:
+def open_regular_file(path: str, where: str, who: str, expected: str) -> IO[bytes]:
     """Open ``path`` for reading if it is a regular file; refuse anything else before opening.
 
-    A FIFO would block ``open`` forever and a directory or device is never an archive, so the
+    A FIFO would block ``open`` forever and a directory or device is never a model file, so the
     type is checked with ``os.stat`` first; the file is then opened non-blocking and checked
-    again, in case it was swapped between the two calls.
+    again, in case it was swapped between the two calls. Errors start with ``who`` (the function
+    the user called) and end with what was ``expected``.
+
+    >>> open_regular_file(".", "'.'", "load", "an .npz file")
+    Traceback (most recent call last):
+    ...
+    IsADirectoryError: load: '.' is a directory, not a file; expected an .npz file
     """
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise FileNotFoundError(f"load: no such file {where}") from None
-    _refuse_non_regular(st.st_mode, where)
+        raise FileNotFoundError(f"{who}: no such file {where}") from None
+    _refuse_non_regular(st.st_mode, where, who, expected)
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     try:
-        _refuse_non_regular(os.fstat(fd).st_mode, where)
+        _refuse_non_regular(os.fstat(fd).st_mode, where, who, expected)
     except BaseException:
         os.close(fd)
         raise
     return os.fdopen(fd, "rb")
 
 
-def _refuse_non_regular(mode: int, where: str) -> None:
+def _refuse_non_regular(mode: int, where: str, who: str, expected: str) -> None:
     if stat.S_ISDIR(mode):
-        raise IsADirectoryError(
-            f"load: {where} is a directory, not a file; expected an .npz file written by mg.save"
-        )
+        raise IsADirectoryError(f"{who}: {where} is a directory, not a file; expected {expected}")
     if not stat.S_ISREG(mode):
         raise ValueError(
-            f"load: {where} is {file_kind(mode)}, not a regular file; "
-            "expected an .npz file written by mg.save"
+            f"{who}: {where} is {file_kind(mode)}, not a regular file; expected {expected}"
         )
 
 

@@ -258,3 +258,15 @@ def test_external_data_in_a_fifo_is_refused_without_blocking(tmp_path):
     (tmp_path / "m.onnx").write_bytes(model.SerializeToString())
     with pytest.raises(mg.onnx.OnnxFormatError, match="'w.bin', which is not a regular file"):
         mg.onnx.load(tmp_path / "m.onnx")
+
+
+def test_a_model_path_that_is_a_fifo_or_a_folder_is_refused_without_blocking(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "m.onnx")
+    with pytest.raises(ValueError, match=r"mg.onnx.load: .*m.onnx' is a named pipe \(FIFO\)"):
+        mg.onnx.load(tmp_path / "m.onnx")
+    with pytest.raises(IsADirectoryError, match="is a directory, not a file; expected an .onnx"):
+        mg.onnx.load(tmp_path)
+    with pytest.raises(FileNotFoundError, match="mg.onnx.load: no such file"):
+        mg.onnx.load(tmp_path / "missing.onnx")

@@ -16,6 +16,7 @@ import numpy as np
 
 from minigrad import Tensor, name_scope
 from minigrad.nn import Module, Parameter
+from minigrad.serialization import open_regular_file
 
 from . import load_layers, load_modern, load_shape  # noqa: F401  (they register their ops)
 from .errors import OnnxError, OnnxFormatError, UnsupportedOnnxOpError, require_onnx
@@ -38,7 +39,8 @@ def read_model(source: Any) -> Any:
             data = bytes(source)
         else:
             what = os.fspath(source)
-            with open(what, "rb") as f:
+            # a FIFO or a device would block a plain open(): refused with the type named
+            with open_regular_file(what, repr(what), "mg.onnx.load", "an .onnx file") as f:
                 data = f.read()
         model = onnx.ModelProto()
         try:
