@@ -270,3 +270,12 @@ def test_a_model_path_that_is_a_fifo_or_a_folder_is_refused_without_blocking(tmp
         mg.onnx.load(tmp_path)
     with pytest.raises(FileNotFoundError, match="mg.onnx.load: no such file"):
         mg.onnx.load(tmp_path / "missing.onnx")
+
+
+@pytest.mark.parametrize("kw", ["input_names", "output_names"])
+def test_an_io_name_with_a_lone_surrogate_is_refused_by_name(kw):
+    net = mg.nn.Sequential(mg.nn.Linear(2, 2))
+    with pytest.raises(mg.onnx.OnnxExportError, match=rf"{kw} entry 'x\\ud800' cannot be written"):
+        mg.onnx.export(net, np.ones((1, 2), np.float32), None, **{kw: ["x\ud800"]})
+    with pytest.raises(TypeError, match=f"{kw} must be strings, got 3"):
+        mg.onnx.export(net, np.ones((1, 2), np.float32), None, **{kw: [3]})

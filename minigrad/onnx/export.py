@@ -37,6 +37,7 @@ def _as_inputs(example_input: Any, names: list[str] | None) -> list[Tensor]:
         names = ["input"] if len(items) == 1 else [f"input_{i}" for i in range(len(items))]
     if len(names) != len(items):
         raise ValueError(f"export: {len(items)} example input(s) but {len(names)} input_names")
+    _check_names(names, "input_names")
     out: list[Tensor] = []
     for item, name in zip(items, names):
         arr = np.array(item.data if isinstance(item, Tensor) else item)
@@ -45,6 +46,20 @@ def _as_inputs(example_input: Any, names: list[str] | None) -> list[Tensor]:
         # a fresh leaf that requires a gradient, so every op reading it is recorded
         out.append(Tensor(arr, requires_grad=arr.dtype.kind == "f", name=name))
     return out
+
+
+def _check_names(names: list[str], what: str) -> None:
+    """ONNX names are UTF-8 strings: refuse a non-string or one holding a lone surrogate."""
+    for name in names:
+        if not isinstance(name, str):
+            raise TypeError(f"export: {what} must be strings, got {name!r}")
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError as e:
+            raise OnnxExportError(
+                f"export: {what} entry {name!r} cannot be written: ONNX names are UTF-8 text "
+                f"and it holds a lone surrogate at position {e.start}"
+            ) from None
 
 
 def _param_names(model: Any) -> dict[int, str]:
@@ -199,6 +214,7 @@ def _name_outputs(
         names = ["output"] if len(outputs) == 1 else [f"output_{i}" for i in range(len(outputs))]
     if len(names) != len(outputs):
         raise ValueError(f"export: {len(outputs)} output(s) but {len(names)} output_names")
+    _check_names(names, "output_names")
     input_ids = {id(t) for t in inputs}
     infos = []
     for t, name in zip(outputs, names):
