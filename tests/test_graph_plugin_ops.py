@@ -22,9 +22,9 @@ def test_nn_layers_become_clusters_and_collapse_to_one_node_each():
     assert len(scopes) == 3 and len(set(scopes)) == 3
     dot = mg.graph.draw(loss).source
     assert re.findall(r'subgraph "?cluster_(\w+)"? \{', dot) == scopes
-    assert "<b>0.weight</b>" in dot and "plugin minigrad-cnn" in dot  # relu is a plugin op
+    assert "<b>fc1.weight</b>" in dot and "plugin minigrad-cnn" in dot  # relu is a plugin op
     collapsed = mg.graph.draw(loss, collapse=True).source
-    assert "<b>relu</b>" not in collapsed and "0.weight (3, 4)" in collapsed
+    assert "<b>relu</b>" not in collapsed and "fc1.weight (3, 4)" in collapsed
 
 
 def test_conv_and_pool_nodes_show_attributes_and_plugin():

@@ -141,7 +141,9 @@ def test_nested_names_and_modules():
 def test_parameters_are_named_after_their_path():
     model = MLP()
     assert model.head.weight.name == "head.weight"
-    assert model.features[0].bias.name == "features.0.bias"
+    # named as drawings show it: the unnamed Sequential's child "0" is labelled fc1
+    assert model.features[0].bias.name == "features.fc1.bias"
+    assert "features.0.bias" in model.state_dict()  # the key stays PyTorch's
     named = nn.Parameter(mg.zeros(1), name="my_scale")
     model.scale = named
     assert named.name == "my_scale"  # a name the user chose is kept

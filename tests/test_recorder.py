@@ -301,9 +301,11 @@ def test_probe_activations_of_a_model_with_its_own_forward():
     _, _, probes = xo_data(8)
     rec = mg.graph.Recorder(model, probes=probes)
     acts = rec.frames[0].activations
-    assert list(acts) == ["conv", "act", "head", "head.0", "head.1"]  # call order, by path
+    # call order, by display name (the Sequential's "head.0", "head.1" shown by layer type)
+    assert list(acts) == ["conv", "act", "head", "head.flatten1", "head.fc1"]
     np.testing.assert_allclose(acts["act"], np.tanh(acts["conv"]), rtol=1e-5, atol=1e-6)
-    np.testing.assert_array_equal(acts["head"], acts["head.1"])
+    np.testing.assert_array_equal(acts["head"], acts["head.1"])  # the module path finds it too
+    assert acts["head.1"] is acts["head.fc1"] and "head.0" in acts
     assert rec.frames[0].stats["act"]["saturated"] <= 1.0  # tanh units are watched
 
 

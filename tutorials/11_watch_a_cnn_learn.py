@@ -69,7 +69,10 @@ print("frames:", len(rec.frames), "steps:", rec.steps, "loss:", f"{rec.losses[0]
 # %% [markdown]
 # Each frame holds the step, the loss, and per parameter the gradient, the weights after the
 # update and the update itself; plus every module's output on the probes. Frame 0 is the
-# network as it was made, the last frame the network as it is now:
+# network as it was made, the last frame the network as it is now. Layers and parameters are
+# named as `summary()` and the drawings name them (`conv1`, `relu1`, `conv1.weight`). In a
+# `Sequential` of unnamed layers, whose `state_dict()` keys are `"0.weight"`..., those keys
+# find the same arrays too, so code written with the model's own keys works either way:
 
 # %%
 first, last = rec.frames[0], rec.frames[-1]

@@ -11,15 +11,22 @@ they are); after that, call ``rec.step(loss)`` after each ``optimizer.step()``::
     rec.health()                  # plain-words flags: dead ReLUs, exploding gradients...
     rec.explore().save("out/training.html")
 
-Each recorded frame holds the step number, the loss, and per parameter (dotted names as in
-``named_parameters()``) the gradient, the weights after the update and the update itself
-(new - previous weights, as the arrays' dtype computes it). With ``probes`` (a batch of
-inputs) it also holds the probes' output of every sub-module (``"conv1"``, ``"relu1"``...),
+Each recorded frame holds the step number, the loss, and per parameter the gradient, the
+weights after the update and the update itself (new - previous weights, as the arrays' dtype
+computes it). With ``probes`` (a batch of inputs) it also holds the probes' output of every
+sub-module (``"conv1"``, ``"relu1"``...),
 computed under ``no_grad`` in eval mode, outside your graph, with every module's mode put
 back afterwards. With ``optimizer`` it also keeps what the update of every element can be
 explained from (the weights and the optimizer's state before the step, and its settings):
 ``rec.explain("conv1.weight", (0, 0, 1, 1), frame=5)`` writes that update out with the
 optimizer's real numbers (see :meth:`minigrad.optim.Optimizer.explain_update`).
+
+Names. Frames, health flags, the timeline page and :meth:`Recorder.explain` name layers and
+parameters as ``summary()`` and graph drawings do: ``"conv1"``, ``"relu1"``,
+``"conv1.weight"`` (display names). In an unnamed :class:`~minigrad.nn.Sequential`, whose
+``state_dict`` keys are ``"0.weight"``, ``"1"``..., a frame's dicts find an entry by that key
+too: ``frame.params["0.weight"] is frame.params["conv1.weight"]``; iterating gives display
+names.
 
 Memory. Per frame: 3 arrays the size of the parameters (weights, gradients, updates), 1-3 more
 with ``optimizer`` (the weights before the step, plus SGD's momentum buffer or Adam's two
@@ -43,10 +50,11 @@ Recording only reads: training gives the same numbers, bit for bit, with or with
 ...     loss = (model(x) ** 2).mean()
 ...     opt.zero_grad(); loss.backward(); opt.step()
 ...     _ = rec.step(loss)
->>> [f.step for f in rec.frames], sorted(rec.frames[1].activations)
-([0, 1, 2], ['0', '1', '2'])
->>> bool(np.all(rec.frames[2].params["0.weight"] == model[0].weight.data))
-True
+>>> [f.step for f in rec.frames], list(rec.frames[1].activations), list(rec.frames[1].grads)
+([0, 1, 2], ['fc1', 'relu1', 'fc2'], ['fc1.weight', 'fc1.bias', 'fc2.weight', 'fc2.bias'])
+>>> p = rec.frames[2].params
+>>> p["0.weight"] is p["fc1.weight"], bool(np.all(p["fc1.weight"] == model[0].weight.data))
+(True, True)
 """
 
 from __future__ import annotations
@@ -56,9 +64,9 @@ from typing import Any
 
 import numpy as np
 
-from ..nn.containers import display_names, module_display_paths
 from ..tensor import Tensor
 from .recorder_health import flags, frame_stats, series
+from .recorder_names import Names, display_aliases
 from .recorder_page import explore_recording
 from .recorder_probe import module_outputs
 
@@ -68,6 +76,10 @@ __all__ = ["Frame", "Recorder"]
 @dataclass
 class Frame:
     """One recorded moment of training (all arrays are copies; dicts map names to arrays).
+
+    The dicts are keyed by display names (``"conv1.weight"``, ``"relu1"``) and find an entry
+    by its ``state_dict`` key or module path too (``"0.weight"``, ``"1"``): see
+    :mod:`minigrad.graph.recorder_names`.
 
     ``step`` counts ``rec.step`` calls (0: when the recorder was made); ``loss`` is None in
     frame 0; ``grads`` and ``updates`` are empty in frame 0, and a parameter that had no
@@ -128,7 +140,9 @@ class Recorder:
         self.every = _check_count("every", every, 1)
         self.max_frames = None if max_frames is None else _check_count("max_frames", max_frames, 2)
         self.optimizer = optimizer
-        self._named = list(model.named_parameters())
+        #: module path or state_dict key -> display name (grows with "path#2" of a reused module)
+        self._shown = display_aliases(model)
+        self._named = [(self._shown.get(k, k), p) for k, p in model.named_parameters()]
         if not self._named:
             raise ValueError(f"Recorder: {type(model).__name__} has no parameters to record")
         if optimizer is not None:
@@ -239,6 +253,8 @@ class Recorder:
         return frame
 
     def _add(self, frame: Frame) -> None:
+        for part in ("params", "grads", "updates", "activations", "before", "stats"):
+            setattr(frame, part, Names(getattr(frame, part), self._shown))
         frames = self.frames
         if self.max_frames is not None and len(frames) > 1 and frames[-1].step % self.stride:
             frames.pop()  # the previous "latest" was off the stride: this one replaces it
@@ -254,8 +270,14 @@ class Recorder:
         if self.probes is None:
             return {}
         outputs, kinds = module_outputs(self.model, self.probes)
-        self._kinds = kinds
-        return outputs
+        shown = {}
+        for path in outputs:  # "0" -> "conv1"; a module called twice: "1#2" -> "relu1#2"
+            base, mark, call = path.partition("#")
+            shown[path] = self._shown.get(base, base) + mark + call
+            if mark:
+                self._shown[path] = shown[path]
+        self._kinds = {shown[p]: k for p, k in kinds.items()}
+        return {shown[p]: a for p, a in outputs.items()}
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -283,23 +305,11 @@ class Recorder:
         kept = [f.step for f in self.frames]
         raise KeyError(f"Recorder: no frame of step {step} is kept; kept steps: {kept}")
 
-    def _display_keys(self) -> dict[str, str]:
-        """Each parameter's display name (module labels: ``conv1.weight`` in an unnamed
-        Sequential) -> its ``state_dict`` key (``0.weight``)."""
-        return self._names()[0]
-
     def display_name(self, path: str) -> str:
-        """A module path or parameter key as ``summary()`` and the pages show it:
-        ``"0"`` -> ``"conv1"``, ``"0.weight"`` -> ``"conv1.weight"`` (unknown paths as given)."""
-        return self._names()[1].get(path, path)
-
-    def _names(self) -> tuple[dict[str, str], dict[str, str]]:
-        """(parameter display name -> key, module path or parameter key -> display name)."""
-        keys = display_names(self.model)  # state_dict key -> display name
-        params = {shown: key for key, shown in keys.items()}
-        shown_as = {**module_display_paths(self.model), **keys}
-        shown_as.pop("", None)
-        return params, shown_as
+        """A module path or parameter key as frames, ``summary()`` and the pages show it:
+        ``"0"`` -> ``"conv1"``, ``"0.weight"`` -> ``"conv1.weight"`` (display names and
+        unknown paths as given)."""
+        return self._shown.get(path, path)
 
     def explain(self, name: str, index: Any, frame: int = -1) -> dict[str, Any]:
         """Why did element ``index`` of parameter ``name`` change at ``frames[frame]``?
@@ -319,7 +329,7 @@ class Recorder:
         if f.step == 0:
             raise ValueError("Recorder.explain: frame 0 is the start; no update led to it")
         by_name = dict(self._named)
-        name = self._display_keys().get(name, name)  # "conv1.weight" as well as "0.weight"
+        name = self.display_name(name)  # "0.weight" as well as "conv1.weight"
         if name not in by_name:
             raise KeyError(f"Recorder.explain: no parameter {name!r}; have {sorted(by_name)}")
         if name not in f.before or name not in f.grads:
@@ -338,8 +348,11 @@ class Recorder:
         )
 
     def series(self) -> dict[str, Any]:
-        """The health numbers as series over the kept frames (see :mod:`.recorder_health`)."""
-        return series(self)
+        """The health numbers as series over the kept frames (see :mod:`.recorder_health`);
+        ``["layers"]`` is keyed by display names and finds a layer by its key too."""
+        out = series(self)
+        out["layers"] = Names(out["layers"], self._shown)
+        return out
 
     def health(self, **thresholds: float) -> list[Any]:
         """The flags the run raises (layer, first step, kind, message); see ``recorder_health``."""

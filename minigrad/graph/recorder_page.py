@@ -30,7 +30,7 @@ elements each (default 4096). Same run, same bytes.
 >>> rec = mg.graph.Recorder(mg.nn.Sequential(mg.nn.Linear(2, 2)))
 >>> t = timeline_payload(rec)
 >>> t["kept"], t["optimizer"], [p["name"] for p in t["params"]]
-([0], None, ['0.weight', '0.bias'])
+([0], None, ['fc1.weight', 'fc1.bias'])
 >>> rec.explore(title="one frame").save("out/training.html")     # doctest: +SKIP
 """
 
@@ -128,7 +128,7 @@ def _explain_frame(rec: Any, frame: Any, keep: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if rec.optimizer is None or frame.step == 0:
         return out
-    by_name = dict(rec.model.named_parameters())
+    by_name = dict(rec._named)  # display name -> parameter, as the frames are keyed
     for name, before in frame.before.items():
         if name not in frame.grads:
             continue
@@ -305,7 +305,7 @@ def _params_info(rec: Any, keep: int) -> list[dict[str, Any]]:
             "dtype": str(p.dtype),
             "kept": min(int(p.size), keep),
         }
-        for n, p in rec.model.named_parameters()
+        for n, p in rec._named  # display names ("conv1.weight"), as in summary() and drawings
     ]
 
 

@@ -56,9 +56,9 @@ class Sequential(Module):
                     f"Sequential: item {name!r} is a {type(m).__name__}; expected a Module "
                     "(activations such as ReLU are modules: mg.nn.ReLU())"
                 )
-            setattr(self, str(name), m)
             if numbered:
-                self._label_child(m)
+                self._label_child(m)  # first: registering names the parameters by the label
+            setattr(self, str(name), m)
 
     def _label_child(self, module: Module) -> None:
         # conv1, relu1, conv2...: the count of this prefix among the children labelled so far
@@ -80,8 +80,8 @@ class Sequential(Module):
         """
         if not isinstance(module, Module):
             raise TypeError(f"Sequential.append: expected a Module, got {type(module).__name__}")
-        setattr(self, str(len(self)), module)
         self._label_child(module)
+        setattr(self, str(len(self)), module)
         return self
 
     def forward(self, x: Any) -> Any:

@@ -19,7 +19,9 @@ cluster by layer. A module's label is its attribute name, except inside a
 :class:`~minigrad.nn.Sequential` that numbers its children, where it is the layer type
 numbered per type (``conv1``, ``relu1``, ``pool1``, ``fc1``...); keys (``state_dict``,
 ``named_parameters``, ``model[0]``) stay ``"0"``, ``"1"``... as in PyTorch. The model you
-call at the top level has no attribute name and adds no scope.
+call at the top level has no attribute name and adds no scope. Parameters are named by the
+labels too (``Parameter.name``: ``"conv1.weight"``, ``"features.fc1.bias"``), so drawings
+show the same name for a layer and its weights.
 """
 
 from __future__ import annotations
@@ -39,6 +41,18 @@ from .state import check_state
 from .summary import ModelSummary, summarize
 
 __all__ = ["LoadResult", "Module", "Parameter"]
+
+
+def _name_parameters(module: Module, shown: str) -> None:
+    """Name ``module``'s parameters by their display path under ``shown`` (``conv1.weight``,
+    ``features.conv1.bias``): the names drawings and the Recorder show. A name the user gave
+    is kept; a parameter registered in several places is named after the latest one."""
+    from .containers import display_names  # containers imports this module
+
+    names = display_names(module)
+    for key, p in module.named_parameters():
+        if getattr(p, "_auto_name", False):
+            p.name = f"{shown}.{names[key]}"
 
 
 def _as_buffer(owner: str, name: str, value: Any) -> Tensor | None:
@@ -136,9 +150,7 @@ class Module:
             modules[name] = value
             if value._name is None:
                 value.__dict__["_name"] = name
-            for sub, p in value.named_parameters():
-                if getattr(p, "_auto_name", False):
-                    p.name = f"{name}.{sub}"
+            _name_parameters(value, value.__dict__["_label"] or name)
         elif name in params:
             if value is not None:
                 raise TypeError(

@@ -16,14 +16,21 @@ class Parameter(Tensor):
 
     Float data keeps its dtype (float64 arrays stay float64); anything else becomes float32.
     A Parameter assigned to a Module attribute is registered under that name and, unless
-    you named it, is named after its path in the model (``"conv1.weight"``, or
-    ``"0.weight"`` inside an unnamed :class:`~minigrad.nn.Sequential`, the key of
-    ``state_dict()``), which graph drawings show.
+    you named it, is named after its place in the model by display names, the names
+    ``summary()``, graph drawings and the Recorder show: ``"conv1.weight"`` for
+    ``model.conv1.weight``, and also for the first Conv2d of an unnamed
+    :class:`~minigrad.nn.Sequential`, whose ``state_dict()`` key stays ``"0.weight"`` as in
+    PyTorch. The name is given when the module is registered in its parent and kept when the
+    layer is used on its own (``model[0]`` draws as ``conv1``); a parameter registered in
+    two models takes the name from the latest one.
 
     >>> import minigrad as mg
     >>> w = mg.nn.Parameter(mg.zeros(2, 3))
     >>> w.requires_grad, w.dtype, w.is_leaf
     (True, dtype('float32'), True)
+    >>> model = mg.nn.Sequential(mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU())
+    >>> model[0].weight.name, list(model.state_dict())[0]
+    ('conv1.weight', '0.weight')
     """
 
     # True when the name was given by a Module (and may be updated), False when set by the user
