@@ -4,8 +4,8 @@ Everything a user holds is a Tensor: ``data`` (the numpy array), ``grad``, ``req
 ``name``, and ``_node``, the :class:`~minigrad.op.Context` of the op call that produced it
 (None for a leaf the user made; the engine reads it, inspectors ask
 :func:`minigrad.graph.trace.producer`). Every operator and method is declared here, typed,
-and is one call of a :mod:`minigrad.functional` op. This module also holds the dtype rules of tensor
-data (numpy arrays keep their dtype, Python floats become float32, ints int64) and the
+and is one call of a :mod:`minigrad.functional` op. This module also holds the dtype rules of
+tensor data (numpy arrays keep their dtype, Python floats become float32, ints int64) and the
 zero-byte placeholder that stands for values freed by ``backward()``.
 """
 
