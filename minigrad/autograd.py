@@ -180,7 +180,8 @@ def name_scope(name: str) -> Iterator[None]:
     >>> x = mg.tensor([1.0], requires_grad=True)
     >>> with mg.name_scope("block"):
     ...     y = x * 2
-    >>> y._node.scope
+    >>> from minigrad.graph.trace import producer
+    >>> producer(y).scope
     'block'
     """
     outer = _scope.get()
@@ -229,8 +230,8 @@ def apply(op: type[Op], inputs: tuple[Tensor | None, ...], attrs: dict[str, Any]
         if r:
             record = True
             node = t._node
-            if node is not None and node.generation > generation:
-                generation = node.generation
+            if node is not None and node._generation > generation:
+                generation = node._generation
     forward_only = False
     if record and _grad_enabled.get():
         ctx = Context(op, attrs, inputs, tuple(needs), generation + 1, next(_seq), _scope.get())
@@ -468,7 +469,7 @@ def traverse(
                 if prev is None:
                     pending[key] = gi
                     if n is not None:
-                        push(heap, (-n.generation, -n.seq, n))
+                        push(heap, (-n._generation, -n._seq, n))
                     continue
                 total: Any
                 if plain:  # both fitted to the tensor's shape and dtype already
@@ -492,8 +493,8 @@ def traverse(
             g = pending.pop(node)
             index += 1
             counting = free
-            if hooks and node.hooks:
-                g = run_hooks(node.hooks, _as_tensor(g), f"the output of {where(node)}")
+            if hooks and node._hooks:
+                g = run_hooks(node._hooks, _as_tensor(g), f"the output of {where(node)}")
             ref = node._out
             out = None if ref is None else ref()
             if accumulate and out is not None and out._retains_grad:
@@ -563,7 +564,7 @@ def _backward_step(
         )
     grads: list[Any] = []
     i = 0
-    for t, gi, need in zip(inputs, raw, node.needs_input_grad):
+    for t, gi, need in zip(inputs, raw, node._needs_input_grad):
         if need and gi is not None and t is not None:
             kind = type(gi)
             # numpy results are wrapped as they are only when not differentiated again

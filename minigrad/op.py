@@ -18,11 +18,15 @@ Positional parameters of ``forward`` are tensor inputs (a parameter with a defau
 is an optional tensor input, such as conv2d's ``bias``); keyword-only parameters are attributes
 and land in ``ctx.attrs``, defaults included (:class:`OpSpec` binds a user's call).
 
-The :class:`Context` an op call gets is also the node of the graph. Its public face, which
-inspectors (``mg.graph``, ``mg.onnx``) read and never change: ``op``, ``name``, ``inputs``,
-``attrs``, ``saved``, ``output``, ``scope``. The engine (:mod:`minigrad.autograd`) makes
-contexts and writes the rest; the rules it applies to what an op returns live in
-:mod:`minigrad.gradients`.
+The :class:`Context` an op call gets is also the node of the graph. Its public face is
+read-only (properties over private slots, each written once, in ``Context.__init__``, the one
+constructor, which the engine's ``apply`` calls): ``op``, ``name``, ``inputs``, ``attrs``,
+``saved``, ``output``, ``scope``, ``needs_input_grad``, ``generation``, ``seq`` and ``hooks``.
+Inspectors (``mg.graph``, ``mg.onnx``, ``mg.testing``) find a tensor's node with
+:func:`minigrad.graph.trace.producer` and read only this face. A hook on the output's gradient
+is added with :meth:`Context.add_hook` (what ``Tensor.register_hook`` does for a non-leaf). The
+engine (:mod:`minigrad.autograd`) reads and writes the private slots (saved values, freeing);
+the rules it applies to what an op returns live in :mod:`minigrad.gradients`.
 """
 
 from __future__ import annotations
@@ -231,16 +235,18 @@ class Context:
       pass stays connected to the graph (which makes double backward work); other saved
       arrays come back as constant Tensors. ``saved_arrays`` gives them as read-only arrays.
 
-    What inspectors read (the node's public face, never changed by them): ``op`` (the Op
-    class) and ``name``, ``inputs`` (a tuple of Tensors, None for an absent optional input;
-    ``x * x`` has two), ``attrs``, ``saved`` (the saved values as the op saved them, None once
-    ``backward()`` freed them), ``output`` (the Tensor it made, while someone holds it) and
-    ``scope`` (the ``name_scope`` it ran in).
+    What inspectors read (the node's public face, read-only: setting any of it raises
+    AttributeError): ``op`` (the Op class) and ``name``, ``inputs`` (a tuple of Tensors, None
+    for an absent optional input; ``x * x`` has two), ``attrs``, ``saved`` (the saved values
+    as the op saved them, None once ``backward()`` freed them), ``output`` (the Tensor it
+    made, while someone holds it), ``scope`` (the ``name_scope`` it ran in),
+    ``needs_input_grad``, ``generation`` and ``seq`` (the engine's order) and ``hooks``.
 
     >>> import minigrad as mg
     >>> x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
     >>> y = x * x
-    >>> node = y._node
+    >>> from minigrad.graph.trace import producer
+    >>> node = producer(y)
     >>> node.name, [t.name for t in node.inputs], len(node.saved), node.output is y
     ('mul', ['x', 'x'], 2, True)
     """
@@ -250,16 +256,16 @@ class Context:
         "__weakref__",
         "_attrs",
         "_checks",
+        "_generation",
+        "_hooks",
         "_inputs",
+        "_needs_input_grad",
         "_op",
         "_out",
         "_saved",
+        "_scope",
+        "_seq",
         "_uses",
-        "generation",
-        "hooks",
-        "needs_input_grad",
-        "scope",
-        "seq",
     )
 
     def __init__(
@@ -280,14 +286,14 @@ class Context:
         self._op = op
         self._attrs = attrs
         self._inputs = inputs
-        self.needs_input_grad = needs_input_grad
-        self.generation = generation  # one more than the deepest input's node
-        self.seq = seq  # creation order: newest first among nodes of one generation
-        self.scope = scope
+        self._needs_input_grad = needs_input_grad
+        self._generation = generation  # one more than the deepest input's node
+        self._seq = seq  # creation order: newest first among nodes of one generation
+        self._scope = scope
         self._saved: tuple[Any, ...] | None = ()  # None once backward() freed it
         self._checks: Any = None  # what detects in-place changes of saved inputs (gradients)
         self._out: weakref.ref | None = None
-        self.hooks: list | None = None  # hooks on the output's gradient
+        self._hooks: list[Callable[[Tensor], Tensor | None]] | None = None  # see add_hook
         self._uses = 0  # input slots of consumers that ran in a backward pass (freeing)
 
     @property
@@ -309,6 +315,51 @@ class Context:
     def name(self) -> str:
         """The op's name as graphs and errors show it."""
         return op_spec(self._op).name
+
+    @property
+    def needs_input_grad(self) -> tuple[bool, ...]:
+        """One bool per input, True where a gradient is wanted."""
+        return self._needs_input_grad
+
+    @property
+    def generation(self) -> int:
+        """One more than the deepest input's node (0 for a call that was not recorded)."""
+        return self._generation
+
+    @property
+    def seq(self) -> int:
+        """The creation order (0 for a call that was not recorded): among nodes of one
+        generation, the backward pass runs the newest first."""
+        return self._seq
+
+    @property
+    def scope(self) -> str | None:
+        """The ``name_scope`` the call ran in, such as ``"features/conv1"`` (None: none)."""
+        return self._scope
+
+    @property
+    def hooks(self) -> tuple[Callable[[Tensor], Tensor | None], ...]:
+        """The hooks on the output's gradient, in the order they run (see :meth:`add_hook`)."""
+        return () if self._hooks is None else tuple(self._hooks)
+
+    def add_hook(self, fn: Callable[[Tensor], Tensor | None]) -> RemovableHandle:
+        """Call ``fn(grad)`` when the output's gradient is computed (``Tensor.register_hook``
+        of a non-leaf lands here); a returned Tensor replaces the gradient.
+
+        >>> import minigrad as mg
+        >>> from minigrad.graph.trace import producer
+        >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * 3
+        >>> handle = producer(y).add_hook(lambda g: g * 10)
+        >>> y.sum().backward(); x.grad.data
+        array([30., 30.], dtype=float32)
+        >>> handle.remove(); producer(y).hooks
+        ()
+        """
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return RemovableHandle(self._hooks, fn)
 
     @property
     def saved(self) -> tuple[Any, ...] | None:
@@ -371,4 +422,4 @@ class Context:
 
 # Imported last, as the classes above exist: tensor.py reaches the engine (autograd, functional),
 # which builds on them, so this module may be the first one of the core that is imported.
-from .tensor import as_tensor, new_tensor  # noqa: E402
+from .tensor import RemovableHandle, as_tensor, new_tensor  # noqa: E402

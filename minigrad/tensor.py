@@ -2,9 +2,10 @@
 
 Everything a user holds is a Tensor: ``data`` (the numpy array), ``grad``, ``requires_grad``,
 ``name``, and ``_node``, the :class:`~minigrad.op.Context` of the op call that produced it
-(None for a leaf the user made). Every operator and method is declared here, typed, and is one
-call of a :mod:`minigrad.functional` op. This module also holds the dtype rules of tensor
-data (numpy arrays keep their dtype, Python floats become float32, ints int64) and the
+(None for a leaf the user made; the engine reads it, inspectors ask
+:func:`minigrad.graph.trace.producer`). Every operator and method is declared here, typed,
+and is one call of a :mod:`minigrad.functional` op. This module also holds the dtype rules of
+tensor data (numpy arrays keep their dtype, Python floats become float32, ints int64) and the
 zero-byte placeholder that stands for values freed by ``backward()``.
 """
 
@@ -219,9 +220,10 @@ class Tensor:
         >>> import minigrad as mg
         >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
         >>> loss = ((x * 2) * x).sum()
-        >>> loss._node.inputs[0].values_freed
+        >>> from minigrad.graph.trace import producer
+        >>> producer(loss).inputs[0].values_freed
         False
-        >>> loss.backward(); loss._node.inputs[0].values_freed
+        >>> loss.backward(); producer(loss).inputs[0].values_freed
         True
         """
         return self.data.base is FREED_BUFFER
@@ -306,16 +308,12 @@ class Tensor:
             raise RuntimeError(
                 f"cannot register a hook on {self._label()}: it does not require grad"
             )
-        if self._node is not None:
-            if self._node.hooks is None:
-                self._node.hooks = []
-            hooks = self._node.hooks
-        else:
-            if self._hooks is None:
-                self._hooks = []
-            hooks = self._hooks
-        hooks.append(fn)
-        return RemovableHandle(hooks, fn)
+        if self._node is not None:  # a non-leaf's hooks live on the node that made it
+            return self._node.add_hook(fn)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(fn)
+        return RemovableHandle(self._hooks, fn)
 
     def zero_grad(self) -> None:
         """Forget the accumulated gradient (sets ``.grad`` to None)."""

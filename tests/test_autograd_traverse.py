@@ -7,6 +7,7 @@ import pytest
 
 import minigrad as mg
 from minigrad.autograd import BackwardObserver, traverse
+from minigrad.graph.trace import producer
 from minigrad.op import Context, Op
 
 
@@ -209,10 +210,62 @@ def test_a_node_shows_its_public_face_and_frees_its_saved_values() -> None:
     assert node.inputs == (x, x) and node.attrs == {} and node.output is y
     assert len(node.saved) == 2 and all(s is x.data for s in node.saved)
     assert not node.freed
-    for field in ("op", "inputs", "attrs", "saved", "output"):
+    face = ("op", "name", "inputs", "attrs", "saved", "output", "scope", "freed")
+    face += ("needs_input_grad", "generation", "seq", "hooks")
+    before = {field: getattr(node, field) for field in face}
+    for field in face:
         with pytest.raises(AttributeError):  # a read-only face: inspectors cannot change it
             setattr(node, field, None)
+    assert {field: getattr(node, field) for field in face} == before
     y.sum().backward()
     assert node.saved is None and node.freed  # backward() gave the saved values back
     with pytest.raises(RuntimeError, match="retain_graph=True"):
         node.saved_tensors
+
+
+def test_the_nodes_generation_seq_and_needs_input_grad_say_what_the_engine_recorded() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    c = mg.tensor([3.0, 4.0])  # needs no gradient
+    y = x * c
+    z = y + x
+    ny, nz = producer(y), producer(z)
+    assert ny.needs_input_grad == (True, False) and nz.needs_input_grad == (True, True)
+    assert (ny.generation, nz.generation) == (1, 2)  # one more than the deepest input's node
+    assert ny.seq < nz.seq  # creation order
+    assert ny.scope is None and ny.hooks == ()
+
+
+def test_a_hook_added_on_a_node_runs_and_is_removed_by_its_handle() -> None:
+    x = mg.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 3
+    node = producer(y)
+    seen: list[list[float]] = []
+
+    def double(g: mg.Tensor) -> mg.Tensor:
+        seen.append(g.data.tolist())
+        return g * 2
+
+    handle = node.add_hook(double)
+    assert node.hooks == (double,)
+    y.sum().backward(retain_graph=True)
+    assert seen == [[1.0, 1.0]]
+    np.testing.assert_array_equal(x.grad.data, [6.0, 6.0])
+    handle.remove()
+    assert node.hooks == ()
+    x.grad = None
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [3.0, 3.0])
+    assert len(seen) == 1
+
+
+def test_register_hook_on_a_non_leaf_lands_on_its_node() -> None:
+    x = mg.tensor([1.0], requires_grad=True)
+    y = x * 2
+    first, second = (lambda g: g + 1), (lambda g: g * 10)
+    y.register_hook(first)
+    handle = y.register_hook(second)
+    assert producer(y).hooks == (first, second)  # in the order they run
+    y.sum().backward(retain_graph=True)
+    assert x.grad.item() == pytest.approx((1 + 1) * 10 * 2)
+    handle.remove()
+    assert producer(y).hooks == (first,)

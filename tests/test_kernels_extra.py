@@ -110,7 +110,7 @@ LAYOUT_CASES = [
 @pytest.mark.parametrize("x_shape,w_shape,attrs,layout", LAYOUT_CASES)
 def test_every_layout_matches_the_reference(x_shape, w_shape, attrs, layout):
     g = conv2d_geometry(x_shape, w_shape, **attrs)
-    assert columns_module._mode(g) == layout
+    assert columns_module.column_layout(g) == layout
     x, w, grad = arrays(0, x_shape, w_shape, **attrs)
     check_all(x, w, grad, **attrs)
 

@@ -90,7 +90,7 @@ def test_conv_kernels_do_not_depend_on_the_thread_count(
 
 def _wide(case) -> bool:
     x_shape, w_shape, attrs = case
-    return columns_module._mode(conv2d_geometry(x_shape, w_shape, **attrs)) == "wide"
+    return columns_module.column_layout(conv2d_geometry(x_shape, w_shape, **attrs)) == "wide"
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

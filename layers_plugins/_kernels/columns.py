@@ -4,10 +4,12 @@ Work is done in batch chunks whose column matrix fits in cache (about ``CHUNK_BY
 columns are rebuilt chunk by chunk into one reused buffer instead of materialising all of them,
 which is faster than keeping the whole column matrix around (it would not fit in cache and its
 fresh pages fault in). ``im2col`` is still available for callers that want the full matrix, and
-``conv2d_weight`` accepts it.
+``conv2d_weight`` accepts it. The convolution's matrix products (``conv.py``) use this module's
+interface: the layout and chunk size for a geometry, the chunk kernels (``im2col_into``,
+``col2im_into``, the ``wide_*`` functions) and the scratch slots they fill (``SLOT_*``).
 
-The columns are built in one of three layouts, chosen from the geometry (``_mode``); all give the
-same results:
+The columns are built in one of three layouts, chosen from the geometry (``column_layout``); all
+give the same results:
 
 * ``"flat"`` (stride 1 and the output as wide as the input, e.g. ``padding="same"``): every
   kernel offset is one contiguous shifted copy of whole channel planes; the few columns that
@@ -43,9 +45,29 @@ WIDE_CHUNK_BYTES = 512 << 10
 
 # Scratch slots (see scratch.py): the columns, a padded input or folded gradient, wide rows of
 # the output or of its gradient, and the per-sample weight-gradient product.
-_COLS, _SOURCE, _WIDE, _PART = 0, 1, 2, 3
+SLOT_COLS, SLOT_SOURCE, SLOT_WIDE, SLOT_PART = 0, 1, 2, 3
 
-__all__ = ["CHUNK_BYTES", "col2im", "im2col"]
+__all__ = [
+    "CHUNK_BYTES",
+    "SLOT_COLS",
+    "SLOT_PART",
+    "SLOT_SOURCE",
+    "SLOT_WIDE",
+    "WIDE_CHUNK_BYTES",
+    "chunk_size",
+    "col2im",
+    "col2im_into",
+    "col_length",
+    "column_layout",
+    "im2col",
+    "im2col_into",
+    "wide_chunk",
+    "wide_columns",
+    "wide_cut",
+    "wide_dims",
+    "wide_grad",
+    "wide_transpose",
+]
 
 # ---------------------------------------------------------------------------------------------
 # Index arithmetic
@@ -78,19 +100,19 @@ def _flat_ok(g: ConvGeometry) -> bool:
     return g.stride == (1, 1) and g.ow == g.w
 
 
-def _mode(g: ConvGeometry) -> str:
+def column_layout(g: ConvGeometry) -> str:
     """The column layout for this geometry: "flat", "wide" or "exact" (see the module notes)."""
     if g.stride != (1, 1):
         return "exact"
     return "flat" if g.ow == g.w else "wide"
 
 
-def _col_length(g: ConvGeometry, mode: str) -> int:
+def col_length(g: ConvGeometry, mode: str) -> int:
     """Columns per row of the column matrix: ``OH*OW``, or ``Lw`` in the wide layout."""
-    return _wide_dims(g)[2] if mode == "wide" else g.ohw
+    return wide_dims(g)[2] if mode == "wide" else g.ohw
 
 
-def _chunk(g: ConvGeometry, length: int, itemsize: int, n: int) -> int:
+def chunk_size(g: ConvGeometry, length: int, itemsize: int, n: int) -> int:
     """Samples per chunk of ``n`` samples, so that a chunk of columns is about ``CHUNK_BYTES``.
 
     The ``n`` samples are split into chunks of equal size (the last may be smaller by less than
@@ -106,7 +128,7 @@ def _chunk(g: ConvGeometry, length: int, itemsize: int, n: int) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
-def _im2col_into(x: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> None:
+def im2col_into(x: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> None:
     """Fill ``cols`` (m, C, kh, kw, OH, OW) from ``x`` (m, C, H, W) (C-contiguous)."""
     m = x.shape[0]
     sh, sw = g.stride
@@ -145,8 +167,8 @@ def _im2col_into(x: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> None:
             dst[:, :, r0:r1, c1:] = 0
 
 
-def _col2im_into(cols: np.ndarray, dx: np.ndarray, g: ConvGeometry) -> None:
-    """Write into ``dx`` (m, C, H, W) the adjoint of ``_im2col_into`` applied to ``cols``.
+def col2im_into(cols: np.ndarray, dx: np.ndarray, g: ConvGeometry) -> None:
+    """Write into ``dx`` (m, C, H, W) the adjoint of ``im2col_into`` applied to ``cols``.
 
     ``cols`` (m, C, kh, kw, OH, OW) may be overwritten.
     """
@@ -195,7 +217,7 @@ def _col2im_into(cols: np.ndarray, dx: np.ndarray, g: ConvGeometry) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def _wide_dims(g: ConvGeometry) -> tuple[int, int, int]:
+def wide_dims(g: ConvGeometry) -> tuple[int, int, int]:
     """Padded height and width, and the length ``(OH - 1) * Wp + OW`` of a wide column row.
 
     With stride 1, output ``(oh, ow)`` under kernel offset ``(i, j)`` reads the padded input at
@@ -214,8 +236,8 @@ def _wide_source(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
     top, bottom, left, right = g.padding
     if not (top or bottom or left or right):
         return x
-    hp, wp, _ = _wide_dims(g)
-    buf = scratch((x.shape[0], g.c, hp, wp), x.dtype, _SOURCE)
+    hp, wp, _ = wide_dims(g)
+    buf = scratch((x.shape[0], g.c, hp, wp), x.dtype, SLOT_SOURCE)
     rows = slice(top, top + g.h)
     buf[:, :, :top] = 0
     buf[:, :, top + g.h :] = 0
@@ -231,7 +253,7 @@ def wide_chunk(g: ConvGeometry, itemsize: int) -> int:
     It depends on the geometry alone, so chunks start at the same samples whatever the thread
     split (parts are made of whole chunks) and every chunk's products have the same shapes.
     """
-    per_sample = max(1, g.ck * _wide_dims(g)[2] * itemsize)
+    per_sample = max(1, g.ck * wide_dims(g)[2] * itemsize)
     return max(1, WIDE_CHUNK_BYTES // per_sample)
 
 
@@ -243,7 +265,7 @@ def _wide_unfold(src: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> None:
     (channel, offset) and columns (sample, wide position), so one matrix product covers the
     whole chunk: ``(O, CK) @ (CK, m*Lw)``.
     """
-    _, wp, _ = _wide_dims(g)
+    _, wp, _ = wide_dims(g)
     s_n, s_c, _, item = src.strides
     strides = (s_c, g.dilation[0] * wp * item, g.dilation[1] * item, s_n, item)
     # np.ndarray over src's buffer: the same view as numpy's as_strided, at a third the cost
@@ -252,34 +274,34 @@ def _wide_unfold(src: np.ndarray, cols: np.ndarray, g: ConvGeometry) -> None:
     np.copyto(cols, view)
 
 
-def _wide_columns(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
+def wide_columns(x: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """The wide column matrix of one chunk ``x`` (m, C, H, W), as (CK, m*Lw) scratch memory."""
     m = x.shape[0]
-    _, _, lw = _wide_dims(g)
-    cols = scratch((g.c, g.kh, g.kw, m, lw), x.dtype, _COLS)
+    _, _, lw = wide_dims(g)
+    cols = scratch((g.c, g.kh, g.kw, m, lw), x.dtype, SLOT_COLS)
     _wide_unfold(_wide_source(x, g), cols, g)
     return cols.reshape(g.ck, m * lw)
 
 
-def _wide_cut(rows: np.ndarray, g: ConvGeometry) -> np.ndarray:
+def wide_cut(rows: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """The (O, m, OH, OW) positions kept from wide rows ``rows`` (O, m, Lw), as a view."""
-    _, wp, lw = _wide_dims(g)
+    _, wp, lw = wide_dims(g)
     o, m, item = rows.shape[0], rows.shape[1], rows.itemsize
     strides = (m * lw * item, lw * item, wp * item, item)
     return np.ndarray((o, m, g.oh, g.ow), rows.dtype, buffer=rows, strides=strides)
 
 
-def _wide_grad(grad: np.ndarray, g: ConvGeometry) -> np.ndarray:
+def wide_grad(grad: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """``grad`` (m, O, OH, OW) spread to wide rows, (O, m, Lw), zeros in the dropped columns."""
-    _, _, lw = _wide_dims(g)
+    _, _, lw = wide_dims(g)
     m = grad.shape[0]
-    buf = scratch((g.o, m, lw), grad.dtype, _WIDE)
+    buf = scratch((g.o, m, lw), grad.dtype, SLOT_WIDE)
     buf.fill(0)
-    np.copyto(_wide_cut(buf, g), grad.transpose(1, 0, 2, 3))
+    np.copyto(wide_cut(buf, g), grad.transpose(1, 0, 2, 3))
     return buf
 
 
-def _wide_transpose(grad: np.ndarray, w_kc: np.ndarray, dx: np.ndarray, g: ConvGeometry) -> None:
+def wide_transpose(grad: np.ndarray, w_kc: np.ndarray, dx: np.ndarray, g: ConvGeometry) -> None:
     """Transposed convolution of one chunk in the wide layout, written into ``dx``.
 
     ``grad`` is (m, O, OH, OW), ``w_kc`` the weight as (kh*kw*C, O) with rows ordered by kernel
@@ -293,21 +315,21 @@ def _wide_transpose(grad: np.ndarray, w_kc: np.ndarray, dx: np.ndarray, g: ConvG
     of a plane comes from the zero rows and columns of the spread gradient, so it adds zeros
     to the next plane (and to a margin after the last), provided the weight is finite.
     """
-    hp, wp, _ = _wide_dims(g)
+    hp, wp, _ = wide_dims(g)
     top, _, left, _ = g.padding
     dh, dw = g.dilation
     m, plane = grad.shape[0], hp * wp
-    spread = scratch((m, g.o, hp, wp), grad.dtype, _WIDE)
+    spread = scratch((m, g.o, hp, wp), grad.dtype, SLOT_WIDE)
     spread[:, :, g.oh :] = 0
     spread[:, :, : g.oh, g.ow :] = 0
     spread[:, :, : g.oh, : g.ow] = grad
     # One kernel row at a time (a fifth of the memory of all offsets at once for 5x5 kernels,
     # and no slower): (kw*C, O) @ (m, O, Hp*Wp) -> (m, kw*C, Hp*Wp) = (m, kw, C*Hp*Wp)
-    blocks = scratch((m, g.kw, g.c * plane), grad.dtype, _COLS)
+    blocks = scratch((m, g.kw, g.c * plane), grad.dtype, SLOT_COLS)
     spread2 = spread.reshape(m, g.o, plane)
     size = m * g.c * plane
     margin = (g.kh - 1) * dh * wp + (g.kw - 1) * dw
-    acc = scratch((size + margin,), grad.dtype, _SOURCE)
+    acc = scratch((size + margin,), grad.dtype, SLOT_SOURCE)
     acc[size:] = 0
     rows = g.kw * g.c
     for i in range(g.kh):
@@ -352,7 +374,7 @@ def im2col(
     x = np.ascontiguousarray(x)
     # (N, C, H, W) -> (N, C, kh, kw, OH, OW) -> (N, C*kh*kw, OH*OW)
     cols = np.empty((g.n, g.c, g.kh, g.kw, g.oh, g.ow), dtype=x.dtype)
-    _im2col_into(x, cols, g)
+    im2col_into(x, cols, g)
     return cols.reshape(g.n, g.ck, g.ohw)
 
 
@@ -384,5 +406,5 @@ def col2im(
     # (N, C*kh*kw, OH*OW) -> (N, C, kh, kw, OH, OW); copied because the fold may overwrite it.
     cols6 = np.array(cols, order="C").reshape(g.n, g.c, g.kh, g.kw, g.oh, g.ow)
     dx = np.empty(g.x_shape, dtype=cols.dtype)
-    _col2im_into(cols6, dx, g)
+    col2im_into(cols6, dx, g)
     return dx

@@ -34,20 +34,20 @@ from typing import TypeVar
 import numpy as np
 
 from .columns import (
-    _COLS,
-    _PART,
-    _WIDE,
-    _chunk,
-    _col2im_into,
-    _col_length,
-    _im2col_into,
-    _mode,
-    _wide_columns,
-    _wide_cut,
-    _wide_dims,
-    _wide_grad,
-    _wide_transpose,
+    SLOT_COLS,
+    SLOT_PART,
+    SLOT_WIDE,
+    chunk_size,
+    col2im_into,
+    col_length,
+    column_layout,
+    im2col_into,
     wide_chunk,
+    wide_columns,
+    wide_cut,
+    wide_dims,
+    wide_grad,
+    wide_transpose,
 )
 from .geometry import ConvGeometry, ConvPadding, IntOrPair, check_4d, conv2d_geometry, pair
 from .scratch import scratch
@@ -118,7 +118,7 @@ def conv2d(
     w2d = np.ascontiguousarray(w, dtype=dtype).reshape(g.o, g.ck)  # (O, C*kh*kw)
     y = np.empty(g.out_shape, dtype=dtype)  # (N, O, OH, OW)
 
-    if _mode(g) == "wide":
+    if column_layout(g) == "wide":
         _in_wide_chunks(g, x.dtype.itemsize, lambda s: _conv2d_wide(x[s], w2d, bias, y[s], g))
         return y
 
@@ -151,28 +151,28 @@ def _conv2d_wide(
     One product (O, CK) @ (CK, m*Lw) gives wide rows for the whole chunk; the bias is added to
     them (contiguous) and the kept positions are copied out in NCHW order.
     """
-    cols = _wide_columns(x, g)  # (CK, m*Lw)
-    rows = scratch((g.o, x.shape[0], cols.shape[1] // x.shape[0]), x.dtype, _WIDE)
+    cols = wide_columns(x, g)  # (CK, m*Lw)
+    rows = scratch((g.o, x.shape[0], cols.shape[1] // x.shape[0]), x.dtype, SLOT_WIDE)
     np.matmul(w2d, cols, out=rows.reshape(g.o, cols.shape[1]))
     if bias is not None:
         rows += bias.reshape(g.o, 1, 1)
-    np.copyto(y, _wide_cut(rows, g).transpose(1, 0, 2, 3))
+    np.copyto(y, wide_cut(rows, g).transpose(1, 0, 2, 3))
 
 
 def _conv2d_part(
     x: np.ndarray, w2d: np.ndarray, bias: np.ndarray | None, y: np.ndarray, g: ConvGeometry
 ) -> None:
     """conv2d of the samples ``x`` (n, C, H, W) into ``y`` (n, O, OH, OW), chunk by chunk."""
-    mode = _mode(g)
-    length = _col_length(g, mode)
+    mode = column_layout(g)
+    length = col_length(g, mode)
     n, dtype = x.shape[0], x.dtype
-    step = _chunk(g, length, dtype.itemsize, n)
-    cols = scratch((step, g.c, g.kh, g.kw, length), dtype, _COLS)
+    step = chunk_size(g, length, dtype.itemsize, n)
+    cols = scratch((step, g.c, g.kh, g.kw, length), dtype, SLOT_COLS)
     for n0 in range(0, n, step):
         m = min(step, n - n0)
         c = cols[:m]
         xc, out = x[n0 : n0 + m], y[n0 : n0 + m]
-        _im2col_into(xc, c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), g)
+        im2col_into(xc, c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), g)
         # (O, CK) @ (m, CK, L) -> (m, O, L)
         out3 = out.reshape(m, g.o, g.ohw)
         np.matmul(w2d, c.reshape(m, g.ck, g.ohw), out=out3)
@@ -221,7 +221,7 @@ def conv_transpose2d(
     dtype = _result_dtype(grad, w)
     grad = np.ascontiguousarray(grad, dtype=dtype)
     w = np.ascontiguousarray(w, dtype=dtype)
-    mode = _mode(g)
+    mode = column_layout(g)
     if mode == "wide" and not np.isfinite(w).all():
         # The wide layout multiplies zero gradients by the weight: NaN for an infinite one.
         mode = "exact"
@@ -248,20 +248,20 @@ def _transpose_part(
     """
     n, dtype = grad.shape[0], grad.dtype
     if mode == "wide":
-        hp, wp, _ = _wide_dims(g)
-        step = _chunk(g, hp * wp, dtype.itemsize, n)
+        hp, wp, _ = wide_dims(g)
+        step = chunk_size(g, hp * wp, dtype.itemsize, n)
         for n0 in range(0, n, step):
             sl = slice(n0, n0 + step)
-            _wide_transpose(grad[sl], wm, dx[sl], g)
+            wide_transpose(grad[sl], wm, dx[sl], g)
         return
-    step = _chunk(g, g.ohw, dtype.itemsize, n)
-    cols = scratch((step, g.ck, g.ohw), dtype, _COLS)
+    step = chunk_size(g, g.ohw, dtype.itemsize, n)
+    cols = scratch((step, g.ck, g.ohw), dtype, SLOT_COLS)
     for n0 in range(0, n, step):
         m = min(step, n - n0)
         c = cols[:m]
         # (CK, O) @ (m, O, L) -> (m, CK, L)
         np.matmul(wm, grad[n0 : n0 + m].reshape(m, g.o, g.ohw), out=c)
-        _col2im_into(c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), dx[n0 : n0 + m], g)
+        col2im_into(c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), dx[n0 : n0 + m], g)
 
 
 def conv2d_weight(
@@ -311,7 +311,7 @@ def conv2d_weight(
         _accumulate(dw_t, cols.astype(dtype, copy=False), grad.reshape(g.n, g.o, g.ohw))
         return np.ascontiguousarray(dw_t.T).reshape(g.w_shape)
     x = np.ascontiguousarray(x, dtype=dtype)
-    mode = _mode(g)
+    mode = column_layout(g)
     if mode == "wide":
         # The dropped wide columns multiply input values by zero: an infinite input makes
         # 0 * inf = NaN there (quietly), and then the exact layout redoes the work.
@@ -333,7 +333,7 @@ def _accumulate(dw_t: np.ndarray, cols: np.ndarray, grad: np.ndarray) -> None:
     Python loop over small products.
     """
     m = cols.shape[0]
-    part = scratch((m, *dw_t.shape), dw_t.dtype, _PART)
+    part = scratch((m, *dw_t.shape), dw_t.dtype, SLOT_PART)
     np.matmul(cols, grad.transpose(0, 2, 1), out=part)
     dw_t += part.sum(axis=0)
 
@@ -361,23 +361,23 @@ def _weight_grad_t(x: np.ndarray, grad: np.ndarray, g: ConvGeometry, mode: str) 
 def _weight_grad_part(x: np.ndarray, grad: np.ndarray, g: ConvGeometry, mode: str) -> np.ndarray:
     """``sum_n cols(x[n]) @ grad[n].T`` over the samples of one part, chunk by chunk."""
     n, dtype = x.shape[0], x.dtype
-    length = _col_length(g, mode)
+    length = col_length(g, mode)
     dw_t = np.zeros((g.ck, g.o), dtype=dtype)  # (CK, O)
-    step = _chunk(g, length, dtype.itemsize, n)
-    buf = scratch((step, g.c, g.kh, g.kw, length), dtype, _COLS)
+    step = chunk_size(g, length, dtype.itemsize, n)
+    buf = scratch((step, g.c, g.kh, g.kw, length), dtype, SLOT_COLS)
     for n0 in range(0, n, step):
         m = min(step, n - n0)
         c = buf[:m]
         xc, gc = x[n0 : n0 + m], grad[n0 : n0 + m]
-        _im2col_into(xc, c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), g)
+        im2col_into(xc, c.reshape(m, g.c, g.kh, g.kw, g.oh, g.ow), g)
         _accumulate(dw_t, c.reshape(m, g.ck, g.ohw), gc.reshape(m, g.o, g.ohw))
     return dw_t
 
 
 def _weight_grad_wide(x: np.ndarray, grad: np.ndarray, g: ConvGeometry) -> np.ndarray:
     """``cols @ grad.T`` of one chunk in the wide layout: (CK, m*Lw) @ (m*Lw, O) -> (CK, O)."""
-    cols = _wide_columns(x, g)
-    rows = _wide_grad(grad, g)  # (O, m, Lw)
+    cols = wide_columns(x, g)
+    rows = wide_grad(grad, g)  # (O, m, Lw)
     return np.matmul(cols, rows.reshape(g.o, cols.shape[1]).T)
 
 

@@ -4,9 +4,11 @@ Each ``backward`` is written with minigrad ops on Tensors, so it can be drawn an
 again. The arithmetic of every training step (+ - * / neg exp log sqrt @) also has an
 ``_array_backward``: the same formula on numpy arrays, which the engine runs instead in a
 first-order backward (nothing is differentiated again there), saving the recorded op calls;
-tests check that the two agree bit for bit. Broadcasting follows numpy; the engine sums
-broadcast gradients back to each input's shape and casts them to its dtype, so a backward
-here returns the plain mathematical gradient.
+tests check that the two agree bit for bit. Like the engine's loop it serves, an
+``_array_backward`` reads the context's private slots (``_saved``, ``_needs_input_grad``)
+rather than its public face, to save a property call per step. Broadcasting follows numpy;
+the engine sums broadcast gradients back to each input's shape and casts them to its dtype,
+so a backward here returns the plain mathematical gradient.
 """
 
 from __future__ import annotations
@@ -88,7 +90,7 @@ class Sub(Op):
 
     @staticmethod
     def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
-        return grad, (np.negative(grad) if ctx.needs_input_grad[1] else None)
+        return grad, (np.negative(grad) if ctx._needs_input_grad[1] else None)
 
 
 class Mul(Op):
@@ -115,7 +117,7 @@ class Mul(Op):
     @staticmethod
     def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
         a, b = ctx._saved  # type: ignore[misc]
-        need_a, need_b = ctx.needs_input_grad
+        need_a, need_b = ctx._needs_input_grad
         return (grad * b if need_a else None), (grad * a if need_b else None)
 
 
@@ -146,7 +148,7 @@ class Div(Op):
     @staticmethod
     def _array_backward(ctx: Context, grad: np.ndarray) -> tuple:
         a, b = ctx._saved  # type: ignore[misc]
-        need_a, need_b = ctx.needs_input_grad
+        need_a, need_b = ctx._needs_input_grad
         return (grad / b if need_a else None), (-grad * (a / b / b) if need_b else None)
 
 
@@ -374,9 +376,9 @@ class MatMul(Op):
         if b.ndim == 1:
             g = g.reshape((*g.shape, 1))
         ga = gb = None
-        if ctx.needs_input_grad[0]:
+        if ctx._needs_input_grad[0]:
             ga = _sum_to_array(g @ b2.transpose(_swap_last(b2.ndim)), a2.shape).reshape(a.shape)
-        if ctx.needs_input_grad[1]:
+        if ctx._needs_input_grad[1]:
             gb = _sum_to_array(a2.transpose(_swap_last(a2.ndim)) @ g, b2.shape).reshape(b.shape)
         return ga, gb
 

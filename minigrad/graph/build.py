@@ -1,4 +1,9 @@
-"""``build``: the graph data of one view (forward, backward or both), optionally folded."""
+"""``build``: the graph data of one view (forward, backward or both), optionally folded.
+
+Every view starts from one :class:`.trace.Trace`: the caller's (so that views of one computation
+share one walk and one backward pass) or, without one, a Trace recorded here (:func:`.trace.record`:
+one walk, and the engine's backward pass when the view shows gradient values).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from ..tensor import Tensor
 from .backward import add_gradients, build_backward
 from .data import GraphData, gc_paused
 from .forward import build_forward, mark_stale_grads
-from .trace import Trace
+from .trace import Trace, record
 from .views import collapse, hide_tensors
 
 __all__ = ["build"]
@@ -52,6 +57,9 @@ def _build(
     show_tensors: bool,
     trace: Trace | None,
 ) -> GraphData:
+    if trace is None:
+        # the forward view's check for stale .grad runs the backward pass only if it is needed
+        trace = record(t, backward=values and backward is not False)
     if backward == "both":
         data = build_forward(t, trace)
         add_gradients(data, values, grads, trace)

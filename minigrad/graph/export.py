@@ -1,4 +1,8 @@
-"""networkx export: the graph of a tensor as a ``networkx.MultiDiGraph`` with every fact."""
+"""networkx export: the graph of a tensor as a ``networkx.MultiDiGraph`` with every fact.
+
+A view of the graph data :func:`.build.build` makes from one :class:`.trace.Trace`: one walk of
+the graph and at most one backward pass of the engine per call.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from ..tensor import Tensor
 from .build import build
 from .data import gc_paused
 from .node_facts import edge_facts, node_facts, summary_cache
+from .trace import Trace
 
 if TYPE_CHECKING:
     import networkx
@@ -24,6 +29,7 @@ def to_networkx(
     values: bool = True,
     collapse: bool = False,
     show_tensors: bool = True,
+    trace: Trace | None = None,
 ) -> networkx.MultiDiGraph:
     """The graph of ``t`` as a networkx MultiDiGraph, for analysis.
 
@@ -42,7 +48,9 @@ def to_networkx(
 
     ``grads`` maps tensors to gradients you collected yourself (shown when the graph's saved
     state was freed); ``values=False`` skips recomputing gradient values; ``collapse`` and
-    ``show_tensors`` give the same views as :func:`minigrad.graph.draw`.
+    ``show_tensors`` give the same views as :func:`minigrad.graph.draw`. ``trace``: what
+    :func:`minigrad.graph.trace.record` recorded from ``t``, so that several views of one
+    computation share one walk and one backward pass (without it, one is recorded here).
 
     >>> import minigrad as mg
     >>> x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
@@ -59,6 +67,7 @@ def to_networkx(
         grads=grads,
         collapse_scopes=collapse,
         show_tensors=show_tensors,
+        trace=trace,
     )
     G = nx.MultiDiGraph(view=data.view, values=data.values)
     with gc_paused(), summary_cache():

@@ -1,8 +1,10 @@
 """The first stage of every inspection: what the engine recorded, forward and backward.
 
-This is the one module of :mod:`minigrad.graph` that reads a Tensor's node (:func:`producer`);
-everything else reads nodes through their public face (``op``, ``name``, ``inputs``,
-``attrs``, ``saved``, ``output``, ``scope``) and builds on the data made here:
+Outside the engine, this is the one module that reads a Tensor's node: :func:`producer` (and
+:func:`origin`, which also finds a forward-only call) is how the rest of :mod:`minigrad.graph`,
+the ONNX exporter and ``opcheck`` get it. Everything else reads nodes through their read-only
+public face (``op``, ``name``, ``inputs``, ``attrs``, ``saved``, ``output``, ``scope``,
+``needs_input_grad``, ``generation``, ``seq``) and builds on the data made here:
 
 - :func:`walk`: the recorded nodes reachable from a tensor, in creation order (iterative,
   linear in the graph's size), and each node's output;
@@ -35,7 +37,13 @@ __all__ = ["Event", "Trace", "edge_grads", "producer", "record", "walk", "watch"
 
 
 def producer(t: Tensor) -> Context | None:
-    """The node (op call) that produced ``t``; None for a leaf."""
+    """The node (op call) that produced ``t``; None for a leaf.
+
+    >>> import minigrad as mg
+    >>> x = mg.tensor([1.0, 2.0], requires_grad=True)
+    >>> producer(x * 2).name, producer(x)
+    ('mul', None)
+    """
     return t._node
 
 

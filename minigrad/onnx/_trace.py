@@ -1,7 +1,10 @@
-"""The recorded forward graph as a list of calls: the one module that reads the engine's nodes.
+"""The recorded forward graph as a list of calls: the one module of :mod:`minigrad.onnx` that
+reads nodes.
 
-Everything else in :mod:`minigrad.onnx` sees only :class:`Call` records, so a change in how the
-engine stores its graph is adapted here alone.
+It finds a tensor's node with :func:`minigrad.graph.trace.producer` (the one reader of the
+engine's graph) and reads it through the node's public face (``name``, ``op``, ``attrs``,
+``inputs``, ``seq``, ``scope``). Everything else in :mod:`minigrad.onnx` sees only :class:`Call`
+records.
 """
 
 from __future__ import annotations
@@ -9,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from minigrad import Tensor
+from minigrad import Context, Tensor
+from minigrad.graph.trace import producer
 
 __all__ = ["Call", "trace"]
 
@@ -26,22 +30,18 @@ class Call:
     scope: str | None
 
 
-def _producer(t: Tensor) -> Any:
-    return t._node  # None for a leaf
-
-
 def trace(roots: list[Tensor]) -> list[Call]:
     """Every call the roots depend on, inputs before the calls that read them (creation order)."""
-    seen: dict[int, tuple[Any, Tensor]] = {}
-    stack = [t for t in roots if _producer(t) is not None]
+    seen: dict[int, tuple[Context, Tensor]] = {}
+    stack = [t for t in roots if producer(t) is not None]
     while stack:
         t = stack.pop()
-        ctx = _producer(t)
-        if id(ctx) in seen:
+        ctx = producer(t)
+        if ctx is None or id(ctx) in seen:  # only tensors with a node are stacked
             continue
         seen[id(ctx)] = (ctx, t)
         for x in ctx.inputs:
-            if x is not None and _producer(x) is not None:
+            if x is not None and producer(x) is not None:
                 stack.append(x)
     ordered = sorted(seen.values(), key=lambda pair: pair[0].seq)
     return [
@@ -51,4 +51,4 @@ def trace(roots: list[Tensor]) -> list[Call]:
 
 
 def is_leaf(t: Tensor) -> bool:
-    return _producer(t) is None
+    return producer(t) is None

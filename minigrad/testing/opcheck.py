@@ -24,6 +24,7 @@ import numpy as np
 
 from ..autograd import call_op, no_grad
 from ..gradients import check_grad_dtype
+from ..graph.trace import producer
 from ..op import Op, op_spec
 from ..tensor import Tensor
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -99,7 +100,7 @@ def opcheck(
         if t is not None and t.dtype.kind == "f":
             t.requires_grad = True
     out, before = _check_forward(name, op_class, tensors, attrs)
-    if out._node is None:
+    if producer(out) is None:
         return OpcheckResult(name, ())
     notes = _check_backward(name, op_class, out, tensors, before)
     if not check_gradients:
@@ -158,7 +159,7 @@ def _check_forward(name: str, op_class: type[Op], tensors: list, attrs: dict) ->
     if out1.shape != out2.shape or not np.array_equal(out1.data, out2.data, equal_nan=True):
         raise GradcheckError(f"opcheck({name}): forward is not deterministic on the same inputs")
     needs = any(t is not None and t.requires_grad for t in tensors)
-    if out1._node is None and out1.dtype.kind == "f" and needs:
+    if producer(out1) is None and out1.dtype.kind == "f" and needs:
         raise GradcheckError(f"opcheck({name}): the call was not recorded for backward")
     return out1, before
 
@@ -167,7 +168,7 @@ def _check_backward(
     name: str, op_class: type[Op], out: Tensor, tensors: list, before: list
 ) -> list[str]:
     """What backward returns, under the engine's rules; returns notes (fitted, first order)."""
-    node = out._node
+    node = producer(out)
     assert node is not None  # opcheck returns early for calls that were not recorded
     g = Tensor(np.random.default_rng(0).standard_normal(out.shape), dtype=out.dtype)
     with no_grad():
