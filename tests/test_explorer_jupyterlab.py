@@ -172,12 +172,15 @@ def test_nbconvert_html_shows_the_explorer(notebook, engine, tmp_path):
     )  # fmt: skip
     html = tmp_path / "explorer.html"
     assert 'src="http' not in html.read_text(encoding="utf-8")
-    with open_page(html) as (page, errors, requests):
-        shows_the_network(page.frame_locator("iframe"), engine)
-        page.locator("iframe").scroll_into_view_if_needed()
-        screenshot(page, "explorer-jupyter-nbconvert")
-        assert not page.locator(".minigrad-not-run").is_visible()
-    assert errors == [] and requests == []
+    for width, height in ((1400, 900), (390, 844)):
+        with open_page(html, width=width, height=height) as (page, errors, requests):
+            shows_the_network(page.frame_locator("iframe"), engine)
+            page.locator("iframe").scroll_into_view_if_needed()
+            screenshot(page, f"explorer-jupyter-nbconvert-{width}")
+            assert not page.locator(".minigrad-not-run").is_visible()
+            (inner,) = [f for f in page.frames if f != page.main_frame]
+            assert inner.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+        assert errors == [] and requests == []
 
 
 def test_the_saved_notebook_keeps_a_picture_of_the_first_view(notebook, engine):
