@@ -22,7 +22,9 @@ from typing import Any
 
 from .env import THREAD_VARS, cpu_flags, cpu_model
 
-SUITES = ("conv", "pool", "lenet", "overhead", "graph", "memory", "demo", "playground")
+SUITES = (
+    "conv", "pool", "lenet", "overhead", "graph", "memory", "demo", "playground", "forward"
+)  # fmt: skip
 
 
 class Runner:
@@ -216,7 +218,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     if warning:
         print(f"   {warning}", flush=True)
         meta["BLAS warning"] = warning
-    from . import demo, kernels, lenet, memory, overhead, playground
+    from . import demo, forward_only, kernels, lenet, memory, overhead, playground
 
     suites = {
         "conv": kernels.run_conv,
@@ -227,6 +229,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "memory": memory.run_memory,
         "demo": demo.run_demo,
         "playground": playground.run_playground,
+        "forward": forward_only.run_forward,
     }
     for name in SUITES:
         if name in only:

@@ -11,7 +11,8 @@ browser, its config, runtime and settings folders inside ``folder`` and a notebo
 ``play.ipynb`` in ``folder / "root"`` that builds the test script's Playground.
 ``run_playground_notebook`` runs that notebook's cells in an open page, then paints a pixel
 and presses Step inside the widget, checking each time that the page shows the engine's
-numbers.
+numbers. ``trust_notebook`` signs a notebook for the server started in ``folder``, as
+``jupyter trust`` does (its data folder, and so its signatures, are in ``folder / "data"``).
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ import pytest
 from browser import chromium_path, screenshot
 from test_playground_page import SCRIPT, script_session
 
-__all__ = ["LOCAL", "jupyter_server", "open_jupyter_page", "run_playground_notebook"]
+__all__ = [
+    "LOCAL",
+    "jupyter_server",
+    "open_jupyter_page",
+    "run_playground_notebook",
+    "trust_notebook",
+]
 
 #: the only places a page may load from: the server on loopback and what it makes itself
 LOCAL = ("http://127.0.0.1", "data:", "blob:", "about:")
@@ -94,6 +101,7 @@ def jupyter_server(app: str, folder: Path) -> Iterator[tuple[str, str]]:
     env.update(
         JUPYTER_CONFIG_DIR=str(folder / "config"),
         JUPYTER_RUNTIME_DIR=str(folder / "runtime"),
+        JUPYTER_DATA_DIR=str(folder / "data"),  # the notebook signatures (trust_notebook)
         JUPYTERLAB_SETTINGS_DIR=str(folder / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(folder / "workspaces"),
         IPYTHONDIR=str(folder / "ipython"),
@@ -133,10 +141,24 @@ def jupyter_server(app: str, folder: Path) -> Iterator[tuple[str, str]]:
         log.close()
 
 
+def trust_notebook(folder: Path, path: Path) -> None:
+    """Sign the notebook at ``path`` for the server of ``jupyter_server(app, folder)``, as
+    ``jupyter trust`` does: that server then shows its outputs with their scripts."""
+    nbformat = pytest.importorskip("nbformat")
+    from nbformat.sign import NotebookNotary
+
+    notary = NotebookNotary(data_dir=str(folder / "data"))
+    notary.sign(nbformat.read(path, as_version=4))
+
+
 @contextmanager
-def open_jupyter_page(url: str, name: str) -> Iterator[tuple[Any, list[str], list[str]]]:
+def open_jupyter_page(
+    url: str, name: str, frame_errors: list[str] | None = None
+) -> Iterator[tuple[Any, list[str], list[str]]]:
     """Open ``url`` in headless Chromium at 1400x1000; yields ``(page, errors, requests)``:
     the uncaught page errors and every URL requested, both filling while the block runs.
+    ``frame_errors``, when given, fills with the console errors of pages shown in an
+    ``<iframe srcdoc>`` (an output's own page, not the Jupyter front end's).
     ``NAME-last.png`` is the page as the block left it, passed or failed."""
     sync_api = pytest.importorskip("playwright.sync_api")
     errors: list[str] = []
@@ -149,6 +171,15 @@ def open_jupyter_page(url: str, name: str) -> Iterator[tuple[Any, list[str], lis
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
             page.on("request", lambda r: requests.append(r.url))
+            if frame_errors is not None:
+                page.on(
+                    "console",
+                    lambda m: (
+                        frame_errors.append(f"console.{m.type}: {m.text}")
+                        if m.type == "error" and m.location.get("url") == "about:srcdoc"
+                        else None
+                    ),
+                )
             page.goto(url, wait_until="load")
             yield page, errors, requests
         finally:

@@ -95,6 +95,22 @@ def test_playground_suite_times_edits_against_the_plain_step(tmp_path):
             assert rec["ratio_to"] == "step" and rec["ratio"] > 0
 
 
+def test_forward_suite_compares_kept_calls_with_no_grad(tmp_path):
+    proc = run_bench(
+        tmp_path, "--only", "forward", "--threads", "1", "--dtype", "float32", "--no-torch"
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    records = json.loads((tmp_path / "latest.json").read_text())["records"]
+    assert all(r["suite"] == "forward" and r["error"] is None for r in records)
+    step = [r for r in records if r["name"].startswith("LeNet-5 training step")]
+    assert [r["forward-only calls kept"] for r in step] == [0]  # training keeps none
+    kept = [r for r in records if r["name"].endswith("calls kept (plain forward)")]
+    assert len(kept) == 2
+    for rec in kept:  # against the same forward under no_grad, per op
+        assert rec["ratio_to"] == "no_grad" and rec["ops"] > 0 and rec["ratio"] > 0
+        assert rec["kept_cost_us_per_op"].endswith(" us)")
+
+
 def test_bad_options_are_refused(tmp_path):
     proc = run_bench(tmp_path, "--only", "conv,nope")
     assert proc.returncode == 2 and "unknown suite nope" in proc.stderr

@@ -17,7 +17,6 @@ replay the backward pass step by step, see NaNs, dead ReLUs and gradient norms.
 
 from __future__ import annotations
 
-import html as _html
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,7 +27,7 @@ from ..dot_text import visible
 from ..drawing import check_node_count
 from ..render import _check_options, _fitting_data
 from ..trace import Trace, record
-from .page import render_page
+from .page import inline_html, render_page
 from .payload import graph_payload
 from .picture import graph_picture
 
@@ -66,12 +65,7 @@ class Explorer:
         return str(out)
 
     def _repr_html_(self) -> str:
-        doc = _html.escape(self.html, quote=True)
-        return (
-            f'<iframe srcdoc="{doc}" title="{_html.escape(self.title)}" '
-            'style="width:100%;height:760px;border:1px solid #ccc" '
-            'sandbox="allow-scripts"></iframe>'
-        )
+        return inline_html(self.html, self.title)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         bundle = {"text/html": self._repr_html_(), "text/plain": repr(self)}

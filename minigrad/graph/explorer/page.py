@@ -27,7 +27,7 @@ from typing import Any
 
 from ..dot_text import visible
 
-__all__ = ["payload_json", "render_page", "static_files", "vendor_script"]
+__all__ = ["inline_html", "payload_json", "render_page", "static_files", "vendor_script"]
 
 
 def static_files(suffix: str, extras: tuple[str, ...] = ()) -> list[tuple[str, str]]:
@@ -87,4 +87,36 @@ def render_page(payload: dict[str, Any], title: str, extras: tuple[str, ...] = (
         "<script>MG.boot(JSON.parse(document.getElementById('mg-payload').textContent), "
         f"{payload_json(title)});</script>\n"
         "</body>\n</html>\n"
+    )
+
+
+#: shown instead of the page where a notebook's HTML is sanitised (an untrusted notebook in
+#: JupyterLab or Notebook 7, some previews): the iframe and the style that hides this text
+#: are both removed there, the text stays
+NOT_RUN = (
+    "The minigrad page is not shown here: this viewer does not run the scripts of a notebook "
+    "it does not trust. Run the cell again, or trust the notebook (JupyterLab and Notebook 7: "
+    '"Trust Notebook" in the command palette; a terminal: jupyter trust NAME.ipynb).'
+)
+
+
+def inline_html(page: str, title: str) -> str:
+    """The page for a notebook's ``text/html`` output: an ``<iframe srcdoc>`` (shown the same
+    in JupyterLab, Notebook 7, VS Code, Colab and nbconvert's HTML), then a sentence, hidden
+    by a style rule while the iframe is there, that a viewer which strips iframes and styles
+    shows instead.
+
+    >>> out = inline_html("<!DOCTYPE html><p>hi</p>", "demo")
+    >>> out.startswith('<iframe srcdoc="&lt;!DOCTYPE html&gt;'), "jupyter trust" in out
+    (True, True)
+    """
+    doc = _html.escape(page, quote=True)
+    return (
+        f'<iframe srcdoc="{doc}" title="{_html.escape(title)}" class="minigrad-page" '
+        'style="width:100%;height:760px;border:1px solid #ccc" '
+        'sandbox="allow-scripts"></iframe>'
+        # only the sentence beside a page: styles are global in JupyterLab, and another
+        # (untrusted) output's sentence must stay visible
+        "<style>iframe.minigrad-page ~ .minigrad-not-run{display:none}</style>"
+        f'<p class="minigrad-not-run">{_html.escape(NOT_RUN, quote=False)}</p>'
     )
