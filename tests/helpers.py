@@ -364,3 +364,28 @@ def run_tutorial(
         argv, cwd=tmp_path, env=run_env, capture_output=True, text=True, timeout=timeout
     )
     return proc, out
+
+
+def count_walks_and_passes(monkeypatch) -> dict[str, int]:
+    """Count calls of the graph walk and of the engine's backward loop, wherever the graph
+    modules bound them."""
+    from minigrad.graph import trace
+
+    calls = {"walk": 0, "traverse": 0}
+    real_walk, real_traverse = trace.walk, trace.traverse
+
+    def walk(root):
+        calls["walk"] += 1
+        return real_walk(root)
+
+    def traverse(*args, **kwargs):
+        calls["traverse"] += 1
+        return real_traverse(*args, **kwargs)
+
+    for name, module in list(sys.modules.items()):
+        if name.startswith("minigrad.graph"):
+            if getattr(module, "walk", None) is real_walk:
+                monkeypatch.setattr(module, "walk", walk)
+            if getattr(module, "traverse", None) is real_traverse:
+                monkeypatch.setattr(module, "traverse", traverse)
+    return calls

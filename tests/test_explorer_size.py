@@ -4,9 +4,9 @@ pictures keep exact values for the samples they show, so the window arithmetic w
 from __future__ import annotations
 
 import json
-import sys
 from collections import OrderedDict
 
+import helpers
 import numpy as np
 
 import minigrad as mg
@@ -53,25 +53,7 @@ def test_lenet_step_at_batch_64_is_under_5_mb_with_exact_activations():
 
 
 def test_a_page_walks_the_graph_once_and_runs_the_backward_pass_once(monkeypatch):
-    from minigrad.graph import trace
-
-    calls = {"walk": 0, "traverse": 0}
-    real_walk, real_traverse = trace.walk, trace.traverse
-
-    def walk(root):
-        calls["walk"] += 1
-        return real_walk(root)
-
-    def traverse(*args, **kwargs):
-        calls["traverse"] += 1
-        return real_traverse(*args, **kwargs)
-
-    for name, module in list(sys.modules.items()):  # wherever the graph modules bound them
-        if name.startswith("minigrad.graph"):
-            if getattr(module, "walk", None) is real_walk:
-                monkeypatch.setattr(module, "walk", walk)
-            if getattr(module, "traverse", None) is real_traverse:
-                monkeypatch.setattr(module, "traverse", traverse)
+    calls = helpers.count_walks_and_passes(monkeypatch)
     mg.manual_seed(0)
     model = lenet()
     x = mg.randn(2, 1, 28, 28, name="images")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 
+import helpers
 import networkx as nx
 import numpy as np
 import pytest
@@ -231,37 +232,12 @@ def test_a_chain_far_deeper_than_the_recursion_limit_exports_and_draws():
     assert dot.count("<b>mul</b>") == 3000 and "mul backward × 3000" in folded
 
 
-def count_walks_and_passes(monkeypatch) -> dict[str, int]:
-    """Count calls of the graph walk and of the engine's backward loop, wherever the graph
-    modules bound them."""
-    from minigrad.graph import trace
-
-    calls = {"walk": 0, "traverse": 0}
-    real_walk, real_traverse = trace.walk, trace.traverse
-
-    def walk(root):
-        calls["walk"] += 1
-        return real_walk(root)
-
-    def traverse(*args, **kwargs):
-        calls["traverse"] += 1
-        return real_traverse(*args, **kwargs)
-
-    for name, module in list(sys.modules.items()):
-        if name.startswith("minigrad.graph"):
-            if getattr(module, "walk", None) is real_walk:
-                monkeypatch.setattr(module, "walk", walk)
-            if getattr(module, "traverse", None) is real_traverse:
-                monkeypatch.setattr(module, "traverse", traverse)
-    return calls
-
-
 @pytest.mark.parametrize("backward", [True, "both"])
 def test_export_walks_the_graph_once_and_runs_the_backward_pass_once(monkeypatch, backward):
     x = mg.tensor([1.0, -2.0], requires_grad=True, name="x")
     w = mg.tensor([3.0, 4.0], requires_grad=True, name="w")
     loss = ((x * w).exp() * x).sum()
-    calls = count_walks_and_passes(monkeypatch)
+    calls = helpers.count_walks_and_passes(monkeypatch)
     G = mg.graph.to_networkx(loss, backward=backward)
     assert G.graph["values"] == "computed"
     assert calls == {"walk": 1, "traverse": 1}
@@ -271,7 +247,7 @@ def test_export_walks_the_graph_once_and_runs_the_backward_pass_once(monkeypatch
 def test_forward_export_runs_the_backward_pass_only_to_check_a_held_grad(monkeypatch):
     x = mg.tensor([1.0, -2.0], requires_grad=True, name="x")
     loss = (x * x).sum()
-    calls = count_walks_and_passes(monkeypatch)
+    calls = helpers.count_walks_and_passes(monkeypatch)
     mg.graph.to_networkx(loss)
     assert calls == {"walk": 1, "traverse": 0}  # no .grad held: nothing to compare
     x.grad = mg.zeros(2)  # a .grad from elsewhere: the stale check needs this graph's own
@@ -286,7 +262,7 @@ def test_export_reuses_a_recorded_trace(monkeypatch):
     x = mg.tensor([1.0, 2.0], requires_grad=True, name="x")
     loss = (x * x).sum()
     rec = record(loss)
-    calls = count_walks_and_passes(monkeypatch)
+    calls = helpers.count_walks_and_passes(monkeypatch)
     fwd = mg.graph.to_networkx(loss, trace=rec)
     bwd = mg.graph.to_networkx(loss, backward=True, trace=rec)
     assert calls == {"walk": 0, "traverse": 0}
