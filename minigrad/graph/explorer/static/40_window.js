@@ -102,6 +102,8 @@
   }
   MG.explainCell = forward;
   MG.gradCell = function () { return gradCell.apply(null, arguments); };  // the conv view's backward
+  MG.exactArr = exact;  // an embedded array usable for arithmetic, or null
+  MG.arrAt = at;
 
   function windowTable(cl, kind) {
     var kh = 0, kw = 0;
@@ -178,7 +180,7 @@
   function gradCell(box, c, pos, n, ch, h, wc) {
     var w = c.window, t = G().tensors, dy = exact(t[c.output].grad), parts = [], sum = 0;
     box.innerHTML = "";
-    if (!dy) { box.appendChild(MG.h("p", { text: "the output gradient was subsampled: no arithmetic" })); return; }
+    if (!dy) { box.appendChild(MG.h("p", { text: "the output gradient was subsampled: no arithmetic" })); return null; }
     var O = dy.shape[1], OH = w.out_hw[0], OW = w.out_hw[1];
     if (w.kind === "conv" && pos === 1) {
       var x = exact(t[c.inputs[0].tensor].value), o = ch, cc = h, p = wc[0], q = wc[1];
@@ -205,7 +207,7 @@
       box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.join(" + ") +
         " = " + MG.fmt(sum, 6) + (dy.shape[0] < N ? "  (the " + dy.shape[0] + " samples shown)\n+ " + MG.fmt(total - sum, 6) +
         "  (the other " + (N - dy.shape[0]) + " samples)" : "") + "\n= " + MG.fmt(total, 6) + "  (" + sh.what + ")" }));
-      return;
+      return { engine: total, sum: sum, index: [o, cc, p, q], tensor: c.inputs[1].tensor, pos: 1 };
     }
     for (var o2 = 0; o2 < (w.kind === "conv" ? O : 1); o2++) for (var i2 = 0; i2 < OH; i2++) for (var j2 = 0; j2 < OW; j2++) {
       cells(w, i2, j2).forEach(function (e) {
@@ -232,6 +234,7 @@
       "no output used this cell" + (w.kind === "max" ? " as its maximum" : "") + ": gradient 0" }));
     var gx = share(c, 0), ga = gx.enc && exact(gx.enc);
     if (ga) box.appendChild(MG.h("p", { class: "mg-engine", text: gx.what + ": " + MG.fmt(at(ga, [n, ch, h, wc]), 8) }));
+    return { engine: ga ? at(ga, [n, ch, h, wc]) : null, sum: sum, index: [n, ch, h, wc], tensor: c.inputs[0].tensor, pos: 0 };
   }
 
   /* read the explanation out (aria-live), and keep the cell in the URL */
