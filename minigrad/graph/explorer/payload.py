@@ -23,6 +23,7 @@ from . import encode
 from .layout import drawing_json
 from .network import network_json
 from .overlays import health
+from .stepmath import plain_words
 from .steps import backward_grads, steps_json
 from .windows import window_of
 
@@ -129,6 +130,7 @@ class _Registry:
             "plugin": (ctx.op.plugin or "").partition(" ")[0] or None,
             "version": _version(ctx.op.plugin),
             "formula": getattr(ctx.op, "formula", None),
+            "plain": plain_words(ctx.name),  # the formula's jargon in one sentence
             "generation": ctx.generation,
             "order": self.order.get(ctx),  # recording order within this graph
             "inputs": [

@@ -13,7 +13,7 @@
     for (var k = 0; k < idx.length; k++) f = f * a.shape[k] + idx[k];
     return f;
   }
-  function par(v) { var s = MG.fmt(v, 6); return s.charAt(0) === "-" ? "(" + s + ")" : s; }
+  function par(v) { return MG.term(v, 6); }  // after an operator: "(-0.5)"
 
   /* the index (in the embedded arrays) and the channel of a clicked picture cell */
   function where(a, cell) {

@@ -156,12 +156,12 @@
         per.push(s);
         total += s;
       });
-      var chText = u.cells.filter(function (e) { return e.code === 0; }).map(function (e) {
-        return MG.fmt(e.v, 4) + "*" + (e.k < 0 ? "(" + MG.fmt(e.k, 4) + ")" : MG.fmt(e.k, 4));
-      });
-      lines.push("input channel " + u.ch + ": " + chText.join(" + ") + " = " + MG.fmt(per[S.ch], 6));
-      lines.push("sum over the " + res.used.length + " input channels: " + per.map(function (v) { return MG.fmt(v, 4); }).join(" + ") +
-        (res.bias !== null && res.bias !== undefined ? " + " + MG.fmt(res.bias, 4) + " (bias)" : "") + " = " + MG.fmt(res.value, 6));
+      var inWin = u.cells.filter(function (e) { return e.code === 0; });
+      var chText = inWin.map(function (e) { return MG.term(e.v, 4) + "*" + MG.term(e.k, 4); });
+      lines.push("input channel " + u.ch + ": " + MG.sumText(chText, per[S.ch], { limit: 1e9,
+        scale: inWin.reduce(function (a, e) { return a + Math.abs(e.v * e.k); }, 0) }));
+      lines.push("sum over the " + res.used.length + " input channels: " + MG.sumText(per.map(function (v) { return MG.term(v, 4); }),
+        res.value, { bias: res.bias, limit: 1e9, scale: res.scale }));
     } else {
       lines.push(res.text);
     }
@@ -178,7 +178,7 @@
       var told = resultLine(qk, res.engine, "output cell");
       if (told) box.appendChild(told);
       box.appendChild(MG.h("pre", { class: "mg-conv-arith", text: lines.join("\n") }));
-      box.appendChild(MG.h("p", { class: "mg-conv-engine", text: "engine's value: " + MG.fmt(res.engine, 8) }));
+      box.appendChild(MG.h("p", { class: "mg-conv-engine", text: "engine's value: " + MG.fmt(MG.snap(res.engine, res.scale), 8) }));
     }
     if (t[c.output].grad && MG.gradCell) backward(box, conv, u);
   }
@@ -271,20 +271,21 @@
   function contributions(g, r) {
     var T = G().tensors[r.tensor], cbs = T && T.contributions;
     if (!cbs || !T.grad) return;
-    var idx = r.pos === 0 ? r.index : r.index, sum = 0, lines = [];
-    cbs.forEach(function (cb, k) {
+    var idx = r.index, sum = 0, lines = [], sizes = [];
+    cbs.forEach(function (cb) {
       var a = MG.exactArr(cb.grad);
       if (!a) return;
       var v = MG.arrAt(a, idx);
       sum += v;
+      sizes.push(v);
       var from = cb.call === S.call.key ? cb.from + " (this convolution)" : cb.from;
-      lines.push((k ? "+ " : "  ") + MG.fmt(v, 6) + "  from " + from);
+      lines.push(MG.term(v, 6) + "  from " + from);
     });
     var all = MG.exactArr(T.grad);
     if (!all || lines.length !== cbs.length) return;
     var total = MG.arrAt(all, idx);
     g.appendChild(MG.h("h4", { text: (T.name || "this tensor") + " is used by " + cbs.length + " ops: its gradient is the sum of their contributions" }));
-    g.appendChild(MG.h("pre", { class: "mg-arith mg-contrib", text: lines.join("\n") + "\n= " + MG.fmt(sum, 6) }));
+    g.appendChild(MG.h("pre", { class: "mg-arith mg-contrib", text: "  " + MG.sumText(lines, sum, { sizes: sizes, sep: "\n+ ", limit: 1e9 }) }));
     g.appendChild(MG.h("p", { class: "mg-engine mg-contrib-total", text: "engine's gradient: " + MG.fmt(total, 8) }));
   }
 
@@ -310,8 +311,8 @@
       var told = resultLine(qk, next, "next weight value");
       if (told) box.appendChild(told);
       box.appendChild(MG.h("pre", { class: "mg-arith mg-next-arith", text: where + ": SGD step, lr=" + MG.fmt(lr, 6) +
-        "\nu = lr * grad = " + MG.fmt(lr, 6) + " * " + MG.fmt(gr, 6) + " = " + MG.fmt(step, 6) +
-        "\nw = w - u = " + MG.fmt(w, 6) + " - " + MG.fmt(step, 6) + " = " + MG.fmt(next, 8) }));
+        "\nu = lr * grad = " + MG.fmt(lr, 6) + " * " + MG.term(gr, 6) + " = " + MG.fmt(step, 6) +
+        "\nw = w - u = " + MG.fmt(w, 6) + " - " + MG.term(step, 6) + " = " + MG.fmt(next, 8) }));
     }
     g.appendChild(box);
   }
