@@ -137,3 +137,17 @@ def test_the_pages_formatter_follows_the_python_rules(tmp_path):
         assert math in steps
         assert not NEGATIVE_AFTER_OPERATOR.search(page.inner_text("#mg-panel"))
     assert errors == [] and requests == []
+
+
+def test_the_conv_view_writes_a_cancelling_sum_as_0(tmp_path):
+    y = cancelling_conv()
+    path = mg.graph.explore(y).save(tmp_path / "zero.html")
+    with open_page(path) as (page, errors, requests):
+        page.goto(page.url + "#node=conv2d&cell=0,0,0,0")
+        page.reload()
+        page.wait_for_selector("#mg-conv .mg-conv-arith")
+        arith = page.inner_text("#mg-conv .mg-conv-arith").split("\n")[0]
+        assert arith == str(mg.graph.explain(y, (0, 0, 0, 0)))  # the same text as Python's
+        assert arith.endswith(" = 0")
+        assert page.inner_text("#mg-conv .mg-conv-engine") == "engine's value: 0"
+    assert errors == [] and requests == []
