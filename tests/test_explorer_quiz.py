@@ -12,7 +12,7 @@ import shutil
 
 import numpy as np
 import pytest
-from browser import no_sideways_scroll, open_page, screenshot
+from browser import axe_violations, no_sideways_scroll, open_page, screenshot
 from test_network_view import CLASSES, lenet_loss
 
 import minigrad as mg
@@ -69,6 +69,7 @@ def test_quiz_hides_a_weight_gradient_and_the_weights_next_value(tmp_path):
             assert page.locator(".mg-next-arith").count() == 0
             page.locator("#mg-conv .mg-next").scroll_into_view_if_needed()
             screenshot(page, f"quiz-next-weight-hidden-{width}")
+            assert axe_violations(page) == []  # the forms have labels, the text contrast
             nxt.locator(".mg-quiz-guess").fill(repr(float(new)))
             nxt.locator(".mg-quiz-guess").press("Enter")
             told = page.inner_text(".mg-quiz-result[data-quiz='next weight value']")

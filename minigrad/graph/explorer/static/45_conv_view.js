@@ -129,11 +129,11 @@
     box.appendChild(grids);
     // controls
     var tools = MG.h("div", { class: "mg-conv-tools" });
-    tools.appendChild(MG.h("button", { text: "◀ step", "aria-label": "previous window", onclick: function () { stop(); go(S.frame - 1); } }));
+    tools.appendChild(MG.h("button", { text: "◀ step", "aria-label": "step to the previous window", onclick: function () { stop(); go(S.frame - 1); } }));
     S.playBtn = MG.h("button", { class: "mg-conv-play", text: timer ? "❚❚ pause" : "▶ play", "aria-pressed": timer ? "true" : "false",
       onclick: function () { if (timer) stop(); else play(); } });
     tools.appendChild(S.playBtn);
-    tools.appendChild(MG.h("button", { class: "mg-conv-next", text: "step ▶", "aria-label": "next window", onclick: function () { stop(); go(S.frame + 1); } }));
+    tools.appendChild(MG.h("button", { class: "mg-conv-next", text: "step ▶", "aria-label": "step to the next window", onclick: function () { stop(); go(S.frame + 1); } }));
     var slider = MG.h("input", { type: "range", min: "0", max: String(H * W - 1), value: String(S.frame), "aria-label": "window position",
       oninput: function () { stop(); go(+slider.value); } });
     tools.appendChild(slider);
