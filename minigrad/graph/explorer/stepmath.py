@@ -169,8 +169,10 @@ def _conv_terms(ctx: Any, dy: np.ndarray, pos: int, ii: tuple, g: float) -> str 
     from .windows import window_of
 
     w = window_of(ctx)
-    if w is None or w.kind != "conv" or any(
-        t is None or getattr(t, "values_freed", False) for t in ctx.inputs[:2]
+    if (
+        w is None
+        or w.kind != "conv"
+        or any(t is None or getattr(t, "values_freed", False) for t in ctx.inputs[:2])
     ):
         return None
     e = _conv_grad(ctx, w, pos, tuple(ii), np.asarray(dy, np.float64), "")
