@@ -176,3 +176,34 @@ def test_the_predict_first_toggle_is_a_small_box_with_a_44px_target(tmp_path):
             assert page.is_checked("#mg-quiz-toggle")
             screenshot(page, f"quiz-toggle-{width}")
         assert errors == [] and requests == []
+
+
+def test_the_cell_whose_arithmetic_is_open_is_outlined_on_its_map(tmp_path):
+    loss, _, _ = lenet_loss(batch=2)
+    path = mg.graph.explore(loss, classes=CLASSES).save(tmp_path / "mark.html")
+    pixel = (
+        "([c, i, j]) => { var cv = document.querySelector("
+        "'canvas[data-layer=\"conv1\"][data-channel=\"' + c + '\"]'), k = cv.cell;"
+        " var d = cv.getContext('2d').getImageData(j * k + 1, i * k + Math.floor(k / 2), 1, 1).data;"
+        " return [d[0], d[1], d[2]]; }"
+    )
+    with open_page(path) as (page, errors, requests):
+        before = page.evaluate(pixel, [2, 0, 1])
+        page.locator('canvas[data-layer="conv1"][data-channel="2"]').click(
+            position={"x": 2, "y": 2}
+        )
+        marked = 'canvas[data-layer="conv1"][data-channel="2"]'
+        assert page.get_attribute(marked, "data-marked") == "0,0"
+        page.click(".mg-conv-next")  # the outline follows the window
+        assert page.get_attribute(marked, "data-marked") == "0,1"
+        assert page.evaluate(pixel, [2, 0, 1]) == [214, 51, 108] != before
+        assert page.locator("canvas[data-marked]").count() == 1
+        page.locator('canvas[data-layer="conv1"][data-channel="5"]').click(
+            position={"x": 2, "y": 2}
+        )
+        assert page.get_attribute(marked, "data-marked") is None  # one cell at a time
+        assert page.evaluate(pixel, [2, 0, 1]) == before
+        page.click("h1")  # a map keeps its own keys while focused
+        page.keyboard.press("Escape")
+        assert page.locator("canvas[data-marked]").count() == 0
+    assert errors == [] and requests == []

@@ -163,6 +163,7 @@
     }
     if (c.op === "dropout" && c.mask) box.appendChild(maskPicture(c, n));
     MG.url.set({ node: layer.name, cell: [n, ch, i, j].join(",") }, push);
+    if (MG.netMark) MG.netMark(layer.name, n, ch, i, j);
     box.scrollIntoView({ block: "nearest" });
     return true;
   }

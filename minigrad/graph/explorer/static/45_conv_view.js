@@ -334,6 +334,7 @@
     render();
     var i = Math.floor(S.frame / S.outW), j = S.frame % S.outW;
     MG.url.set({ cell: [S.n, S.o, i, j].join(",") }, false);
+    if (MG.netMark && S.outH * S.outW > 1) MG.netMark(S.layer.name, S.n, S.o, i, j);
     MG.say("window " + (S.frame + 1) + ": " + MG.fmt(S.res && S.res.engine, 6));
   }
 
