@@ -207,3 +207,34 @@ def test_the_cell_whose_arithmetic_is_open_is_outlined_on_its_map(tmp_path):
         page.keyboard.press("Escape")
         assert page.locator("canvas[data-marked]").count() == 0
     assert errors == [] and requests == []
+
+
+def test_the_stepper_hides_a_steps_result_until_a_guess(tmp_path):
+    from minigrad.graph.explorer.stepmath import fmt as fmt4
+    from minigrad.graph.explorer.stepmath import step_lines
+    from minigrad.graph.trace import watch
+
+    loss, _, _ = lenet_loss(batch=2)
+    first = next(ev for ev in watch(loss, []).events if ev.kind == "step")
+    line, engine, hidden = step_lines(first)[0]
+    assert first.node.name == "cross_entropy" and hidden is not None
+    assert hidden == line.replace(f"= {fmt4(engine)}", "= ?")  # only the result is hidden
+    path = mg.graph.explore(loss, classes=CLASSES, quiz=True).save(tmp_path / "steps.html")
+    with open_page(path) as (page, errors, requests):
+        page.click("#mg-tab-backward")
+        k = page.evaluate("MG.payload.graph.steps.findIndex(s => s.math_quiz) + 1")
+        for _ in range(k):  # the seed first, then the loss's own step
+            page.click(".mg-stepper button[title^='next step']")
+        shown = page.inner_text("#mg-panel .mg-stepmath")
+        assert shown.split("\n")[0] == hidden
+        assert page.locator("#mg-panel form[data-quiz='step gradient']").count() == 1
+        bar = page.inner_text(".mg-stepper .mg-steptext")
+        assert " ".join(hidden.split()) in bar  # the stepper's bar hides it too
+        page.fill("#mg-panel .mg-quiz-guess", repr(engine))
+        page.click("#mg-panel .mg-quiz-check")
+        told = page.inner_text("#mg-panel .mg-quiz-result")
+        assert "right" in told and "1 of 1 right" in told
+        assert page.inner_text("#mg-panel .mg-stepmath").split("\n")[0] == line
+        assert page.evaluate("MG.stepState.k") == k
+        screenshot(page, "quiz-stepper-revealed-1400")
+    assert errors == [] and requests == []

@@ -98,7 +98,8 @@ explorer  # noqa: B018  (in Jupyter the page shows inline)
 # - Click the **max_pool2d** node and a cell of its output: the window's winner is marked;
 #   with ceil mode the last row and column hold partial windows (hatched cells).
 # - **Backward** tab: press `→` to replay the engine's backward calls one by one; the
-#   current edge is lit and the text writes the step's formula with one element's numbers.
+#   current edge is lit and the text writes the step's formula with one element's numbers
+#   (with **predict first** ticked, its result stays `?` until you type a guess).
 #   Click `conv2d backward`, then a cell of the weight's gradient: the products that sum to
 #   it. Its derivative card says in one sentence what `conv_transpose2d` and
 #   `conv2d_weight` are: convolutions again (the output gradient with the flipped kernel;

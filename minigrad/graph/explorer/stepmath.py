@@ -26,7 +26,7 @@ import numpy as np
 from ...op import op_spec
 from .numtext import num, sum_text, term
 
-__all__ = ["PLAIN", "fmt", "plain_words", "step_math"]
+__all__ = ["PLAIN", "fmt", "plain_words", "step_lines", "step_math"]
 
 
 def fmt(x: Any) -> str:
@@ -285,6 +285,13 @@ RULES: dict[str, Rule] = {
 
 def step_math(ev: Any) -> list[str]:
     """One line per gradient a backward step sends: ``d<input><index> = formula = numbers``."""
+    return [line for line, _, _ in step_lines(ev)]
+
+
+def step_lines(ev: Any) -> list[tuple[str, float, str | None]]:
+    """Per gradient a backward step sends: its line (as :func:`step_math`), the engine's
+    value at that element, and the line with that value hidden (``= ?``, for predicting it
+    first), or None when the line cannot be worked out by hand (a sum shown in part)."""
     ctx = ev.node
     dy = np.asarray(ev.grad)
     oi = _arg(dy)
@@ -296,7 +303,7 @@ def step_math(ev: Any) -> list[str]:
         oi = _arg(same[0])
     names = op_spec(ctx.op).inputs
     rule = RULES.get(ctx.name)
-    lines = []
+    lines: list[tuple[str, float, str | None]] = []
     for pos, gi in enumerate(ev.input_grads):
         if gi is None:
             continue
@@ -312,5 +319,10 @@ def step_math(ev: Any) -> list[str]:
         if body is None:
             formula = getattr(ctx.op, "formula", None)
             body = fmt(g) + (f"   ({formula})" if formula else "")
-        lines.append(f"d{name}{_idx(ii)} = {body}")
+        line = f"d{name}{_idx(ii)} = {body}"
+        result = f"= {fmt(g)}"
+        cut = line.rfind(result)
+        whole = cut > 0 and "more terms" not in line and "..." not in line
+        hidden = line[:cut] + "= ?" + line[cut + len(result) :] if whole else None
+        lines.append((line, g, hidden))
     return lines

@@ -14,7 +14,7 @@ import numpy as np
 from ..data import GraphData, Node
 from ..trace import Trace
 from . import encode
-from .stepmath import step_math
+from .stepmath import step_lines
 
 __all__ = ["backward_grads", "steps_json"]
 
@@ -81,7 +81,10 @@ def steps_json(data: GraphData, trace: Trace, reg: Any) -> list[dict[str, Any]]:
             entry["call"] = reg.call(ev.node)
             entry["grad"] = encode.stats(ev.grad)
             entry["input_grads"] = [encode.stats(g) for g in ev.input_grads]
-            entry["math"] = step_math(ev)  # the formula with one element's numbers
+            lines = step_lines(ev)  # the formula with one element's numbers
+            entry["math"] = [line for line, _, _ in lines]
+            entry["math_values"] = [encode.num(v) for _, v, _ in lines]  # the engine's
+            entry["math_quiz"] = [hidden for _, _, hidden in lines]  # the value as "?"
         elif ev.kind == "accumulate" and t is not None:
             node = acc.get(id(t))
             k = seen[id(t)] = seen.get(id(t), 1) + 1

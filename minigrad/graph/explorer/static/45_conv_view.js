@@ -198,8 +198,9 @@
       kind.slice(-3) === "max" ? "Predict the hidden output cell (the largest value in the window): " :
         "Predict the hidden output cell (the mean of the window): ";
   }
-  /* a form asking for the value under key qk; `what` names it for screen readers */
-  function quizForm(prompt, engine, qk, what) {
+  /* a form asking for the value under key qk; `what` names it for screen readers; after a
+     guess, `after` (default: draw the convolution view again) shows the answer */
+  function quizForm(prompt, engine, qk, what, after) {
     var input = MG.h("input", { type: "text", inputmode: "decimal", class: "mg-quiz-guess", "aria-label": "your guess for the hidden " + what,
       placeholder: "your guess", size: "10" });
     var form = MG.h("form", { class: "mg-quiz", "data-quiz": what, onsubmit: function (ev) {
@@ -211,7 +212,7 @@
       if (ok) Q.right += 1;
       Q.results[qk] = { guess: guess, ok: ok };
       Q.revealed[qk] = true;
-      render();
+      (after || render)();
       MG.say((ok ? "right" : "off by " + MG.fmt(guess - engine, 4)) + "; the value is " + MG.fmt(engine, 6));
     } }, [
       MG.h("label", {}, [prompt, input]),
@@ -229,6 +230,9 @@
         (done.ok ? "right" : "off by " + MG.fmt(done.guess - engine, 4)) + " · score " + score() });
   }
   function hiddenNow(qk) { return Q.on && !Q.revealed[qk]; }
+  Q.ask = quizForm;  // the stepper (50_stepper.js) asks with the same form and score
+  Q.told = resultLine;
+  Q.hidden = hiddenNow;
 
   /* The backward of the same call: a kernel cell's weight gradient (dy sliding over x,
      summed over samples and positions, the largest terms first), an input cell's gradient
@@ -377,6 +381,7 @@
     var box = document.getElementById("mg-quiz-toggle");
     if (box) box.checked = Q.on;
     if (S) { stop(); render(); }
+    MG.emit("quiz", { on: Q.on });
   };
   MG.convView = {
     open: open,
