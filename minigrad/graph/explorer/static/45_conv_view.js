@@ -256,8 +256,9 @@
     if (r && r.engine !== null && hiddenNow(qk)) {
       var head = work.querySelector("h4");
       if (head) g.appendChild(head);
+      var shared = (G().tensors[r.tensor].contributions || []).length > 1 ? "this convolution's share of " : "";
       g.appendChild(quizForm(S.back.kind === "w" ?
-        "Predict this weight's gradient (the sum of dy × input over every sample and window position): " :
+        "Predict " + shared + "this weight's gradient (the sum of dy × input over every sample and window position): " :
         conv ? "Predict this input cell's gradient (the sum of dy × kernel over the windows that cover it): " :
           "Predict this input cell's gradient (the dy of the windows it won" + (c.window.kind === "max" ? "" : ", or its share of each window") + "): ",
       r.engine, qk, S.back.kind === "w" ? "weight gradient" : "input gradient"));
