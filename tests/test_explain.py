@@ -88,7 +88,7 @@ def test_contributions_of_a_tensor_used_k_times():
     parts = [np.array([1.0, 2.0]), np.array([0.5, -1.0]), np.array([2.0, 2.0])]
     got = from_contributions(parts, 1, names=["a", "b", "c"])
     assert got.terms.tolist() == [2.0, -1.0, 2.0] and got.value == 3.0
-    assert str(got) == "2 (a) + -1 (b) + 2 (c) = 3"
+    assert str(got) == "2 (a) + (-1) (b) + 2 (c) = 3"  # a negative after "+" in parentheses
 
 
 # --------------------------------------------------------------------------- against PyTorch

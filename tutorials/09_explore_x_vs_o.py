@@ -87,7 +87,10 @@ explorer  # noqa: B018  (in Jupyter the page shows inline)
 # - Click any cell of a `conv1` map: input | kernel | products | output side by side; press
 #   **play** and the window slides over the input while the output fills in, the sum written
 #   out with the engine's numbers. Tick **predict first** to type your guess before each
-#   cell is revealed.
+#   cell is revealed. Below it, the backward: click a kernel cell, guess its weight gradient
+#   (dy sliding over the input, its largest terms first), then that weight's value after one
+#   SGD step (`w - lr*grad`, learning rate 0.1 unless you change it); on `pool1`, click an
+#   input cell and guess the gradient it gets (the winner of its window takes it all). The score counts every guess of the session.
 # - **Forward** tab: the graph; `conv1`, `relu1`, `pool1` and `fc` are clusters (click a
 #   cluster's name to fold it). Drag to pan, wheel or `+`/`-` to zoom, `0` to fit, `/` to search.
 # - Click the **conv2d** node, then any cell of its output heatmap: the 3x3 window lights up
@@ -95,8 +98,12 @@ explorer  # noqa: B018  (in Jupyter the page shows inline)
 # - Click the **max_pool2d** node and a cell of its output: the window's winner is marked;
 #   with ceil mode the last row and column hold partial windows (hatched cells).
 # - **Backward** tab: press `→` to replay the engine's backward calls one by one; the
-#   current edge is lit and the text gives the gradient it carries. Click
-#   `conv2d backward`, then a cell of the weight's gradient: the products that sum to it.
+#   current edge is lit and the text writes the step's formula with one element's numbers
+#   (with **predict first** ticked, its result stays `?` until you type a guess).
+#   Click `conv2d backward`, then a cell of the weight's gradient: the products that sum to
+#   it. Its derivative card says in one sentence what `conv_transpose2d` and
+#   `conv2d_weight` are: convolutions again (the output gradient with the flipped kernel;
+#   the output gradient sliding over the input).
 # - The **health** line above the graph: the ReLU's dead fraction, NaN/Inf, gradient norms.
 #
 # ## 4. The same numbers from Python

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..op import Context, op_spec
 from ..tensor import Tensor
+from .explorer.numtext import num, snap, sum_text, term
 from .explorer.windows import Window
 from .trace import origin
 
@@ -23,13 +24,12 @@ __all__ = ["Explanation", "batch_norm_stats", "dropout_scale", "elementwise_cell
 
 
 def _g(x: float) -> str:
-    return f"{float(x):.6g}"
+    return num(x)
 
 
 def _gp(x: float) -> str:
-    """A factor after "*": negatives in parentheses, "0.4*(-1)"."""
-    text = _g(x)
-    return f"({text})" if text.startswith("-") else text
+    """A number after an operator: negatives in parentheses, "0.4*(-1)"."""
+    return term(x)
 
 
 @dataclass
@@ -76,12 +76,18 @@ def _index(t: Tensor, index: int | Sequence[int]) -> tuple[int, ...]:
     return tuple(i % s for i, s in zip(idx, shape))
 
 
-def _sum_text(terms: list[str], value: float, bias: float | None = None, limit: int = 12) -> str:
-    shown = terms if len(terms) <= limit else [*terms[: limit - 2], "...", terms[-1]]
-    text = " + ".join(shown) if shown else "0"
-    if bias is not None:
-        text += f" + {_g(bias)} (bias)"
-    return f"{text} = {_g(value)}"
+def _sum_text(
+    terms: list[str],
+    value: float,
+    bias: float | None = None,
+    limit: int = 12,
+    *,
+    sizes: Any = None,
+    scale: Any = None,
+) -> str:
+    """The numbers rules of :mod:`.explorer.numtext`: negatives after an operator in
+    parentheses, noise around 0 written 0, long gradient sums with their largest terms first."""
+    return sum_text(terms, value, bias=bias, sizes=sizes, scale=scale, limit=limit)
 
 
 def _gather(a: np.ndarray, w: Window, n: int, c: Any, i: int, j: int, fill: float) -> np.ndarray:
@@ -122,13 +128,14 @@ def _conv(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
     keep = codes == 0
     terms = products[keep]
     b = None if bias is None else float(bias.data[o])
-    parts = [f"{_g(a)}*{_gp(c)}" for a, c in zip(win[keep], k[keep])]
+    parts = [f"{_gp(a)}*{_gp(c)}" for a, c in zip(win[keep], k[keep])]
     value = float(y.data[idx])
     names = op_spec(ctx.op).inputs
-    text = _sum_text(parts, value, b)
+    scale = float(np.abs(terms).sum()) + (0.0 if b is None else abs(b))
+    text = _sum_text(parts, value, b, scale=scale)
     if groups != 1:  # the filter reads only its group's input channels
         text = f"filter {o} (group {o // (weight.shape[0] // groups)} of {groups}) sees input "
-        text += f"channels {first}..{first + cg - 1}: " + _sum_text(parts, value, b)
+        text += f"channels {first}..{first + cg - 1}: " + _sum_text(parts, value, b, scale=scale)
     return Explanation(
         "conv2d",
         idx,
@@ -164,9 +171,9 @@ def _batch_norm(y: Tensor, idx: tuple[int, ...]) -> Explanation:
     bv = None if bias is None else float(bias.data[c])
     value = float(y.data[idx])
     text = (
-        f"mean {_g(mean)}, variance {_g(var)} ({where}); normalised: ({_g(xv)} - {_g(mean)}) "
+        f"mean {_g(mean)}, variance {_g(var)} ({where}); normalised: ({_g(xv)} - {_gp(mean)}) "
         f"/ sqrt({_g(var)} + {_g(eps)}) = {_g(xhat)}; scale and shift: {_g(xhat)}*{_gp(wv)}"
-        + (f" + {_g(bv)}" if bv is not None else "")
+        + (f" + {_gp(bv)}" if bv is not None else "")
         + f" = {_g(value)}"
     )
     stats = {"mean": mean, "var": var, "eps": eps, "xhat": float(xhat), "weight": wv}
@@ -262,11 +269,11 @@ def _pool(y: Tensor, idx: tuple[int, ...], w: Window) -> Explanation:
         d = int(inside.size) if kind.startswith("global") else w.divisor(i, j)
         e.divisor = d
         e.terms = inside / d
-        parts = [_g(v) for v in inside]
-        shown = parts if len(parts) <= 12 else [*parts[:10], "...", parts[-1]]
-        e.text = f"({' + '.join(shown)}) / {d} = {_g(value)}"
+        whole = _sum_text([_gp(v) for v in inside], value * d, scale=np.abs(inside).sum())
+        sums, _, _ = whole.rpartition(" = ")
+        e.text = f"({sums}) / {d} = {_g(snap(value, np.abs(inside).sum() / d))}"
     else:
-        e.text = _sum_text([_g(v) for v in inside], value)
+        e.text = _sum_text([_gp(v) for v in inside], value, scale=np.abs(inside).sum())
     return e
 
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .cells import Explanation, _g, _index, _sum_text, elementwise_cell, output_cell
+from .cells import Explanation, _gp, _index, _sum_text, elementwise_cell, output_cell
 from .explorer.windows import WINDOW_OPS, window_of
 from .grad_cells import explain_grad
 from .trace import origin
@@ -99,12 +99,12 @@ def from_contributions(
     terms = np.array([a[idx] for a in arrays], dtype=np.float64)
     total = np.sum(arrays, axis=0)[idx]
     labels = list(names) if names is not None else [f"use {k + 1}" for k in range(len(arrays))]
-    parts = [f"{_g(v)} ({lab})" for v, lab in zip(terms, labels)]
+    parts = [f"{_gp(v)} ({lab})" for v, lab in zip(terms, labels)]
     return Explanation(
         "accumulate",
         idx,
         float(total),
         terms,
         sources=[(k,) for k in range(len(arrays))],
-        text=_sum_text(parts, float(total)),
+        text=_sum_text(parts, float(total), scale=float(np.abs(terms).sum())),
     )

@@ -132,9 +132,10 @@ def _grad_result(
 ) -> Explanation:
     parts = []
     for o, dy, s in zip(outs, dys, share):
-        parts.append(f"{_g(dy)} (dy{list(o)})" if s == 1.0 else f"{_g(dy)}/{_g(1 / s)}")
+        parts.append(f"{_gp(dy)} (dy{list(o)})" if s == 1.0 else f"{_gp(dy)}/{_g(1 / s)}")
     value = float(terms.sum()) if terms.size else 0.0
-    return Explanation(op, idx, value, terms, sources=outs, text=_sum_text(parts, value))
+    text = _sum_text(parts, value, sizes=terms)
+    return Explanation(op, idx, value, terms, sources=outs, text=text)
 
 
 def _conv_grad(
@@ -150,7 +151,7 @@ def _conv_grad(
             tuple(int(v) for v in np.unravel_index(f, g[:, o].shape)) for f in range(terms.size)
         ]
         value = float(terms.sum())
-        text = _sum_text([_g(v) for v in terms], value)
+        text = _sum_text([_gp(v) for v in terms], value, sizes=terms)
         return Explanation(op, idx, value, terms, sources=outs, text=text)
     if pos == 1:  # weight[o, c, p, q]: dy[n, o, i, j] * x[n, c, r, c'] over n and the cells
         o, ch, pp, qq = idx
@@ -163,8 +164,8 @@ def _conv_grad(
             (int(n), o, int(a), int(b))
             for n, a, b in zip(ns, np.tile(i[sel], g.shape[0]), np.tile(j[sel], g.shape[0]))
         ]
-        parts = [f"{_g(a)}*{_gp(b)}" for a, b in zip(dy.ravel(), xs.ravel())]
-        value = float(terms.sum())
+        parts = [f"{_gp(a)}*{_gp(b)}" for a, b in zip(dy.ravel(), xs.ravel())]
+        value = float(terms.sum())  # the largest terms first, then "+ N more terms"
         return Explanation(
             op,
             idx,
@@ -172,7 +173,7 @@ def _conv_grad(
             terms,
             window={"grad": dy, "x": xs},
             sources=outs,
-            text=_sum_text(parts, value),
+            text=_sum_text(parts, value, sizes=terms),
         )
     n, ch, h, wc = idx  # x[n, c, h, w]: every (o, tap) that read it
     sel = (r == h) & (c == wc)
@@ -180,7 +181,7 @@ def _conv_grad(
     ks = k[:, ch][:, p[sel], q[sel]]
     terms = (dy * ks).ravel()
     outs = [(n, int(o), int(a), int(b)) for o in range(g.shape[1]) for a, b in zip(i[sel], j[sel])]
-    parts = [f"{_g(a)}*{_gp(b)}" for a, b in zip(dy.ravel(), ks.ravel())]
+    parts = [f"{_gp(a)}*{_gp(b)}" for a, b in zip(dy.ravel(), ks.ravel())]
     value = float(terms.sum())
     return Explanation(
         op,
@@ -189,5 +190,5 @@ def _conv_grad(
         terms,
         window={"grad": dy, "weight": ks},
         sources=outs,
-        text=_sum_text(parts, value),
+        text=_sum_text(parts, value, sizes=terms),
     )

@@ -23,6 +23,7 @@ from . import encode
 from .layout import drawing_json
 from .network import network_json
 from .overlays import health
+from .stepmath import plain_words
 from .steps import backward_grads, steps_json
 from .windows import window_of
 
@@ -129,6 +130,7 @@ class _Registry:
             "plugin": (ctx.op.plugin or "").partition(" ")[0] or None,
             "version": _version(ctx.op.plugin),
             "formula": getattr(ctx.op, "formula", None),
+            "plain": plain_words(ctx.name),  # the formula's jargon in one sentence
             "generation": ctx.generation,
             "order": self.order.get(ctx),  # recording order within this graph
             "inputs": [
@@ -148,6 +150,9 @@ class _Registry:
 
         if ctx.name == "batch_norm" and ctx.inputs[0] is not None and not _freed(ctx.inputs[0]):
             entry["norm"] = batch_norm_stats(ctx)  # the page writes out each cell's arithmetic
+            g = self.trace.totals.get(id(ctx.output)) if ctx.output is not None else None
+            if g is not None:  # and each input-gradient cell's: per-channel means over the batch
+                entry["norm"].update(_norm_grad_means(ctx.inputs[0].data, g, entry["norm"]))
         x, y = ctx.inputs[0], ctx.output
         if (
             ctx.name == "dropout"
@@ -158,6 +163,22 @@ class _Registry:
             entry["mask"] = self.view(dropout_scale(ctx, y), True)  # 0 or 1/(1-p) per element
         self.out["calls"][key] = entry
         return key
+
+
+def _norm_grad_means(x: np.ndarray, g: np.ndarray, stats: dict[str, Any]) -> dict[str, Any]:
+    """mean(dy) and mean(dy * xhat) per channel over the whole batch: the two numbers besides
+    dy, xhat and weight / sigma that batch_norm's input gradient needs (in training)."""
+    shape = [1] * x.ndim
+    shape[1] = x.shape[1]
+    mean = np.asarray(stats["mean"]).reshape(shape)
+    sigma = np.sqrt(np.asarray(stats["var"]).reshape(shape) + stats["eps"])
+    xhat = (x.astype(np.float64) - mean) / sigma
+    dy = np.asarray(g, dtype=np.float64)
+    axes = tuple(a for a in range(x.ndim) if a != 1)
+    return {
+        "dy_mean": [float(v) for v in dy.mean(axis=axes)],
+        "dyxhat_mean": [float(v) for v in (dy * xhat).mean(axis=axes)],
+    }
 
 
 def _saved_json(a: Any) -> dict[str, Any]:

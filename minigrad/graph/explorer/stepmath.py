@@ -24,24 +24,21 @@ from typing import Any
 import numpy as np
 
 from ...op import op_spec
+from .numtext import num, sum_text, term
 
-__all__ = ["fmt", "step_math"]
+__all__ = ["PLAIN", "fmt", "plain_words", "step_lines", "step_math"]
 
 
 def fmt(x: Any) -> str:
     """A number as the page writes it: 4 significant digits; float noise around 0 is 0."""
     v = float(x)
-    if v != v:
-        return "NaN"
-    if abs(v) < 1e-12:
-        return "0"
-    text = f"{v:.4g}"
-    return text
+    return num(0.0 if abs(v) < 1e-12 else v, 4)
 
 
 def _p(x: Any) -> str:
-    t = fmt(x)
-    return f"({t})" if t.startswith("-") else t
+    """After an operator: negatives in parentheses (the rules of :mod:`.numtext`)."""
+    v = float(x)
+    return term(0.0 if abs(v) < 1e-12 else v, 4)
 
 
 def _idx(i: tuple[int, ...]) -> str:
@@ -139,7 +136,7 @@ def _cross_entropy(
     n = logits.shape[0]
     scale = float(dy.reshape(-1)[0]) if dy.size == 1 else 1.0
     div = f" / {n}" if mean else ""
-    mul = "" if abs(scale - 1.0) < 1e-12 else f" * {fmt(scale)}"
+    mul = "" if abs(scale - 1.0) < 1e-12 else f" * {_p(scale)}"
     nums = f"({fmt(p)} - {y}){mul}{div}"
     return f"(p - y){mul}{div} = {nums} = {fmt(g)}   (p = softmax of the logits)"
 
@@ -156,14 +153,35 @@ def _log_loss(ctx: Any, dy: np.ndarray, oi: tuple, pos: int, ii: tuple, g: float
 
 
 def _conv(ctx: Any, dy: np.ndarray, oi: tuple, pos: int, ii: tuple, g: float) -> str:
-    if pos == 0:
-        return (
-            f"Σ dy * w over the outputs whose window covers this input cell (the output "
-            f"gradient convolved with the flipped kernel) = {fmt(g)}"
-        )
-    if pos == 1:
-        return f"Σ dy * x over every sample and window position (dy sliding over x) = {fmt(g)}"
-    return f"Σ dy over every sample and position of this output channel = {fmt(g)}"
+    words = (
+        "Σ dy * w over the outputs whose window covers this input cell (the output gradient "
+        "convolved with the flipped kernel)",
+        "Σ dy * x over every sample and window position (dy sliding over x)",
+        "Σ dy over every sample and position of this output channel",
+    )[min(pos, 2)]
+    terms = _conv_terms(ctx, dy, pos, ii, g)
+    return f"{words} = {terms}" if terms else f"{words} = {fmt(g)}"
+
+
+def _conv_terms(ctx: Any, dy: np.ndarray, pos: int, ii: tuple, g: float) -> str | None:
+    """One gradient cell of a conv2d call as its 3 largest terms, then how many more."""
+    from ..grad_cells import _conv_grad  # the graph package imports this module first
+    from .windows import window_of
+
+    w = window_of(ctx)
+    if (
+        w is None
+        or w.kind != "conv"
+        or any(t is None or getattr(t, "values_freed", False) for t in ctx.inputs[:2])
+    ):
+        return None
+    e = _conv_grad(ctx, w, pos, tuple(ii), np.asarray(dy, np.float64), "")
+    if pos == 2:
+        parts = [_p(v) for v in e.terms]
+    else:
+        a, b = e.window["grad"].ravel(), e.window["x" if pos == 1 else "weight"].ravel()
+        parts = [f"{_p(u)}*{_p(v)}" for u, v in zip(a, b)]
+    return sum_text(parts, g, sizes=e.terms, keep=3, limit=3, digits=4)
 
 
 def _pool(ctx: Any, dy: np.ndarray, oi: tuple, pos: int, ii: tuple, g: float) -> str:
@@ -184,6 +202,64 @@ def _sum(ctx: Any, dy: np.ndarray, oi: tuple, pos: int, ii: tuple, g: float) -> 
         n = round(float(dy.reshape(-1)[0]) / g) if g else x.size
         return f"dy / n = {fmt(dy.reshape(-1)[0])} / {n} = {fmt(g)}"
     return f"dy, copied to every element that was summed = {fmt(g)}"
+
+
+#: one sentence in plain words for an op's backward, shown on its derivative card
+PLAIN: dict[str, str] = {
+    "conv2d": (
+        "The names in the formula are convolutions too: the gradient of a convolution with "
+        "respect to its input is a convolution of the output gradient with the flipped kernel "
+        "(conv_transpose2d); with respect to its weight it is the output gradient sliding over "
+        "the input, summed over samples and positions (conv2d_weight); the bias gets the output "
+        "gradient summed over every sample and position."
+    ),
+    "max_pool2d": (
+        "Only the largest value of each window went forward, so only it gets that window's "
+        "gradient; every other cell gets 0."
+    ),
+    "avg_pool2d": (
+        "Every cell of a window gets the window's gradient divided by the number of cells "
+        "that were averaged."
+    ),
+    "relu": "The gradient passes where the input was positive and stops (0) where it was not.",
+    "sigmoid": "The gradient is scaled by the slope of the sigmoid, s * (1 - s), at most 0.25.",
+    "tanh": "The gradient is scaled by the slope of tanh, 1 - t², at most 1.",
+    "matmul": (
+        "Each input's gradient is the output gradient multiplied by the other input, "
+        "transposed: one dot product per element."
+    ),
+    "add": "Addition sends the gradient unchanged to both inputs (summed over broadcast axes).",
+    "sub": "Subtraction sends the gradient to the first input and its negative to the second.",
+    "mul": "Each input's gradient is the output gradient times the other input.",
+    "cross_entropy": (
+        "With the softmax inside the loss, the gradient for each logit is the predicted "
+        "probability minus the true one (1 for the label, 0 elsewhere), divided by the batch "
+        "size for a mean."
+    ),
+    "log_loss": (
+        "p is the predicted probability and y the target; dp is the gradient for p. Here dy "
+        "is the gradient for the target y, and g the gradient arriving from the loss's output."
+    ),
+    "reshape": "Only the shape changed: the gradient is reshaped back.",
+    "flatten": "Only the shape changed: the gradient is reshaped back.",
+    "transpose": "Only the order of the axes changed: the gradient is transposed back.",
+    "sum": "Every element that was summed gets the output gradient, unchanged.",
+    "mean": "Every element that was averaged gets the output gradient divided by their number.",
+    "dropout": "Dropped elements get 0; kept elements get the gradient times 1/(1 - p).",
+    "batch_norm": (
+        "Each element moved the channel's mean and variance too, so its gradient is dy "
+        "scaled by weight / sigma, minus the channel's mean gradient and a share along xhat."
+    ),
+}
+
+
+def plain_words(op: str) -> str | None:
+    """One sentence in plain words for op ``op``'s backward, or None.
+
+    >>> plain_words("relu")
+    'The gradient passes where the input was positive and stops (0) where it was not.'
+    """
+    return PLAIN.get(op)
 
 
 RULES: dict[str, Rule] = {
@@ -209,6 +285,13 @@ RULES: dict[str, Rule] = {
 
 def step_math(ev: Any) -> list[str]:
     """One line per gradient a backward step sends: ``d<input><index> = formula = numbers``."""
+    return [line for line, _, _ in step_lines(ev)]
+
+
+def step_lines(ev: Any) -> list[tuple[str, float, str | None]]:
+    """Per gradient a backward step sends: its line (as :func:`step_math`), the engine's
+    value at that element, and the line with that value hidden (``= ?``, for predicting it
+    first), or None when the line cannot be worked out by hand (a sum shown in part)."""
     ctx = ev.node
     dy = np.asarray(ev.grad)
     oi = _arg(dy)
@@ -220,7 +303,7 @@ def step_math(ev: Any) -> list[str]:
         oi = _arg(same[0])
     names = op_spec(ctx.op).inputs
     rule = RULES.get(ctx.name)
-    lines = []
+    lines: list[tuple[str, float, str | None]] = []
     for pos, gi in enumerate(ev.input_grads):
         if gi is None:
             continue
@@ -236,5 +319,10 @@ def step_math(ev: Any) -> list[str]:
         if body is None:
             formula = getattr(ctx.op, "formula", None)
             body = fmt(g) + (f"   ({formula})" if formula else "")
-        lines.append(f"d{name}{_idx(ii)} = {body}")
+        line = f"d{name}{_idx(ii)} = {body}"
+        result = f"= {fmt(g)}"
+        cut = line.rfind(result)
+        whole = cut > 0 and "more terms" not in line and "..." not in line
+        hidden = line[:cut] + "= ?" + line[cut + len(result) :] if whole else None
+        lines.append((line, g, hidden))
     return lines

@@ -14,7 +14,7 @@ import numpy as np
 from ..data import GraphData, Node
 from ..trace import Trace
 from . import encode
-from .stepmath import step_math
+from .stepmath import step_lines
 
 __all__ = ["backward_grads", "steps_json"]
 
@@ -55,21 +55,6 @@ def backward_grads(data: GraphData, trace: Trace) -> dict[int, np.ndarray]:
     return out
 
 
-def _first(a: Any) -> Any:
-    if a is None or getattr(a, "size", 0) == 0:
-        return None
-    return encode.num(np.asarray(a).flat[0])
-
-
-def _example(ev: Any) -> dict[str, Any]:
-    """This call's numbers at element 0 (flat): its output gradient, inputs and gradients."""
-    ins = []
-    for t, g in zip(ev.node.inputs, ev.input_grads):
-        freed = t is None or getattr(t, "values_freed", False)
-        ins.append({"value": None if freed else _first(t.data), "grad": _first(g)})
-    return {"dy": _first(ev.grad), "inputs": ins}
-
-
 def steps_json(data: GraphData, trace: Trace, reg: Any) -> list[dict[str, Any]]:
     """One entry per engine event, in the engine's order: what the slider replays."""
     by_ctx, acc, ends, seed = _index(data)
@@ -96,8 +81,10 @@ def steps_json(data: GraphData, trace: Trace, reg: Any) -> list[dict[str, Any]]:
             entry["call"] = reg.call(ev.node)
             entry["grad"] = encode.stats(ev.grad)
             entry["input_grads"] = [encode.stats(g) for g in ev.input_grads]
-            entry["example"] = _example(ev)
-            entry["math"] = step_math(ev)  # the formula with one element's numbers
+            lines = step_lines(ev)  # the formula with one element's numbers
+            entry["math"] = [line for line, _, _ in lines]
+            entry["math_values"] = [encode.num(v) for _, v, _ in lines]  # the engine's
+            entry["math_quiz"] = [hidden for _, _, hidden in lines]  # the value as "?"
         elif ev.kind == "accumulate" and t is not None:
             node = acc.get(id(t))
             k = seen[id(t)] = seen.get(id(t), 1) + 1

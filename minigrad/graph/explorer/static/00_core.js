@@ -26,6 +26,8 @@
      MG.arr(enc)                             decode an encoded array -> {shape, data, ...}
      MG.num(v)                               decode a number (NaN/Infinity come as strings)
      MG.fmt(x, digits)                       a number as short text ("NaN", "-inf", 0.123)
+     MG.term(x, d), MG.sumText(parts, v, o)  a number after an operator ("(-1)"); a sum written
+                                             out by the one set of rules (numtext.py's)
      MG.payload, MG.state                    the data and the page state (view, selection)
      MG.panel                                the details panel element (right side; a bottom
                                              sheet below 900 px)
@@ -89,6 +91,53 @@
     var d = digits || 4, a = Math.abs(x);
     if (a >= 1e5 || a < 1e-3) return x.toExponential(Math.max(d - 2, 1));
     return String(parseFloat(x.toPrecision(d)));
+  };
+
+  /* Numbers in written-out arithmetic, the rules of numtext.py (Python) on the page:
+     a negative number after an operator in parentheses ("0.4*(-1) + (-0.0623) (bias)"), the
+     number opening a sum bare; a result within rounding noise of 0 (below NOISE times the
+     sum of its terms' sizes) written 0; a long sum of gradient terms led by its largest
+     terms (zeros left out), then "+ N more terms". */
+  MG.NOISE = 1e-6;
+  MG.term = function (x, digits) {
+    var s = MG.fmt(x, digits);
+    return s.charAt(0) === "-" ? "(" + s + ")" : s;
+  };
+  MG.snap = function (v, scale) {
+    v = MG.num(v);
+    return v !== 0 && isFinite(scale) && Math.abs(v) <= MG.NOISE * Math.abs(scale) ? 0 : v;
+  };
+  MG.lead = function (part) { return String(part).replace(/^\((-[^()]*)\)/, "$1"); };
+  /* parts joined by " + " (or opts.sep), then " = value". opts: bias, sizes (the terms'
+     values: long sums lead with the largest), scale, keep (6), limit (12), digits (6) */
+  MG.sumText = function (parts, value, opts) {
+    opts = opts || {};
+    var keep = opts.keep || 6, limit = opts.limit || 12, d = opts.digits || 6, shown = parts.slice();
+    var scale = opts.scale;
+    if (opts.sizes) {
+      var mags = Array.prototype.map.call(opts.sizes, function (v) { return Math.abs(v); });
+      if (scale === undefined) {
+        scale = mags.reduce(function (a, v) { return isNaN(v) ? a : a + v; }, 0) +
+          (opts.bias === null || opts.bias === undefined ? 0 : Math.abs(opts.bias));
+      }
+      if (shown.length > limit) {
+        var order = mags.map(function (v, k) { return k; }).sort(function (a, b) {
+          var ma = isNaN(mags[a]) ? Infinity : mags[a], mb = isNaN(mags[b]) ? Infinity : mags[b];
+          return mb - ma || a - b;
+        }).slice(0, keep);
+        var nz = order.filter(function (k) { return mags[k] !== 0; });
+        order = nz.length ? nz : order.slice(0, 1);
+        var rest = parts.length - order.length, zero = mags.every(function (v, k) { return v === 0 || order.indexOf(k) >= 0; });
+        shown = order.map(function (k) { return parts[k]; }).concat([rest + " more terms" + (zero ? ", all 0" : "")]);
+      }
+    } else if (shown.length > limit) {
+      shown = shown.slice(0, limit - 2).concat(["...", shown[shown.length - 1]]);
+    }
+    if (shown.length) shown[0] = MG.lead(shown[0]);
+    var text = shown.length ? shown.join(opts.sep || " + ") : "0";
+    if (opts.bias !== null && opts.bias !== undefined) text += (opts.sep || " + ") + MG.term(opts.bias, d) + " (bias)";
+    var v = scale === undefined ? MG.num(value) : MG.snap(value, scale);
+    return text + (opts.sep ? "\n= " : " = ") + MG.fmt(v, d);
   };
 
   var cache = new WeakMap();  // a live page swaps its data: old arrays may go

@@ -160,7 +160,32 @@
       row.appendChild(col);
     });
     box.appendChild(row);
+    applyMark();
   }
+
+  /* the cell whose arithmetic is open stays outlined on its map (MG.netMark(name, n, c, i,
+     j) from the convolution view and the batch_norm/dropout cells; MG.netMark(null) clears) */
+  var mark = null;
+  function applyMark() {
+    var body = MG.views.network.body;
+    if (!body) return;
+    Array.prototype.forEach.call(body.querySelectorAll("canvas[data-marked]"), function (cv) {
+      MG.heat.outline(cv, []);
+      cv.removeAttribute("data-marked");
+    });
+    if (!mark || mark.n !== (MG.state.sample || 0)) return;
+    var cv = Array.prototype.filter.call(body.querySelectorAll(".mg-net-maps canvas"), function (e) {
+      return e.getAttribute("data-layer") === mark.name && e.getAttribute("data-channel") === String(mark.c);
+    })[0];
+    if (!cv) return;
+    MG.heat.outline(cv, [{ i: mark.i, j: mark.j, color: "#d6336c", width: 2 }]);
+    cv.setAttribute("data-marked", mark.i + "," + mark.j);
+  }
+  MG.netMark = function (name, n, c, i, j) {
+    mark = name === null || name === undefined ? null : { name: name, n: n, c: c, i: i, j: j };
+    applyMark();
+  };
+  MG.on("clear", function () { MG.netMark(null); });
 
   MG.views.network = {
     title: "Network",

@@ -91,35 +91,30 @@
     return box;
   }
 
-  /* The derivative card: the op's formula, then this call's numbers for each symbol. */
+  /* The derivative card: the op's formula, its jargon in one plain sentence, the statistics
+     of this call's arrays, then the formula with one element's real numbers (the same lines
+     the stepper writes: every number of a line belongs to the same element). */
   function card(c, key) {
     var el = MG.h("div", { class: "mg-card" });
     el.appendChild(MG.h("div", { class: "mg-card-title", text: "derivative card" }));
     el.appendChild(MG.h("code", { class: "mg-formula", text: c.formula || "(this op declares no formula)" }));
+    if (c.plain) el.appendChild(MG.h("p", { class: "mg-plain", text: c.plain }));
     var out = MG.payload.graph.tensors[c.output] || {};
     var step = (MG.payload.graph.steps || []).filter(function (s) { return s.call === key; })[0];
-    var lines = [MG.h("li", { text: "dy (gradient of the output) : " + statsLine(out.grad_stats) })];
+    // an input named y (log_loss's target) takes the name dy: the output's gradient is g
+    var dout = c.inputs.some(function (inp) { return inp.name === "y"; }) ? "g" : "dy";
+    var lines = [MG.h("li", { text: dout + " (gradient of the output) : " + statsLine(out.grad_stats) })];
     c.inputs.forEach(function (inp, i) {
       var t = MG.payload.graph.tensors[inp.tensor];
       if (!t) return;  // an optional input not given (no bias)
       lines.push(MG.h("li", { text: inp.name + " : " + (t.freed ? "freed" : statsLine(t.stats)) }));
       if (step && step.input_grads[i]) lines.push(MG.h("li", { text: "d" + inp.name + " (this call's share) : " + statsLine(step.input_grads[i]) }));
     });
-    var ex = step && step.example;
-    if (ex && ex.dy !== null) {  // one element, plugged into the formula
-      var parts = ["dy[0] = " + MG.fmt(ex.dy, 6)];
-      c.inputs.forEach(function (inp, i) {
-        var e = ex.inputs[i];
-        if (e && e.value !== null) parts.push(inp.name + "[0] = " + MG.fmt(e.value, 6));
-      });
-      var res = [];
-      c.inputs.forEach(function (inp, i) {
-        var e = ex.inputs[i];
-        if (e && e.grad !== null) res.push("d" + inp.name + "[0] = " + MG.fmt(e.grad, 6));
-      });
-      lines.push(MG.h("li", { class: "mg-example", text: "this call, first elements: " + parts.join(", ") + "  →  " + res.join(", ") }));
-    }
     el.appendChild(MG.h("ul", {}, lines));
+    if (step && step.math && step.math.length) {
+      el.appendChild(MG.h("div", { class: "mg-cap", text: "with one element's numbers (this call):" }));
+      el.appendChild(MG.h("pre", { class: "mg-arith mg-card-math", text: step.math.join("\n") }));
+    }
     return el;
   }
 

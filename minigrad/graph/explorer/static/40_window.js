@@ -54,7 +54,7 @@
           e.k = at(k, [o, ch - first, e.p, e.q]);
           if (e.code === 0) {
             res.terms.push(e.v * e.k);
-            res.parts.push(MG.fmt(e.v, 6) + "*" + (e.k < 0 ? "(" + MG.fmt(e.k, 6) + ")" : MG.fmt(e.k, 6)));
+            res.parts.push(MG.term(e.v, 6) + "*" + MG.term(e.k, 6));
           }
         });
         res.used.push({ ch: ch, cells: cl });
@@ -87,21 +87,28 @@
         }).length) : 1;
         res.divisor = w.kind.slice(-3) === "avg" ? d : null;
         res.terms = vals.map(function (e) { return e.v / d; });
-        res.parts = vals.map(function (e) { return MG.fmt(e.v, 6); });
+        res.parts = vals.map(function (e) { return MG.term(e.v, 6); });
       }
     }
     var sum = res.terms.reduce(function (a, v) { return a + v; }, 0) + (res.bias || 0);
-    res.value = sum;
+    var scale = res.terms.reduce(function (a, v) { return a + Math.abs(v); }, 0) + Math.abs(res.bias || 0);
+    res.value = MG.snap(sum, scale);  // float noise around 0 is 0
+    res.scale = scale;
     if (!res.text) {
-      var shown = res.parts.length > 14 ? res.parts.slice(0, 12).concat(["…", res.parts[res.parts.length - 1]]) : res.parts;
-      res.text = res.divisor ? "(" + shown.join(" + ") + ") / " + res.divisor + " = " + MG.fmt(sum, 6)
-        : shown.join(" + ") + (res.bias !== null && res.bias !== undefined ? " + " + MG.fmt(res.bias, 6) + " (bias)" : "") + " = " + MG.fmt(sum, 6);
+      if (res.divisor) {
+        var whole = MG.sumText(res.parts, 0, {});
+        res.text = "(" + whole.slice(0, whole.lastIndexOf(" = ")) + ") / " + res.divisor + " = " + MG.fmt(res.value, 6);
+      } else {
+        res.text = MG.sumText(res.parts, sum, { bias: res.bias, scale: scale });
+      }
       if (res.groupText) res.text = res.groupText + ": " + res.text;
     }
     return res;
   }
   MG.explainCell = forward;
   MG.gradCell = function () { return gradCell.apply(null, arguments); };  // the conv view's backward
+  MG.exactArr = exact;  // an embedded array usable for arithmetic, or null
+  MG.arrAt = at;
 
   function windowTable(cl, kind) {
     var kh = 0, kw = 0;
@@ -113,7 +120,7 @@
       for (var q = 0; q < kw; q++) {
         var e = cl[p * kw + q];
         var txt = e.code === 0 ? MG.fmt(e.v, 4) : e.code === 1 ? "pad" : "–";
-        if (e.k !== undefined) txt += " ×" + (e.k < 0 ? "(" + MG.fmt(e.k, 3) + ")" : MG.fmt(e.k, 3));
+        if (e.k !== undefined) txt += " ×" + MG.term(e.k, 3);
         tr.appendChild(MG.h("td", { class: "mg-c" + e.code + (e.winner ? " mg-winner" : ""), text: txt,
           title: e.code === 0 ? "input row " + e.r + ", col " + e.c : e.code === 1 ? "padding" : "past the padding (partial window)" }));
       }
@@ -148,21 +155,22 @@
     });
     if (res.used.length > 6) box.appendChild(MG.h("p", { class: "mg-hint", text: "+" + (res.used.length - 6) + " more input channels in the sum" }));
     box.appendChild(MG.h("pre", { class: "mg-arith", text: res.text }));
-    box.appendChild(MG.h("p", { class: "mg-engine", text: "engine's value: " + MG.fmt(res.engine, 8) +
+    box.appendChild(MG.h("p", { class: "mg-engine", text: "engine's value: " + MG.fmt(MG.snap(res.engine, res.scale), 8) +
       (res.divisor ? " · divisor " + res.divisor : "") }));
   }
 
   /* gradient cell of a tensor with k contributions */
   function contributions(box, t, n, idx) {
-    var parts = [], sum = 0;
+    var parts = [], sum = 0, sizes = [];
     t.contributions.forEach(function (cb) {
       var a = MG.arr(cb.grad), v = at(a, a.shape.length === 4 ? [n].concat(idx) : idx);
       sum += v;
-      parts.push(MG.fmt(v, 6) + " (" + cb.from + ")");
+      sizes.push(v);
+      parts.push(MG.term(v, 6) + " (" + cb.from + ")");
     });
     box.innerHTML = "";
     box.appendChild(MG.h("h4", { text: "gradient cell: " + t.contributions.length + " contributions" }));
-    box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.join("\n+ ") + "\n= " + MG.fmt(sum, 6) }));
+    box.appendChild(MG.h("pre", { class: "mg-arith", text: MG.sumText(parts, sum, { sizes: sizes, sep: "\n+ ", limit: 1e9 }) }));
   }
 
   /* the gradient call c sent to its input pos: its own contribution when the input was used
@@ -176,9 +184,9 @@
 
   /* gradient of an input of a max/avg/sum pool or conv2d, at (n, ch, h, w) */
   function gradCell(box, c, pos, n, ch, h, wc) {
-    var w = c.window, t = G().tensors, dy = exact(t[c.output].grad), parts = [], sum = 0;
+    var w = c.window, t = G().tensors, dy = exact(t[c.output].grad), parts = [], sum = 0, sizes = [];
     box.innerHTML = "";
-    if (!dy) { box.appendChild(MG.h("p", { text: "the output gradient was subsampled: no arithmetic" })); return; }
+    if (!dy) { box.appendChild(MG.h("p", { text: "the output gradient was subsampled: no arithmetic" })); return null; }
     var O = dy.shape[1], OH = w.out_hw[0], OW = w.out_hw[1];
     if (w.kind === "conv" && pos === 1) {
       var x = exact(t[c.inputs[0].tensor].value), o = ch, cc = h, p = wc[0], q = wc[1];
@@ -187,25 +195,19 @@
         if (e.code !== 0) continue;
         var v = at(dy, [s, o, i, j]) * at(x, [s, cc, e.r, e.c]);
         sum += v;
-        parts.push(MG.fmt(at(dy, [s, o, i, j]), 4) + "*" + MG.fmt(at(x, [s, cc, e.r, e.c]), 4));
+        sizes.push(v);
+        parts.push(MG.term(at(dy, [s, o, i, j]), 4) + "*" + MG.term(at(x, [s, cc, e.r, e.c]), 4));
       }
       var sh = share(c, 1), total = at(MG.arr(sh.enc), [o, cc, p, q]);
       var N = t[c.inputs[0].tensor].shape[0];
       // the largest terms first, then how many more: zeros no longer hide the ones that count
-      parts = parts.map(function (text, k) { return [text, k]; });
-      var vals = [];
-      for (var s2 = 0; s2 < dy.shape[0]; s2++) for (var i3 = 0; i3 < OH; i3++) for (var j3 = 0; j3 < OW; j3++) {
-        var e3 = cells(w, i3, j3)[p * w.kernel[1] + q];
-        if (e3.code === 0) vals.push(at(dy, [s2, o, i3, j3]) * at(x, [s2, cc, e3.r, e3.c]));
-      }
-      parts.sort(function (a, b) { return Math.abs(vals[b[1]]) - Math.abs(vals[a[1]]); });
-      parts = parts.map(function (a) { return a[0]; });
-      if (parts.length > 8) parts = parts.slice(0, 6).concat(["(" + (parts.length - 6) + " more terms)"]);
+      var scale = sizes.reduce(function (acc, v) { return acc + Math.abs(v); }, 0);
+      var more = dy.shape[0] < N;  // the other samples' share comes from the engine's total
       box.appendChild(MG.h("h4", { text: "weight gradient [" + [o, cc, p, q].join(", ") + "]: dy × input over samples and positions" }));
-      box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.join(" + ") +
-        " = " + MG.fmt(sum, 6) + (dy.shape[0] < N ? "  (the " + dy.shape[0] + " samples shown)\n+ " + MG.fmt(total - sum, 6) +
-        "  (the other " + (N - dy.shape[0]) + " samples)" : "") + "\n= " + MG.fmt(total, 6) + "  (" + sh.what + ")" }));
-      return;
+      box.appendChild(MG.h("pre", { class: "mg-arith", text: MG.sumText(parts, sum, { sizes: sizes, limit: 8, scale: more ? undefined : scale }) +
+        (more ? "  (the " + dy.shape[0] + " samples shown)\n+ " + MG.term(total - sum, 6) +
+        "  (the other " + (N - dy.shape[0]) + " samples)" : "") + "\n= " + MG.fmt(more ? total : MG.snap(total, scale), 6) + "  (" + sh.what + ")" }));
+      return { engine: total, sum: sum, index: [o, cc, p, q], tensor: c.inputs[1].tensor, pos: 1 };
     }
     for (var o2 = 0; o2 < (w.kind === "conv" ? O : 1); o2++) for (var i2 = 0; i2 < OH; i2++) for (var j2 = 0; j2 < OW; j2++) {
       cells(w, i2, j2).forEach(function (e) {
@@ -213,25 +215,32 @@
         if (w.kind === "conv") {
           var k = MG.arr(t[c.inputs[1].tensor].value), kv = at(k, [o2, ch, e.p, e.q]), g = at(dy, [n, o2, i2, j2]);
           sum += g * kv;
-          parts.push(MG.fmt(g, 4) + "*" + MG.fmt(kv, 4));
+          sizes.push(g * kv);
+          parts.push(MG.term(g, 4) + "*" + MG.term(kv, 4));
         } else if (w.kind === "max") {
           var r = forward(c, n, ch, i2, j2);
           if (r.winner && r.winner[2] === h && r.winner[3] === wc) {
             sum += at(dy, [n, ch, i2, j2]);
-            parts.push(MG.fmt(at(dy, [n, ch, i2, j2]), 6) + " (from output [" + i2 + ", " + j2 + "], where it won)");
+            sizes.push(at(dy, [n, ch, i2, j2]));
+            parts.push(MG.term(at(dy, [n, ch, i2, j2]), 6) + " (from output [" + i2 + ", " + j2 + "], where it won)");
           }
         } else {
           var d = w.kind === "avg" ? forward(c, n, ch, i2, j2).divisor : 1;
           sum += at(dy, [n, ch, i2, j2]) / d;
-          parts.push(MG.fmt(at(dy, [n, ch, i2, j2]), 6) + (d !== 1 ? "/" + d : "") + " (output [" + i2 + ", " + j2 + "])");
+          sizes.push(at(dy, [n, ch, i2, j2]) / d);
+          parts.push(MG.term(at(dy, [n, ch, i2, j2]), 6) + (d !== 1 ? "/" + d : "") + " (output [" + i2 + ", " + j2 + "])");
         }
       });
     }
     box.appendChild(MG.h("h4", { text: "input gradient [ch " + ch + ", row " + h + ", col " + wc + "]" }));
-    box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.length ? parts.join("\n+ ") + "\n= " + MG.fmt(sum, 6) :
+    var conv = w.kind === "conv";  // many dy*kernel terms: one line, the largest first
+    box.appendChild(MG.h("pre", { class: "mg-arith", text: parts.length ?
+      MG.sumText(parts, sum, { sizes: sizes, limit: 8, sep: conv ? " + " : "\n+ " }) :
       "no output used this cell" + (w.kind === "max" ? " as its maximum" : "") + ": gradient 0" }));
     var gx = share(c, 0), ga = gx.enc && exact(gx.enc);
-    if (ga) box.appendChild(MG.h("p", { class: "mg-engine", text: gx.what + ": " + MG.fmt(at(ga, [n, ch, h, wc]), 8) }));
+    var scale = sizes.reduce(function (acc, v) { return acc + Math.abs(v); }, 0);
+    if (ga) box.appendChild(MG.h("p", { class: "mg-engine", text: gx.what + ": " + MG.fmt(MG.snap(at(ga, [n, ch, h, wc]), scale), 8) }));
+    return { engine: ga ? at(ga, [n, ch, h, wc]) : null, sum: sum, index: [n, ch, h, wc], tensor: c.inputs[0].tensor, pos: 0 };
   }
 
   /* read the explanation out (aria-live), and keep the cell in the URL */

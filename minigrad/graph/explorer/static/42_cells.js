@@ -13,7 +13,7 @@
     for (var k = 0; k < idx.length; k++) f = f * a.shape[k] + idx[k];
     return f;
   }
-  function par(v) { var s = MG.fmt(v, 6); return s.charAt(0) === "-" ? "(" + s + ")" : s; }
+  function par(v) { return MG.term(v, 6); }  // after an operator: "(-0.5)"
 
   /* the index (in the embedded arrays) and the channel of a clicked picture cell */
   function where(a, cell) {
@@ -62,6 +62,83 @@
   MG.normCell = normCell;
   MG.dropCell = dropCell;
 
+  /* the gradient call c sent to its input: its own contribution when the input is used
+     several times, else the input's gradient */
+  function sentGrad(c, key) {
+    var t = G().tensors[c.inputs[0].tensor];
+    var mine = (t.contributions || []).filter(function (cb) { return cb.call === key && cb.input === 0; })[0];
+    return mine ? { enc: mine.grad, what: "this call's contribution" } : { enc: t.grad, what: "engine's gradient" };
+  }
+
+  /* an input-gradient cell of batch_norm: in training every element moved its channel's
+     mean and variance, so dx = w / sigma * (dy - mean(dy) - xhat * mean(dy * xhat)) with the
+     two means over the channel's whole batch (from Python); in eval dx = dy * w / sigma */
+  function normGradCell(c, key, cell) {
+    var t = G().tensors, s = c.norm, xe = t[c.inputs[0].tensor].value, ge = t[c.output].grad;
+    if (!s || !xe || !ge || (s.training && !s.dy_mean)) return null;
+    var xa = MG.arr(xe), ga = MG.arr(ge), w = where(ga, cell);
+    if (!w) return null;
+    var ch = w.ch, xv = xa.data[flat(xa, w.idx)], dy = ga.data[flat(ga, w.idx)];
+    var sigma = Math.sqrt(s.var[ch] + s.eps), xhat = (xv - s.mean[ch]) / sigma, wt = s.weight ? s.weight[ch] : 1, value, text;
+    if (s.training) {
+      var m1 = s.dy_mean[ch], m2 = s.dyxhat_mean[ch];
+      value = wt / sigma * (dy - m1 - xhat * m2);
+      text = "dx = w / sigma * (dy - mean(dy) - xhat * mean(dy * xhat))   (means over channel " + ch + " of the batch)\n" +
+        "xhat = (" + MG.fmt(xv, 6) + " - " + par(s.mean[ch]) + ") / " + MG.fmt(sigma, 6) + " = " + MG.fmt(xhat, 6) + "\n" +
+        "dx = " + MG.fmt(wt, 6) + " / " + MG.fmt(sigma, 6) + " * (" + MG.fmt(dy, 6) + " - " + par(m1) + " - " + par(xhat) +
+        " * " + par(m2) + ") = " + MG.fmt(MG.snap(value, Math.abs(wt / sigma) * (Math.abs(dy) + Math.abs(m1) + Math.abs(xhat * m2))), 6);
+    } else {
+      value = dy * wt / sigma;
+      text = "dx = dy * w / sigma   (eval: the running statistics are constants)\n" +
+        "dx = " + MG.fmt(dy, 6) + " * " + par(wt) + " / " + MG.fmt(sigma, 6) + " = " + MG.fmt(value, 6);
+    }
+    var sent = sentGrad(c, key), sa = sent.enc && MG.arr(sent.enc);
+    return { label: label(ga, w), text: text, value: value, what: sent.what, engine: sa ? sa.data[flat(sa, w.idx)] : null };
+  }
+
+  /* an input-gradient cell of dropout: dx = dy * mask (0 dropped, 1/(1-p) kept) */
+  function dropGradCell(c, key, cell) {
+    var t = G().tensors, ge = t[c.output].grad;
+    if (!ge || !c.mask) return null;
+    var ga = MG.arr(ge), ma = MG.arr(c.mask), w = where(ga, cell);
+    if (!w) return null;
+    var dy = ga.data[flat(ga, w.idx)], m = ma.data[flat(ma, w.idx)], value = dy * m;
+    var text = "dx = dy * mask   (0 where dropped, 1/(1 - p) where kept)\n" +
+      "dx = " + MG.fmt(dy, 6) + " * " + par(m) + (m === 0 ? " (dropped)" : " (kept)") + " = " + MG.fmt(value, 6);
+    var sent = sentGrad(c, key), sa = sent.enc && MG.arr(sent.enc);
+    return { label: label(ga, w), text: text, value: value, what: sent.what, engine: sa ? sa.data[flat(sa, w.idx)] : null };
+  }
+  MG.normGradCell = normGradCell;
+  MG.dropGradCell = dropGradCell;
+
+  /* the backward view: a click on a cell of the input's gradient writes its arithmetic */
+  MG.detailsHooks.push(function (sec, info) {
+    var g = G(), c = info.call && g.calls[info.call];
+    if (!c || (c.op !== "batch_norm" && c.op !== "dropout") || info.node.kind !== "backward") return;
+    var t = g.tensors[c.inputs[0].tensor];
+    if (!t || !t.grad) return;
+    var box = MG.h("div", { class: "mg-explain mg-gradcell", id: "mg-gradcell" });
+    var fn = c.op === "batch_norm" ? normGradCell : dropGradCell;
+    var inSec;
+    function onGrad(cell) {
+      var res = fn(c, info.call, cell);
+      box.innerHTML = "";
+      if (!res) { box.appendChild(MG.h("p", { text: "values were freed or subsampled: no arithmetic for this cell" })); return; }
+      (inSec.gradPics.canvases || []).forEach(function (cv) { MG.heat.outline(cv, []); });
+      if (cell.canvas) MG.heat.outline(cell.canvas, [{ i: cell.i, j: cell.j, color: "#e8590c", width: 3 }]);
+      box.appendChild(MG.h("h4", { text: "input gradient " + res.label }));
+      box.appendChild(MG.h("pre", { class: "mg-arith", text: res.text }));
+      if (res.engine !== null) box.appendChild(MG.h("p", { class: "mg-engine", text: res.what + ": " + MG.fmt(res.engine, 8) }));
+      MG.say(res.text.replace(/\n/g, "; ") + (res.engine !== null ? ". " + res.what + " " + MG.fmt(res.engine, 8) : ""));
+    }
+    inSec = MG.tensorSection(c.inputs[0].tensor, { onGradCell: onGrad });
+    if (!inSec) return;
+    sec.appendChild(MG.h("p", { class: "mg-hint", text: "Click a cell of the input's gradient to see its arithmetic." }));
+    sec.appendChild(box);
+    sec.appendChild(MG.h("div", { class: "mg-cap", text: "input " + c.inputs[0].name }));
+    sec.appendChild(inSec);
+  });
+
   function maskPicture(c, n) {
     var mp = MG.heat.picture(c.mask, { sample: n, label: "dropout mask (0 dropped, 1/(1-p) kept)" });
     mp.classList.add("mg-mask");
@@ -86,6 +163,7 @@
     }
     if (c.op === "dropout" && c.mask) box.appendChild(maskPicture(c, n));
     MG.url.set({ node: layer.name, cell: [n, ch, i, j].join(",") }, push);
+    if (MG.netMark) MG.netMark(layer.name, n, ch, i, j);
     box.scrollIntoView({ block: "nearest" });
     return true;
   }

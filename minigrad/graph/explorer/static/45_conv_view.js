@@ -46,7 +46,7 @@
     var i = Math.floor(S.frame / W), j = S.frame % W, glob = w.kind.indexOf("global") === 0;
     var res = MG.explainCell(c, n, o, i, j);
     var box = S.box, key = [n, o, i, j].join(",");
-    var hidden = Q.on && !Q.revealed[S.layer.name + ":" + key];  // predict first, then reveal
+    var qk = S.layer.name + ":" + key, hidden = hiddenNow(qk);  // predict first, then reveal
     box.textContent = "";
     box.setAttribute("data-frame", String(S.frame));
     box.setAttribute("data-frames", String(H * W));
@@ -66,7 +66,8 @@
     if (inH <= TABLE_MAX && inW <= TABLE_MAX) {
       inBox.appendChild(table(inH, inW, function (r, q) {
         var e = win[r + "," + q];
-        return { text: fmt(at4(x, n, u.ch, r, q)), cls: e ? "mg-in-win" + (e.winner && !hidden ? " mg-winner" : "") : "" };
+        var picked = S.back && S.back.kind === "x" && S.back.r === r && S.back.q === q ? " mg-picked" : "";
+        return { text: fmt(at4(x, n, u.ch, r, q)), cls: (e ? "mg-in-win" + (e.winner && !hidden ? " mg-winner" : "") : "") + picked };
       }, "mg-conv-in"));
     } else {
       var cv = MG.heat.map2d(x.data, (n * x.shape[1] + u.ch) * inH * inW, inH, inW, { size: 196, label: "input" });
@@ -78,7 +79,9 @@
     var kh = w.kernel ? w.kernel[0] : inH, kw = w.kernel ? w.kernel[1] : inW;
     if (conv) {
       var kBox = MG.h("div", { class: "mg-conv-kernel" }, [MG.h("div", { class: "mg-conv-cap", text: "kernel (weights of output channel " + o + ")" })]);
-      kBox.appendChild(table(kh, kw, function (p, q) { return { text: fmt(u.cells[p * kw + q].k) }; }, "mg-conv-k"));
+      kBox.appendChild(table(kh, kw, function (p, q) {
+        return { text: fmt(u.cells[p * kw + q].k), cls: S.back && S.back.kind === "w" && S.back.p === p && S.back.q === q ? "mg-picked" : "" };
+      }, "mg-conv-k"));
       if (res.bias !== null && res.bias !== undefined) kBox.appendChild(MG.h("div", { class: "mg-conv-cap", text: "bias " + fmt(res.bias) }));
       grids.appendChild(kBox);
     } else {
@@ -126,11 +129,11 @@
     box.appendChild(grids);
     // controls
     var tools = MG.h("div", { class: "mg-conv-tools" });
-    tools.appendChild(MG.h("button", { text: "◀ step", "aria-label": "previous window", onclick: function () { stop(); go(S.frame - 1); } }));
+    tools.appendChild(MG.h("button", { text: "◀ step", "aria-label": "step to the previous window", onclick: function () { stop(); go(S.frame - 1); } }));
     S.playBtn = MG.h("button", { class: "mg-conv-play", text: timer ? "❚❚ pause" : "▶ play", "aria-pressed": timer ? "true" : "false",
       onclick: function () { if (timer) stop(); else play(); } });
     tools.appendChild(S.playBtn);
-    tools.appendChild(MG.h("button", { class: "mg-conv-next", text: "step ▶", "aria-label": "next window", onclick: function () { stop(); go(S.frame + 1); } }));
+    tools.appendChild(MG.h("button", { class: "mg-conv-next", text: "step ▶", "aria-label": "step to the next window", onclick: function () { stop(); go(S.frame + 1); } }));
     var slider = MG.h("input", { type: "range", min: "0", max: String(H * W - 1), value: String(S.frame), "aria-label": "window position",
       oninput: function () { stop(); go(+slider.value); } });
     tools.appendChild(slider);
@@ -153,12 +156,12 @@
         per.push(s);
         total += s;
       });
-      var chText = u.cells.filter(function (e) { return e.code === 0; }).map(function (e) {
-        return MG.fmt(e.v, 4) + "*" + (e.k < 0 ? "(" + MG.fmt(e.k, 4) + ")" : MG.fmt(e.k, 4));
-      });
-      lines.push("input channel " + u.ch + ": " + chText.join(" + ") + " = " + MG.fmt(per[S.ch], 6));
-      lines.push("sum over the " + res.used.length + " input channels: " + per.map(function (v) { return MG.fmt(v, 4); }).join(" + ") +
-        (res.bias !== null && res.bias !== undefined ? " + " + MG.fmt(res.bias, 4) + " (bias)" : "") + " = " + MG.fmt(res.value, 6));
+      var inWin = u.cells.filter(function (e) { return e.code === 0; });
+      var chText = inWin.map(function (e) { return MG.term(e.v, 4) + "*" + MG.term(e.k, 4); });
+      lines.push("input channel " + u.ch + ": " + MG.sumText(chText, per[S.ch], { limit: 1e9,
+        scale: inWin.reduce(function (a, e) { return a + Math.abs(e.v * e.k); }, 0) }));
+      lines.push("sum over the " + res.used.length + " input channels: " + MG.sumText(per.map(function (v) { return MG.term(v, 4); }),
+        res.value, { bias: res.bias, limit: 1e9, scale: res.scale }));
     } else {
       lines.push(res.text);
     }
@@ -169,50 +172,73 @@
       if (res.used.length === 1 && steps.length) lines.push("running sum: " + (steps.length > 16 ? steps.slice(0, 15).concat(["…", steps[steps.length - 1]]) : steps).join(" → "));
     }
     S.res = res;
-    if (hidden) { box.appendChild(quizForm(res, key)); return; }
-    var done = Q.results[S.layer.name + ":" + key];
-    if (done) box.appendChild(MG.h("p", { class: "mg-quiz-result " + (done.ok ? "mg-ok" : "mg-wrong"), role: "status",
-      text: "your guess " + MG.fmt(done.guess, 6) + ", the engine's value " + MG.fmt(res.engine, 6) + ": " +
-        (done.ok ? "right" : "off by " + MG.fmt(done.guess - res.engine, 4)) + " · score " + score() }));
-    box.appendChild(MG.h("pre", { class: "mg-conv-arith", text: lines.join("\n") }));
-    box.appendChild(MG.h("p", { class: "mg-conv-engine", text: "engine's value: " + MG.fmt(res.engine, 8) }));
+    if (hidden) {
+      box.appendChild(quizForm(outputPrompt(res), res.engine, qk, "output cell"));
+    } else {
+      var told = resultLine(qk, res.engine, "output cell");
+      if (told) box.appendChild(told);
+      box.appendChild(MG.h("pre", { class: "mg-conv-arith", text: lines.join("\n") }));
+      box.appendChild(MG.h("p", { class: "mg-conv-engine", text: "engine's value: " + MG.fmt(MG.snap(res.engine, res.scale), 8) }));
+    }
     if (t[c.output].grad && MG.gradCell) backward(box, conv, u);
   }
 
-  /* Predict, then reveal: with MG.quiz.on the output cell, its products and its sum stay
-     hidden until the learner types a guess; then the arithmetic, the gap and the score. */
-  var Q = { on: false, revealed: {}, results: {}, right: 0, total: 0 };
+  /* Predict, then reveal: with MG.quiz.on a value stays hidden until the learner types a
+     guess (an output cell with its products and sum; a gradient cell with its terms; a
+     weight's next value after one SGD step); then the arithmetic, the gap and the score. */
+  var Q = { on: false, revealed: {}, results: {}, right: 0, total: 0, lr: null };
   MG.quiz = Q;
   function score() { return Q.right + " of " + Q.total + " right"; }
-  function quizForm(res, key) {
-    var conv = S.call.window.kind === "conv";
-    var input = MG.h("input", { type: "text", inputmode: "decimal", class: "mg-quiz-guess", "aria-label": "your guess for the hidden cell",
+  /* right: within 1% of the value (gradients are often small: an absolute margin would
+     call 0 right for -0.0027), or within 1e-6 of a value that is 0 */
+  function close(guess, engine) { return Math.abs(guess - engine) <= Math.max(0.01 * Math.abs(engine), 1e-6); }
+  function outputPrompt(res) {
+    var kind = S.call.window.kind;
+    return kind === "conv" ? "Predict the hidden output cell (the sum of input × kernel" + (res.bias !== null && res.bias !== undefined ? " + bias" : "") + "): " :
+      kind.slice(-3) === "max" ? "Predict the hidden output cell (the largest value in the window): " :
+        "Predict the hidden output cell (the mean of the window): ";
+  }
+  /* a form asking for the value under key qk; `what` names it for screen readers; after a
+     guess, `after` (default: draw the convolution view again) shows the answer */
+  function quizForm(prompt, engine, qk, what, after) {
+    var input = MG.h("input", { type: "text", inputmode: "decimal", class: "mg-quiz-guess", "aria-label": "your guess for the hidden " + what,
       placeholder: "your guess", size: "10" });
-    var form = MG.h("form", { class: "mg-quiz", onsubmit: function (ev) {
+    var form = MG.h("form", { class: "mg-quiz", "data-quiz": what, onsubmit: function (ev) {
       ev.preventDefault();
-      var guess = parseFloat(input.value.replace(",", "."));
+      var guess = parseFloat(input.value.replace(",", ".").replace("\u2212", "-"));
       if (isNaN(guess)) { input.setAttribute("aria-invalid", "true"); MG.say("type a number"); return; }
-      var ok = Math.abs(guess - res.engine) <= 0.01 * Math.max(1, Math.abs(res.engine));
+      var ok = close(guess, engine);
       Q.total += 1;
       if (ok) Q.right += 1;
-      Q.results[S.layer.name + ":" + key] = { guess: guess, ok: ok };
-      Q.revealed[S.layer.name + ":" + key] = true;
-      render();
-      MG.say((ok ? "right" : "off by " + MG.fmt(guess - res.engine, 4)) + "; the value is " + MG.fmt(res.engine, 6));
+      Q.results[qk] = { guess: guess, ok: ok };
+      Q.revealed[qk] = true;
+      (after || render)();
+      MG.say((ok ? "right" : "off by " + MG.fmt(guess - engine, 4)) + "; the value is " + MG.fmt(engine, 6));
     } }, [
-      MG.h("label", {}, [conv ? "Predict the hidden output cell (the sum of input × kernel" + (res.bias !== null && res.bias !== undefined ? " + bias" : "") + "): " :
-        (S.call.window.kind.slice(-3) === "max" ? "Predict the hidden output cell (the largest value in the window): " :
-          "Predict the hidden output cell (the mean of the window): "), input]),
+      MG.h("label", {}, [prompt, input]),
       MG.h("button", { type: "submit", class: "mg-quiz-check", text: "check" }),
       MG.h("span", { class: "mg-hint mg-quiz-score", text: " score " + score() })
     ]);
     setTimeout(function () { if (document.activeElement === document.body || !document.activeElement) input.focus(); }, 0);
     return form;
   }
+  function resultLine(qk, engine, what) {
+    var done = Q.results[qk];
+    if (!done) return null;
+    return MG.h("p", { class: "mg-quiz-result " + (done.ok ? "mg-ok" : "mg-wrong"), role: "status", "data-quiz": what,
+      text: "your guess " + MG.fmt(done.guess, 6) + ", the engine's value " + MG.fmt(engine, 6) + ": " +
+        (done.ok ? "right" : "off by " + MG.fmt(done.guess - engine, 4)) + " · score " + score() });
+  }
+  function hiddenNow(qk) { return Q.on && !Q.revealed[qk]; }
+  Q.ask = quizForm;  // the stepper (50_stepper.js) asks with the same form and score
+  Q.told = resultLine;
+  Q.hidden = hiddenNow;
 
   /* The backward of the same call: a kernel cell's weight gradient (dy sliding over x,
      summed over samples and positions, the largest terms first), an input cell's gradient
-     (dy times the kernel over the windows that cover it; max pooling routes it to winners). */
+     (dy times the kernel over the windows that cover it; max pooling routes it to winners);
+     for a tensor used by several ops, each one's contribution and their sum; for a weight,
+     its next value after one SGD step. */
   function backward(box, conv, u) {
     var c = S.call, sec = MG.h("section", { class: "mg-conv-back", "aria-label": "backward" });
     sec.appendChild(MG.h("h4", { text: "Backward" }));
@@ -223,8 +249,77 @@
     sec.appendChild(g);
     box.appendChild(sec);
     if (!S.back) return;
-    if (S.back.kind === "w") MG.gradCell(g, c, 1, S.n, S.o, u.ch, [S.back.p, S.back.q]);
-    else MG.gradCell(g, c, 0, S.n, u.ch, S.back.r, S.back.q);
+    var work = MG.h("div");
+    var r = S.back.kind === "w" ? MG.gradCell(work, c, 1, S.n, S.o, u.ch, [S.back.p, S.back.q])
+      : MG.gradCell(work, c, 0, S.n, u.ch, S.back.r, S.back.q);
+    var qk = S.layer.name + ":" + (S.back.kind === "w" ? "dW" : "dx") + ":" + (r ? r.index.join(",") : "");
+    if (r && r.engine !== null && hiddenNow(qk)) {
+      var head = work.querySelector("h4");
+      if (head) g.appendChild(head);
+      var shared = (G().tensors[r.tensor].contributions || []).length > 1 ? "this convolution's share of " : "";
+      g.appendChild(quizForm(S.back.kind === "w" ?
+        "Predict " + shared + "this weight's gradient (the sum of dy × input over every sample and window position): " :
+        conv ? "Predict this input cell's gradient (the sum of dy × kernel over the windows that cover it): " :
+          "Predict this input cell's gradient (the dy of the windows it won" + (c.window.kind === "max" ? "" : ", or its share of each window") + "): ",
+      r.engine, qk, S.back.kind === "w" ? "weight gradient" : "input gradient"));
+      return;
+    }
+    var told = r && r.engine !== null && resultLine(qk, r.engine, S.back.kind === "w" ? "weight gradient" : "input gradient");
+    if (told) g.appendChild(told);
+    while (work.firstChild) g.appendChild(work.firstChild);
+    if (!r) return;
+    contributions(sec, r);
+    if (S.back.kind === "w") nextValue(sec, r);
+  }
+
+  /* a tensor used by several ops: each one's contribution at this cell, and their sum */
+  function contributions(g, r) {
+    var T = G().tensors[r.tensor], cbs = T && T.contributions;
+    if (!cbs || !T.grad) return;
+    var idx = r.index, sum = 0, lines = [], sizes = [];
+    cbs.forEach(function (cb) {
+      var a = MG.exactArr(cb.grad);
+      if (!a) return;
+      var v = MG.arrAt(a, idx);
+      sum += v;
+      sizes.push(v);
+      var from = cb.call === S.call.key ? cb.from + " (this convolution)" : cb.from;
+      lines.push(MG.term(v, 6) + "  from " + from);
+    });
+    var all = MG.exactArr(T.grad);
+    if (!all || lines.length !== cbs.length) return;
+    var total = MG.arrAt(all, idx);
+    g.appendChild(MG.h("h4", { text: (T.name || "this tensor") + " is used by " + cbs.length + " ops: its gradient is the sum of their contributions" }));
+    g.appendChild(MG.h("pre", { class: "mg-arith mg-contrib", text: "  " + MG.sumText(lines, sum, { sizes: sizes, sep: "\n+ ", limit: 1e9 }) }));
+    g.appendChild(MG.h("p", { class: "mg-engine mg-contrib-total", text: "engine's gradient: " + MG.fmt(total, 8) }));
+  }
+
+  /* the weight's next value after one SGD step, w - lr * grad, in the weight's precision */
+  function nextValue(g, r) {
+    var T = G().tensors[r.tensor], wa = MG.exactArr(T.value), ga = MG.exactArr(T.grad);
+    if (!wa || !ga) return;
+    if (Q.lr === null) Q.lr = typeof G().lr === "number" ? G().lr : 0.1;
+    var f32 = T.dtype === "float32", round = function (v) { return f32 ? Math.fround(v) : v; };
+    var w = MG.arrAt(wa, r.index), gr = MG.arrAt(ga, r.index), lr = Q.lr;
+    var step = round(round(lr) * gr), next = round(w - step);
+    var where = (T.name || "weight") + "[" + r.index.join(", ") + "]";
+    var box = MG.h("div", { class: "mg-next" });
+    var lrIn = MG.h("input", { type: "number", step: "any", min: "0", value: String(lr), class: "mg-quiz-lr", "aria-label": "learning rate",
+      onchange: function () { var v = parseFloat(lrIn.value); if (v >= 0) { Q.lr = v; render(); } } });
+    box.appendChild(MG.h("h4", { text: "Next value after one SGD step" }));
+    box.appendChild(MG.h("label", { class: "mg-hint" }, ["learning rate ", lrIn]));
+    var qk = S.layer.name + ":next:" + r.index.join(",") + "@" + lr;
+    if (hiddenNow(qk)) {
+      box.appendChild(quizForm("Predict " + where + " after the step (w − lr × grad, with w = " + MG.fmt(w, 6) +
+        ", grad = " + MG.fmt(gr, 6) + "): ", next, qk, "next weight value"));
+    } else {
+      var told = resultLine(qk, next, "next weight value");
+      if (told) box.appendChild(told);
+      box.appendChild(MG.h("pre", { class: "mg-arith mg-next-arith", text: where + ": SGD step, lr=" + MG.fmt(lr, 6) +
+        "\nu = lr * grad = " + MG.fmt(lr, 6) + " * " + MG.term(gr, 6) + " = " + MG.fmt(step, 6) +
+        "\nw = w - u = " + MG.fmt(w, 6) + " - " + MG.term(step, 6) + " = " + MG.fmt(next, 8) }));
+    }
+    g.appendChild(box);
   }
   function pickBack(ev) {
     var td = ev.target.closest && ev.target.closest("td"), tb = td && td.closest("table");
@@ -244,6 +339,7 @@
     render();
     var i = Math.floor(S.frame / S.outW), j = S.frame % S.outW;
     MG.url.set({ cell: [S.n, S.o, i, j].join(",") }, false);
+    if (MG.netMark && S.outH * S.outW > 1) MG.netMark(S.layer.name, S.n, S.o, i, j);
     MG.say("window " + (S.frame + 1) + ": " + MG.fmt(S.res && S.res.engine, 6));
   }
 
@@ -265,6 +361,7 @@
     var layer = layerByName(name);
     if (!layer || !layer.main) return false;
     var c = G().calls[layer.main], yEnc = G().tensors[c.output];
+    c.key = layer.main;  // contributions name their call by key
     if (!c.window || !yEnc || !yEnc.value) return false;
     var y = MG.arr(yEnc.value), glob = c.window.kind.indexOf("global") === 0;
     stop();
@@ -285,6 +382,7 @@
     var box = document.getElementById("mg-quiz-toggle");
     if (box) box.checked = Q.on;
     if (S) { stop(); render(); }
+    MG.emit("quiz", { on: Q.on });
   };
   MG.convView = {
     open: open,

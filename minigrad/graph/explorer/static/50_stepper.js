@@ -6,13 +6,29 @@
   "use strict";
   var S = { k: 0, bars: [] };
 
+  /* predict first (MG.quiz.on): the first line a learner can work out by hand shows "= ?"
+     until a guess; the score is the page's one score */
+  function quizLine(s) {
+    if (!MG.quiz || !s.math_quiz) return -1;
+    for (var k = 0; k < s.math_quiz.length; k++) if (s.math_quiz[k]) return k;
+    return -1;
+  }
+  function qkey(s, k) { return "step:" + s.index + ":" + k; }
+  function shownMath(s) {
+    var q = quizLine(s);
+    if (q < 0 || !MG.quiz.hidden(qkey(s, q))) return s.math;
+    var m = s.math.slice();
+    m[q] = s.math_quiz[q];
+    return m;
+  }
+
   function describe(s) {
     var g = MG.payload.graph, t = s.tensor && g.tensors[s.tensor];
     var name = t ? (t.name || t.role) : "";
     if (s.kind === "seed") return s.grad && s.grad.size === 1 ? "seed: dL/dL = " + MG.fmt(s.grad.min) :
       "seed: d(output)/d(output) = " + MG.statsLine(s.grad);
     if (s.kind === "step" && s.math && s.math.length) {
-      return g.calls[s.call].op + " backward: " + s.math.join("; ");
+      return g.calls[s.call].op + " backward: " + shownMath(s).join("; ");
     }
     if (s.kind === "step") {
       var c = g.calls[s.call];
@@ -63,7 +79,16 @@
     box.appendChild(MG.h("h2", { text: "backward step " + S.k + " of " + g.steps.length }));
     if (s.kind === "step" && s.math && s.math.length) {
       box.appendChild(MG.h("p", { class: "mg-steptext", text: g.calls[s.call].op + " backward, at the element with the largest gradient:" }));
-      box.appendChild(MG.h("pre", { class: "mg-arith mg-stepmath", text: s.math.join("\n") }));
+      var q = quizLine(s), key = q >= 0 ? qkey(s, q) : null, engine = q >= 0 ? MG.num(s.math_values[q]) : null;
+      if (key && !MG.quiz.hidden(key)) {
+        var told = MG.quiz.told(key, engine, "step gradient");
+        if (told) box.appendChild(told);
+      }
+      box.appendChild(MG.h("pre", { class: "mg-arith mg-stepmath", text: shownMath(s).join("\n") }));
+      if (key && MG.quiz.hidden(key)) {
+        box.appendChild(MG.quiz.ask("Predict the value hidden as ? (work the numbers of the formula): ", engine, key, "step gradient",
+          function () { apply(); panel(); }));
+      }
     } else box.appendChild(MG.h("p", { class: "mg-steptext", text: describe(s) }));
     function pic(title, enc) {
       if (!enc) return;
@@ -123,6 +148,7 @@
     if (ev.view.panes.some(function (p) { return p.which === "backward"; })) bar(ev.view);
   });
   MG.on("panes", function () { apply(); });
+  MG.on("quiz", function () { if (S.k > 0 && MG.panes.backward) { apply(); panel(); } });
   MG.on("key", function (ev) {
     if (!MG.panes.backward || !MG.payload.graph.steps.length) return;
     if (ev.key === "ArrowRight") { go(S.k + 1); ev.preventDefault(); }
