@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import zlib
 
 import numpy as np
 import pytest
@@ -15,6 +16,63 @@ from minigrad.demo import build_lenet
 
 def decode(enc):
     return np.frombuffer(base64.b64decode(enc["b64"]), dtype=enc["dtype"]).reshape(enc["shape"])
+
+
+def unpack(t):
+    """The timeline with its packed arrays read back, by hand, as plain ``{shape, dtype, b64}``
+    (the format the page reads: see recorder_page._pack)."""
+    rows = []
+    for b in t["blobs"]:
+        width = np.dtype(b["dtype"]).itemsize
+        planes = zlib.decompress(base64.b64decode(b["z"]), wbits=-15)
+        a = np.frombuffer(planes, np.uint8).reshape(width, -1).T.reshape(b["rows"], -1)
+        if b["mode"] == "xor":
+            a = np.bitwise_xor.accumulate(a, axis=0)
+        elif b["mode"] == "delta":
+            a = np.cumsum(a, axis=0, dtype=np.uint8)
+        rows.append([np.frombuffer(r.tobytes(), b["dtype"]) for r in a])
+
+    def at(ref):
+        box = t["frames"][ref[0]]
+        for key in ref[1:]:
+            box = box[key]
+        return value(box)
+
+    def value(enc):
+        if "z" in enc:
+            return rows[enc["z"][0]][enc["z"][1]]
+        if "same" in enc:
+            return at(enc["same"])
+        if "sub" in enc:
+            x, y = (at(r).astype(np.float64) for r in enc["sub"])
+            return (x - y).astype(np.float32)
+        if "div" in enc:
+            return (at(enc["div"][0]).astype(np.float64) / np.float32(enc["div"][1])).astype(
+                np.float32
+            )
+        return decode(enc).reshape(-1)
+
+    def plain(enc):
+        meta = {k: v for k, v in enc.items() if k not in ("z", "same", "sub", "div")}
+        return {**meta, "b64": base64.b64encode(value(enc).tobytes()).decode()}
+
+    frames = []
+    for f in t["frames"]:
+        f = {**f, **{s: {n: plain(e) for n, e in f[s].items()} for s in _SECTIONS}}
+        f["explain"] = {
+            n: {
+                "templates": t["templates"][e["templates"]],
+                "values": {
+                    k: plain(v) if isinstance(v, dict) else v for k, v in e["values"].items()
+                },
+            }
+            for n, e in f["explain"].items()
+        }
+        frames.append(f)
+    return {**t, "frames": frames}
+
+
+_SECTIONS = ("params", "grads", "updates", "pics", "acts")
 
 
 def test_the_demo_run_page_is_offline_deterministic_and_under_10_mb():
@@ -36,7 +94,7 @@ def test_payload_frames_carry_the_recorded_numbers_exactly():
     from minigrad.graph.recorder_page import timeline_payload
 
     _, _, rec = small_run(lambda p: mg.optim.Adam(p, lr=0.01), epochs=2)
-    t = timeline_payload(rec)
+    t = unpack(timeline_payload(rec))
     assert t["kept"] == [f.step for f in rec.frames] and t["recorded"] == len(rec.frames)
     assert t["optimizer"] == "Adam" and len(t["losses"]) == rec.steps
     for page_frame, f in zip(t["frames"], rec.frames):
@@ -83,7 +141,7 @@ def test_big_runs_are_thinned_to_the_frame_and_byte_budgets():
     assert t["kept"] == [0, 5, 10, 15, 20, 25, 30]
     t = timeline_payload(rec, max_bytes=200_000)
     assert 2 <= len(t["kept"]) < 31 and t["kept"][0] == 0 and t["kept"][-1] == 30
-    t = timeline_payload(rec, max_elements=10, samples=1)
+    t = unpack(timeline_payload(rec, max_elements=10, samples=1))
     assert t["frames"][1]["params"]["fc.weight"]["shape"] == [10]
     assert [p["kept"] for p in t["params"]] == [10, 4, 10, 2]
     assert t["frames"][1]["acts"]["conv1"]["shape"] == [10]
@@ -148,7 +206,9 @@ def test_fifty_steps_with_eight_probes_fit_in_2_mb_with_every_frame():
 def page_payload(html):
     import json
 
-    return json.loads(html.split('id="mg-payload">', 1)[1].split("</script>", 1)[0])["timeline"]
+    return unpack(
+        json.loads(html.split('id="mg-payload">', 1)[1].split("</script>", 1)[0])["timeline"]
+    )
 
 
 def test_the_byte_budget_holds_for_a_bigger_network_and_keeps_flagged_steps():
