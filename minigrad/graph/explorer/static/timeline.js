@@ -31,8 +31,8 @@
   function at(enc, flat) { var a = MG.arr(enc); return a && flat < a.data.length ? a.data[flat] : null; }
 
 
-  /* ---- the frames' arrays: packed by recorder_page._pack, unpacked once at mount ---------
-     T.blobs[b] holds the same array of many frames, one row per frame: each row XORed with
+  /* ---- the frames: packed by recorder_page._pack, unpacked once at mount -----------------
+     T.frames comes as {json, size}: the frames' JSON, DEFLATE-compressed. Their arrays:      T.blobs[b] holds the same array of many frames, one row per frame: each row XORed with
      the row before ("xor"; "delta": the difference of uint8 levels), split into byte planes,
      DEFLATE-compressed, base64. A frame's array is {z: [b, row]}, {same: [k, ...path]} (the
      array at that path of frame k), {sub: [p, q]} (float32(p - q)) or {div: [p, s]}
@@ -112,9 +112,8 @@
   var WIDTH = { float32: 4, float64: 8, int32: 4, uint8: 1 };
   var CTOR = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array };
   function unblob(b) {  // -> one typed array per row
-    var w = WIDTH[b.dtype], row = b.n * w, total = row * b.rows, bin = atob(b.z), z = new Uint8Array(bin.length);
-    for (var i = 0; i < bin.length; i++) z[i] = bin.charCodeAt(i);
-    var planes = inflate(z, total), bytes = new Uint8Array(total), N = b.n * b.rows;
+    var w = WIDTH[b.dtype], row = b.n * w, total = row * b.rows, i;
+    var planes = inflate(bytesOf(b.z), total), bytes = new Uint8Array(total), N = b.n * b.rows;
     for (var p = 0; p < w; p++) for (var e = 0, o = p * N; e < N; e++) bytes[e * w + p] = planes[o + e];
     if (b.mode === "xor") for (i = row; i < total; i++) bytes[i] ^= bytes[i - row];
     if (b.mode === "delta") for (i = row; i < total; i++) bytes[i] = (bytes[i] + bytes[i - row]) & 255;
@@ -133,7 +132,14 @@
     }
     return { shape: enc.shape, data: data, dtype: enc.levels ? "levels" : enc.dtype, index: enc.index || null, approx: !!enc.levels, unpacked: true };
   }
+  function bytesOf(b64) {
+    var bin = atob(b64), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
   function unpack(T) {
+    if (!Array.isArray(T.frames))  // the frames' JSON, compressed (ASCII: names are escaped)
+      T.frames = JSON.parse(new TextDecoder().decode(inflate(bytesOf(T.frames.json), T.frames.size)));
     var rows = (T.blobs || []).map(unblob);
     function slot(k, path) {
       var box = T.frames[k];
@@ -407,7 +413,7 @@
     if (el.mapPics && el.mapPics.probe === S.probe && T.activations.every(function (a) {  // same pictures: repaint
       var enc = f.acts[a.name], pic = el.mapPics[a.name];
       if (!enc || !pic) return !enc && !pic;
-      if (enc.shape.length === 2) { var v = valuesOf(enc); pic.replaceWith(v); el.mapPics[a.name] = v; return true; }
+      if (enc.shape.length === 2) { var v = valuesOf(enc, a.shape[1]); pic.replaceWith(v); el.mapPics[a.name] = v; return true; }
       return MG.heat.repaint(pic, enc, { sample: S.probe });
     })) return;
     el.mapPics = { probe: S.probe };
@@ -416,7 +422,9 @@
     T.activations.forEach(function (a) {
       var enc = f.acts[a.name]; if (!enc) return;
       var pic = MG.heat.picture(enc, { sample: S.probe, size: 60, maxChannels: 8, label: a.name + " of probe " + S.probe });
-      if (enc.shape.length === 2) pic = valuesOf(enc);
+      if (enc.shape.length === 2) pic = valuesOf(enc, a.shape[1]);
+      else if (enc.shape.length === 4 && a.shape.length === 4 && a.shape[1] > enc.shape[1])  // the page keeps the channels it draws
+        pic.appendChild(MG.h("span", { class: "mg-hint", text: "+" + (a.shape[1] - enc.shape[1]) + " more channels" }));
       el.mapPics[a.name] = pic;
       out.push(MG.h("div", { class: "mg-tl-act", "data-act": a.name }, [MG.h("div", { class: "mg-cap", text: a.name + " (" + a.kind + ")" }), pic]));
     });
@@ -443,10 +451,10 @@
     el.preds.replaceChildren(MG.h("div", { class: "mg-cap", id: "mg-tl-predsum", text: head }), MG.h("div", { class: "mg-tl-preds" }, out));
   }
 
-  function valuesOf(enc) {  // (N, F) outputs: the chosen probe's numbers
+  function valuesOf(enc, width) {  // (N, F) outputs: the chosen probe's first numbers (the page keeps 12)
     var a = MG.arr(enc), F = a.shape[1], vals = [];
     for (var j = 0; j < Math.min(F, 12); j++) vals.push(g6(a.data[S.probe * F + j]));
-    return MG.h("code", { class: "mg-tl-vals", text: vals.join("  ") + (F > 12 ? " …" : "") });
+    return MG.h("code", { class: "mg-tl-vals", text: vals.join("  ") + ((width || F) > 12 ? " …" : "") });
   }
 
   /* ---- health series and flags --------------------------------------------------------- */
@@ -540,10 +548,12 @@
     unpack(T);
     MG.timeline.unpackMs = performance.now() - t0;
     S.param = T.params.length ? (T.params.filter(function (p) { return p.shape.length === 4; })[0] || T.params[0]).name : null;
-    var steps = T.losses.map(function (_, i) { return i + 1; }), W = T.accuracy ? 560 : 900, AW = 340;
+    // drawn at the width they get (a phone's screen, say), so their text stays readable
+    var room = Math.max(300, (root.clientWidth || 1000) - 24);
+    var steps = T.losses.map(function (_, i) { return i + 1; }), W = Math.min(T.accuracy ? 560 : 900, room), AW = Math.min(340, room), CH = room < 500 ? 130 : 170;
     var logLoss = T.losses.every(function (v) { return MG.num(v) > 0 && isFinite(MG.num(v)); });
     var loss = chart(steps.length ? steps : [0, 1], steps.length ? T.losses : [null, null], {
-      width: W, height: 170, pad: 8, cls: "mg-tl-loss", log: logLoss, axes: true, ytitle: "loss", title: "loss of every step" });
+      width: W, height: CH, pad: 8, cls: "mg-tl-loss", log: logLoss, axes: true, ytitle: "loss", title: "loss of every step" });
     loss.style.cursor = "pointer";
     loss.addEventListener("click", function (ev) {
       var b = loss.getBoundingClientRect();
@@ -552,7 +562,7 @@
     el.charts.push(loss);
     var acc = null;
     if (T.accuracy) {
-      acc = chart(T.frames.map(function (f) { return f.step; }), T.accuracy, { width: AW, height: 170, pad: 8, cls: "mg-tl-loss mg-tl-acc",
+      acc = chart(T.frames.map(function (f) { return f.step; }), T.accuracy, { width: AW, height: CH, pad: 8, cls: "mg-tl-loss mg-tl-acc",
         axes: true, percent: true, range: [0, 1], dots: true, color: "#2b8a3e", ytitle: "accuracy", title: "accuracy on the " + T.labels.length + " probes" });
       el.charts.push(acc);
       acc.style.cursor = "pointer";
