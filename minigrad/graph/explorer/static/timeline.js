@@ -42,28 +42,38 @@
   var DBASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
   var DEXT = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
   var ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
-  /* a canonical Huffman code from code lengths: a lookup table indexed by the next 15 bits
-     (least significant bit first, as DEFLATE sends them): symbol << 4 | length */
+  /* a canonical Huffman code from code lengths: a lookup table indexed by the next `bits`
+     bits (least significant first, as DEFLATE sends them) holding symbol << 4 | length */
   function huffman(lens, n) {
-    var count = new Int32Array(16), next = new Int32Array(16), table = new Int32Array(1 << 15), code = 0, i;
-    for (i = 0; i < n; i++) count[lens[i]]++;
+    var count = new Int32Array(16), next = new Int32Array(16), code = 0, max = 1, i;
+    for (i = 0; i < n; i++) { count[lens[i]]++; if (lens[i] > max) max = lens[i]; }
     count[0] = 0;
     for (i = 1; i < 16; i++) { code = (code + count[i - 1]) << 1; next[i] = code; }
+    var size = 1 << max, table = new Int32Array(size);
     for (i = 0; i < n; i++) {
       var len = lens[i];
       if (!len) continue;
       var c = next[len]++, rev = 0;
       for (var b = 0; b < len; b++) { rev = (rev << 1) | (c & 1); c >>= 1; }
-      for (var j = rev; j < 32768; j += 1 << len) table[j] = (i << 4) | len;
+      for (var j = rev, e = (i << 4) | len; j < size; j += 1 << len) table[j] = e;
     }
+    table.bits = max;
     return table;
   }
   var FIXED = null;
+  /* raw DEFLATE (RFC 1951) into a buffer of the known size */
   function inflate(src, size) {
-    var out = new Uint8Array(size), op = 0, ip = 0, buf = 0, cnt = 0;
-    function need(n) { while (cnt < n) { buf |= (ip < src.length ? src[ip] : 0) << cnt; ip++; cnt += 8; } }
-    function bits(n) { need(n); var v = buf & ((1 << n) - 1); buf >>>= n; cnt -= n; return v; }
-    function sym(table) { need(15); var e = table[buf & 32767], len = e & 15; if (!len) throw new Error("timeline data: bad DEFLATE code"); buf >>>= len; cnt -= len; return e >> 4; }
+    var out = new Uint8Array(size), op = 0, ip = 0, buf = 0, cnt = 0, n0 = src.length;
+    function bits(n) {
+      while (cnt < n) { buf |= (ip < n0 ? src[ip] : 0) << cnt; ip++; cnt += 8; }
+      var v = buf & ((1 << n) - 1); buf >>>= n; cnt -= n; return v;
+    }
+    function sym(t) {
+      while (cnt < 15) { buf |= (ip < n0 ? src[ip] : 0) << cnt; ip++; cnt += 8; }
+      var e = t[buf & ((1 << t.bits) - 1)], len = e & 15;
+      if (!len) throw new Error("timeline data: bad DEFLATE code");
+      buf >>>= len; cnt -= len; return e >> 4;
+    }
     var last = 0;
     while (!last) {
       last = bits(1);
@@ -97,8 +107,13 @@
         }
         lit = huffman(lens.subarray(0, nlen), nlen); dist = huffman(lens.subarray(nlen), ndist);
       } else throw new Error("timeline data: bad DEFLATE block");
-      for (;;) {
-        var c = sym(lit);
+      var lmask = (1 << lit.bits) - 1;
+      for (;;) {  // the hot loop: the literal/length code read inline
+        while (cnt < 15) { buf |= (ip < n0 ? src[ip] : 0) << cnt; ip++; cnt += 8; }
+        var e = lit[buf & lmask], len = e & 15;
+        if (!len) throw new Error("timeline data: bad DEFLATE code");
+        buf >>>= len; cnt -= len;
+        var c = e >> 4;
         if (c < 256) { out[op++] = c; continue; }
         if (c === 256) break;
         c -= 257;
@@ -106,7 +121,7 @@
         while (n--) out[op++] = out[from++];
       }
     }
-    if (ip - (cnt >> 3) > src.length || op !== size) throw new Error("timeline data: DEFLATE stream of the wrong length");
+    if (ip - (cnt >> 3) > n0 || op !== size) throw new Error("timeline data: DEFLATE stream of the wrong length");
     return out;
   }
   var WIDTH = { float32: 4, float64: 8, int32: 4, uint8: 1 };
