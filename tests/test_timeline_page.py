@@ -209,9 +209,9 @@ def test_fifty_steps_with_eight_probes_fit_in_2_mb_with_every_frame():
     assert t["accuracy"][-1] == right
 
 
-def test_fifty_steps_of_the_digits_lenet_fit_in_2_mb_with_every_frame_exact():
-    """A bigger small CNN (16 and 32 channels, 128 hidden units, 10 classes), 50 Adam steps,
-    8 probes: every frame kept, and what the page unpacks is the engine's numbers."""
+def fifty_lenet_steps():
+    """50 Adam steps of the digits LeNet (16 and 32 channels, 128 hidden units, 10 classes)
+    on random 8x8 images, every step recorded, 8 probes; the probes' labels."""
     mg.manual_seed(0)
     model = build_lenet()
     rng = np.random.default_rng(0)
@@ -225,7 +225,14 @@ def test_fifty_steps_of_the_digits_lenet_fit_in_2_mb_with_every_frame_exact():
         loss.backward()
         opt.step()
         rec.step(loss)
-    html = rec.explore(labels=y[:8], classes=[str(d) for d in range(10)]).html
+    return rec, y[:8]
+
+
+def test_fifty_steps_of_the_digits_lenet_fit_in_2_mb_with_every_frame_exact():
+    """A bigger small CNN, 50 Adam steps, 8 probes: every frame kept, and what the page
+    unpacks is the engine's numbers."""
+    rec, labels = fifty_lenet_steps()
+    html = rec.explore(labels=labels, classes=[str(d) for d in range(10)]).html
     assert len(html.encode("utf-8")) <= 2_000_000
     t = page_payload(html)
     assert t["kept"] == list(range(51))

@@ -601,10 +601,10 @@
     root.appendChild(MG.h("div", { class: "mg-tl" }, [
       MG.h("div", { class: "mg-tl-top" }, [MG.h("div", { class: "mg-cap", text: "loss of every step (" + (logLoss ? "log" : "linear") + " scale)" +
         (acc ? " and accuracy on the probes at each frame" : "") + "; the orange line is the chosen frame; click to jump" }),
-        MG.h("div", { class: "mg-tl-charts" }, [loss, acc]),
-        MG.h("div", { class: "mg-toolbar-row" }, [btn("◀", -1), el.slider, btn("▶", 1), el.frameText,
-          MG.h("span", {}, ["step ", el.step]), MG.h("span", {}, ["loss ", el.loss]),
-          MG.h("span", { class: "mg-hint", text: note })])]),
+        MG.h("div", { class: "mg-tl-charts" }, [loss, acc])]),
+      MG.h("div", { class: "mg-toolbar-row mg-tl-bar" }, [btn("◀", -1), el.slider, btn("▶", 1), el.frameText,
+        MG.h("span", {}, ["step ", el.step]), MG.h("span", {}, ["loss ", el.loss]),
+        MG.h("span", { class: "mg-hint", text: note })]),
       MG.h("div", { class: "mg-tl-body" }, [
         MG.h("section", {}, [MG.h("h2", { text: "Filters" }), el.filters]),
         MG.h("section", {}, [MG.h("h2", { text: "Predictions" }), el.preds]),
