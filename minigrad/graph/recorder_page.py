@@ -390,7 +390,10 @@ def _deflate(data: bytes, level: int) -> bytes:
 
 
 def timeline_payload(rec: Any, **options: Any) -> dict[str, Any]:
-    """The ``"timeline"`` entry of the page payload (options: see the module docstring)."""
+    """The ``"timeline"`` entry of the page payload (options: see the module docstring).
+
+    Its ``frames`` are packed (:func:`_pack`, then :func:`_squeeze`), with ``blobs`` and
+    ``templates`` beside them; ``timeline.js`` unpacks them when the page opens."""
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise TypeError(

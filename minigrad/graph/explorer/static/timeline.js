@@ -32,7 +32,8 @@
 
 
   /* ---- the frames: packed by recorder_page._pack, unpacked once at mount -----------------
-     T.frames comes as {json, size}: the frames' JSON, DEFLATE-compressed. Their arrays:      T.blobs[b] holds the same array of many frames, one row per frame: each row XORed with
+     T.frames comes as {json, size}: the frames' JSON, DEFLATE-compressed. Their arrays:
+     T.blobs[b] holds the same array of many frames, one row per frame: each row XORed with
      the row before ("xor"; "delta": the difference of uint8 levels), split into byte planes,
      DEFLATE-compressed, base64. A frame's array is {z: [b, row]}, {same: [k, ...path]} (the
      array at that path of frame k), {sub: [p, q]} (float32(p - q)) or {div: [p, s]}
