@@ -165,3 +165,87 @@ def test_each_frame_shows_the_probes_predictions_and_the_charts_have_axes(tmp_pa
         assert len(ticks) >= 10  # tick labels on both axes of both charts
         screenshot(page, "timeline_predictions")
         assert errors == [] and requests == []
+
+
+def test_every_frame_unpacks_to_the_engines_numbers_bit_for_bit(tmp_path):
+    """The page's arrays travel packed (shared with the frame before, computed from others,
+    or XORed, split and compressed): unpacked in the page they are the engine's numbers."""
+    from test_timeline_page import fifty_adam_steps
+
+    rec = fifty_adam_steps()
+    page_file = rec.explore(labels=np.array([0] * 4 + [1] * 4), classes=["O", "X"])
+    path = page_file.save(tmp_path / "fifty.html")
+    with open_page(path) as (page, errors, requests):
+        page.wait_for_selector("body[data-ready='1']")
+        got = page.evaluate(
+            """() => MG.payload.timeline.frames.map(function (f) {
+              var out = {};
+              ["params", "grads", "updates", "acts"].forEach(function (s) {
+                Object.keys(f[s]).forEach(function (n) {
+                  out[s + "/" + n] = Array.from(MG.arr(f[s][n]).data);
+                });
+              });
+              return out;
+            })"""
+        )
+        assert len(got) == len(rec.frames) == 51
+        for shown, f in zip(got, rec.frames):
+            for section in ("params", "grads", "updates"):
+                for name, a in getattr(f, section).items():
+                    want = np.asarray(a, np.float64).reshape(-1)[:256]
+                    assert np.array_equal(shown[f"{section}/{name}"], want), (section, name)
+            dense = np.asarray(f.activations["fc"][:8], np.float64)
+            assert np.array_equal(np.reshape(shown["acts/fc"], dense.shape), dense)
+            maps = np.asarray(f.activations["relu1"][:8], np.float64).reshape(-1)
+            half = (maps.max() - maps.min()) / 252 / 2
+            assert np.abs(np.asarray(shown["acts/relu1"]) - maps).max() <= half * (1 + 1e-6)
+        # the explained update, at every frame, reads as the engine's own explanation
+        page.select_option("#mg-tl-param", "conv1.weight")
+        page.fill("#mg-tl-index", "29")
+        page.press("#mg-tl-index", "Enter")
+        idx = np.unravel_index(29, rec.frames[0].params["conv1.weight"].shape)
+        for k in range(1, 51):
+            slide(page, k)
+            shown = page.locator("#mg-tl-explain .mg-tl-line").all_inner_texts()
+            assert shown == rec.explain("conv1.weight", idx, frame=k)["lines"]
+        assert errors == [] and requests == []
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1400, 900)])
+def test_the_fifty_step_digits_page_scrubs_on_a_phone_and_a_desktop(size, tmp_path):
+    from test_timeline_page import fifty_lenet_steps
+
+    rec, labels = fifty_lenet_steps()
+    path = rec.explore(labels=labels, classes=[str(d) for d in range(10)]).save(
+        tmp_path / "digits.html"
+    )
+    width, height = size
+    with open_page(path, width=width, height=height) as (page, errors, requests):
+        page.wait_for_selector("body[data-ready='1']")
+        assert page.inner_text("#mg-tl-frame") == "frame 0 of 50"  # every frame kept
+        for k in (0, 17, 50):
+            slide(page, k)
+            pred = np.argmax(rec.frames[k].activations["fc2"][:8], axis=1)
+            right = int((pred == labels).sum())
+            assert page.inner_text("#mg-tl-predsum") == (
+                f"{right} of 8 probes right at step {rec.frames[k].step}"
+            )
+            shown = page.locator(".mg-tl-pred b").all_inner_texts()
+            assert [t.split(" ")[1] for t in shown] == [str(p) for p in pred]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        # a conv layer's maps show the 8 channels kept and say how many are left out
+        relu2 = page.locator('.mg-tl-act[data-act="relu2"]')
+        assert relu2.locator("canvas").count() == 8
+        assert "+24 more channels" in relu2.inner_text()
+        # a whole prediction can be scrolled into view, uncovered; the slider stays in view
+        page.locator(".mg-tl-pred").first.scroll_into_view_if_needed()
+        assert page.evaluate(
+            """() => { var b = document.querySelector('.mg-tl-pred').getBoundingClientRect();
+              return [b.top + 2, b.bottom - 2].every(function (y) {
+                var e = document.elementFromPoint(b.left + b.width / 2, y);
+                return !!(e && e.closest('.mg-tl-pred')); }); }"""
+        )
+        top = page.evaluate("document.querySelector('#mg-tl-slider').getBoundingClientRect().top")
+        assert 0 <= top < height
+        screenshot(page, f"timeline_digits_predictions_{width}")
+        assert errors == [] and requests == []

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import zlib
 
 import numpy as np
 import pytest
@@ -17,12 +19,74 @@ def decode(enc):
     return np.frombuffer(base64.b64decode(enc["b64"]), dtype=enc["dtype"]).reshape(enc["shape"])
 
 
-def test_the_demo_run_page_is_offline_deterministic_and_under_10_mb():
+def unpack(t):
+    """The timeline with its packed arrays read back, by hand, as plain ``{shape, dtype, b64}``
+    (the format the page reads: see recorder_page._pack)."""
+    if isinstance(t["frames"], dict):  # the frames' JSON, compressed
+        text = zlib.decompress(base64.b64decode(t["frames"]["json"]), wbits=-15)
+        assert len(text) == t["frames"]["size"]
+        t = {**t, "frames": json.loads(text)}
+    rows = []
+    for b in t["blobs"]:
+        width = np.dtype(b["dtype"]).itemsize
+        planes = zlib.decompress(base64.b64decode(b["z"]), wbits=-15)
+        a = np.frombuffer(planes, np.uint8).reshape(width, -1).T.reshape(b["rows"], -1)
+        if b["mode"] == "xor":
+            a = np.bitwise_xor.accumulate(a, axis=0)
+        elif b["mode"] == "delta":
+            a = np.cumsum(a, axis=0, dtype=np.uint8)
+        rows.append([np.frombuffer(r.tobytes(), b["dtype"]) for r in a])
+
+    def at(ref):
+        box = t["frames"][ref[0]]
+        for key in ref[1:]:
+            box = box[key]
+        return value(box)
+
+    def value(enc):
+        if "z" in enc:
+            return rows[enc["z"][0]][enc["z"][1]]
+        if "same" in enc:
+            return at(enc["same"])
+        if "sub" in enc:
+            x, y = (at(r).astype(np.float64) for r in enc["sub"])
+            return (x - y).astype(np.float32)
+        if "div" in enc:
+            return (at(enc["div"][0]).astype(np.float64) / np.float32(enc["div"][1])).astype(
+                np.float32
+            )
+        return decode(enc).reshape(-1)
+
+    def plain(enc):
+        meta = {k: v for k, v in enc.items() if k not in ("z", "same", "sub", "div")}
+        return {**meta, "b64": base64.b64encode(value(enc).tobytes()).decode()}
+
+    frames = []
+    for f in t["frames"]:
+        f = {**f, **{s: {n: plain(e) for n, e in f[s].items()} for s in _SECTIONS}}
+        f["explain"] = {
+            n: {
+                "templates": t["templates"][e["templates"]],
+                "values": {
+                    k: plain(v) if isinstance(v, dict) else v for k, v in e["values"].items()
+                },
+            }
+            for n, e in f["explain"].items()
+        }
+        frames.append(f)
+    return {**t, "frames": frames}
+
+
+_SECTIONS = ("params", "grads", "updates", "pics", "acts")
+
+
+def test_the_demo_run_page_is_offline_deterministic_and_under_2_mb():
     pages = [demo_run(1.0).explore() for _ in range(2)]
     html = pages[0].html
     assert html == pages[1].html  # same run, same bytes
     size = len(html.encode("utf-8"))
-    assert size < 10_000_000
+    assert size < 2_000_000  # 153 frames, none thinned
+    assert page_payload(html)["kept"] == list(range(153))
     body = html.split("<body>", 1)[1].replace("http://www.w3.org/2000/svg", "")  # a name, no URL
     head, rest = body.split('id="mg-payload">', 1)
     body = head + rest.split("</script>", 1)[1]  # the code and markup, without the data
@@ -36,7 +100,7 @@ def test_payload_frames_carry_the_recorded_numbers_exactly():
     from minigrad.graph.recorder_page import timeline_payload
 
     _, _, rec = small_run(lambda p: mg.optim.Adam(p, lr=0.01), epochs=2)
-    t = timeline_payload(rec)
+    t = unpack(timeline_payload(rec))
     assert t["kept"] == [f.step for f in rec.frames] and t["recorded"] == len(rec.frames)
     assert t["optimizer"] == "Adam" and len(t["losses"]) == rec.steps
     for page_frame, f in zip(t["frames"], rec.frames):
@@ -83,7 +147,7 @@ def test_big_runs_are_thinned_to_the_frame_and_byte_budgets():
     assert t["kept"] == [0, 5, 10, 15, 20, 25, 30]
     t = timeline_payload(rec, max_bytes=200_000)
     assert 2 <= len(t["kept"]) < 31 and t["kept"][0] == 0 and t["kept"][-1] == 30
-    t = timeline_payload(rec, max_elements=10, samples=1)
+    t = unpack(timeline_payload(rec, max_elements=10, samples=1))
     assert t["frames"][1]["params"]["fc.weight"]["shape"] == [10]
     assert [p["kept"] for p in t["params"]] == [10, 4, 10, 2]
     assert t["frames"][1]["acts"]["conv1"]["shape"] == [10]
@@ -107,7 +171,7 @@ def test_a_page_without_probes_or_optimizer_still_builds():
     train(model, opt, x, y, 1, rec)
     from minigrad.graph.recorder_page import timeline_payload
 
-    t = timeline_payload(rec)
+    t = unpack(timeline_payload(rec))
     assert t["probes"] is None and t["activations"] == [] and t["optimizer"] is None
     assert all(f["explain"] == {} for f in t["frames"])
     assert rec.explore(title="plain").title == "plain"
@@ -145,10 +209,53 @@ def test_fifty_steps_with_eight_probes_fit_in_2_mb_with_every_frame():
     assert t["accuracy"][-1] == right
 
 
-def page_payload(html):
-    import json
+def fifty_lenet_steps():
+    """50 Adam steps of the digits LeNet (16 and 32 channels, 128 hidden units, 10 classes)
+    on random 8x8 images, every step recorded, 8 probes; the probes' labels."""
+    mg.manual_seed(0)
+    model = build_lenet()
+    rng = np.random.default_rng(0)
+    x, y = rng.random((800, 1, 8, 8)).astype(np.float32), rng.integers(0, 10, 800)
+    opt = mg.optim.Adam(model.parameters(), lr=0.002)
+    rec = mg.graph.Recorder(model, probes=x[:8], optimizer=opt)
+    loss_fn = mg.nn.CrossEntropyLoss()
+    for xb, yb in list(mg.data.DataLoader(x, y, batch_size=16, shuffle=True, seed=0))[:50]:
+        loss = loss_fn(model(mg.tensor(xb)), mg.tensor(yb))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        rec.step(loss)
+    return rec, y[:8]
 
-    return json.loads(html.split('id="mg-payload">', 1)[1].split("</script>", 1)[0])["timeline"]
+
+def test_fifty_steps_of_the_digits_lenet_fit_in_2_mb_with_every_frame_exact():
+    """A bigger small CNN, 50 Adam steps, 8 probes: every frame kept, and what the page
+    unpacks is the engine's numbers."""
+    rec, labels = fifty_lenet_steps()
+    html = rec.explore(labels=labels, classes=[str(d) for d in range(10)]).html
+    assert len(html.encode("utf-8")) <= 2_000_000
+    t = page_payload(html)
+    assert t["kept"] == list(range(51))
+    for page_frame, f in zip(t["frames"], rec.frames):
+        for section in ("params", "grads", "updates"):
+            for name, a in getattr(f, section).items():
+                np.testing.assert_array_equal(
+                    decode(page_frame[section][name]),
+                    a.reshape(-1)[:256].reshape(-1) if a.size > 256 else a,
+                )
+        assert len(page_frame["pred"]) == 8
+    k = 7
+    e = rec.explain("conv2.weight", (0, 3, 1, 2), frame=k)
+    page = t["frames"][k]["explain"]["conv2.weight"]
+    flat = np.ravel_multi_index((0, 3, 1, 2), (32, 16, 3, 3))
+    for key in ("m", "v", "m_prev", "v_prev", "m_hat", "v_hat", "u", "weight"):
+        assert decode(page["values"][key]).reshape(-1)[flat] == e["values"][key]
+
+
+def page_payload(html):
+    return unpack(
+        json.loads(html.split('id="mg-payload">', 1)[1].split("</script>", 1)[0])["timeline"]
+    )
 
 
 def test_the_byte_budget_holds_for_a_bigger_network_and_keeps_flagged_steps():
@@ -159,8 +266,8 @@ def test_the_byte_budget_holds_for_a_bigger_network_and_keeps_flagged_steps():
     opt = mg.optim.Adam(model.parameters(), lr=0.002)
     rec = mg.graph.Recorder(model, probes=x[:10], optimizer=opt)
     train(model, opt, x, y, 3, rec)
-    html = rec.explore(max_bytes=1_000_000).html
-    assert len(html.encode("utf-8")) <= 1_000_000
+    html = rec.explore(max_bytes=400_000).html  # all 31 frames take about 1 MB
+    assert len(html.encode("utf-8")) <= 400_000
     t = page_payload(html)
     assert 2 < len(t["kept"]) < len(rec.frames)
     assert {f.step for f in rec.health()} <= set(t["kept"])

@@ -11,20 +11,26 @@ travel as their exact bytes (see :mod:`minigrad.graph.explorer.encode`), the nor
 table are computed here over every element, and the update explanation is the optimizer's
 own (:meth:`minigrad.optim.Optimizer.explain_update` with ``index=...``) whose text templates
 the page fills with those numbers. Feature maps, which are only pictures, travel as uint8
-levels between their exact min and max (:func:`levels`), a quarter of float32's bytes.
+levels between their exact min and max (:func:`levels`), a quarter of float32's bytes, and
+only the channels (8) and dense outputs (12 numbers) the page draws.
 
 Each frame also carries the probes' predicted classes (the argmax of the model's last
 output); with ``labels=`` (the probes' true classes, and ``classes=`` their names) the page
 marks right and wrong predictions and draws the probes' accuracy over the run.
 
-Size. Frames are thinned evenly (frame 0, the last and the steps of health flags always kept)
-so the page stays under
-``max_bytes`` (default 2 MB) and at most ``frames`` frames (default 300); each parameter
-keeps the exact numbers of at most ``max_elements`` elements per array (default 256, the
-first ones in flat order, so leading filters stay whole: the weights whose update the page
-can explain), and a conv layer's filters are drawn from all its weights (as levels);
-activations keep the first ``samples`` probes (default 8) and at most ``max_elements``
-elements each (default 4096). Same run, same bytes.
+Size. The frames' arrays are packed without losing a bit (:func:`_pack`): an array equal to
+one the page already has (the weight before a step is the frame before's weight) is a
+reference, an array one float32 operation gives exactly (an update is new minus old weight,
+Adam's ``m_hat`` is ``m`` over a number) is that operation, and the rest is compressed, the
+same array of every frame together, each XORed with the frame before. 50 Adam steps of the
+digits LeNet with 8 probes, every step kept, take about 1.8 MB. Frames are thinned evenly
+(frame 0, the last and the steps of health flags always kept) only if the page would pass
+``max_bytes`` (default 2 MB, the whole page: code, style and data) or ``frames`` frames
+(default 300); each parameter keeps the exact numbers of at most ``max_elements`` elements
+per array (default 256, the first ones in flat order, so leading filters stay whole: the
+weights whose update the page can explain), and a conv layer's filters are drawn from all its
+weights (as levels); activations keep the first ``samples`` probes (default 8) and at most
+``max_elements`` elements each (default 4096). Same run, same bytes.
 
 >>> import minigrad as mg
 >>> rec = mg.graph.Recorder(mg.nn.Sequential(mg.nn.Linear(2, 2)))
@@ -36,8 +42,11 @@ elements each (default 4096). Same run, same bytes.
 
 from __future__ import annotations
 
+import base64
+import functools
 import json
 import re
+import zlib
 from typing import Any
 
 import numpy as np
@@ -62,8 +71,10 @@ _EXACT_ELEMENTS = 256
 _ACT_ELEMENTS = 4096
 # at most this many weights of a conv layer drawn as filters (as levels: a byte each)
 _PICTURE_ELEMENTS = 16384
-# the page's code and style, outside the payload (about 80 KB): kept out of max_bytes too
-_CODE_BYTES = 100_000
+# what the page draws of a probe's activation: the first channels of a feature map, the
+# first numbers of a dense layer's output (timeline.js draws and writes no more)
+_SHOWN_CHANNELS = 8
+_SHOWN_VALUES = 12
 # module outputs that only reshape their input add nothing to look at
 _SKIP_KINDS = {"Flatten", "Identity"}
 # explanation values that are already in the frame (grads, params, updates)
@@ -109,7 +120,8 @@ def levels(a: Any, keep: int | None = None) -> dict[str, Any]:
 
 def _norm(a: Any) -> Any:
     v = np.asarray(a, dtype=np.float64).reshape(-1)
-    return _num(np.sqrt(np.dot(v, v)))
+    # numpy's pairwise sum, not a BLAS dot: no thread start-up for a few thousand numbers
+    return _num(np.sqrt(np.sum(v * v)))
 
 
 def _num(x: Any) -> Any:
@@ -158,8 +170,12 @@ def _frame_payload(rec: Any, frame: Any, opts: dict[str, Any], kinds: dict[str, 
         if kinds.get(path) in _SKIP_KINDS:
             continue
         a = a[:samples] if a.ndim >= 2 else a
-        # maps are pictures (levels); a dense layer's numbers are shown (exact)
-        acts[path] = levels(a, act_keep) if a.ndim >= 3 else _enc(a, act_keep)
+        # maps are pictures (levels) of the channels drawn; a dense layer's shown numbers
+        # are exact
+        if a.ndim >= 3:
+            acts[path] = levels(a[:, :_SHOWN_CHANNELS] if a.ndim == 4 else a, act_keep)
+        else:
+            acts[path] = _enc(a[:, :_SHOWN_VALUES] if a.ndim == 2 else a, act_keep)
     norms = {
         n: [
             _norm(w),
@@ -199,8 +215,185 @@ def _size(obj: Any) -> int:
     return len(json.dumps(obj, separators=(",", ":")))
 
 
+@functools.cache
+def _code_bytes() -> int:
+    """The page without data: its code and style."""
+    return len(render_page({}, "").encode("utf-8"))
+
+
+# the sections of a frame whose arrays are packed, in the order the page resolves them
+_SECTIONS = ("params", "grads", "updates", "pics", "acts")
+
+
+def _arrays(frame: dict[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """(path, encoded array) of every array in a frame payload."""
+    out: list[tuple[tuple[str, ...], Any]] = [
+        ((sec, n), enc) for sec in _SECTIONS for n, enc in sorted(frame[sec].items())
+    ]
+    for n, e in sorted(frame["explain"].items()):
+        out += [(("explain", n, "values", k), v) for k, v in sorted(e["values"].items())]
+    return [(path, enc) for path, enc in out if isinstance(enc, dict) and "b64" in enc]
+
+
+def _raw(enc: dict[str, Any]) -> np.ndarray:
+    dtype = {"float32": "<f4", "float64": "<f8", "int32": "<i4", "uint8": "u1"}[enc["dtype"]]
+    return np.frombuffer(base64.b64decode(enc["b64"]), dtype)
+
+
+def _derive(a: np.ndarray, frame: dict, prev: dict | None, path: tuple) -> dict | None:
+    """How the page can compute ``a`` exactly from arrays it already has, or None.
+
+    ``{"sub": [p, q]}``: float32(p - q); ``{"div": [p, s]}``: float32(p / float32(s)), with
+    p and q ``[frame index, *path]`` and s a number. Each is kept only when it gives the same
+    bits as ``a``: the page computes in float64 and rounds to float32, which for one
+    operation on float32 inputs is float32 arithmetic exactly."""
+    if a.dtype != np.float32:
+        return None
+    k = frame["_k"]
+
+    def same(b: np.ndarray) -> bool:
+        return b.shape == a.shape and b.tobytes() == a.tobytes()
+
+    name = path[1]
+    if path[0] == "updates" and prev is not None and name in prev["_arr"].get(("params",), {}):
+        new, old = frame["_arr"][("params",)].get(name), prev["_arr"][("params",)][name]
+        diff = None if new is None or new.shape != old.shape else new.astype(np.float64) - old
+        if diff is not None and same(diff.astype(np.float32)):
+            return {"sub": [[k, "params", name], [prev["_k"], "params", name]]}
+    if path[0] == "explain":
+        values = frame["explain"][name]["values"]
+        scalars = [v for v in values.values() if isinstance(v, float) and v != 0.0]
+        for key, enc in sorted(values.items()):
+            if key == path[3] or not isinstance(enc, dict) or enc.get("dtype") != "float32":
+                continue
+            base = frame["_arr"][("explain", name)].get(key)
+            if base is None or base.shape != a.shape:
+                continue
+            for s32 in scalars:
+                s = float(np.float32(s32))
+                if s and same((base.astype(np.float64) / s).astype(np.float32)):
+                    return {"div": [[k, "explain", name, "values", key], s32]}
+    return None
+
+
+def _pack(body: list[dict[str, Any]]) -> tuple[list[dict], list[dict], list[list[str]]]:
+    """The frames with their arrays packed, the packed bytes (``blobs``) and the explanations'
+    templates (a frame's ``explain[name]["templates"]`` becomes an index into them).
+
+    An exact array equal to one of the frame before or of its own frame becomes
+    ``{"same": [frame index, *path]}``; one the page can compute exactly becomes a ``sub``
+    or ``div`` (see :func:`_derive`); every other array becomes ``{"z": [blob, row]}``, a row
+    of a blob: the same array of every frame, each row XORed with the one before (weights
+    change little between frames; for uint8 levels, the difference), split into byte planes
+    and compressed with DEFLATE (RFC 1951; ``timeline.js`` inflates it). Shapes, dtypes and
+    the levels' ``lo``/``hi`` stay beside each array. Nothing is rounded: the page reads
+    back the same bits."""
+    out: list[dict[str, Any]] = []
+    texts: dict[tuple[str, ...], int] = {}
+    rows: dict[tuple, list[bytes]] = {}
+    info: dict[tuple, dict[str, Any]] = {}
+    prev: dict[str, Any] | None = None
+    for k, frame in enumerate(body):
+        cur: dict[str, Any] = {"_k": k, "_arr": {}, "explain": frame["explain"]}
+        new = {
+            **frame,
+            **{sec: dict(frame[sec]) for sec in _SECTIONS},
+            "explain": {
+                n: {
+                    "values": dict(e["values"]),
+                    "templates": texts.setdefault(tuple(e["templates"]), len(texts)),
+                }
+                for n, e in frame["explain"].items()
+            },
+        }
+        seen: dict[tuple, list] = {}
+        if prev is not None:
+            seen.update(prev["_seen"])
+        for path, enc in _arrays(frame):
+            a = _raw(enc)
+            cur["_arr"].setdefault(path[:-1] if path[0] != "explain" else path[:2], {})[
+                path[-1]
+            ] = a
+            meta = {key: v for key, v in enc.items() if key != "b64"}
+            exact = "levels" not in enc
+            key = (enc["dtype"], tuple(enc["shape"]), a.tobytes())
+            if exact and key in seen:
+                packed = {**meta, "same": seen[key]}
+            else:
+                derived = _derive(a, cur, prev, path) if exact else None
+                if derived is not None:
+                    packed = {**meta, **derived}
+                else:
+                    series = (path[0], *path[1:], enc["dtype"], a.size)
+                    rows.setdefault(series, []).append(a.tobytes())
+                    info[series] = {"dtype": enc["dtype"], "n": int(a.size)}
+                    packed = {**meta, "z": [series, len(rows[series]) - 1]}
+            if exact:
+                seen[key] = [k, *path]  # the newest copy: the next frame may use it
+            _put(new, path, packed)
+        cur["_seen"] = {key: v for key, v in seen.items() if v[0] == k}
+        out.append(new)
+        prev = cur
+    order = {series: i for i, series in enumerate(rows)}
+    blobs = [_blob(rows[s], info[s]) for s in rows]
+    for frame in out:
+        for _, enc in _packed(frame):
+            if "z" in enc:
+                enc["z"] = [order[enc["z"][0]], enc["z"][1]]
+    return out, blobs, [list(t) for t in texts]
+
+
+def _packed(frame: dict[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    out: list[tuple[tuple[str, ...], Any]] = [
+        ((sec, n), enc) for sec in _SECTIONS for n, enc in frame[sec].items()
+    ]
+    for n, e in frame["explain"].items():
+        out += [(("explain", n, "values", k), v) for k, v in e["values"].items()]
+    return [(p, e) for p, e in out if isinstance(e, dict)]
+
+
+def _put(frame: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    box = frame
+    for key in path[:-1]:
+        box = box[key]
+    box[path[-1]] = value
+
+
+def _blob(rows: list[bytes], info: dict[str, Any]) -> dict[str, Any]:
+    """Rows of equal length as one compressed string (see :func:`_pack`)."""
+    width = {"float32": 4, "float64": 8, "int32": 4, "uint8": 1}[info["dtype"]]
+    a = np.frombuffer(b"".join(rows), np.uint8).reshape(len(rows), -1)
+    candidates = {"plain": a, "xor": a.copy()}
+    candidates["xor"][1:] ^= a[:-1]
+    if width == 1:
+        candidates["delta"] = a.copy()
+        candidates["delta"][1:] -= a[:-1]
+    # byte k of every element, then byte k+1; the mode that compresses best at a quick level
+    planes = {mode: b.reshape(-1, width).T.tobytes() for mode, b in candidates.items()}
+    mode = min(planes, key=lambda m: (len(_deflate(planes[m], 1)), m != "plain"))
+    packed = _deflate(planes[mode], 6)
+    return {**info, "rows": len(rows), "mode": mode, "z": base64.b64encode(packed).decode("ascii")}
+
+
+def _squeeze(frames: list[dict[str, Any]]) -> dict[str, Any]:
+    """The frames' JSON (names, shapes, references: much alike from frame to frame),
+    DEFLATE-compressed: ``{"json": base64, "size": bytes}``; the page inflates and parses it.
+    """
+    text = json.dumps(frames, separators=(",", ":"), allow_nan=False).encode("ascii")
+    return {"json": base64.b64encode(_deflate(text, 6)).decode("ascii"), "size": len(text)}
+
+
+def _deflate(data: bytes, level: int) -> bytes:
+    """Raw DEFLATE (no zlib header): what ``timeline.js``'s inflate reads."""
+    z = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return z.compress(data) + z.flush()
+
+
 def timeline_payload(rec: Any, **options: Any) -> dict[str, Any]:
-    """The ``"timeline"`` entry of the page payload (options: see the module docstring)."""
+    """The ``"timeline"`` entry of the page payload (options: see the module docstring).
+
+    Its ``frames`` are packed (:func:`_pack`, then :func:`_squeeze`), with ``blobs`` and
+    ``templates`` beside them; ``timeline.js`` unpacks them when the page opens."""
     unknown = sorted(set(options) - set(_OPTIONS))
     if unknown:
         raise TypeError(
@@ -221,31 +414,40 @@ def timeline_payload(rec: Any, **options: Any) -> dict[str, Any]:
     kinds = dict(rec._kinds)
     frames = rec.frames
     chosen = _pick(len(frames), opts["frames"])
-    # measure one full frame (the last: every part present) and what is not in frames
-    # (losses, health, probes, the code) to fit the byte budget
-    last = _frame_payload(rec, frames[-1], opts, kinds)
-    per_frame = max(1, _size(last))
+    made: dict[int, dict[str, Any]] = {}
+
+    def frame_payload(i: int) -> dict[str, Any]:
+        if i not in made:
+            made[i] = _frame_payload(rec, frames[i], opts, kinds)
+        return made[i]
+
+    # what is not in frames (losses, health, probes, the page's code) to fit the byte budget
     fixed = (
-        _CODE_BYTES
-        + _size([rec.losses, _health(rec)])
+        _code_bytes()
+        + _size([rec.losses, _health(rec), _params_info(rec, opts["max_elements"])])
         + 2 * _size(None if rec.probes is None else _enc(rec.probes[: opts["samples"]]))
+        + 2_000
     )
-    fit = max(2, int(opts["max_bytes"] * 0.97 - fixed) // per_frame)
-    if fit < len(chosen):
-        chosen = [chosen[i] for i in _pick(len(chosen), fit)]
-        # a flag jumps to its step: keep those frames (a few), thinning the rest further
-        flagged = {f.step for f in rec.health()}
-        must = [i for i, f in enumerate(frames) if f.step in flagged and i not in chosen]
-        if must:
-            room = max(2, fit - len(must))
-            chosen = sorted(set([chosen[i] for i in _pick(len(chosen), room)] + must))
-    body = [
-        last if i == len(frames) - 1 else _frame_payload(rec, frames[i], opts, kinds)
-        for i in chosen
-    ]
+    flagged = {f.step for f in rec.health()}
+    while True:
+        body, blobs, texts = _pack([frame_payload(i) for i in chosen])
+        packed = _squeeze(body)
+        size = fixed + _size([packed, blobs, texts])
+        if size <= opts["max_bytes"] or len(chosen) <= 2:
+            break
+        # thin evenly, in proportion to the excess; a flag jumps to its step: keep those
+        room = (opts["max_bytes"] - fixed) / max(1, size - fixed)
+        fit = max(2, min(len(chosen) - 1, int(len(chosen) * room * 0.97)))
+        must = [i for i in chosen if frames[i].step in flagged]
+        thin = [chosen[j] for j in _pick(len(chosen), max(2, fit - len(must)))]
+        chosen = sorted(set(thin + must))
+        if len(chosen) >= len(body):  # flagged frames alone fill the budget
+            chosen = thin
     shown = min(opts["samples"], 0 if rec.probes is None else len(rec.probes))
     return {
-        "frames": body,
+        "frames": packed,
+        "blobs": blobs,
+        "templates": texts,
         "labels": None if labels is None else labels[:shown],
         "classes": classes,
         "accuracy": _accuracy(body, labels, shown),

@@ -31,6 +31,171 @@
   function at(enc, flat) { var a = MG.arr(enc); return a && flat < a.data.length ? a.data[flat] : null; }
 
 
+  /* ---- the frames: packed by recorder_page._pack, unpacked once at mount -----------------
+     T.frames comes as {json, size}: the frames' JSON, DEFLATE-compressed. Their arrays:
+     T.blobs[b] holds the same array of many frames, one row per frame: each row XORed with
+     the row before ("xor"; "delta": the difference of uint8 levels), split into byte planes,
+     DEFLATE-compressed, base64. A frame's array is {z: [b, row]}, {same: [k, ...path]} (the
+     array at that path of frame k), {sub: [p, q]} (float32(p - q)) or {div: [p, s]}
+     (float32(p / float32(s))): the same bits as the engine's, every one. */
+  var LBASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
+  var LEXT = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
+  var DBASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
+  var DEXT = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+  var ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+  /* a canonical Huffman code from code lengths: a lookup table indexed by the next `bits`
+     bits (least significant first, as DEFLATE sends them) holding symbol << 4 | length */
+  function huffman(lens, n) {
+    var count = new Int32Array(16), next = new Int32Array(16), code = 0, max = 1, i;
+    for (i = 0; i < n; i++) { count[lens[i]]++; if (lens[i] > max) max = lens[i]; }
+    count[0] = 0;
+    for (i = 1; i < 16; i++) { code = (code + count[i - 1]) << 1; next[i] = code; }
+    var size = 1 << max, table = new Int32Array(size);
+    for (i = 0; i < n; i++) {
+      var len = lens[i];
+      if (!len) continue;
+      var c = next[len]++, rev = 0;
+      for (var b = 0; b < len; b++) { rev = (rev << 1) | (c & 1); c >>= 1; }
+      for (var j = rev, e = (i << 4) | len; j < size; j += 1 << len) table[j] = e;
+    }
+    table.bits = max;
+    return table;
+  }
+  var FIXED = null;
+  /* raw DEFLATE (RFC 1951) into a buffer of the known size */
+  function inflate(src, size) {
+    var out = new Uint8Array(size), op = 0, ip = 0, buf = 0, cnt = 0, n0 = src.length;
+    function bits(n) {
+      while (cnt < n) { buf |= (ip < n0 ? src[ip] : 0) << cnt; ip++; cnt += 8; }
+      var v = buf & ((1 << n) - 1); buf >>>= n; cnt -= n; return v;
+    }
+    function sym(t) {
+      while (cnt < 15) { buf |= (ip < n0 ? src[ip] : 0) << cnt; ip++; cnt += 8; }
+      var e = t[buf & ((1 << t.bits) - 1)], len = e & 15;
+      if (!len) throw new Error("timeline data: bad DEFLATE code");
+      buf >>>= len; cnt -= len; return e >> 4;
+    }
+    var last = 0;
+    while (!last) {
+      last = bits(1);
+      var type = bits(2), lit, dist, i;
+      if (type === 0) {
+        ip -= cnt >> 3; buf = 0; cnt = 0;  // the rest of this byte; whole bytes read ahead go back
+        var len0 = src[ip] | (src[ip + 1] << 8);
+        ip += 4;
+        out.set(src.subarray(ip, ip + len0), op); ip += len0; op += len0;
+        continue;
+      }
+      if (type === 1) {
+        if (!FIXED) {
+          var l = new Uint8Array(288), d = new Uint8Array(30);
+          for (i = 0; i < 288; i++) l[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
+          d.fill(5);
+          FIXED = [huffman(l, 288), huffman(d, 30)];
+        }
+        lit = FIXED[0]; dist = FIXED[1];
+      } else if (type === 2) {
+        var nlen = bits(5) + 257, ndist = bits(5) + 1, ncode = bits(4) + 4, cl = new Uint8Array(19), lens = new Uint8Array(nlen + ndist);
+        for (i = 0; i < ncode; i++) cl[ORDER[i]] = bits(3);
+        var ct = huffman(cl, 19);
+        for (i = 0; i < nlen + ndist;) {
+          var s = sym(ct);
+          if (s < 16) lens[i++] = s;
+          else {
+            var rep = s === 16 ? 3 + bits(2) : s === 17 ? 3 + bits(3) : 11 + bits(7), v = s === 16 ? lens[i - 1] : 0;
+            while (rep--) lens[i++] = v;
+          }
+        }
+        lit = huffman(lens.subarray(0, nlen), nlen); dist = huffman(lens.subarray(nlen), ndist);
+      } else throw new Error("timeline data: bad DEFLATE block");
+      var lmask = (1 << lit.bits) - 1;
+      for (;;) {  // the hot loop: the literal/length code read inline
+        while (cnt < 15) { buf |= (ip < n0 ? src[ip] : 0) << cnt; ip++; cnt += 8; }
+        var e = lit[buf & lmask], len = e & 15;
+        if (!len) throw new Error("timeline data: bad DEFLATE code");
+        buf >>>= len; cnt -= len;
+        var c = e >> 4;
+        if (c < 256) { out[op++] = c; continue; }
+        if (c === 256) break;
+        c -= 257;
+        var n = LBASE[c] + bits(LEXT[c]), dc = sym(dist), from = op - (DBASE[dc] + bits(DEXT[dc]));
+        while (n--) out[op++] = out[from++];
+      }
+    }
+    if (ip - (cnt >> 3) > n0 || op !== size) throw new Error("timeline data: DEFLATE stream of the wrong length");
+    return out;
+  }
+  var WIDTH = { float32: 4, float64: 8, int32: 4, uint8: 1 };
+  var CTOR = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array };
+  function unblob(b) {  // -> one typed array per row
+    var w = WIDTH[b.dtype], row = b.n * w, total = row * b.rows, i;
+    var planes = inflate(bytesOf(b.z), total), bytes = new Uint8Array(total), N = b.n * b.rows;
+    for (var p = 0; p < w; p++) for (var e = 0, o = p * N; e < N; e++) bytes[e * w + p] = planes[o + e];
+    if (b.mode === "xor") for (i = row; i < total; i++) bytes[i] ^= bytes[i - row];
+    if (b.mode === "delta") for (i = row; i < total; i++) bytes[i] = (bytes[i] + bytes[i - row]) & 255;
+    var out = [];
+    for (var r = 0; r < b.rows; r++) out.push(new CTOR[b.dtype](bytes.buffer, r * row, b.n));
+    return out;
+  }
+  function arrayFrom(enc, data) {  // what MG.arr gives for a plain encoded array
+    if (enc.levels) {  // a picture's uint8 levels between its exact min and max
+      var lo = MG.num(enc.lo), step = (MG.num(enc.hi) - lo) / enc.levels, L = enc.levels, vals = new Float32Array(data.length);
+      for (var k = 0; k < data.length; k++) {
+        var q = data[k];
+        vals[k] = q <= L ? lo + q * step : q === L + 1 ? NaN : q === L + 2 ? Infinity : -Infinity;
+      }
+      data = vals;
+    }
+    return { shape: enc.shape, data: data, dtype: enc.levels ? "levels" : enc.dtype, index: enc.index || null, approx: !!enc.levels, unpacked: true };
+  }
+  function bytesOf(b64) {
+    var bin = atob(b64), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  function unpack(T) {
+    if (!Array.isArray(T.frames))  // the frames' JSON, compressed (ASCII: names are escaped)
+      T.frames = JSON.parse(new TextDecoder().decode(inflate(bytesOf(T.frames.json), T.frames.size)));
+    var rows = (T.blobs || []).map(unblob);
+    function slot(k, path) {
+      var box = T.frames[k];
+      for (var i = 0; i < path.length - 1; i++) box = box && box[path[i]];
+      return box ? { box: box, key: path[path.length - 1] } : null;
+    }
+    function get(ref) {  // the unpacked array at [k, ...path]
+      var s = slot(ref[0], ref.slice(1));
+      if (!s || !s.box[s.key]) throw new Error("timeline data: no array at " + ref.join("/"));
+      return resolve(s.box, s.key);
+    }
+    function resolve(box, key) {
+      var enc = box[key], a = null, i;
+      if (!enc || typeof enc !== "object" || enc.unpacked) return enc;
+      if (enc.z) a = arrayFrom(enc, rows[enc.z[0]][enc.z[1]]);
+      else if (enc.same) a = get(enc.same);
+      else if (enc.sub || enc.div) {
+        var x = get((enc.sub || enc.div)[0]).data, out = new Float32Array(x.length);
+        if (enc.sub) { var y = get(enc.sub[1]).data; for (i = 0; i < x.length; i++) out[i] = x[i] - y[i]; }
+        else { var s = Math.fround(MG.num(enc.div[1])); for (i = 0; i < x.length; i++) out[i] = x[i] / s; }
+        a = arrayFrom(enc, out);  // a Float32Array rounds each float64 result to float32
+      } else return enc;  // plain {shape, dtype, b64}: MG.arr decodes it
+      box[key] = a;
+      return a;
+    }
+    T.frames.forEach(function (f) {
+      ["params", "grads", "updates", "pics", "acts"].forEach(function (sec) {
+        Object.keys(f[sec] || {}).forEach(function (n) { resolve(f[sec], n); });
+      });
+      Object.keys(f.explain || {}).forEach(function (n) {
+        var e = f.explain[n];
+        if (typeof e.templates === "number") e.templates = T.templates[e.templates];
+        Object.keys(e.values).forEach(function (k) { resolve(e.values, k); });
+      });
+    });
+  }
+  /* an unpacked array is already what MG.arr returns */
+  var decodeArr = MG.arr;
+  MG.arr = function (enc) { return enc && enc.unpacked ? enc : decodeArr(enc); };
+
   /* ---- SVG line charts (loss curve, health sparklines) -------------------------------- */
   var NS = "http://www.w3.org/2000/svg";
   function svg(tag, attrs) {
@@ -130,9 +295,12 @@
     el.loss.textContent = f.loss === null ? "–" : g6(MG.num(f.loss));
     el.charts.forEach(function (c) { c.cursorAt(f.step); });
     drawFilters(); drawMaps(); drawPredictions(); drawTable(); explain();
-    MG.url.set({ frame: S.k }, false);
+    clearTimeout(urlTimer);  // writing the URL costs a few ms: once scrubbing pauses
+    urlTimer = setTimeout(frameToUrl, 150);
     MG.emit("frame", { index: S.k, step: f.step });
   }
+  var urlTimer = 0;
+  function frameToUrl() { clearTimeout(urlTimer); urlTimer = 0; MG.url.set({ frame: S.k }, false); }
 
   function drawTable() {
     var f = frame(), rows = [MG.h("tr", {}, ["parameter", "‖w‖", "‖grad‖", "‖update‖"].map(function (t) {
@@ -261,7 +429,7 @@
     if (el.mapPics && el.mapPics.probe === S.probe && T.activations.every(function (a) {  // same pictures: repaint
       var enc = f.acts[a.name], pic = el.mapPics[a.name];
       if (!enc || !pic) return !enc && !pic;
-      if (enc.shape.length === 2) { var v = valuesOf(enc); pic.replaceWith(v); el.mapPics[a.name] = v; return true; }
+      if (enc.shape.length === 2) { var v = valuesOf(enc, a.shape[1]); pic.replaceWith(v); el.mapPics[a.name] = v; return true; }
       return MG.heat.repaint(pic, enc, { sample: S.probe });
     })) return;
     el.mapPics = { probe: S.probe };
@@ -270,7 +438,9 @@
     T.activations.forEach(function (a) {
       var enc = f.acts[a.name]; if (!enc) return;
       var pic = MG.heat.picture(enc, { sample: S.probe, size: 60, maxChannels: 8, label: a.name + " of probe " + S.probe });
-      if (enc.shape.length === 2) pic = valuesOf(enc);
+      if (enc.shape.length === 2) pic = valuesOf(enc, a.shape[1]);
+      else if (enc.shape.length === 4 && a.shape.length === 4 && a.shape[1] > enc.shape[1])  // the page keeps the channels it draws
+        pic.appendChild(MG.h("span", { class: "mg-hint", text: "+" + (a.shape[1] - enc.shape[1]) + " more channels" }));
       el.mapPics[a.name] = pic;
       out.push(MG.h("div", { class: "mg-tl-act", "data-act": a.name }, [MG.h("div", { class: "mg-cap", text: a.name + " (" + a.kind + ")" }), pic]));
     });
@@ -297,10 +467,10 @@
     el.preds.replaceChildren(MG.h("div", { class: "mg-cap", id: "mg-tl-predsum", text: head }), MG.h("div", { class: "mg-tl-preds" }, out));
   }
 
-  function valuesOf(enc) {  // (N, F) outputs: the chosen probe's numbers
+  function valuesOf(enc, width) {  // (N, F) outputs: the chosen probe's first numbers (the page keeps 12)
     var a = MG.arr(enc), F = a.shape[1], vals = [];
     for (var j = 0; j < Math.min(F, 12); j++) vals.push(g6(a.data[S.probe * F + j]));
-    return MG.h("code", { class: "mg-tl-vals", text: vals.join("  ") + (F > 12 ? " …" : "") });
+    return MG.h("code", { class: "mg-tl-vals", text: vals.join("  ") + ((width || F) > 12 ? " …" : "") });
   }
 
   /* ---- health series and flags --------------------------------------------------------- */
@@ -333,6 +503,7 @@
   /* ---- why did this weight change? (panel) --------------------------------------------- */
   function pick(name, flat) {
     S.param = name; S.flat = flat; drawFilters(); explain();
+    if (urlTimer) frameToUrl();  // the frame first: the new history entry keeps it
     var p = info(name);
     MG.url.set({ node: name, cell: p ? unravel(flat, p.shape).join(",") : null }, true);
     MG.say(Array.prototype.map.call(el.explain.children, function (e) { return e.textContent; }).join(". "));
@@ -341,7 +512,7 @@
     var inFrame = { grad: f.grads, new_weight: f.params, change: f.updates }[key];
     var v = key in ex.values ? ex.values[key] : inFrame ? inFrame[name] : undefined;
     if (v === undefined || v === null) return null;
-    return typeof v === "object" && v.b64 ? at(v, flat) : MG.num(v);
+    return typeof v === "object" ? at(v, flat) : MG.num(v);
   }
   function explain() {
     var p = info(S.param), f = frame(), box = el.explain;
@@ -389,11 +560,16 @@
   /* ---- the view ------------------------------------------------------------------------ */
   function mount(root, payload) {
     T = payload.timeline; el.charts = [];
+    var t0 = performance.now();
+    unpack(T);
+    MG.timeline.unpackMs = performance.now() - t0;
     S.param = T.params.length ? (T.params.filter(function (p) { return p.shape.length === 4; })[0] || T.params[0]).name : null;
-    var steps = T.losses.map(function (_, i) { return i + 1; }), W = T.accuracy ? 560 : 900, AW = 340;
+    // drawn at the width they get (a phone's screen, say), so their text stays readable
+    var room = Math.max(300, (root.clientWidth || 1000) - 24);
+    var steps = T.losses.map(function (_, i) { return i + 1; }), W = Math.min(T.accuracy ? 560 : 900, room), AW = Math.min(340, room), CH = room < 500 ? 130 : 170;
     var logLoss = T.losses.every(function (v) { return MG.num(v) > 0 && isFinite(MG.num(v)); });
     var loss = chart(steps.length ? steps : [0, 1], steps.length ? T.losses : [null, null], {
-      width: W, height: 170, pad: 8, cls: "mg-tl-loss", log: logLoss, axes: true, ytitle: "loss", title: "loss of every step" });
+      width: W, height: CH, pad: 8, cls: "mg-tl-loss", log: logLoss, axes: true, ytitle: "loss", title: "loss of every step" });
     loss.style.cursor = "pointer";
     loss.addEventListener("click", function (ev) {
       var b = loss.getBoundingClientRect();
@@ -402,7 +578,7 @@
     el.charts.push(loss);
     var acc = null;
     if (T.accuracy) {
-      acc = chart(T.frames.map(function (f) { return f.step; }), T.accuracy, { width: AW, height: 170, pad: 8, cls: "mg-tl-loss mg-tl-acc",
+      acc = chart(T.frames.map(function (f) { return f.step; }), T.accuracy, { width: AW, height: CH, pad: 8, cls: "mg-tl-loss mg-tl-acc",
         axes: true, percent: true, range: [0, 1], dots: true, color: "#2b8a3e", ytitle: "accuracy", title: "accuracy on the " + T.labels.length + " probes" });
       el.charts.push(acc);
       acc.style.cursor = "pointer";
@@ -426,10 +602,10 @@
     root.appendChild(MG.h("div", { class: "mg-tl" }, [
       MG.h("div", { class: "mg-tl-top" }, [MG.h("div", { class: "mg-cap", text: "loss of every step (" + (logLoss ? "log" : "linear") + " scale)" +
         (acc ? " and accuracy on the probes at each frame" : "") + "; the orange line is the chosen frame; click to jump" }),
-        MG.h("div", { class: "mg-tl-charts" }, [loss, acc]),
-        MG.h("div", { class: "mg-toolbar-row" }, [btn("◀", -1), el.slider, btn("▶", 1), el.frameText,
-          MG.h("span", {}, ["step ", el.step]), MG.h("span", {}, ["loss ", el.loss]),
-          MG.h("span", { class: "mg-hint", text: note })])]),
+        MG.h("div", { class: "mg-tl-charts" }, [loss, acc])]),
+      MG.h("div", { class: "mg-toolbar-row mg-tl-bar" }, [btn("◀", -1), el.slider, btn("▶", 1), el.frameText,
+        MG.h("span", {}, ["step ", el.step]), MG.h("span", {}, ["loss ", el.loss]),
+        MG.h("span", { class: "mg-hint", text: note })]),
       MG.h("div", { class: "mg-tl-body" }, [
         MG.h("section", {}, [MG.h("h2", { text: "Filters" }), el.filters]),
         MG.h("section", {}, [MG.h("h2", { text: "Predictions" }), el.preds]),
@@ -444,6 +620,7 @@
   MG.on("restore", function (st) {
     if (!T || MG.state.view !== "timeline") return;
     if (st.frame !== undefined) go(Number(st.frame) || 0);
+    clearTimeout(urlTimer); urlTimer = 0;  // the URL already says where we are
     var p = st.node && info(st.node);
     if (!p) return;
     var idx = (st.cell || "").split(",").map(Number), flat = 0;
