@@ -10,6 +10,7 @@ import re
 import numpy as np
 import pytest
 from browser import open_page, screenshot
+from test_timeline_page import unpack
 
 import minigrad as mg
 
@@ -90,7 +91,7 @@ def test_recorder_frames_flags_timeline_and_explain_use_the_display_names(run):
             where = f.message.split(": ", 1)[0]
             assert re.fullmatch(r"[a-z]+\d+( \(after [a-z]+\d+\))?", where), f.message
 
-    t = mg.graph.recorder_page.timeline_payload(rec)
+    t = unpack(mg.graph.recorder_page.timeline_payload(rec))  # frames are packed
     assert [p["name"] for p in t["params"]] == PARAMS
     assert [p["layer"] for p in t["params"]] == ["conv1", "conv1", "fc1", "fc1"]
     assert [a["name"] for a in t["activations"]] == ["conv1", "relu1", "pool1", "fc1"]

@@ -266,8 +266,8 @@ def test_the_byte_budget_holds_for_a_bigger_network_and_keeps_flagged_steps():
     opt = mg.optim.Adam(model.parameters(), lr=0.002)
     rec = mg.graph.Recorder(model, probes=x[:10], optimizer=opt)
     train(model, opt, x, y, 3, rec)
-    html = rec.explore(max_bytes=400_000).html  # all 31 frames take about 1 MB
-    assert len(html.encode("utf-8")) <= 400_000
+    html = rec.explore(max_bytes=450_000).html  # all 31 frames take about 1 MB
+    assert len(html.encode("utf-8")) <= 450_000
     t = page_payload(html)
     assert 2 < len(t["kept"]) < len(rec.frames)
     assert {f.step for f in rec.health()} <= set(t["kept"])
