@@ -39,7 +39,7 @@ SCRUB = """() => {
 
 # from navigation to the page built (MG.boot runs before DOMContentLoaded): parsing the
 # page and its data, unpacking the frames, drawing the first one
-OPENED = "() => performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd"
+OPENED = "() => MG.readyMs"  # from navigation to the page built (data-ready)
 
 LAYOUT = """() => {
   var out = {};
@@ -107,7 +107,10 @@ def main() -> int:
             page.goto(path.resolve().as_uri())
             page.wait_for_selector("body[data-ready='1']")
             size = f"{path.stat().st_size / 1e6:.2f} MB"
-            opened, unpack = page.evaluate(OPENED), page.evaluate("MG.timeline.unpackMs")
+            opened, unpack = (
+                page.evaluate(OPENED),
+                page.evaluate("MG.timeline.inflateMs + MG.timeline.unpackMs"),
+            )
             if name.startswith("timeline"):
                 t = sorted(page.evaluate(SCRUB))
                 p90 = t[int(0.9 * (len(t) - 1))]

@@ -12,6 +12,7 @@
          title: "My view",               // the tab's label
          order: 50,                      // tabs sort by order (graph views 10-30)
          available: function (payload) { return !!payload.myview; },
+         prepare: function (payload) {...}, // optional: a Promise MG.boot waits for first
          mount: function (el, payload) {...},   // build the view inside el, once
          show: function () {...},        // optional: the tab became visible
          key: function (event) {...}     // optional: a key press while visible; return true
@@ -295,7 +296,22 @@
     MG.url.set({ node: null, cell: null }, true);
   };
 
+  /* Build the page. A view whose data must be made ready first (the timeline inflates its
+     frames) has prepare(payload) returning a Promise: the page is built once all are done. */
   MG.boot = function (payload, title) {
+    var waits = Object.keys(MG.views).map(function (k) {
+      var v = MG.views[k];
+      return v.prepare && (!v.available || v.available(payload)) ? v.prepare(payload) : null;
+    }).filter(Boolean);
+    if (!waits.length) return build(payload, title);
+    return Promise.all(waits).then(function () { build(payload, title); }, function (err) {
+      document.getElementById("mg-app").appendChild(MG.h("p", { class: "mg-error", role: "alert",
+        text: "This page could not be shown: " + (err && err.message ? err.message : err) }));
+      throw err;
+    });
+  };
+
+  function build(payload, title) {
     MG.payload = payload;
     var app = document.getElementById("mg-app");
     MG.keysEl = MG.h("span", { class: "mg-keys", "aria-hidden": "true" });
@@ -344,6 +360,7 @@
     });
     window.addEventListener("popstate", function () { MG.url.restore(MG.url.parse(location.hash)); });
     MG.url.restore(MG.url.parse(location.hash));
+    MG.readyMs = performance.now();  // since navigation: what opening the page costs
     document.body.setAttribute("data-ready", "1");
-  };
+  }
 })();

@@ -38,98 +38,34 @@
      DEFLATE-compressed, base64. A frame's array is {z: [b, row]}, {same: [k, ...path]} (the
      array at that path of frame k), {sub: [p, q]} (float32(p - q)) or {div: [p, s]}
      (float32(p / float32(s))): the same bits as the engine's, every one. */
-  var LBASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
-  var LEXT = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-  var DBASE = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
-  var DEXT = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
-  var ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
-  /* a canonical Huffman code from code lengths: a lookup table indexed by the next `bits`
-     bits (least significant first, as DEFLATE sends them) holding symbol << 4 | length */
-  function huffman(lens, n) {
-    var count = new Int32Array(16), next = new Int32Array(16), code = 0, max = 1, i;
-    for (i = 0; i < n; i++) { count[lens[i]]++; if (lens[i] > max) max = lens[i]; }
-    count[0] = 0;
-    for (i = 1; i < 16; i++) { code = (code + count[i - 1]) << 1; next[i] = code; }
-    var size = 1 << max, table = new Int32Array(size);
-    for (i = 0; i < n; i++) {
-      var len = lens[i];
-      if (!len) continue;
-      var c = next[len]++, rev = 0;
-      for (var b = 0; b < len; b++) { rev = (rev << 1) | (c & 1); c >>= 1; }
-      for (var j = rev, e = (i << 4) | len; j < size; j += 1 << len) table[j] = e;
-    }
-    table.bits = max;
-    return table;
+  /* raw DEFLATE (RFC 1951), inflated by the browser's own DecompressionStream */
+  function inflateRaw(bytes, size, what) {
+    var stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
+    return new Response(stream).arrayBuffer().then(function (buf) {
+      if (buf.byteLength !== size) throw new Error("timeline data: " + what + " inflated to " + buf.byteLength + " bytes, expected " + size);
+      return new Uint8Array(buf);
+    });
   }
-  var FIXED = null;
-  /* raw DEFLATE (RFC 1951) into a buffer of the known size */
-  function inflate(src, size) {
-    var out = new Uint8Array(size), op = 0, ip = 0, buf = 0, cnt = 0, n0 = src.length;
-    function bits(n) {
-      while (cnt < n) { buf |= (ip < n0 ? src[ip] : 0) << cnt; ip++; cnt += 8; }
-      var v = buf & ((1 << n) - 1); buf >>>= n; cnt -= n; return v;
-    }
-    function sym(t) {
-      while (cnt < 15) { buf |= (ip < n0 ? src[ip] : 0) << cnt; ip++; cnt += 8; }
-      var e = t[buf & ((1 << t.bits) - 1)], len = e & 15;
-      if (!len) throw new Error("timeline data: bad DEFLATE code");
-      buf >>>= len; cnt -= len; return e >> 4;
-    }
-    var last = 0;
-    while (!last) {
-      last = bits(1);
-      var type = bits(2), lit, dist, i;
-      if (type === 0) {
-        ip -= cnt >> 3; buf = 0; cnt = 0;  // the rest of this byte; whole bytes read ahead go back
-        var len0 = src[ip] | (src[ip + 1] << 8);
-        ip += 4;
-        out.set(src.subarray(ip, ip + len0), op); ip += len0; op += len0;
-        continue;
-      }
-      if (type === 1) {
-        if (!FIXED) {
-          var l = new Uint8Array(288), d = new Uint8Array(30);
-          for (i = 0; i < 288; i++) l[i] = i < 144 ? 8 : i < 256 ? 9 : i < 280 ? 7 : 8;
-          d.fill(5);
-          FIXED = [huffman(l, 288), huffman(d, 30)];
-        }
-        lit = FIXED[0]; dist = FIXED[1];
-      } else if (type === 2) {
-        var nlen = bits(5) + 257, ndist = bits(5) + 1, ncode = bits(4) + 4, cl = new Uint8Array(19), lens = new Uint8Array(nlen + ndist);
-        for (i = 0; i < ncode; i++) cl[ORDER[i]] = bits(3);
-        var ct = huffman(cl, 19);
-        for (i = 0; i < nlen + ndist;) {
-          var s = sym(ct);
-          if (s < 16) lens[i++] = s;
-          else {
-            var rep = s === 16 ? 3 + bits(2) : s === 17 ? 3 + bits(3) : 11 + bits(7), v = s === 16 ? lens[i - 1] : 0;
-            while (rep--) lens[i++] = v;
-          }
-        }
-        lit = huffman(lens.subarray(0, nlen), nlen); dist = huffman(lens.subarray(nlen), ndist);
-      } else throw new Error("timeline data: bad DEFLATE block");
-      var lmask = (1 << lit.bits) - 1;
-      for (;;) {  // the hot loop: the literal/length code read inline
-        while (cnt < 15) { buf |= (ip < n0 ? src[ip] : 0) << cnt; ip++; cnt += 8; }
-        var e = lit[buf & lmask], len = e & 15;
-        if (!len) throw new Error("timeline data: bad DEFLATE code");
-        buf >>>= len; cnt -= len;
-        var c = e >> 4;
-        if (c < 256) { out[op++] = c; continue; }
-        if (c === 256) break;
-        c -= 257;
-        var n = LBASE[c] + bits(LEXT[c]), dc = sym(dist), from = op - (DBASE[dc] + bits(DEXT[dc]));
-        while (n--) out[op++] = out[from++];
-      }
-    }
-    if (ip - (cnt >> 3) > n0 || op !== size) throw new Error("timeline data: DEFLATE stream of the wrong length");
-    return out;
+  /* before the page is built: inflate the frames' JSON and every blob's byte planes */
+  function prepare(payload) {
+    var T = payload.timeline, jobs = [], t0 = performance.now();
+    if (typeof DecompressionStream === "undefined")
+      return Promise.reject(new Error("this page needs a browser that can inflate data (DecompressionStream: Chrome 80, Firefox 113, Safari 16.4 or newer)"));
+    if (!Array.isArray(T.frames))  // the frames' JSON, compressed (ASCII: names are escaped)
+      jobs.push(inflateRaw(bytesOf(T.frames.json), T.frames.size, "the frames").then(function (b) {
+        T.frames = JSON.parse(new TextDecoder().decode(b));
+      }));
+    (T.blobs || []).forEach(function (b, i) {
+      if (b.planes) return;
+      jobs.push(inflateRaw(bytesOf(b.z), b.n * b.rows * WIDTH[b.dtype], "blob " + i).then(function (planes) { b.planes = planes; }));
+    });
+    return Promise.all(jobs).then(function () { MG.timeline.inflateMs = performance.now() - t0; });
   }
   var WIDTH = { float32: 4, float64: 8, int32: 4, uint8: 1 };
   var CTOR = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array };
   function unblob(b) {  // -> one typed array per row
     var w = WIDTH[b.dtype], row = b.n * w, total = row * b.rows, i;
-    var planes = inflate(bytesOf(b.z), total), bytes = new Uint8Array(total), N = b.n * b.rows;
+    var planes = b.planes, bytes = new Uint8Array(total), N = b.n * b.rows;
     for (var p = 0; p < w; p++) for (var e = 0, o = p * N; e < N; e++) bytes[e * w + p] = planes[o + e];
     if (b.mode === "xor") for (i = row; i < total; i++) bytes[i] ^= bytes[i - row];
     if (b.mode === "delta") for (i = row; i < total; i++) bytes[i] = (bytes[i] + bytes[i - row]) & 255;
@@ -153,9 +89,7 @@
     for (var i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
     return out;
   }
-  function unpack(T) {
-    if (!Array.isArray(T.frames))  // the frames' JSON, compressed (ASCII: names are escaped)
-      T.frames = JSON.parse(new TextDecoder().decode(inflate(bytesOf(T.frames.json), T.frames.size)));
+  function unpack(T) {  // after prepare(): every compressed part is inflated
     var rows = (T.blobs || []).map(unblob);
     function slot(k, path) {
       var box = T.frames[k];
@@ -633,6 +567,7 @@
     title: "Training", order: 5,
     keys: ["←/→ Home End frame"],
     available: function (payload) { return !!payload.timeline; },
+    prepare: prepare,
     mount: mount,
     show: function () { if (T) { mountPanel(); explain(); } },
     key: function (ev) {
