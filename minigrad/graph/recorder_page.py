@@ -285,7 +285,7 @@ def _pack(body: list[dict[str, Any]]) -> tuple[list[dict], list[dict], list[list
     or ``div`` (see :func:`_derive`); every other array becomes ``{"z": [blob, row]}``, a row
     of a blob: the same array of every frame, each row XORed with the one before (weights
     change little between frames; for uint8 levels, the difference), split into byte planes
-    and compressed with DEFLATE (RFC 1951; ``timeline.js`` inflates it). Shapes, dtypes and
+    and compressed with DEFLATE (RFC 1951; the page inflates it with the browser's ``DecompressionStream``). Shapes, dtypes and
     the levels' ``lo``/``hi`` stay beside each array. Nothing is rounded: the page reads
     back the same bits."""
     out: list[dict[str, Any]] = []
@@ -384,7 +384,7 @@ def _squeeze(frames: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _deflate(data: bytes, level: int) -> bytes:
-    """Raw DEFLATE (no zlib header): what ``timeline.js``'s inflate reads."""
+    """Raw DEFLATE (no zlib header): what ``DecompressionStream("deflate-raw")`` reads."""
     z = zlib.compressobj(level, zlib.DEFLATED, -15)
     return z.compress(data) + z.flush()
 
