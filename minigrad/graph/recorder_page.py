@@ -285,9 +285,9 @@ def _pack(body: list[dict[str, Any]]) -> tuple[list[dict], list[dict], list[list
     or ``div`` (see :func:`_derive`); every other array becomes ``{"z": [blob, row]}``, a row
     of a blob: the same array of every frame, each row XORed with the one before (weights
     change little between frames; for uint8 levels, the difference), split into byte planes
-    and compressed with DEFLATE (RFC 1951; the page inflates it with the browser's ``DecompressionStream``). Shapes, dtypes and
-    the levels' ``lo``/``hi`` stay beside each array. Nothing is rounded: the page reads
-    back the same bits."""
+    and compressed with DEFLATE (RFC 1951; the browser's ``DecompressionStream`` inflates
+    it). Shapes, dtypes and the levels' ``lo``/``hi`` stay beside each array. Nothing is
+    rounded: the page reads back the same bits."""
     out: list[dict[str, Any]] = []
     texts: dict[tuple[str, ...], int] = {}
     rows: dict[tuple, list[bytes]] = {}
