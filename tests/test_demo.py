@@ -65,6 +65,7 @@ def test_xo_quick_run_writes_every_picture(xo_run):
         page = result.files[role].read_text(encoding="utf-8")
         assert page.lstrip().lower().startswith("<!doctype html"), role
         assert result.files[role].name == f"{role}.html"  # the default demo's own pages
+        assert result.files[role].stat().st_size <= 1_000_000, role  # a demo page: 1 MB at most
     # the backward graph shows the gradient reaching the conv weights
     assert "conv2d backward" in result.files["backward_graph_dot"].read_text()
     assert "conv1" in result.files["forward_graph_dot"].read_text()
