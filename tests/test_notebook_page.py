@@ -57,6 +57,31 @@ def test_a_notebook_shows_the_pages_inline(outputs, tmp_path):
         assert errors == [] and requests == []
 
 
+def test_the_pages_work_inside_a_sandboxed_output_frame(outputs, tmp_path):
+    """As Colab shows an output: inside its own iframe with an opaque origin (sandboxed, no
+    same-origin), so the page has no storage and no address of its own."""
+    import html
+
+    for k, data in enumerate(outputs):
+        inner = f"<!DOCTYPE html><html><body>{data['text/html']}</body></html>"
+        doc = tmp_path / f"colab-style-{k}.html"
+        doc.write_text(
+            '<!DOCTYPE html><html><body><iframe sandbox="allow-scripts" style="width:100%;'
+            f'height:800px" srcdoc="{html.escape(inner, quote=True)}"></iframe></body></html>'
+        )
+        with open_page(doc) as (page, errors, requests):
+            frame = page.frame_locator("iframe").frame_locator("iframe")
+            frame.locator("body[data-ready='1']").wait_for()
+            if k == 0:  # the network view, then a step of the backward pass
+                assert frame.locator("section.mg-net-col").count() >= 5  # input .. loss
+                frame.locator("#mg-tab-backward").click()
+                frame.locator("#mg-view-backward g.node").first.wait_for()
+            else:  # the timeline: its frames inflated, the slider moves
+                frame.locator("#mg-tl-slider").fill("2")
+                assert frame.locator("#mg-tl-step").inner_text() == "2"  # frame k: step k
+        assert errors == [] and requests == []
+
+
 def test_viewers_without_scripts_get_a_picture(outputs):
     graph, timeline = (ET.fromstring(d["image/svg+xml"]) for d in outputs)
     texts = " ".join(t.text or "" for t in graph.iter("{http://www.w3.org/2000/svg}text"))
