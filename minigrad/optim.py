@@ -45,13 +45,16 @@ _SLOT = re.compile(r"(= )?\{(\w+)\}")  # a {name} in a template, "= " before it 
 
 
 def _fill(lines: list[str], names: dict[str, Any]) -> list[str]:
-    """Known ``{name}``s replaced: floats as ``.6g``, negative operands (not results) in ()."""
+    """Known ``{name}``s replaced by the explorer's number rules (``numtext``): floats with 6
+    significant digits, a negative operand after an operator in parentheses, a result (after
+    ``=``) bare: ``0.1 * (-4) = -0.4``."""
+    from .graph.explorer.numtext import num
 
     def put(m: re.Match) -> str:
         if m.group(2) not in names:
             return m.group(0)
         x = names[m.group(2)]
-        text = f"{x:.6g}" if isinstance(x, float) else str(x)
+        text = num(x, 6) if isinstance(x, float) else str(x)
         return "= " + text if m.group(1) else f"({text})" if text.startswith("-") else text
 
     return [_SLOT.sub(put, line) for line in lines]
@@ -256,6 +259,13 @@ def _element_index(index: Any, shape: tuple[int, ...], owner: str, label: str) -
         ) from None
 
 
+def _num(x: Any) -> str:
+    """A setting written into a formula: the explorer's 6-significant-digit rule."""
+    from .graph.explorer.numtext import num
+
+    return num(x, 6)
+
+
 def _hyper_text(h: dict[str, Any]) -> list[str]:
     """``["lr=0.1", "momentum=0.9"]``: the settings that take part (zeros and False left out)."""
     pairs = [(k, v) for k, v in h.items() if k in ("lr", "eps") or v not in (0, False)]
@@ -324,7 +334,7 @@ class SGD(Optimizer):
         if "b_prev" in v:
             lines.append(
                 f"b = momentum * b_prev + (1 - dampening) * {g} = {{momentum}} * {{b_prev}} + "
-                f"{1 - h['dampening']:.6g} * {{{g}}} = {{b}}"
+                f"{_num(1 - h['dampening'])} * {{{g}}} = {{b}}"
             )
         elif "b" in v:
             lines.append(f"b = {g} = {{b}}  (the first step starts the buffer)")
@@ -392,10 +402,10 @@ class Adam(Optimizer):
         b1, b2 = h["betas"]
         lines = [_DECAY] if g == "g" else []
         lines += [
-            f"m = beta1 * m_prev + (1 - beta1) * {g} = {b1} * {{m_prev}} + {1 - b1:.6g} * {{{g}}}"
-            " = {m}",
-            f"v = beta2 * v_prev + (1 - beta2) * {g}^2 = {b2} * {{v_prev}} + {1 - b2:.6g} * "
-            f"{{{g}}}^2 = {{v}}",
+            f"m = beta1 * m_prev + (1 - beta1) * {g} = {_num(b1)} * {{m_prev}} + "
+            f"{_num(1 - b1)} * {{{g}}} = {{m}}",
+            f"v = beta2 * v_prev + (1 - beta2) * {g}^2 = {_num(b2)} * {{v_prev}} + "
+            f"{_num(1 - b2)} * {{{g}}}^2 = {{v}}",
             "step t = {t}: 1 - beta1^t = {bias_correction1}, 1 - beta2^t = {bias_correction2}",
             "m_hat = m / (1 - beta1^t) = {m_hat}, v_hat = v / (1 - beta2^t) = {v_hat}",
             "u = lr * m_hat / (sqrt(v_hat) + eps) = {lr} * {m_hat} / (sqrt({v_hat}) + {eps}) = {u}",

@@ -16,7 +16,7 @@ from test_network_view import CLASSES, lenet_loss
 
 import minigrad as mg
 from minigrad.graph.explorer.network import network_layers
-from minigrad.graph.explorer.numtext import sum_text, term
+from minigrad.graph.explorer.numtext import num, sum_text, term
 from minigrad.graph.explorer.stepmath import plain_words, step_math
 from minigrad.graph.trace import watch
 
@@ -151,3 +151,66 @@ def test_the_conv_view_writes_a_cancelling_sum_as_0(tmp_path):
         assert arith.endswith(" = 0")
         assert page.inner_text("#mg-conv .mg-conv-engine") == "engine's value: 0"
     assert errors == [] and requests == []
+
+
+# one rule for every number: the page's MG.fmt writes what numtext.num writes
+VALUES = [1e-4, -2.7165e-4, 1e-8, 123456.7, 0.0, -0.0, 0.125, -0.5, 2.5, 9.9996, 99999.95]
+VALUES += [1 / 3, 0.1 + 0.2, -3.7e-09, 1.7976931348623157e308, 5e-324, 2.0**-20, 0.3359375]
+
+
+def test_python_writes_small_and_large_numbers_one_way():
+    assert num(-2.7165e-4) == "-0.00027165" and num(1e-4) == "0.0001"
+    assert num(1e-8) == "1e-08" and num(-3.7e-09) == "-3.7e-09"
+    assert num(123456.7) == "123457" and num(123456.7, 4) == "1.235e+05"
+    assert num(0.0) == num(-0.0) == "0"
+    assert num(0.125, 2) == "0.13" and num(-2.5, 1) == "-3"  # a tie: away from zero
+    assert num(9.9996, 4) == "10" and num(99999.95, 6) == "99999.9"  # 99999.95 is below .95
+    rng = np.random.default_rng(0)
+    for v in rng.standard_normal(200) * 10.0 ** rng.integers(-12, 12, 200):
+        for d in (1, 3, 4, 6):
+            assert float(num(v, d)) == pytest.approx(float(f"{v:.{d - 1}e}"), rel=1e-12)
+
+
+def test_the_pages_numbers_are_the_python_text_for_every_value(tmp_path):
+    y = cancelling_conv()
+    path = mg.graph.explore(y).save(tmp_path / "fmt.html")
+    rng = np.random.default_rng(1)
+    values = VALUES + [
+        float(v) for v in rng.standard_normal(300) * 10.0 ** rng.integers(-9, 9, 300)
+    ]
+    values += [float(v) for v in rng.standard_normal(100).astype(np.float32)]
+    with open_page(path) as (page, errors, requests):
+        for d in (3, 4, 6):
+            js = page.evaluate("([vs, d]) => vs.map(v => MG.fmt(v, d))", [values, d])
+            assert js == [num(v, d) for v in values], d
+            js = page.evaluate("([vs, d]) => vs.map(v => MG.term(v, d))", [values, d])
+            assert js == [term(v, d) for v in values], d
+        assert page.evaluate("MG.fmt(-2.7165e-4, 6)") == "-0.00027165"
+        assert page.evaluate("MG.fmt(1e-8)") == "1e-08"
+    assert errors == [] and requests == []
+
+
+def test_explain_update_writes_negatives_after_an_operator_in_parentheses():
+    mg.manual_seed(0)
+    w = mg.nn.Parameter(mg.tensor([0.5, -2.0, 3e-4, -2.7165e-4]), name="w")
+    opts = [
+        mg.optim.SGD([w], lr=0.1, momentum=0.9, weight_decay=1e-4),
+        mg.optim.Adam([w], lr=1e-3),
+    ]
+    for opt in opts:
+        for _ in range(2):  # the second step has a momentum buffer / Adam state to write out
+            opt.zero_grad()
+            (w * mg.tensor([-4.0, 1.5, -1e-8, 2.0])).sum().backward()
+            for k in range(w.size):
+                e = opt.explain_update(w, k)
+                for line in e["lines"]:
+                    assert not NEGATIVE_AFTER_OPERATOR.search(line), line
+                    for written in re.findall(r"(?<![\w.])-?\d[\d.]*(?:e[-+]\d+)?", line):
+                        if "e" in written or "." in written:  # a float: the one rule's text
+                            assert written == num(float(written)), (written, line)
+            opt.step()
+    opts[0].zero_grad()
+    (w * -4.0).sum().backward()
+    sgd = opts[0].explain_update(w, 0)["lines"]
+    assert sgd[1].startswith("g = grad + weight_decay * w = -4 + 0.0001 * ")  # opens bare
+    assert sgd[-2].startswith("u = lr * b = 0.1 * (-") and " - (-" in sgd[-1], sgd

@@ -82,8 +82,8 @@ explorer  # noqa: B018  (in Jupyter the page shows inline)
 #
 # - **Network** tab (the page opens on it): the picture of a sample, then one column
 #   per layer: `conv1`'s channels, `relu1`, `pool1`, the flattened strip, `fc`'s two units and
-#   the probabilities of O and X with the prediction and the true label. `[` and `]` change
-#   the sample.
+#   the probabilities of O and X with the prediction and the true label, all within the
+#   window's width (pictures shrink to fit it). `[` and `]` change the sample.
 # - Click any cell of a `conv1` map: input | kernel | products | output side by side; press
 #   **play** and the window slides over the input while the output fills in, the sum written
 #   out with the engine's numbers. Tick **predict first** to type your guess before each

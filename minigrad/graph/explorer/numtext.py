@@ -5,7 +5,12 @@ lines and the derivative cards (the page's JavaScript follows the same rules in
 The rules:
 
 - a number has at most ``digits`` significant digits (6 in ``explain()`` text, 4 in the
-  stepper), no trailing zeros, and an ASCII minus; ``-0`` is ``0``;
+  stepper), no trailing zeros, and an ASCII minus; ``-0`` is ``0``. It is written as
+  Python's ``format(x, ".6g")`` writes it: plain from 0.0001 up to ``10**digits``
+  (``-0.00027165``, ``123457``), in powers of ten outside (``1e-08``, ``1.23457e+06``: a
+  signed exponent of at least two digits). Rounding is of the exact value of the float,
+  half away from zero, which is what the browser's ``toExponential`` does, so the page's
+  ``MG.fmt`` writes the very same text;
 - inside a sum or a product a negative number is in parentheses:
   ``0.4*(-1) + (-0.0623) (bias)``, never ``+ -0.0623``;
 - a result that is 0 within the rounding of its terms is written ``0``: a sum whose terms
@@ -29,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 import numpy as np
@@ -39,8 +45,12 @@ __all__ = ["NOISE", "lead", "num", "snap", "sum_text", "term"]
 NOISE = 1e-6
 
 
+_EXACT = Context(prec=1100, rounding=ROUND_HALF_UP)  # any float's exact decimal value fits
+
+
 def num(x: Any, digits: int = 6) -> str:
-    """``x`` with at most ``digits`` significant digits: ``num(0.1234567) == '0.123457'``."""
+    """``x`` with at most ``digits`` significant digits: ``num(0.1234567) == '0.123457'``,
+    ``num(-2.7165e-4) == '-0.00027165'``, ``num(1e-8) == '1e-08'``."""
     v = float(x)
     if v != v:
         return "NaN"
@@ -48,7 +58,21 @@ def num(x: Any, digits: int = 6) -> str:
         return "inf" if v > 0 else "-inf"
     if v == 0:
         return "0"  # also -0.0
-    return f"{v:.{digits}g}"
+    d = max(1, int(digits))
+    exact = Decimal(v)
+    e = exact.adjusted()
+    q = exact.quantize(Decimal((0, (1,), e - d + 1)), context=_EXACT)
+    if q.adjusted() > e:  # rounded up to the next power of ten: 9.9996 -> 10.00
+        e += 1
+        q = exact.quantize(Decimal((0, (1,), e - d + 1)), context=_EXACT)
+    ds = "".join(map(str, q.as_tuple().digits)).ljust(d, "0")[:d]
+    sign = "-" if v < 0 else ""
+    if e < -4 or e >= d:
+        frac = ds[1:].rstrip("0")
+        return f"{sign}{ds[0]}{'.' + frac if frac else ''}e{'-' if e < 0 else '+'}{abs(e):02d}"
+    whole, frac = (ds[: e + 1], ds[e + 1 :]) if e >= 0 else ("0", "0" * (-e - 1) + ds)
+    frac = frac.rstrip("0")
+    return f"{sign}{whole}{'.' + frac if frac else ''}"
 
 
 def term(x: Any, digits: int = 6) -> str:

@@ -119,4 +119,18 @@ def inline_html(page: str, title: str) -> str:
         # (untrusted) output's sentence must stay visible
         "<style>iframe.minigrad-page ~ .minigrad-not-run{display:none}</style>"
         f'<p class="minigrad-not-run">{_html.escape(NOT_RUN, quote=False)}</p>'
+        # where the output runs scripts, the page says how tall its first view is and the
+        # frame takes that height (360 to 1400 px); elsewhere it stays 760 px
+        f"<script>{_FIT_FRAME}</script>"
     )
+
+
+#: the output's listener: the page in the frame posts {minigrad: "page-height", height}
+_FIT_FRAME = (
+    "(function(s){var f=s;while(f&&!(f.tagName==='IFRAME'&&"
+    "f.classList.contains('minigrad-page')))f=f.previousElementSibling;if(!f)return;"
+    "window.addEventListener('message',function(e){var d=e.data;"
+    "if(e.source!==f.contentWindow||!d||d.minigrad!=='page-height'||!(d.height>0))return;"
+    "f.style.height=Math.max(360,Math.min(1400,Math.round(d.height)))+'px';});"
+    "})(document.currentScript)"
+)

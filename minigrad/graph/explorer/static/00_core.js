@@ -26,7 +26,8 @@
      MG.h(tag, attrs, children)              make a DOM element (attrs: class, text, on*)
      MG.arr(enc)                             decode an encoded array -> {shape, data, ...}
      MG.num(v)                               decode a number (NaN/Infinity come as strings)
-     MG.fmt(x, digits)                       a number as short text ("NaN", "-inf", 0.123)
+     MG.fmt(x, digits)                       a number as short text ("NaN", "-inf", 0.123,
+                                             "1e-08"): numtext.num's rule, the same text
      MG.term(x, d), MG.sumText(parts, v, o)  a number after an operator ("(-1)"); a sum written
                                              out by the one set of rules (numtext.py's)
      MG.payload, MG.state                    the data and the page state (view, selection)
@@ -82,6 +83,10 @@
     return v === null || v === undefined ? null : Number(v);
   };
 
+  /* the rule of numtext.num: at most `digits` significant digits (default 4), no trailing
+     zeros, plain from 1e-4 up to 10^digits and in powers of ten outside ("-0.00027165",
+     "1e-08", "1.235e+05": a signed exponent of two digits or more), rounded from the exact
+     value half away from zero (toExponential's rule, which numtext.py follows too) */
   MG.fmt = function (x, digits) {
     x = MG.num(x);
     if (x === null) return "–";
@@ -89,9 +94,17 @@
     if (x === Infinity) return "inf";
     if (x === -Infinity) return "-inf";
     if (x === 0) return "0";
-    var d = digits || 4, a = Math.abs(x);
-    if (a >= 1e5 || a < 1e-3) return x.toExponential(Math.max(d - 2, 1));
-    return String(parseFloat(x.toPrecision(d)));
+    var d = Math.max(1, Math.min(100, Math.floor(digits) || 4));
+    var parts = Math.abs(x).toExponential(d - 1).split("e"), e = +parts[1];
+    var ds = parts[0].replace(".", ""), sign = x < 0 ? "-" : "", frac;
+    if (e < -4 || e >= d) {
+      frac = ds.slice(1).replace(/0+$/, "");
+      return sign + ds.charAt(0) + (frac ? "." + frac : "") + "e" + (e < 0 ? "-" : "+") +
+        (Math.abs(e) < 10 ? "0" : "") + Math.abs(e);
+    }
+    var whole = e >= 0 ? ds.slice(0, e + 1) : "0";
+    frac = (e >= 0 ? ds.slice(e + 1) : new Array(-e).join("0") + ds).replace(/0+$/, "");
+    return sign + whole + (frac ? "." + frac : "");
   };
 
   /* Numbers in written-out arithmetic, the rules of numtext.py (Python) on the page:

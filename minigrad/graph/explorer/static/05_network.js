@@ -37,41 +37,152 @@
     ]);
   }
 
-  function channelMaps(layer, a, n, col) {
+  /* ---- fitting the row to the width --------------------------------------------------
+     The first view holds the whole network, input to loss, inside the width it has: one
+     tile size for every map (a layer with many channels gets a grid of more columns and
+     fewer rows), from the largest down to the smallest still legible (a pixel a cell, at
+     least 16 px), flattened vectors as thin strips, dense units as bars, and the
+     probabilities column at its own width. Rows are kept within the height when they can
+     be; a network that cannot fit even so scrolls sideways with the output column pinned
+     at the right edge. Below 700 px the columns stack (each one the full width). */
+  var TGAP = 4, MIN_COL = 30, TILE_MAX = 96;
+  /* the sizes of a column's frame: gap between columns, padding and border, a title's letter
+     (13 px bold, 12 px when compact), the probabilities column and a column of bars */
+  var ROOMY = { gap: 4, pad: 10, letter: 7.6, out: 190, bars: 180 };
+  var COMPACT = { gap: 3, pad: 8, letter: 7, out: 170, bars: 72 };
+
+  function minTile(H, W) { return Math.max(16, Math.min(28, Math.max(H, W))); }
+
+  /* what each column needs: {kind: "maps", C, H, W} | {kind: "strip", F} | {kind: "bars",
+     F, named} | {kind: "out"} | {kind: "small"} */
+  function needs(net) {
+    var t = G().tensors, cols = [];
+    function of(a, layer) {
+      if (!a) return { kind: "small" };
+      if (a.shape.length === 4) return { kind: "maps", C: a.shape[1], H: a.shape[2], W: a.shape[3] };
+      if (a.shape.length === 2 && (!layer || layer.kind !== "loss")) {
+        var F = a.shape[1];
+        return layer && layer.kind !== "flatten" && F <= 32 ? { kind: "bars", F: F } : { kind: "strip", F: F };
+      }
+      return { kind: layer && layer.kind === "loss" && net.prediction ? "out" : "small" };
+    }
+    cols.push(of(MG.arr(t[net.input.tensor].value), null));
+    net.layers.forEach(function (layer) {
+      var te = t[layer.tensor];
+      cols.push(of(te && !te.freed ? MG.arr(te.value) : { shape: layer.shape }, layer));
+      if (layer.kind === "loss") cols[cols.length - 1].kind = net.prediction ? "out" : "small";
+    });
+    [net.input.name].concat(net.layers.map(function (l) { return l.name; })).forEach(function (name, k) {
+      cols[k].letters = String(name).length;  // a column is at least as wide as its title
+    });
+    return cols;
+  }
+
+  function rowOf(F, target) { // a row length near target that divides F (no empty cells)
+    for (var d = 0; d <= target / 2; d++) {
+      if (F % (target - d) === 0) return target - d;
+      if (F % (target + d) === 0) return target + d;
+    }
+    return target;
+  }
+  function stripShape(F, maxH, cell) { // columns and rows of a strip: about 8 a row, wider when tall
+    var t = Math.min(F, 8);
+    while (Math.ceil(F / t) * cell > maxH && t < 64 && t < F) t *= 2;
+    var w = Math.min(F, rowOf(F, t));
+    return [w, Math.ceil(F / w)];
+  }
+
+  /* the grid of one maps column for tile size s and a height budget: {g, rows, tile, width} */
+  function least(col, m) { return Math.max(MIN_COL, Math.ceil((col.letters || 0) * m.letter)); }
+
+  function mapsGrid(col, s, hAvail, m) {
+    var tile = col.C === 1 ? Math.min(2 * s, TILE_MAX + 32) : s, cap = tile >= 36 ? 14 : 0;
+    var rowsMax = Math.max(1, Math.floor((hAvail + TGAP) / (tile + TGAP + cap)));
+    var g = Math.min(col.C, Math.ceil(col.C / rowsMax));
+    var inner = g * tile + (g - 1) * TGAP;
+    return { g: g, rows: Math.ceil(col.C / g), tile: tile, cap: cap > 0, width: Math.max(least(col, m), inner) + m.pad };
+  }
+
+  function fixedWidth(col, compact, hAvail) {
+    var m = compact ? COMPACT : ROOMY, lo = least(col, m), cell = compact ? 3 : 4;
+    if (col.kind === "strip") return Math.max(lo, stripShape(col.F, hAvail, cell)[0] * cell) + m.pad;
+    if (col.kind === "bars") return Math.max(lo, m.bars) + m.pad;
+    if (col.kind === "out") return Math.max(lo, m.out) + m.pad;
+    return Math.max(lo, 90) + m.pad;
+  }
+
+  /* the plan for a row `avail` px wide and `hAvail` px high: per column its width and, for
+     maps, its grid; fit false when even the smallest tiles need more than the width */
+  function plan(cols, avail, hAvail) {
+    var tries = [[hAvail, false], [hAvail, true], [hAvail * 1.6, true], [hAvail * 2.5, true], [hAvail * 4, true], [1e6, true]];
+    for (var t = 0; t < tries.length; t++) {
+      var h = tries[t][0], compact = tries[t][1], m = compact ? COMPACT : ROOMY, fixed = m.gap * (cols.length - 1), sLo = 0;
+      cols.forEach(function (c) {
+        if (c.kind !== "maps") fixed += fixedWidth(c, compact, hAvail);
+        else sLo = Math.max(sLo, c.C === 1 ? 8 : minTile(c.H, c.W));
+      });
+      for (var s = TILE_MAX; s >= sLo; s -= 2) {
+        var total = fixed, grids = [];
+        for (var k = 0; k < cols.length; k++) {
+          if (cols[k].kind !== "maps") { grids.push(null); continue; }
+          var gr = mapsGrid(cols[k], Math.max(s, cols[k].C === 1 ? 0 : minTile(cols[k].H, cols[k].W)), h, m);
+          grids.push(gr);
+          total += gr.width;
+        }
+        if (total <= avail) return { fit: true, compact: compact, grids: grids, tile: s, width: total };
+      }
+    }
+    // scrolling anyway: tiles of a comfortable size
+    var last = cols.map(function (c) { return c.kind === "maps" ? mapsGrid(c, Math.max(28, minTile(c.H, c.W)), hAvail, COMPACT) : null; });
+    return { fit: false, compact: true, grids: last, tile: null, width: null };
+  }
+
+  function channelMaps(layer, a, n, col, grid) {
     var C = a.shape[1], H = a.shape[2], W = a.shape[3], per = C * H * W;
-    var r = layerRange(a, n), diverging = r[0] < 0 && r[1] > 0;
-    var size = C <= 3 ? 132 : C <= 8 ? 84 : C <= 16 ? 52 : 40;
-    var grid = MG.h("div", { class: "mg-net-maps" + (C > 8 ? " mg-net-many" : "") });
-    grid.style.gridTemplateColumns = "repeat(" + (C === 1 ? 1 : C <= 4 ? 2 : C <= 9 ? 3 : C <= 16 ? 4 : 5) + ", auto)";
+    var r = layerRange(a, n), diverging = r[0] < 0 && r[1] > 0, legacy = !grid;
+    var size = legacy ? (C <= 3 ? 132 : C <= 8 ? 84 : C <= 16 ? 52 : 40) : grid.tile;
+    var maps = MG.h("div", { class: "mg-net-maps" + (legacy && C > 8 ? " mg-net-many" : "") + (grid && !grid.cap ? " mg-net-dense" : "") });
+    maps.style.gridTemplateColumns = legacy
+      ? "repeat(" + (C === 1 ? 1 : C <= 4 ? 2 : C <= 9 ? 3 : C <= 16 ? 4 : 5) + ", auto)"
+      : "repeat(" + grid.g + ", " + size + "px)";
+    var side = Math.max(H, W);
     for (var c = 0; c < C; c++) {
       (function (c) {
         var cv = MG.heat.map2d(a.data, n * per + c * H * W, H, W, {
-          size: size, cell: Math.max(3, Math.floor(size / Math.max(H, W))), range: r, diverging: diverging,
+          size: size, cell: Math.max(3, Math.floor(size / side)), range: r, diverging: diverging,
           label: layer.name, channel: C > 1 ? c : undefined,
           onCell: layer.main || layer.cells ? function (p) {
             MG.emit("netcell", { layer: layer, n: n, c: c, i: p.i, j: p.j });
           } : null
         });
+        if (!legacy) {  // the canvas keeps whole cells; the page scales it to the tile
+          cv.style.width = (size * W / side) + "px";
+          cv.style.height = (size * H / side) + "px";
+        }
         cv.setAttribute("data-layer", layer.name);
         cv.setAttribute("data-channel", c);
-        grid.appendChild(MG.h("figure", { class: "mg-fig mg-net-fig" }, [cv,
-          MG.h("figcaption", { text: C > 1 ? "ch " + c : H + "×" + W })]));
+        cv.title = layer.name + (C > 1 ? " channel " + c : "") + " (" + H + "×" + W + ")";
+        var cap = legacy || grid.cap ? MG.h("figcaption", { text: C > 1 ? "ch " + c : H + "×" + W }) : null;
+        maps.appendChild(MG.h("figure", { class: "mg-fig mg-net-fig" }, [cv, cap]));
       })(c);
     }
-    col.appendChild(grid);
+    col.appendChild(maps);
     col.appendChild(colorBar(r, diverging));
   }
 
-  function vector(layer, a, n, col) { // (N, F): bars for a few units, a strip for many
+  function vector(layer, a, n, col, fit) { // (N, F): bars for a few units, a strip for many
     var F = a.shape[1], start = n * F, r = layerRange(a, n), diverging = r[0] < 0 && r[1] > 0;
     if (layer.kind === "flatten" || F > 32) {
-      var w = Math.min(F, 8), h = Math.ceil(F / w), vals = new Float64Array(h * w).fill(NaN);
+      var cell = fit ? (fit.compact ? 3 : 4) : 10, shape = fit ? stripShape(F, fit.hAvail, cell) : [Math.min(F, 8), Math.ceil(F / Math.min(F, 8))];
+      var w = shape[0], h = shape[1], vals = new Float64Array(h * w).fill(NaN);
       for (var k = 0; k < F; k++) vals[k] = a.data[start + k];
-      var cv = MG.heat.map2d(vals, 0, h, w, { size: Math.min(110, h * 10), range: r, diverging: diverging, label: layer.name });
+      var cv = MG.heat.map2d(vals, 0, h, w, { size: fit ? Math.max(h, w) * 3 : Math.min(110, h * 10), cell: 3, range: r, diverging: diverging, label: layer.name });
+      if (fit) { cv.style.width = (w * cell) + "px"; cv.style.height = (h * cell) + "px"; }
       cv.classList.add("mg-net-strip");
       cv.setAttribute("data-layer", layer.name);
+      cv.title = layer.name + ": " + F + " values, " + w + " a row";
       col.appendChild(MG.h("figure", { class: "mg-fig mg-net-fig" }, [cv,
-        MG.h("figcaption", { text: F + " values, 8 a row" })]));
+        MG.h("figcaption", { text: F + " values" + (fit ? "" : ", " + w + " a row") })]));
       col.appendChild(colorBar(r, diverging));
       return;
     }
@@ -84,7 +195,7 @@
       var bar = MG.h("span", { class: "mg-net-ubar " + (v < 0 ? "mg-neg" : "mg-pos") });
       bar.style.width = pct + "%";
       bar.style.left = v < 0 ? (50 - pct) + "%" : "50%";
-      list.appendChild(MG.h("div", { class: "mg-net-unit", "data-value": String(v) }, [
+      list.appendChild(MG.h("div", { class: "mg-net-unit", "data-value": String(v), title: (names ? names[u] : "unit " + u) + ": " + MG.fmt(v, 6) }, [
         MG.h("span", { class: "mg-net-uname", text: names ? names[u] : String(u) }),
         MG.h("span", { class: "mg-net-utrack" }, [bar]),
         MG.h("span", { class: "mg-net-uval", text: MG.fmt(v, 3) })
@@ -121,8 +232,8 @@
     if (loss !== null) col.appendChild(MG.h("p", { class: "mg-net-loss" }, ["batch loss = ", MG.h("b", { class: "mg-net-batchloss", text: MG.fmt(loss, 6) })]));
   }
 
-  function column(title, sub, kind) {
-    return MG.h("section", { class: "mg-net-col mg-net-" + kind, "aria-label": title }, [
+  function column(title, sub, kind, more) {
+    return MG.h("section", { class: "mg-net-col mg-net-" + kind, "aria-label": title, title: more || null }, [
       MG.h("h3", { class: "mg-net-name", text: title }),
       MG.h("div", { class: "mg-net-sub", text: sub })
     ]);
@@ -135,33 +246,78 @@
     return "shape (" + shape.join(", ") + ")";
   }
 
+  /* channels × height × width, free to wrap after the channels: "16×" then "8×8" */
+  function dims(shape) {
+    var rest = shape.slice(1);
+    return rest.length === 3 ? rest[0] + "×\u200b" + rest[1] + "×" + rest[2] : rest.join("×");
+  }
+
   var KIND = { conv: "convolution", pool: "pooling", activation: "activation", dense: "fully connected",
     flatten: "flatten", softmax: "softmax", loss: "loss", op: "op" };
+  var SHORT = { conv: "conv", pool: "pool", activation: "activation", dense: "dense",
+    flatten: "flatten", softmax: "softmax", loss: "loss", op: "op" };
 
+  /* the room the row has: its width, and the height left for the pictures under the titles */
+  function room(box) {
+    var scroller = box.parentNode, w = box.clientWidth || (scroller && scroller.clientWidth) || window.innerWidth;
+    var h = scroller && scroller.clientHeight ? scroller.clientHeight : window.innerHeight - 120;
+    return { width: w - 16, height: Math.max(160, h - 16 - 44 - 30) };
+  }
+
+  function stacked() { return window.matchMedia("(max-width: 700px)").matches; }
+
+  var fitted = null;  // the plan the row was drawn with, and the room it had
   function draw(box) {
     var net = N(), t = G().tensors, n = MG.state.sample || 0;
     box.textContent = "";
-    var row = MG.h("div", { class: "mg-net-row" });
-    var xin = MG.arr(t[net.input.tensor].value);
-    var colIn = column(net.input.name, "input · " + shapeText(net.input.shape), "input");
-    if (xin && xin.shape.length === 4) channelMaps({ name: net.input.name, main: null }, xin, Math.min(n, xin.shape[0] - 1), colIn);
-    row.appendChild(colIn);
+    var cols = needs(net), space = room(box), legacy = stacked();
+    var p = legacy ? null : plan(cols, space.width, space.height);
+    fitted = { plan: p, width: space.width, height: space.height, stacked: legacy };
+    var fit = p ? { compact: p.compact, hAvail: space.height } : null;
+    var row = MG.h("div", { class: "mg-net-row" + (p ? " mg-net-fit" : "") + (p && p.compact ? " mg-net-compact" : "") + (p && !p.fit ? " mg-net-over" : "") });
+    var xin = MG.arr(t[net.input.tensor].value), k = 0;
+    function sized(col, kk) {  // the plan's width for column kk
+      if (!p) return col;
+      var gr = p.grids[kk];
+      col.style.width = (gr ? gr.width : fixedWidth(cols[kk], p.compact, space.height)) + "px";
+      return col;
+    }
+    var colIn = column(net.input.name, p ? "input · " + dims(net.input.shape) : "input · " + shapeText(net.input.shape), "input",
+      "input · " + shapeText(net.input.shape));
+    if (xin && xin.shape.length === 4) channelMaps({ name: net.input.name, main: null }, xin, Math.min(n, xin.shape[0] - 1), colIn, p ? p.grids[0] : null);
+    row.appendChild(sized(colIn, 0));
     net.layers.forEach(function (layer) {
-      var te = t[layer.tensor], sub = KIND[layer.kind] + " · " + shapeText(layer.shape);
-      if (layer.ops.length > 1) sub += " · " + layer.ops.join(", ");
-      var col = column(layer.name, sub, layer.kind);
+      k += 1;
+      var te = t[layer.tensor], full = KIND[layer.kind] + " · " + shapeText(layer.shape);
+      if (layer.ops.length > 1) full += " · " + layer.ops.join(", ");
+      var what = layer.kind === "activation" || layer.kind === "op" ? layer.ops[layer.ops.length - 1] : SHORT[layer.kind];
+      var sub = p ? what + " · " + (layer.shape.length > 1 ? dims(layer.shape) : shapeText(layer.shape)) : full;
+      var col = column(layer.name, sub, layer.kind, full);
       col.setAttribute("data-layer", layer.name);
       var a = te && !te.freed ? MG.arr(te.value) : null;
       if (!a) col.appendChild(MG.h("p", { class: "mg-hint", text: "values freed by backward()" }));
-      else if (a.shape.length === 4) channelMaps(layer, a, Math.min(n, a.shape[0] - 1), col);
-      else if (a.shape.length === 2 && layer.kind !== "loss") vector(layer, a, n, col);
+      else if (a.shape.length === 4) channelMaps(layer, a, Math.min(n, a.shape[0] - 1), col, p ? p.grids[k] : null);
+      else if (a.shape.length === 2 && layer.kind !== "loss") vector(layer, a, n, col, fit);
       if (layer.kind === "loss") prediction(net.prediction, n, col, a && a.shape.length === 0 ? a.data[0] : null);
       else if (a && a.shape.length === 0) col.appendChild(MG.h("p", { class: "mg-net-loss" }, [MG.h("b", { text: MG.fmt(a.data[0], 6) })]));
-      row.appendChild(col);
+      if (k === net.layers.length) col.classList.add("mg-net-last");  // pinned when the row scrolls
+      row.appendChild(sized(col, k));
     });
     box.appendChild(row);
     applyMark();
   }
+
+  /* a new size: draw again when the room changed enough to change the plan */
+  var pending = 0;
+  function refit() {
+    pending = 0;
+    var body = MG.views.network.body;
+    if (!body || !fitted || MG.state.view !== "network") return;
+    var space = room(body), legacy = stacked();
+    if (legacy === fitted.stacked && (legacy || (Math.abs(space.width - fitted.width) < 2 && Math.abs(space.height - fitted.height) < 24))) return;
+    draw(body);
+  }
+  function onResize() { if (!pending) pending = window.requestAnimationFrame(refit); }
 
   /* the cell whose arithmetic is open stays outlined on its map (MG.netMark(name, n, c, i,
      j) from the convolution view and the batch_norm/dropout cells; MG.netMark(null) clears) */
@@ -186,6 +342,19 @@
     applyMark();
   };
   MG.on("clear", function () { MG.netMark(null); });
+
+  /* in a notebook's frame: say once how tall the first view is (the page's top to the row's
+     bottom); the output's listener (page.py inline_html) sizes the frame to it where the
+     output runs scripts. Nothing is fetched: a message to the parent window only. */
+  function tellFrameHeight(body) {
+    if (window.parent === window || MG.state.view !== "network") return;
+    var row = body.querySelector(".mg-net-row");
+    if (!row) return;
+    var h = Math.ceil(row.getBoundingClientRect().bottom + (window.scrollY || 0) + 16);
+    try { window.parent.postMessage({ minigrad: "page-height", height: h }, "*"); } catch (e) { /* no parent to tell */ }
+  }
+
+  MG.netFit = function () { return fitted; };  // the plan of the row shown (tests read it)
 
   MG.views.network = {
     title: "Network",
@@ -215,9 +384,13 @@
       el.appendChild(scroller);
       MG.views.network.body = body;
       MG.views.network.slot = conv;
+      document.body.classList.toggle("mg-wide", MG.state.view === "network");  // before the fit
       draw(body);
+      tellFrameHeight(body);
       if (G().quiz) MG.setQuiz(true);  // explore(..., quiz=True)
       MG.on("sample", function () { draw(body); });
+      window.addEventListener("resize", onResize);
+      MG.on("view", function (d) { if (d.name === "network") onResize(); });
       // the details panel serves the graph views: the network view takes the whole width
       MG.on("view", function (d) { document.body.classList.toggle("mg-wide", d.name === "network"); });
       document.body.classList.toggle("mg-wide", MG.state.view === "network");
