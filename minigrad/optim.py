@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from .numtext import num
 from .tensor import Tensor
 
 __all__ = ["SGD", "Adam", "Optimizer"]
@@ -45,10 +46,9 @@ _SLOT = re.compile(r"(= )?\{(\w+)\}")  # a {name} in a template, "= " before it 
 
 
 def _fill(lines: list[str], names: dict[str, Any]) -> list[str]:
-    """Known ``{name}``s replaced by the explorer's number rules (``numtext``): floats with 6
+    """Known ``{name}``s replaced by the number rules of :mod:`minigrad.numtext`: floats with 6
     significant digits, a negative operand after an operator in parentheses, a result (after
     ``=``) bare: ``0.1 * (-4) = -0.4``."""
-    from .graph.explorer.numtext import num
 
     def put(m: re.Match) -> str:
         if m.group(2) not in names:
@@ -261,8 +261,6 @@ def _element_index(index: Any, shape: tuple[int, ...], owner: str, label: str) -
 
 def _num(x: Any) -> str:
     """A setting written into a formula: the explorer's 6-significant-digit rule."""
-    from .graph.explorer.numtext import num
-
     return num(x, 6)
 
 

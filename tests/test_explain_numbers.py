@@ -16,9 +16,9 @@ from test_network_view import CLASSES, lenet_loss
 
 import minigrad as mg
 from minigrad.graph.explorer.network import network_layers
-from minigrad.graph.explorer.numtext import num, sum_text, term
 from minigrad.graph.explorer.stepmath import plain_words, step_math
 from minigrad.graph.trace import watch
+from minigrad.numtext import num, sum_text, term
 
 NEGATIVE_AFTER_OPERATOR = re.compile(r"[-+*/] -\d|[*/]-\d|\+ -")
 

@@ -21,7 +21,7 @@ from test_network_view import CLASSES, lenet_loss
 import minigrad as mg
 from minigrad import data, demo, nn
 from minigrad.graph.explorer.network import network_layers
-from minigrad.graph.explorer.numtext import num
+from minigrad.numtext import num
 
 SIZES = [(1280, 720), (1400, 900), (1920, 1080), (880, 760)]
 

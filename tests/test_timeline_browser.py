@@ -9,6 +9,7 @@ from test_recorder import small_run
 from test_recorder_health import demo_run
 
 import minigrad as mg
+from minigrad.numtext import num
 
 
 def g6(x):
@@ -116,7 +117,7 @@ def test_the_demo_run_page_loads_clean_and_shows_no_flag():
 
 def test_the_page_writes_numbers_as_python_writes_them(tmp_path):
     """The explainer fills the optimizer's templates in the page: its number format must be
-    Python's ".6g", or the page and rec.explain() would disagree."""
+    minigrad.numtext's (6 digits), or the page and rec.explain() would disagree."""
     rng = np.random.default_rng(0)
     values = [0.0, -0.0, 1.0, -2.5, 0.5, 1e-5, 9.999995e-5, 0.0001, 123456.0, 999999.5, 1234567.0]
     values += [1e16, -3.2e-12, 5e-324, 1.7976931348623157e308, 0.1 + 0.2, 2.0**-20, 1 / 3]
@@ -126,10 +127,11 @@ def test_the_page_writes_numbers_as_python_writes_them(tmp_path):
     path = mg.graph.Recorder(mg.nn.Linear(2, 2)).explore().save(tmp_path / "page.html")
     with open_page(path) as (page, errors, requests):
         page.wait_for_selector("body[data-ready='1']")
-        shown = page.evaluate("vs => vs.map(MG.g6)", values)
-        assert shown == [format(v, ".6g") for v in values]
-        assert page.evaluate("[MG.g6(NaN), MG.g6(Infinity), MG.g6(-Infinity)]") == [
-            "nan",
+        shown = page.evaluate("vs => vs.map(function (v) { return MG.fmt(v, 6); })", values)
+        assert shown == [num(v, 6) for v in values]
+        assert shown[:2] == ["0", "0"] and shown[3] == "-2.5"  # -0 is 0
+        assert page.evaluate("[MG.fmt(NaN, 6), MG.fmt(Infinity, 6), MG.fmt(-Infinity, 6)]") == [
+            num(float("nan"), 6),
             "inf",
             "-inf",
         ]

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from ..numtext import num, snap, sum_text, term
 from ..op import Context, op_spec
 from ..tensor import Tensor
-from .explorer.numtext import num, snap, sum_text, term
 from .explorer.windows import Window
 from .trace import origin
 

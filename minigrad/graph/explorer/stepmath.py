@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from ...numtext import num, sum_text, term
 from ...op import op_spec
-from .numtext import num, sum_text, term
 
 __all__ = ["PLAIN", "fmt", "plain_words", "step_lines", "step_math"]
 

@@ -8,18 +8,8 @@
   var T = null, S = { k: 0, param: null, flat: 0, probe: 0 }, el = {};
 
   /* Python's format(x, ".6g") */
-  function g6(x) {
-    if (x === null || x === undefined) return "–";
-    if (isNaN(x)) return "nan";
-    if (!isFinite(x)) return x > 0 ? "inf" : "-inf";
-    if (x === 0) return 1 / x < 0 ? "-0" : "0";
-    var parts = x.toExponential(5).split("e"), exp = parseInt(parts[1], 10);
-    var strip = function (s) { return s.indexOf(".") < 0 ? s : s.replace(/0+$/, "").replace(/\.$/, ""); };
-    if (exp >= -4 && exp < 6) return strip(x.toFixed(5 - exp));
-    var a = Math.abs(exp);
-    return strip(parts[0]) + "e" + (exp < 0 ? "-" : "+") + (a < 10 ? "0" : "") + a;
-  }
-  MG.g6 = g6;
+  /* numbers as Python's explain_update writes them (minigrad.numtext, 6 digits) */
+  function g6(x) { return MG.fmt(x, 6); }
 
   function frame() { return T.frames[S.k]; }
   function info(name) { return T.params.filter(function (p) { return p.name === name; })[0]; }

@@ -1,6 +1,7 @@
 """Numbers in written-out arithmetic, one way everywhere: ``explain()`` text, the stepper's
-lines and the derivative cards (the page's JavaScript follows the same rules in
-``MG.fmt``, ``MG.term`` and ``MG.sumText`` of static/00_core.js).
+lines, the derivative cards and an optimizer's ``explain_update`` (the pages' JavaScript
+follows the same rules in ``MG.fmt``, ``MG.term`` and ``MG.sumText`` of
+minigrad/graph/explorer/static/00_core.js).
 
 The rules:
 
