@@ -85,7 +85,7 @@ def _sum_text(
     sizes: Any = None,
     scale: Any = None,
 ) -> str:
-    """The numbers rules of :mod:`.explorer.numtext`: negatives after an operator in
+    """The numbers rules of :mod:`minigrad.numtext`: negatives after an operator in
     parentheses, noise around 0 written 0, long gradient sums with their largest terms first."""
     return sum_text(terms, value, bias=bias, sizes=sizes, scale=scale, limit=limit)
 
