@@ -53,7 +53,8 @@ def open_page(
 ) -> Iterator[tuple[Any, list[str], list[str]]]:
     """Open ``html_path`` in headless Chromium; yields ``(page, console_errors, requests)``.
 
-    The page has loaded (``load`` event) when the block starts. Both lists keep filling while
+    The page has loaded (``load`` event) and, for a minigrad page, been built (its data made
+    ready first, which can take a moment: ``body[data-ready]``) when the block starts. Both lists keep filling while
     the block runs, so assert on them at its end.
     """
     sync_api = pytest.importorskip(
@@ -78,6 +79,8 @@ def open_page(
             page.on("pageerror", lambda e: errors.append(f"uncaught: {e}"))
             page.on("request", lambda r: None if r.url == url else requests.append(r.url))
             page.goto(url, wait_until="load")
+            if page.locator("#mg-app").count():  # a minigrad page is built once its data is
+                page.wait_for_selector("body[data-ready]", state="attached")  # ready (async)
             yield page, errors, requests
         finally:
             browser.close()

@@ -320,6 +320,7 @@
     return Promise.all(waits).then(function () { build(payload, title); }, function (err) {
       document.getElementById("mg-app").appendChild(MG.h("p", { class: "mg-error", role: "alert",
         text: "This page could not be shown: " + (err && err.message ? err.message : err) }));
+      document.body.setAttribute("data-ready", "error");
       throw err;
     });
   };
@@ -354,6 +355,7 @@
     var names = buildTabs(left, payload);
     if (!names.length) {
       left.appendChild(MG.h("p", { text: "Nothing to show: the page has no data." }));
+      document.body.setAttribute("data-ready", "1");
       return;
     }
     document.addEventListener("keydown", function (ev) {
