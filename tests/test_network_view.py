@@ -247,3 +247,27 @@ def test_conv_view_backward_weight_and_input_gradients_are_the_engines(tmp_path)
         assert "input gradient [ch 0, row 3, col 4]" in page.inner_text("#mg-conv .mg-conv-grad")
         screenshot(page, "network-conv-backward-1400")
     assert errors == [] and requests == []
+
+
+def test_after_backward_the_page_says_the_values_were_freed_and_shows_no_made_up_prediction(
+    tmp_path,
+):
+    """backward() without retain_graph frees the layers' outputs (zero-byte stand-ins): the
+    page must not compute probabilities from them, and says how to keep them."""
+    loss, logits, _ = lenet_loss()
+    kept = mg.graph.explore(loss)  # before backward: everything is there
+    assert payload(kept.html)["network"]["prediction"] is not None
+    assert payload(kept.html)["network"]["freed"] is False
+    del logits  # only the graph holds the logits now, as in a training loop
+    loss.backward()
+    page = mg.graph.explore(loss)
+    net = payload(page.html)["network"]
+    assert net["freed"] is True and net["prediction"] is None
+    with open_page(page.save(tmp_path / "freed.html")) as (p, errors, requests):
+        note = p.inner_text("#mg-net-freed")
+        assert "before loss.backward()" in note and "retain_graph=True" in note
+        assert p.locator(".mg-net-prob").count() == 0  # no probabilities from zeros
+        loss_text = p.inner_text('section.mg-net-col[data-layer="loss"] .mg-net-loss')
+        assert loss_text == fmt(p, loss.item(), 6)  # the loss the user holds is still there
+        screenshot(p, "network-freed-1400")
+    assert errors == [] and requests == []

@@ -27,6 +27,7 @@ import numpy as np
 
 from ...op import Context
 from ...tensor import Tensor
+from ..data import values_freed
 from ..trace import Trace, walk
 from . import encode
 
@@ -174,6 +175,9 @@ def network_json(
         return None
     out: list[dict[str, Any]] = []
     pred = None
+    # backward() without retain_graph frees the values only the graph held: the maps and the
+    # logits are gone (zero-byte stand-ins), so nothing is computed from them
+    freed = any(values_freed(layer["output"]) for layer in layers)
     for layer in layers:
         t = layer["output"]
         entry: dict[str, Any] = {
@@ -188,8 +192,10 @@ def network_json(
         }
         if layer["kind"] == "loss":
             ctx = layer["ctxs"][-1]
-            if ctx.name in LOSSES and len(ctx.inputs) > 1 and ctx.inputs[1] is not None:
-                pred = _prediction(ctx, samples, classes)
+            has_target = len(ctx.inputs) > 1 and ctx.inputs[1] is not None
+            logits = ctx.inputs[0]
+            if ctx.name in LOSSES and has_target and logits is not None:
+                pred = None if values_freed(logits) else _prediction(ctx, samples, classes)
         out.append(entry)
     x = layers[0]["input"]
     batch = int(x.shape[0]) if x.ndim == 4 else 1
@@ -197,6 +203,7 @@ def network_json(
         "input": {"tensor": reg.tensor(x), "shape": list(x.shape), "name": x.name or "input"},
         "layers": out,
         "prediction": pred,
+        "freed": freed,
         "samples": min(samples, batch),
         "batch": batch,
     }

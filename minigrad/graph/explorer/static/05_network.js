@@ -295,10 +295,10 @@
       var col = column(layer.name, sub, layer.kind, full);
       col.setAttribute("data-layer", layer.name);
       var a = te && !te.freed ? MG.arr(te.value) : null;
-      if (!a) col.appendChild(MG.h("p", { class: "mg-hint", text: "values freed by backward()" }));
+      if (!a) col.appendChild(MG.h("p", { class: "mg-hint", text: "freed", title: "values freed by backward()" }));
       else if (a.shape.length === 4) channelMaps(layer, a, Math.min(n, a.shape[0] - 1), col, p ? p.grids[k] : null);
       else if (a.shape.length === 2 && layer.kind !== "loss") vector(layer, a, n, col, fit);
-      if (layer.kind === "loss") prediction(net.prediction, n, col, a && a.shape.length === 0 ? a.data[0] : null);
+      if (layer.kind === "loss" && net.prediction) prediction(net.prediction, n, col, a && a.shape.length === 0 ? a.data[0] : null);
       else if (a && a.shape.length === 0) col.appendChild(MG.h("p", { class: "mg-net-loss" }, [MG.h("b", { text: MG.fmt(a.data[0], 6) })]));
       if (k === net.layers.length) col.classList.add("mg-net-last");  // pinned when the row scrolls
       row.appendChild(sized(col, k));
@@ -377,6 +377,10 @@
         onchange: function () { MG.setQuiz(quiz.checked); } });
       bar.appendChild(MG.h("label", { class: "mg-net-quiz", title: "hide a cell's value until you have typed a guess" },
         [quiz, " predict first"]));
+      if (net.freed)  // backward() freed the layers' outputs: say how to keep them
+        el.appendChild(MG.h("p", { class: "mg-net-freed", role: "note", id: "mg-net-freed",
+          text: "backward() freed this step's intermediate values, so the maps and the probabilities cannot be shown. " +
+            "Call mg.graph.explore(loss) before loss.backward(), or use loss.backward(retain_graph=True)." }));
       var body = MG.h("div", { class: "mg-net", id: "mg-net", tabindex: "-1" });
       var conv = MG.h("div", { class: "mg-conv-slot", id: "mg-conv-slot" });
       var scroller = MG.h("div", { class: "mg-net-scroll" }, [body, conv]);
