@@ -196,3 +196,19 @@ def test_gradient_cell_of_retained_grad():
     (y * y).sum().backward()
     e = mg.graph.explain(y, (0, 0, 1, 2), wrt="weight")
     assert e.value == pytest.approx(w.grad.data[0, 0, 1, 2])
+
+
+def test_explain_refuses_values_freed_by_backward_instead_of_writing_a_made_up_sum():
+    mg.manual_seed(0)
+    model = mg.nn.Sequential(mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU(), mg.nn.Flatten())
+    x = mg.randn(2, 1, 6, 6)
+    h = model[0](x)
+    kept = mg.graph.explain(h, (0, 0, 0, 0))  # before backward: the real value
+    assert abs(kept.value - float(h.data[0, 0, 0, 0])) == 0
+    loss = model[2](model[1](h)).sum()
+    loss.backward()  # frees relu's output; h is the user's, so it stays
+    assert mg.graph.explain(h, (0, 0, 0, 0)).value == kept.value
+    pool_in = mg.ops.max_pool2d(model[1](model[0](x)), 2)  # relu's output held only by the graph
+    pool_in.sum().backward()
+    with pytest.raises(ValueError, match=r"max_pool2d call's input 0 were freed by backward\(\)"):
+        mg.graph.explain(pool_in, (0, 0, 0, 0))

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .cells import Explanation, _gp, _index, _sum_text, elementwise_cell, output_cell
+from .data import values_freed
 from .explorer.windows import WINDOW_OPS, window_of
 from .grad_cells import explain_grad
 from .trace import origin
@@ -65,6 +66,17 @@ def explain(
             "was computed under no_grad (which records no op calls, to save time and "
             "memory); compute it outside no_grad and explain the output of conv2d or a "
             "pooling op"
+        )
+    freed = [
+        what
+        for what, v in [("output", t), *((f"input {i}", x) for i, x in enumerate(ctx.inputs))]
+        if v is not None and values_freed(v)
+    ]
+    if freed:  # zero-byte stand-ins: any sum written from them would be made up
+        raise ValueError(
+            f"explain: the values of this {ctx.name} call's {' and '.join(freed)} were freed "
+            "by backward(); call explain before loss.backward(), or use "
+            "loss.backward(retain_graph=True)"
         )
     if wrt is None and ctx.name in ("batch_norm", "dropout"):  # elementwise: no window
         return elementwise_cell(t, _index(t, index))
