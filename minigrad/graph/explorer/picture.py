@@ -118,7 +118,8 @@ def png(rgb: np.ndarray) -> bytes:
 
 
 def _num(v: Any) -> float:
-    return {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(v, v)  # type: ignore[return-value]
+    """A number of the payload (non-finite ones come as "NaN", "Infinity", "-Infinity")."""
+    return float({"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(v, v))
 
 
 _WIRE = {"float32": "<f4", "float64": "<f8", "int32": "<i4", "uint8": "u1"}
@@ -126,14 +127,19 @@ _WIRE = {"float32": "<f4", "float64": "<f8", "int32": "<i4", "uint8": "u1"}
 
 def decode(enc: dict[str, Any] | None) -> np.ndarray | None:
     """An encoded array of the payload (``{shape, dtype, b64}``, see ``encode.array``) as
-    float64, read as the page reads it (``MG.arr``; uint8 levels to float32 values)."""
+    float64, read as the page reads it (``MG.arr``; uint8 levels to float32 values).
+
+    >>> from minigrad.graph.explorer import encode
+    >>> decode(encode.array(np.array([[0.5, -np.inf]], np.float32))).tolist()
+    [[0.5, -inf]]
+    """
     if not enc:
         return None
     a = np.frombuffer(base64.b64decode(enc["b64"]), dtype=_WIRE.get(enc["dtype"], "<f4"))
     out = a.astype(np.float64)
     if enc.get("levels"):
-        levels, lo = int(enc["levels"]), float(_num(enc["lo"]))
-        step = (float(_num(enc["hi"])) - lo) / levels
+        levels, lo = int(enc["levels"]), _num(enc["lo"])
+        step = (_num(enc["hi"]) - lo) / levels
         special = np.where(
             a == levels + 1, math.nan, np.where(a == levels + 2, math.inf, -math.inf)
         )
@@ -420,7 +426,16 @@ def _boxes_picture(graph: dict[str, Any], title: str) -> str:
 def graph_picture(graph: dict[str, Any], title: str) -> str:
     """The page's first view as SVG text: the network view of sample 0 (``graph["network"]``
     with the arrays of ``graph["tensors"]``), or the ops as a list of boxes when the graph
-    has no layers."""
+    has no layers.
+
+    >>> import minigrad as mg
+    >>> from minigrad.graph.explorer.payload import graph_payload
+    >>> x = mg.tensor(np.ones((1, 1, 4, 4)), name="image")
+    >>> y = mg.ops.relu(mg.ops.conv2d(x, mg.tensor(np.ones((2, 1, 3, 3)))))
+    >>> svg = graph_picture(graph_payload(y, backward=False), "relu of a conv")
+    >>> svg.count("data-channel=")  # the image, then 2 channels of conv2d and of relu
+    5
+    """
     net = graph.get("network")
     if net and net.get("layers"):
         return _network_picture(graph, net, title)
