@@ -83,8 +83,28 @@ def test_the_pages_work_inside_a_sandboxed_output_frame(outputs, tmp_path):
 
 
 def test_viewers_without_scripts_get_a_picture(outputs):
+    """The graph page's picture is its first view, the network view, for sample 0: the
+    same computation run here gives the layers, channels, probabilities and loss it shows."""
+    import minigrad as mg
+    from minigrad.graph.explorer.network import network_layers
+    from minigrad.numtext import num
+
+    svg = "{http://www.w3.org/2000/svg}"
     graph, timeline = (ET.fromstring(d["image/svg+xml"]) for d in outputs)
-    texts = " ".join(t.text or "" for t in graph.iter("{http://www.w3.org/2000/svg}text"))
-    assert "conv2d" in texts or "0" in texts  # the layers, by name
+    texts = " ".join(t.text or "" for t in graph.iter(f"{svg}text"))
     assert "static picture" in texts
-    assert timeline.find("{http://www.w3.org/2000/svg}polyline") is not None  # the loss curve
+    ns: dict = {}
+    exec(CELLS[0].rsplit("\n", 1)[0], ns)  # the cell without its last line, the page
+    layers = network_layers(ns["loss"])
+
+    def shown(cls: str) -> list[str]:
+        return ["".join(t.itertext()) for t in graph.iter(f"{svg}text") if t.get("class") == cls]
+
+    assert shown("mg-name") == ["input"] + [layer["name"] for layer in layers]  # in order
+    conv = layers[0]
+    pictures = [i for i in graph.iter(f"{svg}image") if i.get("data-layer") == conv["name"]]
+    assert conv["kind"] == "conv" and len(pictures) == conv["output"].shape[1]  # per channel
+    probs = mg.ops.softmax(ns["model"](ns["x"]).detach(), axis=1).data[0]
+    assert shown("mg-pval") == [num(float(p), 4) for p in probs]
+    assert shown("mg-batchloss") == [f"batch loss = {num(ns['loss'].item(), 6)}"]
+    assert timeline.find(f"{svg}polyline") is not None  # the loss curve

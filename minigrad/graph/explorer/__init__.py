@@ -47,8 +47,8 @@ class Explorer:
     """One explorer page: ``.html`` is the text, ``.save(path)`` writes it, and Jupyter shows
     it inline (in an ``<iframe srcdoc>``, which also works in nbconvert HTML and VS Code).
 
-    A notebook also keeps ``.picture``, a static SVG of the page (the layers in order, or the
-    loss curve), for viewers that run no scripts."""
+    A notebook also keeps ``.picture``, a static SVG of the page (the network view of the
+    first sample, or the loss curve), for viewers that run no scripts."""
 
     def __init__(
         self, html: str, title: str = "minigrad explorer", picture: str | None = None
