@@ -86,6 +86,15 @@ def open_page(
             browser.close()
 
 
+def click_cell(canvas: Any, i: int, j: int, hw: tuple[int, int]) -> None:
+    """Click the middle of cell (i, j) of a heatmap ``canvas`` locator of ``hw`` cells."""
+    box = canvas.bounding_box()
+    assert box is not None
+    canvas.click(
+        position={"x": (j + 0.5) * box["width"] / hw[1], "y": (i + 0.5) * box["height"] / hw[0]}
+    )
+
+
 def screenshot(page: Any, name: str, folder: str | Path | None = None) -> Path:
     """Write a PNG of the page (``folder``, default ``out/test-artifacts``); returns its path."""
     out = Path(folder) if folder is not None else ARTIFACTS

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from browser import open_page, screenshot
+from browser import click_cell, open_page, screenshot
 from test_explorer_cells import grouped_net
 from test_explorer_page import click_node
 
@@ -31,12 +31,7 @@ def backward_node(page, op: str) -> str:
 def click_grad_cell(page, c: int, i: int, j: int, hw: tuple[int, int]) -> str:
     """Click cell (i, j) of channel c of the input's gradient picture; the arithmetic."""
     col = page.locator("#mg-panel .mg-extra .mg-tensor").last.locator(".mg-col").nth(1)
-    canvas = col.locator("canvas").nth(c)
-    box = canvas.bounding_box()
-    assert box is not None
-    canvas.click(
-        position={"x": (j + 0.5) * box["width"] / hw[1], "y": (i + 0.5) * box["height"] / hw[0]}
-    )
+    click_cell(col.locator("canvas").nth(c), i, j, hw)
     return page.inner_text("#mg-gradcell")
 
 

@@ -10,7 +10,7 @@ import shutil
 
 import numpy as np
 import pytest
-from browser import no_sideways_scroll, open_page, screenshot
+from browser import click_cell, no_sideways_scroll, open_page, screenshot
 from test_explorer_page import click_node, node_id
 
 import minigrad as mg
@@ -44,12 +44,7 @@ def fmt(page, v: float) -> str:
 def click_output_cell(page, c: int, i: int, j: int, hw: tuple[int, int]) -> str:
     """Click cell (i, j) of channel c in the output's value picture; the explanation's text."""
     cv = page.locator("#mg-panel .mg-extra .mg-tensor").first.locator(".mg-col").first
-    canvas = cv.locator("canvas").nth(c)
-    box = canvas.bounding_box()
-    assert box is not None
-    canvas.click(
-        position={"x": (j + 0.5) * box["width"] / hw[1], "y": (i + 0.5) * box["height"] / hw[0]}
-    )
+    click_cell(cv.locator("canvas").nth(c), i, j, hw)
     return page.inner_text("#mg-explain")
 
 

@@ -15,11 +15,11 @@ import math
 import struct
 import xml.etree.ElementTree as ET
 import zlib
-from collections import OrderedDict
 
 import numpy as np
 import pytest
 from browser import open_page, screenshot
+from test_explorer_size import lenet as lenet_model
 
 import minigrad as mg
 from minigrad import data, nn
@@ -36,24 +36,7 @@ BUDGET = 300_000  # bytes of SVG for a LeNet on 28x28 images
 def lenet28() -> tuple[mg.Tensor, mg.Tensor, mg.Tensor]:
     """LeNet-5 on 28x28 images: conv 5x5 (6 maps), pool, conv 5x5 (16 maps), pool, 3 dense."""
     mg.manual_seed(0)
-    model = nn.Sequential(
-        OrderedDict(
-            [
-                ("conv1", nn.Conv2d(1, 6, 5)),  # (N,1,28,28) -> (N,6,24,24)
-                ("relu1", nn.ReLU()),
-                ("pool1", nn.MaxPool2d(2)),  # -> (N,6,12,12)
-                ("conv2", nn.Conv2d(6, 16, 5)),  # -> (N,16,8,8)
-                ("relu2", nn.ReLU()),
-                ("pool2", nn.MaxPool2d(2)),  # -> (N,16,4,4)
-                ("flatten", nn.Flatten()),  # -> (N,256)
-                ("fc1", nn.Linear(256, 120)),
-                ("relu3", nn.ReLU()),
-                ("fc2", nn.Linear(120, 84)),
-                ("relu4", nn.ReLU()),
-                ("fc3", nn.Linear(84, 10)),
-            ]
-        )
-    )
+    model = lenet_model()
     rng = np.random.default_rng(3)
     x = mg.tensor(rng.standard_normal((4, 1, 28, 28)).astype(np.float32), name="digits")
     y = mg.tensor(np.array([7, 2, 1, 0]), name="labels")
