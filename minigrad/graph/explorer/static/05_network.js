@@ -257,10 +257,14 @@
   var SHORT = { conv: "conv", pool: "pool", activation: "activation", dense: "dense",
     flatten: "flatten", softmax: "softmax", loss: "loss", op: "op" };
 
+  var FRAME_HEIGHT = 760;  // a notebook output's frame before the page tells its height
   /* the room the row has: its width, and the height left for the pictures under the titles */
   function room(box) {
     var scroller = box.parentNode, w = box.clientWidth || (scroller && scroller.clientWidth) || window.innerWidth;
-    var h = scroller && scroller.clientHeight ? scroller.clientHeight : window.innerHeight - 120;
+    // in a notebook's frame the frame takes the row's height (tellFrameHeight): the plan uses
+    // the frame's first height, so a new height cannot change the plan and the height again
+    var h = window.parent !== window ? FRAME_HEIGHT - 120 :
+      scroller && scroller.clientHeight ? scroller.clientHeight : window.innerHeight - 120;
     return { width: w - 16, height: Math.max(160, h - 16 - 44 - 30) };
   }
 
@@ -305,6 +309,7 @@
     });
     box.appendChild(row);
     applyMark();
+    tellFrameHeight(box);  // after every drawing: a resize or a new sample can change it
   }
 
   /* a new size: draw again when the room changed enough to change the plan */
@@ -390,7 +395,6 @@
       MG.views.network.slot = conv;
       document.body.classList.toggle("mg-wide", MG.state.view === "network");  // before the fit
       draw(body);
-      tellFrameHeight(body);
       if (G().quiz) MG.setQuiz(true);  // explore(..., quiz=True)
       MG.on("sample", function () { draw(body); });
       window.addEventListener("resize", onResize);
