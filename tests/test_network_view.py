@@ -271,3 +271,20 @@ def test_after_backward_the_page_says_the_values_were_freed_and_shows_no_made_up
         assert loss_text == fmt(p, loss.item(), 6)  # the loss the user holds is still there
         screenshot(p, "network-freed-1400")
     assert errors == [] and requests == []
+
+
+def test_a_teachers_link_names_a_model_layer_by_its_display_name(tmp_path):
+    """#node=conv1&cell=n,c,i,j on a model's page opens that cell's arithmetic, the engine's."""
+    loss, _, _ = lenet_loss(batch=2)
+    path = mg.graph.explore(loss, classes=CLASSES).save(tmp_path / "lenet.html")
+    conv1 = next(layer["output"] for layer in network_layers(loss) if layer["name"] == "conv1")
+    e = mg.graph.explain(conv1, (1, 2, 3, 4))
+    with open_page(path) as (page, errors, requests):
+        page.goto(page.url + "#node=conv1&cell=1,2,3,4")
+        page.reload()
+        page.wait_for_selector("#mg-conv .mg-conv-arith")
+        assert page.get_attribute("#mg-conv", "data-cell") == "1,2,3,4"
+        assert fmt(page, e.value, 8) in page.inner_text("#mg-conv .mg-conv-engine")
+        products = page.locator("table.mg-conv-products td").all_inner_texts()
+        assert products == [fmt(page, v) for v in e.terms.ravel()]
+    assert errors == [] and requests == []
