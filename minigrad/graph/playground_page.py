@@ -27,7 +27,6 @@ True
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 import numpy as np
@@ -196,8 +195,7 @@ def _value(v: Any) -> Any:
 def _decode(enc: dict[str, Any] | None) -> np.ndarray | None:
     if not enc:
         return None
-    dtype = {"float32": "<f4", "float64": "<f8", "int32": "<i4", "uint8": "u1"}[enc["dtype"]]
-    return np.frombuffer(base64.b64decode(enc["b64"]), dtype=dtype).reshape(enc["shape"])
+    return encode.raw(enc).reshape(enc["shape"])
 
 
 def _moved(a: dict[str, Any] | None, b: dict[str, Any] | None) -> float | None:

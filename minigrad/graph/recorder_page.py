@@ -235,11 +235,6 @@ def _arrays(frame: dict[str, Any]) -> list[tuple[tuple[str, ...], dict[str, Any]
     return [(path, enc) for path, enc in out if isinstance(enc, dict) and "b64" in enc]
 
 
-def _raw(enc: dict[str, Any]) -> np.ndarray:
-    dtype = {"float32": "<f4", "float64": "<f8", "int32": "<i4", "uint8": "u1"}[enc["dtype"]]
-    return np.frombuffer(base64.b64decode(enc["b64"]), dtype)
-
-
 def _derive(a: np.ndarray, frame: dict, prev: dict | None, path: tuple) -> dict | None:
     """How the page can compute ``a`` exactly from arrays it already has, or None.
 
@@ -310,7 +305,7 @@ def _pack(body: list[dict[str, Any]]) -> tuple[list[dict], list[dict], list[list
         if prev is not None:
             seen.update(prev["_seen"])
         for path, enc in _arrays(frame):
-            a = _raw(enc)
+            a = encode.raw(enc)
             cur["_arr"].setdefault(path[:-1] if path[0] != "explain" else path[:2], {})[
                 path[-1]
             ] = a

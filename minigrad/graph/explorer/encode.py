@@ -68,6 +68,7 @@ def _wire_dtype(a: np.ndarray) -> np.ndarray:
 
 
 _NAMES = {"f8": "float64", "f4": "float32", "u1": "uint8", "i4": "int32"}
+_WIRE = {name: ("u1" if code == "u1" else "<" + code) for code, name in _NAMES.items()}
 
 
 def array(a: np.ndarray, index: list[list[int]] | None = None) -> dict[str, Any]:
@@ -83,6 +84,15 @@ def array(a: np.ndarray, index: list[list[int]] | None = None) -> dict[str, Any]
     if index is not None:
         out["index"] = index
     return out
+
+
+def raw(enc: dict[str, Any]) -> np.ndarray:
+    """The flat array an :func:`array` encoding carries, in its wire dtype (read-only).
+
+    >>> raw(array(np.array([[1.5, 2.0]], np.float64))).tolist()
+    [1.5, 2.0]
+    """
+    return np.frombuffer(base64.b64decode(enc["b64"]), np.dtype(_WIRE[enc["dtype"]]))
 
 
 def tensor_view(a: np.ndarray, samples: int, max_elements: int = MAX_ELEMENTS) -> dict[str, Any]:

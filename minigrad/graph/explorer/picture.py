@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from ...numtext import num
+from . import encode
 
 __all__ = ["colors", "decode", "graph_picture", "png", "timeline_picture"]
 
@@ -122,20 +123,16 @@ def _num(v: Any) -> float:
     return float({"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}.get(v, v))
 
 
-_WIRE = {"float32": "<f4", "float64": "<f8", "int32": "<i4", "uint8": "u1"}
-
-
 def decode(enc: dict[str, Any] | None) -> np.ndarray | None:
     """An encoded array of the payload (``{shape, dtype, b64}``, see ``encode.array``) as
     float64, read as the page reads it (``MG.arr``; uint8 levels to float32 values).
 
-    >>> from minigrad.graph.explorer import encode
     >>> decode(encode.array(np.array([[0.5, -np.inf]], np.float32))).tolist()
     [[0.5, -inf]]
     """
     if not enc:
         return None
-    a = np.frombuffer(base64.b64decode(enc["b64"]), dtype=_WIRE.get(enc["dtype"], "<f4"))
+    a = encode.raw(enc)
     out = a.astype(np.float64)
     if enc.get("levels"):
         levels, lo = int(enc["levels"]), _num(enc["lo"])
