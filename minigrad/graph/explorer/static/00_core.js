@@ -159,27 +159,29 @@
      so NaN and infinities survive and the numbers are the engine's exactly. Decoded once.
      Pictures may come as uint8 levels {..., lo, hi, levels}: decoded to float32 values
      within half a level of the engine's, marked approx (never shown as numbers). */
+  MG.TYPED = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array };
   MG.arr = function (enc) {
     if (!enc) return null;
     if (cache.has(enc)) return cache.get(enc);
     var bin = atob(enc.b64), n = bin.length, bytes = new Uint8Array(n);
     for (var i = 0; i < n; i++) bytes[i] = bin.charCodeAt(i);
-    var Ctor = { float32: Float32Array, float64: Float64Array, int32: Int32Array,
-                 uint8: Uint8Array }[enc.dtype] || Float32Array;
-    var data = new Ctor(bytes.buffer);
+    var out = MG.arrOf(enc, new (MG.TYPED[enc.dtype] || Float32Array)(bytes.buffer));
+    cache.set(enc, out);
+    return out;
+  };
+  /* what MG.arr returns for enc, given its elements as a typed array of the wire dtype */
+  MG.arrOf = function (enc, data) {
     if (enc.levels) {  // a picture's uint8 levels between its exact min and max
       var lo = MG.num(enc.lo), step = (MG.num(enc.hi) - lo) / enc.levels, L = enc.levels;
-      var vals = new Float32Array(n);
-      for (var k = 0; k < n; k++) {
+      var vals = new Float32Array(data.length);
+      for (var k = 0; k < data.length; k++) {
         var q = data[k];
         vals[k] = q <= L ? lo + q * step : q === L + 1 ? NaN : q === L + 2 ? Infinity : -Infinity;
       }
       data = vals;
     }
-    var out = { shape: enc.shape, data: data, dtype: enc.levels ? "levels" : enc.dtype,
-                index: enc.index || null, approx: !!enc.levels };
-    cache.set(enc, out);
-    return out;
+    return { shape: enc.shape, data: data, dtype: enc.levels ? "levels" : enc.dtype,
+             index: enc.index || null, approx: !!enc.levels };
   };
 
   /* ---- screen readers: one polite live region; MG.say(text) reads text out ------------ */

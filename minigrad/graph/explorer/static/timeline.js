@@ -52,7 +52,6 @@
     return Promise.all(jobs).then(function () { MG.timeline.inflateMs = performance.now() - t0; });
   }
   var WIDTH = { float32: 4, float64: 8, int32: 4, uint8: 1 };
-  var CTOR = { float32: Float32Array, float64: Float64Array, int32: Int32Array, uint8: Uint8Array };
   function unblob(b) {  // -> one typed array per row
     var w = WIDTH[b.dtype], row = b.n * w, total = row * b.rows, i;
     var planes = b.planes, bytes = new Uint8Array(total), N = b.n * b.rows;
@@ -60,19 +59,13 @@
     if (b.mode === "xor") for (i = row; i < total; i++) bytes[i] ^= bytes[i - row];
     if (b.mode === "delta") for (i = row; i < total; i++) bytes[i] = (bytes[i] + bytes[i - row]) & 255;
     var out = [];
-    for (var r = 0; r < b.rows; r++) out.push(new CTOR[b.dtype](bytes.buffer, r * row, b.n));
+    for (var r = 0; r < b.rows; r++) out.push(new MG.TYPED[b.dtype](bytes.buffer, r * row, b.n));
     return out;
   }
   function arrayFrom(enc, data) {  // what MG.arr gives for a plain encoded array
-    if (enc.levels) {  // a picture's uint8 levels between its exact min and max
-      var lo = MG.num(enc.lo), step = (MG.num(enc.hi) - lo) / enc.levels, L = enc.levels, vals = new Float32Array(data.length);
-      for (var k = 0; k < data.length; k++) {
-        var q = data[k];
-        vals[k] = q <= L ? lo + q * step : q === L + 1 ? NaN : q === L + 2 ? Infinity : -Infinity;
-      }
-      data = vals;
-    }
-    return { shape: enc.shape, data: data, dtype: enc.levels ? "levels" : enc.dtype, index: enc.index || null, approx: !!enc.levels, unpacked: true };
+    var a = MG.arrOf(enc, data);
+    a.unpacked = true;
+    return a;
   }
   function bytesOf(b64) {
     var bin = atob(b64), out = new Uint8Array(bin.length);
