@@ -145,7 +145,7 @@ def test_forward_drawing_marks_the_previous_steps_grads_as_stale(step):
     G = mg.graph.to_networkx(loss)
     stale = [d["name"] for _, d in G.nodes(data=True) if d.get("grad_stale")]
     # nodes are named by the display names summary() shows ("conv1.weight", not "0.weight")
-    shown = mg.nn.containers.display_names(model)
+    shown = mg.nn.module.display_names(model)
     assert sorted(stale) == sorted(shown[n] for n, _ in model.named_parameters())
     assert "conv1.weight" in stale and "0.weight" not in stale
 

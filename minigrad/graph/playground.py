@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from ..nn.containers import display_names, module_display_paths
+from ..nn.module import display_names, module_display_paths
 from ..tensor import Tensor
 from .playground_cells import assign, moved, selection, where
 

@@ -1,7 +1,7 @@
 """The names a recording uses: each layer's display name, found by its key as well.
 
 A recorded frame keys its arrays by display names (``"conv1.weight"``, ``"relu1"``: the names
-``summary()``, drawings and pages show, from :func:`minigrad.nn.containers.display_names`),
+``summary()``, drawings and pages show, from :func:`minigrad.nn.module.display_names`),
 and finds them by the ``state_dict`` key or module path too (``"0.weight"``, ``"1"``), so
 code written either way reads the same array.
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..nn.containers import display_names, module_display_paths
+from ..nn.module import display_names, module_display_paths
 
 __all__ = ["Names", "display_aliases"]
 

@@ -109,33 +109,3 @@ class Sequential(Module):
             raise TypeError(
                 f"Sequential indices must be integers or slices, got {type(index).__name__}"
             ) from None
-
-
-def display_names(model: Any) -> dict[str, str]:
-    """``{state_dict key: display name}`` of every parameter: each module path segment is
-    replaced by the module's label (``"0.weight"`` -> ``"conv1.weight"``).
-
-    >>> import minigrad as mg
-    >>> display_names(mg.nn.Sequential(mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU()))
-    {'0.weight': 'conv1.weight', '0.bias': 'conv1.bias'}
-    """
-    paths = module_display_paths(model)
-    out = {}
-    for key, _ in model.named_parameters():
-        mod, _, pname = key.rpartition(".")
-        shown = paths.get(mod, mod)
-        out[key] = f"{shown}.{pname}" if shown else pname
-    return out
-
-
-def module_display_paths(model: Any) -> dict[str, str]:
-    """``{module key path: display path}`` (``"features.0"`` -> ``"features.conv1"``)."""
-    paths = {"": ""}
-    for path, module in model.named_modules():
-        if not path:
-            continue
-        parent, _, last = path.rpartition(".")
-        head = paths.get(parent, parent)
-        label = module.label or last
-        paths[path] = f"{head}.{label}" if head else label
-    return paths

@@ -40,15 +40,43 @@ from .parameter import Parameter
 from .state import check_state
 from .summary import ModelSummary, summarize
 
-__all__ = ["LoadResult", "Module", "Parameter"]
+__all__ = ["LoadResult", "Module", "Parameter", "display_names", "module_display_paths"]
+
+
+def display_names(model: Any) -> dict[str, str]:
+    """``{state_dict key: display name}`` of every parameter: each module path segment is
+    replaced by the module's label (``"0.weight"`` -> ``"conv1.weight"``).
+
+    >>> import minigrad as mg
+    >>> display_names(mg.nn.Sequential(mg.nn.Conv2d(1, 2, 3), mg.nn.ReLU()))
+    {'0.weight': 'conv1.weight', '0.bias': 'conv1.bias'}
+    """
+    paths = module_display_paths(model)
+    out = {}
+    for key, _ in model.named_parameters():
+        mod, _, pname = key.rpartition(".")
+        shown = paths.get(mod, mod)
+        out[key] = f"{shown}.{pname}" if shown else pname
+    return out
+
+
+def module_display_paths(model: Any) -> dict[str, str]:
+    """``{module key path: display path}`` (``"features.0"`` -> ``"features.conv1"``)."""
+    paths = {"": ""}
+    for path, module in model.named_modules():
+        if not path:
+            continue
+        parent, _, last = path.rpartition(".")
+        head = paths.get(parent, parent)
+        label = module.label or last
+        paths[path] = f"{head}.{label}" if head else label
+    return paths
 
 
 def _name_parameters(module: Module, shown: str) -> None:
     """Name ``module``'s parameters by their display path under ``shown`` (``conv1.weight``,
     ``features.conv1.bias``): the names drawings and the Recorder show. A name the user gave
     is kept; a parameter registered in several places is named after the latest one."""
-    from .containers import display_names  # containers imports this module
-
     names = display_names(module)
     for key, p in module.named_parameters():
         if getattr(p, "_auto_name", False):
