@@ -44,6 +44,9 @@ from typing import Any
 
 import numpy as np
 
+from .. import nn, ops, optim
+from ..autograd import no_grad
+from ..nn import _context
 from ..nn.module import display_names, module_display_paths
 from ..tensor import Tensor
 from .playground_cells import assign, moved, selection, where
@@ -100,8 +103,6 @@ class Session:
         *,
         lr: float = 0.1,
     ) -> None:
-        from .. import optim
-
         if not callable(getattr(model, "named_parameters", None)):
             raise TypeError(
                 f"Playground: model must be an mg.nn.Module, got {type(model).__name__}"
@@ -384,10 +385,6 @@ class Session:
 
     def _compute(self) -> _Result:
         """Forward and backward with the engine, from the current state."""
-        from .. import ops
-        from ..autograd import no_grad
-        from ..nn import _context
-
         model = self.model
         x = Tensor(self._x.copy(), name="input")
         rows: list = []
@@ -437,8 +434,6 @@ class Session:
         return t.copy()
 
     def _default_loss(self, out: Tensor) -> tuple[Any, str]:
-        from .. import nn
-
         t = self._target
         single = out.ndim == 1 or (out.ndim == 2 and out.shape[1] == 1)
         if single and out.op == "sigmoid":

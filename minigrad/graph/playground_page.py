@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 
 from .explorer import encode
+from .explorer.page import render_page
 from .explorer.payload import graph_payload
 from .playground import Session
 
@@ -121,8 +122,6 @@ class LivePage:
 
     def html(self) -> str:
         """The whole page for the current state (its drawings are made here, once)."""
-        from .explorer.page import render_page
-
         graph = self._graph(drawings=True)
         self._last = graph
         payload = {"graph": graph, "playground": self.playground(graph)}

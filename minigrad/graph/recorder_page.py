@@ -53,6 +53,7 @@ import numpy as np
 
 from .explorer import Explorer, encode
 from .explorer.page import render_page
+from .explorer.picture import timeline_picture
 
 __all__ = ["explore_recording", "timeline_payload"]
 
@@ -533,8 +534,6 @@ def explore_recording(rec: Any, title: str | None = None, **options: Any) -> Any
     """The explorer page (an :class:`~minigrad.graph.Explorer`) with the run's timeline."""
     name = type(rec.model).__name__
     title = title or f"minigrad training timeline: {name}, {rec.steps} steps"
-    from .explorer.picture import timeline_picture
-
     payload = {"timeline": timeline_payload(rec, **options)}
     picture = timeline_picture(payload["timeline"], title)
     return Explorer(render_page(payload, title), title, picture)

@@ -25,6 +25,8 @@ from typing import Any
 
 import numpy as np
 
+from ... import ops
+from ...autograd import no_grad
 from ...op import Context
 from ...tensor import Tensor
 from ..data import values_freed
@@ -123,8 +125,6 @@ def network_layers(root: Tensor, trace: Trace | None = None) -> list[dict[str, A
 
 def _softmax(logits: np.ndarray) -> np.ndarray:
     """The engine's softmax over the class axis (the probabilities a learner reads)."""
-    from ... import no_grad, ops
-
     with no_grad():
         return ops.softmax(Tensor(logits), axis=1).data
 

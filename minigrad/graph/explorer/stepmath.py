@@ -25,6 +25,7 @@ import numpy as np
 
 from ...numtext import num, sum_text, term
 from ...op import op_spec
+from .windows import window_of
 
 __all__ = ["PLAIN", "fmt", "plain_words", "step_lines", "step_math"]
 
@@ -166,7 +167,6 @@ def _conv(ctx: Any, dy: np.ndarray, oi: tuple, pos: int, ii: tuple, g: float) ->
 def _conv_terms(ctx: Any, dy: np.ndarray, pos: int, ii: tuple, g: float) -> str | None:
     """One gradient cell of a conv2d call as its 3 largest terms, then how many more."""
     from ..grad_cells import _conv_grad  # the graph package imports this module first
-    from .windows import window_of
 
     w = window_of(ctx)
     if (
